@@ -1,0 +1,27 @@
+// Bundles the CLI with esbuild into dist/: one ESM entry plus lazily loaded chunks, so start-up only parses
+// what the command needs (heavy modules such as ssh2 and node-forge are loaded by dynamic import).
+
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // ssh2 ships optional native bindings: leave it to Node's resolver.
+  external: ['ssh2', 'cpu-features'],
+  define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
+  banner: {
+    js: "import { createRequire as __envSyncRequire } from 'node:module'; const require = __envSyncRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

@@ -1,0 +1,69 @@
+// The base of every env-sync command: one-line errors on stderr with stable exit codes, repository lookup,
+// and small output helpers. Commands stay thin: they parse options and call model/store functions.
+
+import { Command, UsageError } from 'clipanion';
+import { EnvSyncError } from '../errors.ts';
+import { openRepository, type Repository } from '../store/repository.ts';
+
+export abstract class EnvSyncCommand extends Command {
+  /** Set when execute() failed; main() turns it into the process exit code. */
+  failure: { exitCode: number } | null = null;
+
+  override async catch(error: unknown): Promise<void> {
+    const { message, exitCode } = describeError(error);
+    this.context.stderr.write(`env-sync: ${message}\n`);
+    if (process.env.ENV_SYNC_DEBUG === '1' && error instanceof Error && error.stack) {
+      this.context.stderr.write(`${error.stack}\n`);
+    }
+    this.failure = { exitCode };
+  }
+
+  protected openRepository(): Promise<Repository> {
+    return openRepository(process.cwd());
+  }
+
+  /** The peer id of this machine's identity (created on first need): authors commits, signs reflogs. */
+  protected async currentPeerId(): Promise<string> {
+    return 'unknown-peer'; // replaced when src/crypto/identity.ts lands
+  }
+
+  protected print(text: string): void {
+    this.context.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  }
+
+  protected printJson(value: unknown): void {
+    this.context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  protected warn(text: string): void {
+    this.context.stderr.write(`env-sync: warning: ${text}\n`);
+  }
+}
+
+export function describeError(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof EnvSyncError) return { message: firstLine(error.message), exitCode: error.exitCode };
+  if (error instanceof UsageError || (error as { clipanion?: unknown })?.clipanion !== undefined) {
+    return { message: firstLine((error as Error).message), exitCode: 2 };
+  }
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    const { syscall, path } = error as NodeJS.ErrnoException;
+    return {
+      message: `${code}${syscall ? ` during ${syscall}` : ''}${path ? ` on '${path}'` : ''}`,
+      exitCode: 1,
+    };
+  }
+  return {
+    message: `internal error: ${firstLine(String((error as Error)?.message ?? error))}`,
+    exitCode: 70,
+  };
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? 'unknown error'
+  );
+}

@@ -1,0 +1,38 @@
+// `env-sync fsck`: verify the repository's objects, refs, reflogs and permissions.
+
+import { Command, Option } from 'clipanion';
+import { fsck } from '../../store/fsck.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+export class FsckCommand extends EnvSyncCommand {
+  static override paths = [['fsck']];
+  static override usage = Command.Usage({
+    category: 'Plumbing',
+    description: 'verify the integrity of the repository',
+    details: `
+      Checks that every object hashes to its name, is canonically encoded and of a known type; that every
+      reference between objects, every ref and every reflog entry points to an existing object of the right
+      type; and that directories are 0700 and files 0600. Prints one line per problem
+      (\`error: <subject>: <message>\`) and exits 1 if there is any error. Leftover temporary and lock files
+      from interrupted writes are printed as notes and do not fail the check.
+    `,
+    examples: [
+      ['Verify the repository', '$0 fsck'],
+      ['Verify it for a script', '$0 fsck --json'],
+    ],
+  });
+
+  json = Option.Boolean('--json', false, { description: 'print a JSON report' });
+
+  async execute(): Promise<number> {
+    const repo = await this.openRepository();
+    const report = await fsck(repo);
+    if (this.json) this.printJson(report);
+    else {
+      for (const problem of report.problems)
+        this.print(`${problem.severity}: ${problem.subject}: ${problem.message}`);
+      if (report.ok) this.print(`ok: ${report.objects} objects, ${report.refs} refs`);
+    }
+    return report.ok ? 0 : 1;
+  }
+}

@@ -1,0 +1,5 @@
+// Porcelain: the commands people use every day.
+
+import { InitCommand } from './init.ts';
+
+export const porcelainCommands = [InitCommand];

@@ -1,0 +1,56 @@
+// `env-sync init`: create a repository in the current directory in one of the three security modes.
+
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import { findGitWorkTree, ignoreSecretsInGit } from '../../model/git-ignore.ts';
+import { initRepository, SECURITY_MODES, type SecurityMode } from '../../store/repository.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+export const MODE_SUMMARY: Record<SecurityMode, string> = {
+  'secure-peer': 'mutual TLS 1.3 between pinned peers, age encryption at rest, signed membership',
+  'trusted-owner-ssh': 'SSH to your own machines, plaintext at rest unless --encrypt',
+  'dev-plaintext-http': 'plain HTTP on loopback, nothing encrypted, no authentication',
+};
+
+export class InitCommand extends EnvSyncCommand {
+  static override paths = [['init']];
+  static override usage = Command.Usage({
+    category: 'Porcelain',
+    description: 'create an env-sync repository in the current directory',
+    details: `
+      Creates \`.env-sync/\` (mode 0700) with its config, HEAD, objects, refs and logs. The security mode is
+      chosen once, here, and never mixed: \`secure-peer\` (the default), \`trusted-owner-ssh\` or
+      \`dev-plaintext-http\` (debugging only: nothing is encrypted or authenticated).
+
+      Inside a git work tree, \`.env-sync/\` and \`.env\` are added to \`.gitignore\` so secrets never reach git.
+      Running \`init\` where a repository already exists is an error; nothing is reset.
+    `,
+    examples: [
+      ['Create a repository in the safe default mode', '$0 init'],
+      ['Create one synced over SSH between your own machines', '$0 init --mode trusted-owner-ssh'],
+      ['Create one for local debugging over plain HTTP', '$0 init --mode dev-plaintext-http'],
+    ],
+  });
+
+  mode = Option.String('--mode', 'secure-peer', {
+    description: 'security mode: secure-peer, trusted-owner-ssh or dev-plaintext-http',
+    validator: t.isEnum(SECURITY_MODES),
+  });
+
+  async execute(): Promise<number> {
+    const cwd = process.cwd();
+    const repo = await initRepository(cwd, { mode: this.mode });
+    if (this.mode === 'dev-plaintext-http') {
+      this.warn(
+        'dev-plaintext-http is for debugging only: nothing is encrypted or authenticated; never use real secrets',
+      );
+    }
+    if ((await findGitWorkTree(cwd)) !== null) {
+      const added = await ignoreSecretsInGit(cwd);
+      if (added.length > 0) this.print(`Added ${added.join(' and ')} to .gitignore`);
+    }
+    this.print(`Initialized empty env-sync repository in ${repo.dir}/`);
+    this.print(`Mode: ${this.mode} (${MODE_SUMMARY[this.mode]})`);
+    return 0;
+  }
+}

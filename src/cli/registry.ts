@@ -1,0 +1,14 @@
+// Every command class, in the order `env-sync --help` lists them. Each area keeps its own list.
+
+import { Builtins } from 'clipanion';
+import { HelpCommand } from './help.ts';
+import { plumbingCommands } from './plumbing/index.ts';
+import { porcelainCommands } from './porcelain/index.ts';
+
+export const commands = [
+  Builtins.HelpCommand,
+  Builtins.VersionCommand,
+  HelpCommand,
+  ...porcelainCommands,
+  ...plumbingCommands,
+];

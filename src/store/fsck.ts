@@ -1,0 +1,138 @@
+// Repository verification: every object's hash, encoding and type; every ref and reflog entry points to an
+// object of the right type; permissions are private. Leftovers of interrupted writes are notes, not errors.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { isEnvSyncError } from '../errors.ts';
+import { type ObjectId, shortId } from './object-id.ts';
+import type { ObjectType, StoredObject } from './objects.ts';
+import { MEMBERS_REF } from './ref-names.ts';
+import { readReflog } from './reflog.ts';
+import type { Repository } from './repository.ts';
+
+export interface FsckProblem {
+  readonly severity: 'error' | 'note';
+  readonly subject: string;
+  readonly message: string;
+}
+
+export interface FsckReport {
+  readonly ok: boolean;
+  readonly objects: number;
+  readonly refs: number;
+  readonly problems: FsckProblem[];
+}
+
+/** Extra per-object rules a higher layer adds (e.g. "snapshots must be encrypted in secure-peer"). */
+export type ObjectRule = (id: ObjectId, object: StoredObject) => string | null;
+
+export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []): Promise<FsckReport> {
+  const problems: FsckProblem[] = [];
+  const error = (subject: string, message: string) => problems.push({ severity: 'error', subject, message });
+  const note = (subject: string, message: string) => problems.push({ severity: 'note', subject, message });
+  const types = new Map<ObjectId, ObjectType>();
+  const links: { from: string; to: ObjectId; type: ObjectType }[] = [];
+
+  await checkPermissions(repo.dir, error, note);
+
+  for await (const id of repo.objects.list()) {
+    let object: StoredObject;
+    try {
+      object = await repo.objects.read(id);
+    } catch (cause) {
+      error(`object ${shortId(id)}`, isEnvSyncError(cause) ? cause.message : String(cause));
+      continue;
+    }
+    types.set(id, object.type);
+    for (const rule of rules) {
+      const message = rule(id, object);
+      if (message !== null) error(`object ${shortId(id)}`, message);
+    }
+    const from = `${object.type} ${shortId(id)}`;
+    if (object.type === 'commit') {
+      links.push({ from, to: object.snapshot, type: 'snapshot' });
+      for (const parent of object.parents) links.push({ from, to: parent, type: 'commit' });
+      if (object.members !== null) links.push({ from, to: object.members, type: 'event' });
+    } else if (object.type === 'event' && object.prev !== null) {
+      links.push({ from, to: object.prev, type: 'event' });
+    }
+  }
+  for (const link of links) checkLink(types, link.from, link.to, link.type, error);
+
+  let refs: { name: string; id: ObjectId }[] = [];
+  try {
+    await repo.refs.headTarget();
+    refs = await repo.refs.list();
+  } catch (cause) {
+    error('refs', isEnvSyncError(cause) ? cause.message : String(cause));
+  }
+  for (const ref of refs) {
+    checkLink(types, `ref ${ref.name}`, ref.id, expectedType(ref.name), error);
+    try {
+      for (const [index, entry] of (await readReflog(path.join(repo.dir, 'logs'), ref.name)).entries()) {
+        if (entry.new !== null)
+          checkLink(types, `reflog ${ref.name}@{${index}}`, entry.new, expectedType(ref.name), error);
+      }
+    } catch (cause) {
+      error(`reflog ${ref.name}`, isEnvSyncError(cause) ? cause.message : String(cause));
+    }
+  }
+  return {
+    ok: problems.every((p) => p.severity !== 'error'),
+    objects: types.size,
+    refs: refs.length,
+    problems,
+  };
+}
+
+function expectedType(ref: string): ObjectType {
+  return ref === MEMBERS_REF ? 'event' : 'commit';
+}
+
+function checkLink(
+  types: Map<ObjectId, ObjectType>,
+  from: string,
+  to: ObjectId,
+  wanted: ObjectType,
+  error: (subject: string, message: string) => void,
+): void {
+  const actual = types.get(to);
+  if (actual === undefined) error(from, `points to missing or corrupt object ${shortId(to)}`);
+  else if (actual !== wanted) error(from, `points to ${shortId(to)}, a ${actual}, expected a ${wanted}`);
+}
+
+/** Directories must be 0700 and files 0600: the repository holds secrets. */
+async function checkPermissions(
+  root: string,
+  error: (subject: string, message: string) => void,
+  note: (subject: string, message: string) => void,
+): Promise<void> {
+  const walk = async (dir: string): Promise<void> => {
+    const stat = await fs.stat(dir);
+    if ((stat.mode & 0o077) !== 0)
+      error(relative(root, dir), `directory mode ${octal(stat.mode)} is too open; want 0700`);
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await walk(full);
+        continue;
+      }
+      if (/\.tmp-[0-9a-f]+$/.test(entry.name))
+        note(relative(root, full), 'leftover of an interrupted write (safe to delete)');
+      else if (entry.name.endsWith('.lock'))
+        note(relative(root, full), 'lock file (stale if no env-sync is running)');
+      const fileStat = await fs.stat(full);
+      if ((fileStat.mode & 0o077) !== 0)
+        error(relative(root, full), `file mode ${octal(fileStat.mode)} is too open; want 0600`);
+    }
+  };
+  await walk(root);
+}
+
+function relative(root: string, full: string): string {
+  return path.join('.env-sync', path.relative(root, full)) || '.env-sync';
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}

@@ -1,0 +1,155 @@
+// Loose object storage: objects/<2 hex>/<62 hex>, mode 0600, immutable once written.
+// Every read re-hashes and decodes; every write is atomic and idempotent.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EnvSyncError } from '../errors.ts';
+import { DIR_MODE, FILE_MODE, fsyncDirectory, isNotFound, writeFileAtomic } from './fs-atomic.ts';
+import { MAX_OBJECT_BYTES } from './limits.ts';
+import { hashObjectBytes, type ObjectId, shortId } from './object-id.ts';
+import {
+  type CommitObject,
+  decodeObject,
+  type EventObject,
+  encodeObject,
+  type ObjectType,
+  type SnapshotObject,
+  type StoredObject,
+} from './objects.ts';
+
+export interface ObjectTypeMap {
+  snapshot: SnapshotObject;
+  commit: CommitObject;
+  event: EventObject;
+}
+
+export class ObjectDatabase {
+  readonly #dir: string;
+  readonly #knownFanout = new Set<string>();
+
+  constructor(objectsDir: string) {
+    this.#dir = objectsDir;
+  }
+
+  pathOf(id: ObjectId): string {
+    return path.join(this.#dir, id.slice(0, 2), id.slice(2));
+  }
+
+  /** Stores an object and returns its id. Writing an object that exists is a no-op. */
+  async write(object: StoredObject): Promise<ObjectId> {
+    const bytes = encodeObject(object);
+    const id = hashObjectBytes(bytes);
+    await this.#writeVerified(id, bytes);
+    return id;
+  }
+
+  /** Stores bytes received from elsewhere after verifying them; returns the decoded object. */
+  async writeRaw(bytes: Uint8Array, expected?: ObjectId): Promise<{ id: ObjectId; object: StoredObject }> {
+    const id = hashObjectBytes(bytes);
+    if (expected !== undefined && id !== expected) {
+      throw new EnvSyncError('E_OBJECT_CORRUPT', `object ${shortId(expected)}: bytes hash to ${shortId(id)}`);
+    }
+    const object = decodeObject(bytes, `object ${shortId(id)}`);
+    await this.#writeVerified(id, bytes);
+    return { id, object };
+  }
+
+  async #writeVerified(id: ObjectId, bytes: Uint8Array): Promise<void> {
+    const file = this.pathOf(id);
+    if (await this.has(id)) return;
+    const fanout = path.dirname(file);
+    if (!this.#knownFanout.has(fanout)) {
+      await fs.mkdir(fanout, { recursive: true, mode: DIR_MODE });
+      this.#knownFanout.add(fanout);
+    }
+    await writeFileAtomic(file, bytes, FILE_MODE);
+  }
+
+  async has(id: ObjectId): Promise<boolean> {
+    try {
+      await fs.access(this.pathOf(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The exact stored bytes, verified against the id. */
+  async readRaw(id: ObjectId): Promise<Uint8Array> {
+    let bytes: Buffer;
+    try {
+      const stat = await fs.stat(this.pathOf(id));
+      if (stat.size > MAX_OBJECT_BYTES) {
+        throw new EnvSyncError(
+          'E_OBJECT_TOO_LARGE',
+          `object ${shortId(id)}: ${stat.size} bytes exceeds the limit`,
+        );
+      }
+      bytes = await fs.readFile(this.pathOf(id));
+    } catch (error) {
+      if (isNotFound(error)) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
+      throw error;
+    }
+    const actual = hashObjectBytes(bytes);
+    if (actual !== id) {
+      throw new EnvSyncError(
+        'E_OBJECT_CORRUPT',
+        `object ${shortId(id)} is corrupt: its bytes hash to ${shortId(actual)}`,
+      );
+    }
+    return bytes;
+  }
+
+  async read(id: ObjectId): Promise<StoredObject> {
+    return decodeObject(await this.readRaw(id), `object ${shortId(id)}`);
+  }
+
+  async readTyped<T extends ObjectType>(id: ObjectId, type: T): Promise<ObjectTypeMap[T]> {
+    const object = await this.read(id);
+    if (object.type !== type) {
+      throw new EnvSyncError(
+        'E_OBJECT_TYPE',
+        `object ${shortId(id)} is a ${object.type}, expected a ${type}`,
+      );
+    }
+    return object as ObjectTypeMap[T];
+  }
+
+  /** Every loose object id, in no particular order. Stray files are reported by fsck, not here. */
+  async *list(): AsyncGenerator<ObjectId> {
+    let fanouts: string[];
+    try {
+      fanouts = await fs.readdir(this.#dir);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    for (const fanout of fanouts.sort()) {
+      if (!/^[0-9a-f]{2}$/.test(fanout)) continue;
+      for (const rest of (await fs.readdir(path.join(this.#dir, fanout))).sort()) {
+        if (/^[0-9a-f]{62}$/.test(rest)) yield `${fanout}${rest}` as ObjectId;
+      }
+    }
+  }
+
+  /** Ids starting with a hex prefix (at least 4 characters), for rev-parse. */
+  async findByPrefix(prefix: string): Promise<ObjectId[]> {
+    const fanoutDir = path.join(this.#dir, prefix.slice(0, 2));
+    let names: string[];
+    try {
+      names = await fs.readdir(fanoutDir);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const rest = prefix.slice(2);
+    return names
+      .filter((name) => /^[0-9a-f]{62}$/.test(name) && name.startsWith(rest))
+      .map((name) => `${prefix.slice(0, 2)}${name}` as ObjectId)
+      .sort();
+  }
+
+  async sync(): Promise<void> {
+    await fsyncDirectory(this.#dir);
+  }
+}
