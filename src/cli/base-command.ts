@@ -3,6 +3,8 @@
 
 import { Command, UsageError } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
+import type { Session } from '../model/environment.ts';
+import { plainCodec } from '../model/snapshot-codec.ts';
 import { openRepository, type Repository } from '../store/repository.ts';
 
 export abstract class EnvSyncCommand extends Command {
@@ -25,6 +27,12 @@ export abstract class EnvSyncCommand extends Command {
   /** The peer id of this machine's identity (created on first need): authors commits, signs reflogs. */
   protected async currentPeerId(): Promise<string> {
     return 'unknown-peer'; // replaced when src/crypto/identity.ts lands
+  }
+
+  /** The repository, this peer and the snapshot codec its mode calls for. */
+  protected async openSession(): Promise<Session> {
+    const repo = await this.openRepository();
+    return { repo, peerId: await this.currentPeerId(), codec: plainCodec };
   }
 
   protected print(text: string): void {

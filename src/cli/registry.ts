@@ -4,11 +4,15 @@ import { Builtins } from 'clipanion';
 import { HelpCommand } from './help.ts';
 import { plumbingCommands } from './plumbing/index.ts';
 import { porcelainCommands } from './porcelain/index.ts';
+import { secretsCommands } from './secrets/index.ts';
+import { syncCommands } from './sync/index.ts';
 
 export const commands = [
   Builtins.HelpCommand,
   Builtins.VersionCommand,
   HelpCommand,
   ...porcelainCommands,
+  ...secretsCommands,
+  ...syncCommands,
   ...plumbingCommands,
 ];

@@ -1,0 +1,86 @@
+// Environments: each is a branch refs/heads/<env> whose commits point at snapshots. Reading gives the head
+// commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
+
+import { EnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import type { CommitObject } from '../store/objects.ts';
+import { branchRef, MEMBERS_REF } from '../store/ref-names.ts';
+import type { Repository } from '../store/repository.ts';
+import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
+
+/** What a command needs to read and write secrets: the repository, who we are, and how snapshots are sealed. */
+export interface Session {
+  readonly repo: Repository;
+  readonly peerId: string;
+  readonly codec: SnapshotCodec;
+}
+
+export interface EnvironmentState {
+  readonly env: string;
+  readonly ref: string;
+  /** Null for an environment with no commit yet. */
+  readonly head: ObjectId | null;
+  readonly commit: CommitObject | null;
+  readonly entries: Entries;
+}
+
+export async function readEnvironment(session: Session, env: string): Promise<EnvironmentState> {
+  const ref = branchRef(env);
+  const head = await session.repo.refs.read(ref);
+  if (head === null) return { env, ref, head, commit: null, entries: new Map() };
+  const commit = await session.repo.objects.readTyped(head, 'commit');
+  const entries = await readCommitEntries(session, commit);
+  return { env, ref, head, commit, entries };
+}
+
+export async function readCommitEntries(session: Session, commit: CommitObject): Promise<Entries> {
+  const snapshot = await session.repo.objects.readTyped(commit.snapshot, 'snapshot');
+  return session.codec.open(snapshot, `snapshot ${commit.snapshot.slice(0, 12)}`);
+}
+
+export interface CommitRequest {
+  readonly entries: Entries;
+  readonly message: string;
+  /** Defaults to [state.head] when there is one. */
+  readonly parents?: readonly ObjectId[];
+}
+
+/** Writes a commit on top of `state` and moves the branch only if nobody moved it meanwhile. */
+export async function commitEnvironment(
+  session: Session,
+  state: EnvironmentState,
+  request: CommitRequest,
+): Promise<ObjectId> {
+  const { repo } = session;
+  const snapshot = await repo.objects.write(await session.codec.seal(request.entries));
+  const commit = await repo.objects.write({
+    type: 'commit',
+    snapshot,
+    parents: request.parents ?? (state.head === null ? [] : [state.head]),
+    author: session.peerId,
+    time: Math.floor(Date.now() / 1000),
+    message: request.message,
+    members: await repo.refs.read(MEMBERS_REF),
+  });
+  await repo.refs.update(state.ref, commit, {
+    peer: session.peerId,
+    reason: firstLine(request.message),
+    expected: state.head,
+  });
+  return commit;
+}
+
+/** Environments that exist (have a branch), sorted. */
+export async function listEnvironments(repo: Repository): Promise<string[]> {
+  return (await repo.refs.list('refs/heads/')).map((ref) => ref.name.slice('refs/heads/'.length));
+}
+
+export function requireCommit(state: EnvironmentState): CommitObject {
+  if (state.commit === null)
+    throw new EnvSyncError('E_BAD_REVISION', `environment '${state.env}' has no commits yet`);
+  return state.commit;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
