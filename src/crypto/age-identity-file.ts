@@ -1,0 +1,61 @@
+// Writes and reads age identity files in the format `age-keygen` writes and `age -d -i` reads:
+// `# created:` and `# public key:` comments, then one AGE-SECRET-KEY-1… line.
+
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { EnvSyncError } from '../errors.ts';
+import type { AgeRecipient } from './age-recipient.ts';
+import { decodeBech32 } from './bech32.ts';
+
+export interface AgeKeyPair {
+  /** `AGE-SECRET-KEY-1…`: secret. */
+  secretKey: string;
+  recipient: AgeRecipient;
+}
+
+export async function generateAgeKeyPair(): Promise<AgeKeyPair> {
+  const secretKey = await generateX25519Identity();
+  return { secretKey, recipient: (await identityToRecipient(secretKey)) as AgeRecipient };
+}
+
+/** The file text; `createdAt` is an RFC 3339 time like age-keygen writes. */
+export function formatAgeIdentityFile(pair: AgeKeyPair, createdAt: Date): string {
+  const created = createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `# created: ${created}\n# public key: ${pair.recipient}\n${pair.secretKey}\n`;
+}
+
+/**
+ * Validates one AGE-SECRET-KEY-1… string and derives its recipient. Messages name `where` (a path or a
+ * description) and say what is wrong, never the key itself.
+ */
+export async function ageKeyPairFromSecretKey(secretKey: string, where: string): Promise<AgeKeyPair> {
+  if (!secretKey.startsWith('AGE-SECRET-KEY-1')) {
+    throw new EnvSyncError('E_IDENTITY', `${where} is not an age X25519 identity (AGE-SECRET-KEY-1…)`);
+  }
+  const decoded = decodeBech32(secretKey);
+  if (!decoded.ok || decoded.hrp !== 'age-secret-key-' || decoded.bytes.length !== 32) {
+    const reason = decoded.ok ? 'it does not hold a 32-byte key' : decoded.reason;
+    throw new EnvSyncError('E_IDENTITY', `${where} has a damaged age secret key: ${reason}`);
+  }
+  return { secretKey, recipient: (await identityToRecipient(secretKey)) as AgeRecipient };
+}
+
+/** Parses the file at `path` (already read as `text`): exactly one identity, matching its comment if any. */
+export async function parseAgeIdentityFile(text: string, path: string): Promise<AgeKeyPair> {
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  const keys = lines.filter((line) => line !== '' && !line.startsWith('#'));
+  if (keys.length !== 1) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `'${path}' should hold exactly one AGE-SECRET-KEY-1 line, but holds ${keys.length} key lines`,
+    );
+  }
+  const pair = await ageKeyPairFromSecretKey(keys[0]!, `'${path}'`);
+  const comment = lines.find((line) => line.startsWith('# public key: '));
+  if (comment !== undefined && comment.slice('# public key: '.length) !== pair.recipient) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `'${path}': the '# public key:' comment does not match the secret key below it; restore it from a backup`,
+    );
+  }
+  return pair;
+}

@@ -1,0 +1,167 @@
+// Creates a new identity (Ed25519, age X25519, TLS key and certificate) in its 0700 home directory, once:
+// existing keys are never replaced. Several processes may race to create one; a lock file decides.
+
+import { open, stat, unlink } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EnvSyncError } from '../errors.ts';
+import { formatAgeIdentityFile, generateAgeKeyPair } from './age-identity-file.ts';
+import { certificateFingerprint } from './certificate-fingerprint.ts';
+import { SigningKey } from './ed25519.ts';
+import { Identity } from './identity.ts';
+import { IdentityMissingError, identityFiles } from './identity-files.ts';
+import { encodeIdentityMetadata, validateIdentityName } from './identity-metadata.ts';
+import { loadIdentity } from './load-identity.ts';
+import { peerIdFromPublicKey } from './peer-id.ts';
+import {
+  ensurePrivateDirectory,
+  ioError,
+  shellQuote,
+  syncDirectory,
+  writePrivateFileAtomic,
+} from './private-files.ts';
+import { createTlsCredentials } from './tls-certificate.ts';
+
+export interface CreateIdentityOptions {
+  /** Shown to other peers; default `user@hostname`. */
+  name?: string;
+}
+
+function defaultName(): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? process.env.LOGNAME; // containers without a passwd entry
+  }
+  return `${user || 'user'}@${hostname() || 'localhost'}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? false : Promise.reject(ioError('read', path, error)),
+  );
+}
+
+/** Makes a new identity in `home`; refuses if any identity file is already there (keys are never replaced). */
+export async function createIdentity(home: string, options: CreateIdentityOptions = {}): Promise<Identity> {
+  const dir = resolve(home);
+  const name = validateIdentityName(options.name ?? defaultName());
+  await ensurePrivateDirectory(dir);
+  const release = await lockIdentity(dir);
+  try {
+    return await createLocked(dir, name);
+  } finally {
+    await release();
+  }
+}
+
+async function createLocked(dir: string, name: string): Promise<Identity> {
+  const files = identityFiles(dir);
+  if (await exists(files.metadata)) {
+    throw new IdentityExistsError(dir);
+  }
+  const leftovers = [files.signingKey, files.ageIdentityFile, files.tlsKey, files.tlsCertificate];
+  for (const path of leftovers) {
+    if (await exists(path)) {
+      throw new EnvSyncError(
+        'E_IDENTITY',
+        `${shellQuote(path)} exists but identity.json does not (an interrupted identity init?); ` +
+          'move the key files aside, then run `env-sync identity init` again',
+      );
+    }
+  }
+  const createdAt = new Date();
+  const signingKey = SigningKey.generate();
+  const peerId = peerIdFromPublicKey(signingKey.publicKey);
+  const [age, tls] = await Promise.all([generateAgeKeyPair(), createTlsCredentials(peerId)]);
+  const fingerprint = certificateFingerprint(tls.certificatePem);
+  const createdAtText = createdAt.toISOString();
+  await writePrivateFileAtomic(files.signingKey, signingKey.toPkcs8Pem());
+  await writePrivateFileAtomic(files.ageIdentityFile, formatAgeIdentityFile(age, createdAt));
+  await writePrivateFileAtomic(files.tlsKey, tls.keyPem);
+  await writePrivateFileAtomic(files.tlsCertificate, tls.certificatePem);
+  const metadata = encodeIdentityMetadata({
+    version: 1,
+    name,
+    createdAt: createdAtText,
+    peerId,
+    signingPublicKey: Buffer.from(signingKey.publicKey).toString('hex'),
+    ageRecipient: age.recipient,
+    certificateFingerprint: fingerprint,
+  });
+  await writePrivateFileAtomic(files.metadata, metadata); // last: the identity now exists
+  return new Identity({
+    home: dir,
+    name,
+    createdAt: createdAtText,
+    peerId,
+    signingKey,
+    ageRecipient: age.recipient,
+    ageSecretKey: age.secretKey,
+    tlsKeyPem: tls.keyPem,
+    certificatePem: tls.certificatePem,
+    certificateFingerprint: fingerprint,
+    files,
+  });
+}
+
+class IdentityExistsError extends EnvSyncError {
+  constructor(dir: string) {
+    super(
+      'E_IDENTITY',
+      `an identity already exists in ${shellQuote(dir)}; keys are never overwritten (move the directory aside to start over)`,
+    );
+  }
+}
+
+class IdentityLockedError extends EnvSyncError {
+  constructor(lock: string) {
+    super(
+      'E_IDENTITY',
+      `another env-sync process is creating an identity (${shellQuote(lock)} exists); if none is, remove that file`,
+    );
+  }
+}
+
+async function lockIdentity(dir: string): Promise<() => Promise<void>> {
+  const lock = join(dir, 'identity.lock');
+  try {
+    const handle = await open(lock, 'wx', 0o600);
+    await handle.writeFile(`${process.pid}\n`);
+    await handle.close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new IdentityLockedError(lock);
+    throw ioError('create', lock, error);
+  }
+  return async () => {
+    await unlink(lock).catch(() => {});
+    await syncDirectory(dir);
+  };
+}
+
+/** Loads the identity in `home`, creating it first if there is none (several processes may race here). */
+export async function loadOrCreateIdentity(
+  home: string,
+  options: CreateIdentityOptions = {},
+): Promise<Identity> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await loadIdentity(home);
+    } catch (error) {
+      if (!(error instanceof IdentityMissingError)) throw error;
+    }
+    try {
+      return await createIdentity(home, options);
+    } catch (error) {
+      // Another process created it meanwhile, or is creating it: load that identity once it is complete.
+      if (error instanceof IdentityExistsError) continue;
+      if (!(error instanceof IdentityLockedError) || Date.now() > deadline) throw error;
+      await sleep(50);
+    }
+  }
+}

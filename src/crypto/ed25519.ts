@@ -1,0 +1,85 @@
+// Ed25519 signing keys: generation, PKCS#8 PEM storage, signing and verification over raw 32-byte keys.
+// node:crypto does the arithmetic; the bytes are RFC 8032's, identical to @noble/ed25519 (tested).
+
+import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto';
+
+// Measured on Node 20 (test/crypto/ed25519.bench.ts, 200-byte message), per operation:
+//   sign:   node:crypto 28-31 µs with a cached KeyObject, @noble/ed25519 290-300 µs  (≈10× faster)
+//   verify: node:crypto 150-165 µs including KeyObject import (74 µs cached), noble 1060-1120 µs (≈7× faster)
+// so node:crypto does the work; noble remains the reference the tests compare bytes against.
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+function privateKeyObject(seed: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** An Ed25519 key pair. The 32-byte seed stays private: it is not enumerable, printable or serializable. */
+export class SigningKey {
+  readonly publicKey: Uint8Array;
+  readonly #seed: Uint8Array;
+  #keyObject: KeyObject | undefined;
+
+  private constructor(seed: Uint8Array, keyObject: KeyObject) {
+    this.#seed = Uint8Array.from(seed);
+    this.#keyObject = keyObject;
+    const spki = createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
+    this.publicKey = Uint8Array.from(spki.subarray(SPKI_PREFIX.length));
+  }
+
+  static generate(): SigningKey {
+    return SigningKey.fromSeed(randomBytes(32));
+  }
+
+  static fromSeed(seed: Uint8Array): SigningKey {
+    if (seed.length !== 32) throw new RangeError('an Ed25519 seed has 32 bytes');
+    return new SigningKey(seed, privateKeyObject(seed));
+  }
+
+  /** Reads the PKCS#8 form (what `openssl genpkey -algorithm ed25519` writes); null if it is not one. */
+  static fromPkcs8Pem(pem: string): SigningKey | null {
+    const match =
+      /^-----BEGIN PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END PRIVATE KEY-----\r?\n?$/.exec(pem);
+    if (match === null) return null;
+    const der = Buffer.from(match[1]!.replace(/\s/g, ''), 'base64');
+    if (
+      der.length !== PKCS8_PREFIX.length + 32 ||
+      !der.subarray(0, PKCS8_PREFIX.length).equals(PKCS8_PREFIX)
+    ) {
+      return null;
+    }
+    return SigningKey.fromSeed(der.subarray(PKCS8_PREFIX.length));
+  }
+
+  toPkcs8Pem(): string {
+    const base64 = Buffer.concat([PKCS8_PREFIX, this.#seed]).toString('base64');
+    return `-----BEGIN PRIVATE KEY-----\n${base64}\n-----END PRIVATE KEY-----\n`;
+  }
+
+  /** A 64-byte RFC 8032 signature of `message`. */
+  sign(message: Uint8Array): Uint8Array {
+    this.#keyObject ??= privateKeyObject(this.#seed);
+    return new Uint8Array(sign(null, message, this.#keyObject));
+  }
+
+  toJSON(): { publicKey: string } {
+    return { publicKey: Buffer.from(this.publicKey).toString('hex') };
+  }
+}
+
+/** True when `signature` is a valid Ed25519 signature of `message` by the raw 32-byte `publicKey`. */
+export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    const key = createPublicKey({
+      key: Buffer.concat([SPKI_PREFIX, publicKey]),
+      format: 'der',
+      type: 'spki',
+    });
+    return verify(null, message, key, signature);
+  } catch {
+    return false; // a public key that is not a curve point verifies nothing
+  }
+}

@@ -1,0 +1,126 @@
+// Loads an identity from its home directory, refusing key files others can read (like OpenSSH) and key
+// files that do not match each other or identity.json.
+
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { EnvSyncError } from '../errors.ts';
+import { parseAgeIdentityFile } from './age-identity-file.ts';
+import { certificateFingerprint } from './certificate-fingerprint.ts';
+import { SigningKey } from './ed25519.ts';
+import type { IdentityFiles } from './identity.ts';
+import { Identity } from './identity.ts';
+import { IdentityMissingError, identityFiles } from './identity-files.ts';
+import { decodeIdentityMetadata } from './identity-metadata.ts';
+import { peerIdFromPublicKey } from './peer-id.ts';
+import { assertPrivateDirectory, assertPrivateFile, ioError, shellQuote } from './private-files.ts';
+
+/** Reads a file after checking, on the open handle, that only its owner can use it. */
+async function readChecked(path: string, kind: 'secret' | 'public', missing: () => Error): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+    throw ioError('read', path, error);
+  }
+  try {
+    assertPrivateFile(path, await handle.stat(), kind);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Loads the identity in `home`, refusing key files others can read and files that do not match each other. */
+export async function loadIdentity(home: string): Promise<Identity> {
+  const dir = resolve(home);
+  let dirStats: Stats;
+  try {
+    dirStats = await stat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new IdentityMissingError(dir);
+    throw ioError('read', dir, error);
+  }
+  assertPrivateDirectory(dir, dirStats);
+  const files = identityFiles(dir);
+  const incomplete = (path: string) => () =>
+    new EnvSyncError(
+      'E_IDENTITY',
+      `the identity in ${shellQuote(dir)} is incomplete: ${shellQuote(path)} is missing; restore it from a backup`,
+    );
+  const metadata = decodeIdentityMetadata(
+    await readChecked(files.metadata, 'public', () => new IdentityMissingError(dir)),
+    files.metadata,
+  );
+  const [signingPem, ageText, tlsKeyPem, certificatePem] = await Promise.all([
+    readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
+    readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
+    readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
+    readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
+  ]);
+  const signingKey = SigningKey.fromPkcs8Pem(signingPem);
+  if (signingKey === null) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `${shellQuote(files.signingKey)} is not an Ed25519 private key in PKCS#8 PEM form`,
+    );
+  }
+  const age = await parseAgeIdentityFile(ageText, files.ageIdentityFile);
+  const fingerprint = checkTlsPair(tlsKeyPem, certificatePem, files);
+  const peerId = peerIdFromPublicKey(signingKey.publicKey);
+  const derived = {
+    peerId,
+    signingPublicKey: Buffer.from(signingKey.publicKey).toString('hex'),
+    ageRecipient: age.recipient,
+    certificateFingerprint: fingerprint,
+  };
+  for (const [field, value] of Object.entries(derived)) {
+    if (metadata[field as keyof typeof derived] !== value) {
+      throw new EnvSyncError(
+        'E_IDENTITY',
+        `${shellQuote(files.metadata)} does not match the key files beside it (${field} differs); restore the directory from a backup`,
+      );
+    }
+  }
+  return new Identity({
+    home: dir,
+    name: metadata.name,
+    createdAt: metadata.createdAt,
+    peerId,
+    signingKey,
+    ageRecipient: age.recipient,
+    ageSecretKey: age.secretKey,
+    tlsKeyPem,
+    certificatePem,
+    certificateFingerprint: fingerprint,
+    files,
+  });
+}
+
+/** Parses the certificate, checks the TLS key belongs to it, and returns its fingerprint. */
+function checkTlsPair(keyPem: string, certificatePem: string, files: IdentityFiles): string {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `${shellQuote(files.tlsCertificate)} is not a PEM X.509 certificate`,
+    );
+  }
+  let matches: boolean;
+  try {
+    matches = certificate.checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    throw new EnvSyncError('E_IDENTITY', `${shellQuote(files.tlsKey)} is not a PEM private key`);
+  }
+  if (!matches) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `${shellQuote(files.tlsKey)} is not the key of ${shellQuote(files.tlsCertificate)}; restore both from a backup`,
+    );
+  }
+  return certificateFingerprint(certificate.raw);
+}
