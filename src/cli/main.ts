@@ -6,6 +6,9 @@ import { describeError, EnvSyncCommand } from './base-command.ts';
 import { commands } from './registry.ts';
 import { VERSION } from './version.ts';
 
+export { renderManPages } from './man-pages.ts';
+export { VERSION };
+
 export function buildCli(): Cli {
   const cli = new Cli({
     binaryLabel: 'env-sync',

@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { ROOT } from '../helpers/cli.ts';
+import { buildCli } from '../../src/cli/main.ts';
+import { renderManPages } from '../../src/cli/man-pages.ts';
+import { commands } from '../../src/cli/registry.ts';
+import { VERSION } from '../../src/cli/version.ts';
+import { Builtins } from 'clipanion';
+
+const manDir = path.join(ROOT, 'man');
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+t.test('every command documents itself: description, details and at least one example', async (t) => {
+  for (const command of commands) {
+    if (command === Builtins.HelpCommand || command === Builtins.VersionCommand) continue;
+    const usage = command.usage;
+    const name = command.paths?.[0]?.join(' ') ?? command.name;
+    t.ok(usage?.description, `${name} has a description`);
+    t.ok(usage?.details, `${name} has details`);
+    t.ok((usage?.examples?.length ?? 0) > 0, `${name} has examples`);
+  }
+});
+
+t.test('man/ holds exactly the generated pages, none missing and none stale', async (t) => {
+  t.equal(VERSION === '0.0.0-dev' ? version : VERSION, version);
+  const pages = renderManPages(buildCli(), version);
+  const onDisk = readdirSync(manDir).filter((file) => file.endsWith('.1')).sort();
+  t.same(onDisk, [...pages.keys()].sort(), 'one page per command (run `npm run man` to regenerate)');
+  for (const [name, text] of pages) {
+    const file = path.join(manDir, name);
+    const current = onDisk.includes(name) ? readFileSync(file, 'utf8') : '';
+    t.equal(current, text, `man/${name} is up to date (run \`npm run man\`)`);
+  }
+});
