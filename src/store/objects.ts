@@ -26,11 +26,16 @@ export interface PlainSnapshot {
   readonly entries: ReadonlyMap<string, string>;
 }
 
-/** A snapshot whose key → value map is one standard age file; key names stay readable for status and diff. */
+/**
+ * A snapshot whose key → value map is one standard age file. Key names stay readable for status and diff;
+ * the recipients (age public keys, sorted) say who can read it, so re-encryption and revocation can reason
+ * about readers without decrypting.
+ */
 export interface AgeSnapshot {
   readonly type: 'snapshot';
   readonly encoding: 'age';
   readonly keys: readonly string[];
+  readonly recipients: readonly string[];
   readonly payload: Uint8Array;
 }
 
@@ -105,7 +110,7 @@ function toArray(object: StoredObject): Canonical {
     case 'snapshot':
       return object.encoding === 'plain'
         ? ['snapshot', 1, 'plain', [...object.entries].map(([k, v]) => [k, v])]
-        : ['snapshot', 1, 'age', [...object.keys], object.payload];
+        : ['snapshot', 1, 'age', [...object.keys], [...object.recipients], object.payload];
     case 'commit':
       return [
         'commit',
@@ -220,6 +225,15 @@ function validateObject(object: StoredObject, what: string): void {
         bad(`key #${index + 1} has an invalid name`);
       if (previous !== undefined && !(previous < key)) bad('keys must be unique and in ascending order');
       previous = key;
+    }
+    if (object.encoding === 'age') {
+      if (object.recipients.length === 0 || object.recipients.length > 1000)
+        bad('age snapshot needs 1 to 1000 recipients');
+      const sorted = [...object.recipients].sort();
+      if (object.recipients.some((r, i) => r !== sorted[i] || !/^age1[02-9ac-hj-np-z]{58}$/.test(r))) {
+        bad('recipients must be sorted, unique age1… public keys');
+      }
+      if (new Set(sorted).size !== sorted.length) bad('recipients must be unique');
     }
     return;
   }

@@ -8,7 +8,8 @@ export function prettyObject(object: StoredObject, showValues: boolean): string 
   switch (object.type) {
     case 'snapshot':
       if (object.encoding === 'age') {
-        return `encoding age\npayload ${object.payload.length} bytes\n\n${object.keys.map((k) => `${k}\n`).join('')}`;
+        const recipients = object.recipients.map((r) => `recipient ${r}\n`).join('');
+        return `encoding age\n${recipients}payload ${object.payload.length} bytes\n\n${object.keys.map((k) => `${k}\n`).join('')}`;
       }
       return `encoding plain\n\n${[...object.entries]
         .map(([k, v]) => `${k}\t${showValues ? JSON.stringify(v) : MASK}\n`)
