@@ -64,6 +64,7 @@ export function objectFromJson(value: unknown): StoredObject {
           type: 'snapshot',
           encoding: 'age',
           keys: strings(doc.keys, 'keys'),
+          recipients: strings(doc.recipients, 'recipients'),
           payload: fromBase64(doc.payload),
         };
       }

@@ -171,12 +171,13 @@ function fromArray(value: Canonical, what: string): StoredObject {
       });
       return { type, encoding, entries: new Map(entries) };
     }
-    if (encoding === 'age' && f.length === 3) {
+    if (encoding === 'age' && f.length === 4) {
       return {
         type,
         encoding,
         keys: list(f[1], 'keys').map((k) => str(k, 'key')),
-        payload: bin(f[2], 'payload'),
+        recipients: list(f[2], 'recipients').map((r) => str(r, 'recipient')),
+        payload: bin(f[3], 'payload'),
       };
     }
     return bad('unknown snapshot encoding or wrong field count');
