@@ -4,8 +4,8 @@
 import { Command, UsageError } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import type { Session } from '../model/environment.ts';
-import { plainCodec } from '../model/snapshot-codec.ts';
 import { openRepository, type Repository } from '../store/repository.ts';
+import { createSession, loadThisPeer } from './session.ts';
 
 export abstract class EnvSyncCommand extends Command {
   /** Set when execute() failed; main() turns it into the process exit code. */
@@ -24,15 +24,14 @@ export abstract class EnvSyncCommand extends Command {
     return openRepository(process.cwd());
   }
 
-  /** The peer id of this machine's identity (created on first need): authors commits, signs reflogs. */
-  protected async currentPeerId(): Promise<string> {
-    return 'unknown-peer'; // replaced when src/crypto/identity.ts lands
+  /** The repository, this peer's identity and the snapshot codec its mode calls for. */
+  protected async openSession(): Promise<Session> {
+    return createSession(await this.openRepository());
   }
 
-  /** The repository, this peer and the snapshot codec its mode calls for. */
-  protected async openSession(): Promise<Session> {
-    const repo = await this.openRepository();
-    return { repo, peerId: await this.currentPeerId(), codec: plainCodec };
+  /** The peer id of this machine's identity (created on first need): authors commits, signs reflogs. */
+  protected async currentPeerId(): Promise<string> {
+    return (await loadThisPeer()).peerId;
   }
 
   protected print(text: string): void {

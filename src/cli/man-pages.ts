@@ -9,7 +9,8 @@ type Definition = ReturnType<Cli['definitions']>[number];
 export function renderManPages(cli: Cli, version: string): Map<string, string> {
   const definitions = cli.definitions().filter((d) => d.path !== 'env-sync' && !d.path.includes('-h'));
   const pages = new Map<string, string>();
-  for (const definition of definitions) pages.set(`${pageName(definition)}.1`, renderCommand(definition, version));
+  for (const definition of definitions)
+    pages.set(`${pageName(definition)}.1`, renderCommand(definition, version));
   pages.set('env-sync.1', renderIndex(definitions, version));
   return pages;
 }
@@ -32,7 +33,8 @@ function renderCommand(d: Definition, version: string): string {
   }
   if (d.examples && d.examples.length > 0) {
     out += '.SH EXAMPLES\n';
-    for (const [label, command] of d.examples) out += `${roff(clean(label))}\n.PP\n.RS 4\n.nf\n${roff(command)}\n.fi\n.RE\n.PP\n`;
+    for (const [label, command] of d.examples)
+      out += `${roff(clean(label))}\n.PP\n.RS 4\n.nf\n${roff(command)}\n.fi\n.RE\n.PP\n`;
   }
   out += `.SH SEE ALSO\n.BR env-sync (1)\n`;
   return out;
@@ -49,9 +51,11 @@ function renderIndex(definitions: Definition[], version: string): string {
   let out = header('env-sync', version);
   out += '.SH NAME\nenv-sync \\- keep .env secrets in sync between machines, peer to peer\n';
   out += '.SH SYNOPSIS\n.nf\nenv-sync [\\-C <dir>] [\\-\\-debug] <command> [<args>]\n.fi\n';
-  out += '.SH DESCRIPTION\nA git-style content-addressed store of secrets, synced between peers in one of three security ';
+  out +=
+    '.SH DESCRIPTION\nA git-style content-addressed store of secrets, synced between peers in one of three security ';
   out += 'modes chosen at init: secure-peer, trusted-owner-ssh or dev-plaintext-http.\n';
-  out += '.SH GLOBAL OPTIONS\n.TP\n.B \\-C <dir>\nRun as if started in <dir>.\n.TP\n.B \\-\\-debug\nPrint stack traces of errors.\n';
+  out +=
+    '.SH GLOBAL OPTIONS\n.TP\n.B \\-C <dir>\nRun as if started in <dir>.\n.TP\n.B \\-\\-debug\nPrint stack traces of errors.\n';
   const byCategory = new Map<string, Definition[]>();
   for (const d of definitions) {
     const category = clean(d.category ?? 'Other');

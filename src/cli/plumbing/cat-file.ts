@@ -15,7 +15,8 @@ export class CatFileCommand extends EnvSyncCommand {
     description: 'show the type, size or content of an object',
     details: `
       Exactly one of \`-t\` (type), \`-s\` (size of the stored bytes), \`-p\` (pretty text), \`--json\` (the JSON
-      form that \`hash-object --json\` reads back) or \`--raw\` (the exact stored bytes). Snapshot values are
+      form that \`hash-object --json\` reads back) \`--raw\` (the exact stored bytes) or \`--age\` (the standard age file inside an encrypted snapshot, which
+      \`age -d -i <ageIdentityFile>\` decrypts; a commit stands for its snapshot). Snapshot values are
       masked in \`-p\` and \`--json\` output unless \`--show-values\` is given; a masked JSON document cannot be
       hashed back into an object.
     `,
@@ -34,16 +35,32 @@ export class CatFileCommand extends EnvSyncCommand {
   pretty = Option.Boolean('-p', false, { description: 'pretty-print the object' });
   json = Option.Boolean('--json', false, { description: 'print the JSON form of the object' });
   raw = Option.Boolean('--raw', false, { description: 'write the exact stored bytes' });
+  age = Option.Boolean('--age', false, {
+    description: "write the age payload of an encrypted snapshot (or of a commit's snapshot), as stored",
+  });
   showValues = Option.Boolean('--show-values', false, {
     description: 'show snapshot values instead of masking them',
   });
   revision = Option.String({ name: 'rev' });
 
   async execute(): Promise<number> {
-    const modes = [this.type, this.size, this.pretty, this.json, this.raw].filter(Boolean).length;
-    if (modes !== 1) throw new EnvSyncError('E_USAGE', 'give exactly one of -t, -s, -p, --json or --raw');
+    const modes = [this.type, this.size, this.pretty, this.json, this.raw, this.age].filter(Boolean).length;
+    if (modes !== 1)
+      throw new EnvSyncError('E_USAGE', 'give exactly one of -t, -s, -p, --json, --raw or --age');
     const repo = await this.openRepository();
     const id = await resolveRevision(repo, this.revision);
+    if (this.age) {
+      let object = await repo.objects.read(id);
+      if (object.type === 'commit') object = await repo.objects.readTyped(object.snapshot, 'snapshot');
+      if (object.type !== 'snapshot' || object.encoding !== 'age') {
+        throw new EnvSyncError(
+          'E_OBJECT_TYPE',
+          `'${this.revision}' is not an encrypted snapshot (or a commit of one)`,
+        );
+      }
+      this.context.stdout.write(object.payload);
+      return 0;
+    }
     const bytes = await repo.objects.readRaw(id);
     if (this.raw) {
       this.context.stdout.write(bytes);

@@ -1,8 +1,10 @@
 // `env-sync fsck`: verify the repository's objects, refs, reflogs and permissions.
 
 import { Command, Option } from 'clipanion';
+import { everySnapshotEncrypted, plaintextHeads } from '../../model/encryption-audit.ts';
 import { fsck } from '../../store/fsck.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { encryptsAtRest } from '../session.ts';
 
 export class FsckCommand extends EnvSyncCommand {
   static override paths = [['fsck']];
@@ -12,7 +14,8 @@ export class FsckCommand extends EnvSyncCommand {
     details: `
       Checks that every object hashes to its name, is canonically encoded and of a known type; that every
       reference between objects, every ref and every reflog entry points to an existing object of the right
-      type; and that directories are 0700 and files 0600. Prints one line per problem
+      type; that directories are 0700 and files 0600; and, where the mode encrypts at rest, that snapshots are
+      encrypted (every snapshot in secure-peer; each environment's head with trusted-owner-ssh encryption). Prints one line per problem
       (\`error: <subject>: <message>\`) and exits 1 if there is any error. Leftover temporary and lock files
       from interrupted writes are printed as notes and do not fail the check.
     `,
@@ -26,7 +29,11 @@ export class FsckCommand extends EnvSyncCommand {
 
   async execute(): Promise<number> {
     const repo = await this.openRepository();
-    const report = await fsck(repo);
+    const secure = repo.mode === 'secure-peer';
+    const checked = await fsck(repo, secure ? [everySnapshotEncrypted] : []);
+    const extra = !secure && encryptsAtRest(repo) ? await plaintextHeads(repo) : [];
+    const problems = [...checked.problems, ...extra];
+    const report = { ...checked, ok: problems.every((p) => p.severity !== 'error'), problems };
     if (this.json) this.printJson(report);
     else {
       for (const problem of report.problems)

@@ -45,6 +45,13 @@ export class HashObjectCommand extends EnvSyncCommand {
     if (!this.json) decodeObject(bytes, what);
     if (this.write) {
       const repo = await this.openRepository();
+      const object = decodeObject(bytes, what);
+      if (repo.mode === 'secure-peer' && object.type === 'snapshot' && object.encoding === 'plain') {
+        throw new EnvSyncError(
+          'E_MODE',
+          'secure-peer stores only encrypted snapshots; refusing a plaintext one',
+        );
+      }
       const { id } = await repo.objects.writeRaw(bytes);
       this.print(id);
     } else {

@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
+import { EnvSyncError } from '../../errors.ts';
 import { findGitWorkTree, ignoreSecretsInGit } from '../../model/git-ignore.ts';
 import { initRepository, SECURITY_MODES, type SecurityMode } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
@@ -28,6 +29,7 @@ export class InitCommand extends EnvSyncCommand {
     examples: [
       ['Create a repository in the safe default mode', '$0 init'],
       ['Create one synced over SSH between your own machines', '$0 init --mode trusted-owner-ssh'],
+      ['The same, with age encryption at rest', '$0 init --mode trusted-owner-ssh --encrypt'],
       ['Create one for local debugging over plain HTTP', '$0 init --mode dev-plaintext-http'],
     ],
   });
@@ -37,9 +39,24 @@ export class InitCommand extends EnvSyncCommand {
     validator: t.isEnum(SECURITY_MODES),
   });
 
+  encrypt = Option.Boolean('--encrypt', false, {
+    description: 'trusted-owner-ssh: encrypt secrets at rest with age (secure-peer always does)',
+  });
+
   async execute(): Promise<number> {
     const cwd = process.cwd();
-    const repo = await initRepository(cwd, { mode: this.mode });
+    if (this.encrypt && this.mode !== 'trusted-owner-ssh') {
+      throw new EnvSyncError(
+        'E_USAGE',
+        this.mode === 'secure-peer'
+          ? 'secure-peer always encrypts; --encrypt is not needed'
+          : '--encrypt needs --mode trusted-owner-ssh',
+      );
+    }
+    const repo = await initRepository(cwd, {
+      mode: this.mode,
+      extraConfig: this.encrypt ? { 'core.encrypt': 'true' } : {},
+    });
     if (this.mode === 'dev-plaintext-http') {
       this.warn(
         'dev-plaintext-http is for debugging only: nothing is encrypted or authenticated; never use real secrets',
