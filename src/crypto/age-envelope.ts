@@ -1,9 +1,9 @@
 // Encrypts bytes to age recipients as one standard binary age file, and decrypts with one identity,
 // turning the library's errors into distinct, one-line, secret-free EnvSyncErrors.
 
-import { Decrypter, Encrypter } from 'age-encryption';
+import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
 import { EnvSyncError } from '../errors.ts';
-import { ageKeyPairFromSecretKey } from './age-identity-file.ts';
+import { checkAgeSecretKey } from './age-identity-file.ts';
 import { parseAgeRecipient } from './age-recipient.ts';
 
 /** What can decrypt: an `AGE-SECRET-KEY-1…` string, or an identity (see identity.ts) that holds one. */
@@ -14,7 +14,10 @@ export interface DecryptOptions {
   subject?: string;
 }
 
-/** Raised when the identity is not among the file's recipients; carries what a caller needs to say so. */
+/**
+ * Raised when the identity is not among the file's recipients; carries what a caller needs to say so.
+ * age cannot tell this apart from a recipient stanza altered in transit: both mean no stanza opens.
+ */
 export class NotRecipientError extends EnvSyncError {
   readonly subject: string;
   readonly recipientCount: number;
@@ -56,22 +59,34 @@ export async function decryptWithIdentity(
   options: DecryptOptions = {},
 ): Promise<Uint8Array> {
   const subject = options.subject ?? 'the age file';
-  const secretKey = typeof key === 'string' ? key : key.ageSecretKey();
-  const pair = await ageKeyPairFromSecretKey(secretKey, 'the identity given to decrypt');
-  const decrypter = new Decrypter();
-  decrypter.addIdentity(secretKey);
+  const decrypter = decrypterFor(key);
   try {
     return await decrypter.decrypt(ciphertext);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message === "no identity matched any of the file's recipients") {
+      const recipient = typeof key === 'string' ? await identityToRecipient(key) : key.ageRecipient;
       const peerId = typeof key === 'string' ? undefined : key.peerId;
-      throw new NotRecipientError(subject, countRecipientStanzas(ciphertext), pair.recipient, peerId);
+      throw new NotRecipientError(subject, countRecipientStanzas(ciphertext), recipient, peerId);
     }
-    throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(message)}`, {
-      cause: error,
-    });
+    // No `cause`: typage's own message may quote the input, which may be plaintext.
+    throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(message)}`);
   }
+}
+
+// A Decrypter derives its identity's public key when made (one X25519 operation, about 1 ms): reuse one
+// per identity object for repeated reads.
+const decrypters = new WeakMap<object, Decrypter>();
+
+function decrypterFor(key: AgeDecryptionKey): Decrypter {
+  const cached = typeof key === 'string' ? undefined : decrypters.get(key);
+  if (cached !== undefined) return cached;
+  const secretKey = typeof key === 'string' ? key : key.ageSecretKey();
+  checkAgeSecretKey(secretKey, 'the identity given to decrypt');
+  const decrypter = new Decrypter();
+  decrypter.addIdentity(secretKey);
+  if (typeof key !== 'string') decrypters.set(key, decrypter);
+  return decrypter;
 }
 
 /** One clause on what is wrong, from typage's message (which is trusted text, but may quote the input). */
@@ -80,9 +95,11 @@ function describeFailure(message: string): string {
   if (message === 'invalid header HMAC') return 'its header was modified (the header MAC does not match)';
   if (message === 'invalid tag') return 'its payload was modified or truncated (authentication failed)';
   if (message.startsWith('stream ended')) return 'it is truncated (it ends before the payload nonce)';
-  if (/^invalid (stanza|header|non-ASCII|X25519)/.test(message) || /base64|letter|padding/i.test(message)) {
+  if (/^invalid (stanza|header|non-ASCII|X25519)/.test(message)) {
     return `its header is malformed or truncated (age: ${message})`;
   }
+  if (/base64|unknown letter|padding/i.test(message))
+    return 'its header is malformed (a stanza is not valid base64)';
   // Unknown library failure: keep its text, bounded and on one line.
   const clean = message.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 120);
   return `it is damaged (age: ${clean})`;

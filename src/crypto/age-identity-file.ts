@@ -24,10 +24,10 @@ export function formatAgeIdentityFile(pair: AgeKeyPair, createdAt: Date): string
 }
 
 /**
- * Validates one AGE-SECRET-KEY-1… string and derives its recipient. Messages name `where` (a path or a
- * description) and say what is wrong, never the key itself.
+ * Checks one AGE-SECRET-KEY-1… string is well formed (cheap: no curve arithmetic). Messages name `where`
+ * (a path or a description) and say what is wrong, never the key itself.
  */
-export async function ageKeyPairFromSecretKey(secretKey: string, where: string): Promise<AgeKeyPair> {
+export function checkAgeSecretKey(secretKey: string, where: string): void {
   if (!secretKey.startsWith('AGE-SECRET-KEY-1')) {
     throw new EnvSyncError('E_IDENTITY', `${where} is not an age X25519 identity (AGE-SECRET-KEY-1…)`);
   }
@@ -36,6 +36,11 @@ export async function ageKeyPairFromSecretKey(secretKey: string, where: string):
     const reason = decoded.ok ? 'it does not hold a 32-byte key' : decoded.reason;
     throw new EnvSyncError('E_IDENTITY', `${where} has a damaged age secret key: ${reason}`);
   }
+}
+
+/** Checks `secretKey` (see checkAgeSecretKey) and derives its recipient. */
+export async function ageKeyPairFromSecretKey(secretKey: string, where: string): Promise<AgeKeyPair> {
+  checkAgeSecretKey(secretKey, where);
   return { secretKey, recipient: (await identityToRecipient(secretKey)) as AgeRecipient };
 }
 
