@@ -1,10 +1,12 @@
 // Bundles the CLI with esbuild into dist/: one ESM entry plus lazily loaded chunks, so start-up only parses
 // what the command needs (heavy modules such as ssh2 and node-forge are loaded by dynamic import).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 
 await build({
   entryPoints: { main: 'src/cli/main.ts' },

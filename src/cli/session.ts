@@ -1,14 +1,17 @@
 // Builds the Session a command works in: the repository, this machine's identity (created on first need in
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
-import { loadOrCreateIdentity } from '../crypto/create-identity.ts';
 import type { Identity } from '../crypto/identity.ts';
-import { defaultIdentityHome } from '../crypto/identity-home.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
 import type { Repository } from '../store/repository.ts';
 
-export function loadThisPeer(): Promise<Identity> {
+/** Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need. */
+export async function loadThisPeer(): Promise<Identity> {
+  const [{ loadOrCreateIdentity }, { defaultIdentityHome }] = await Promise.all([
+    import('../crypto/create-identity.ts'),
+    import('../crypto/identity-home.ts'),
+  ]);
   return loadOrCreateIdentity(defaultIdentityHome(process.env));
 }
 

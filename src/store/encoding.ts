@@ -2,7 +2,9 @@
 // Objects are arrays of nil, booleans, unsigned integers, strings, byte strings and arrays; no maps, no floats.
 // See docs/object-format.md#canonical-encoding.
 
-import { Packr } from 'msgpackr';
+// 'msgpackr/pack' is the pure-JS build: the main entry probes for a native add-on at start-up (detect-libc,
+// node-gyp-build), which costs more than it saves on objects this small.
+import { Packr } from 'msgpackr/pack';
 import { EnvSyncError } from '../errors.ts';
 
 /** The values an object may hold. Maps are deliberately absent: their key order is not canonical. */

@@ -1,9 +1,7 @@
 // `env-sync identity init|show`: this machine's keys (Ed25519 signing, age X25519, TLS) and peer id.
 
 import { Command, Option } from 'clipanion';
-import { createIdentity } from '../../crypto/create-identity.ts';
 import { identityPublicInfo } from '../../crypto/identity.ts';
-import { defaultIdentityHome } from '../../crypto/identity-home.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { loadThisPeer } from '../session.ts';
 
@@ -28,6 +26,10 @@ export class IdentityInitCommand extends EnvSyncCommand {
   name = Option.String('--name', { description: 'the name shown to other peers (default user@hostname)' });
 
   async execute(): Promise<number> {
+    const [{ createIdentity }, { defaultIdentityHome }] = await Promise.all([
+      import('../../crypto/create-identity.ts'),
+      import('../../crypto/identity-home.ts'),
+    ]);
     const identity = await createIdentity(
       defaultIdentityHome(process.env),
       this.name === undefined ? {} : { name: this.name },
