@@ -27,6 +27,29 @@ t.test('createIdentity writes a 0700 directory of 0600 files, and nothing else',
   t.equal(identity.peerId, peerIdFromPublicKey(identity.signingPublicKey));
 });
 
+t.test('modes are exact whatever the umask', async (t) => {
+  const home = await temporaryHome(t);
+  const previous = process.umask(0o277); // would make the directory 0500 and the files 0400
+  t.teardown(() => {
+    process.umask(previous);
+  });
+  await createIdentity(home);
+  t.equal(await mode(home), 0o700);
+  for (const file of FILES) t.equal(await mode(join(home, file)), 0o600, `${file} is 0600`);
+});
+
+t.test('a lock left by a crashed creation is reported, not broken', async (t) => {
+  const home = await temporaryHome(t);
+  await createIdentity(home);
+  await rm(join(home, 'identity.json'));
+  await writeFile(join(home, 'identity.lock'), '12345\n');
+  await t.rejects(createIdentity(home), {
+    code: 'E_IDENTITY',
+    message:
+      /another env-sync process is creating an identity \('.*identity\.lock' exists\); if none is, remove that file/,
+  });
+});
+
 t.test('the key files are in the standard formats other tools read', async (t) => {
   const home = await temporaryHome(t);
   const identity = await createIdentity(home);
