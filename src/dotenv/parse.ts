@@ -41,12 +41,12 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
   if (nul !== -1) throw parseError(lines.lineOf(nul), 'contains a NUL byte');
 
   const entries: DotenvEntry[] = [];
-  const re = new RegExp(DOTENV_LINE.source, `${DOTENV_LINE.flags}d`);
+  const re = new RegExp(DOTENV_LINE.source, DOTENV_LINE.flags);
   let covered = 0;
   for (let match = re.exec(normalized); match !== null; match = re.exec(normalized)) {
     checkGap(normalized, covered, match.index, lines);
     const key = match[1]!;
-    const keyLine = lines.lineOf(match.indices![1]![0]);
+    const keyLine = lines.lineOf(keyOffset(normalized, match.index, key));
     // Never echo an invalid "key": it may be a fragment of a mangled secret.
     if (!isValidKeyName(key)) {
       throw new EnvSyncError('E_KEY_NAME', `line ${keyLine}: invalid key name (use ${KEY_NAME_RULE})`);
@@ -70,8 +70,27 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
   return { values, entries };
 }
 
+/** Where the key of a match starting at `at` begins: after blank space and an optional `export `. */
+function keyOffset(text: string, at: number, key: string): number {
+  let i = skipSpace(text, at);
+  if (text.startsWith('export', i) && /\s/.test(text[i + 6] ?? '')) {
+    const after = skipSpace(text, i + 6);
+    if (text.startsWith(key, after)) i = after;
+  }
+  return i;
+}
+
+const SPACE = /\s*/y;
+
+function skipSpace(text: string, from: number): number {
+  SPACE.lastIndex = from;
+  SPACE.test(text);
+  return SPACE.lastIndex;
+}
+
 /** Text between two entries may hold only blank lines and comments; anything else dotenv would skip. */
 function checkGap(text: string, from: number, to: number, lines: LineIndex): void {
+  if (to - from <= 1 && (from === to || text[from] === '\n')) return;
   let start = from;
   while (start < to) {
     let end = text.indexOf('\n', start);

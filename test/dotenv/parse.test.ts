@@ -79,6 +79,12 @@ t.test('entry lines count the lines of multi-line values and of CRLF files', asy
     { key: 'B', line: 6 },
     { key: 'C', line: 8 },
   ]);
+  // `export` may even stand alone on the line before its key; a key may be named export.
+  t.same(parseDotenvDocument('export\np=1\nexport =2\nexport export=3').entries, [
+    { key: 'p', line: 2 },
+    { key: 'export', line: 3 },
+    { key: 'export', line: 4 },
+  ]);
 });
 
 t.test('empty input, blank lines, comments and a BOM give no keys or errors', async (t) => {

@@ -124,6 +124,13 @@ t.test('property: it refuses a value exactly when the documented rule says so', 
   t.pass('5000 values');
 });
 
+/** Quotes, backslashes, `#` and line breaks only: about a third of these are refused. */
+const quoteHeavyValue = fc.string({
+  unit: fc.constantFrom("'", '"', '`', '#', '\\', '\n', '\r', 'n', 'a', ' '),
+  minLength: 3,
+  maxLength: 10,
+});
+
 /** Hostile neighbours: each is a value dotenv reads back alone, written in a raw multi-line form. */
 const NEIGHBOURS = ["B='\n'", 'B="\n"', 'B=`\n`'];
 const expectedB = '\n';
@@ -139,7 +146,7 @@ function roundTrips(encoded: string, value: string): boolean {
 t.test('property: a refused value has no naive form that survives a neighbouring entry', async (t) => {
   let refused = 0;
   fc.assert(
-    fc.property(fc.oneof(denseValue, hostileValue), (value) => {
+    fc.property(fc.oneof(quoteHeavyValue, hostileValue), (value) => {
       // Exact only without U+2028/U+2029, where the rule is knowingly conservative.
       if (value.includes('\0') || /[\u2028\u2029]/.test(value) || representable(value)) return true;
       refused++;
