@@ -9,7 +9,7 @@ import { isValidKeyName, KEY_NAME_RULE } from './key-name.ts';
 export const MAX_DOTENV_BYTES = 16 * 1024 * 1024;
 
 /**
- * dotenv 18's line regex (its default parser, `lib/main.js` `LINE`), copied so we can see which text each
+ * dotenv 18's line regex (its default parser, in `dist/index.cjs`), copied so we can see which text each
  * entry covers; dotenv.parse still computes the values. A test checks this copy against the installed dotenv.
  */
 export const DOTENV_LINE =
