@@ -2,8 +2,10 @@
 // silently drops (it assigns into a plain object). A key name is not a secret, so errors may name it.
 
 import { EnvSyncError } from '../errors.ts';
+import { KEY_NAME_PATTERN } from '../store/objects.ts';
 
-export const KEY_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+// One rule for the object format and for .env files: the store owns it.
+export { KEY_NAME_PATTERN };
 
 /** The rule, as users read it in messages and docs. */
 export const KEY_NAME_RULE = 'letters, digits, _ . - and not starting with a digit, . or -';
