@@ -1,0 +1,60 @@
+// `env-sync export`: write an environment as .env, JSON or POSIX shell text, to stdout or a 0600 file.
+
+import { promises as fs } from 'node:fs';
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import { serializeDotenv, serializeJson, serializeShell } from '../../dotenv/index.ts';
+import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { FILE_MODE, writeFileAtomic } from '../../store/fs-atomic.ts';
+import { SecretsCommand } from './secrets-command.ts';
+
+const FORMATS = ['dotenv', 'json', 'shell'] as const;
+const SERIALIZERS = { dotenv: serializeDotenv, json: serializeJson, shell: serializeShell };
+
+export class ExportCommand extends SecretsCommand {
+  static override paths = [['export']];
+  static override usage = Command.Usage({
+    category: 'Porcelain',
+    description: 'write an environment as .env, JSON or shell text',
+    details: `
+      Writes every key and value of the environment, sorted by key:
+
+      - \`dotenv\` (default): \`KEY=value\` lines that dotenv's parser reads back exactly. A value no dotenv
+        quoting can hold (one with \`'\`, \`"\` and a backtick together, for instance) is an error naming the
+        key; use \`json\` or \`shell\`, which represent every value.
+      - \`json\`: one JSON object.
+      - \`shell\`: \`export KEY='value'\` lines that any POSIX \`sh\` can \`eval\` or source, whatever the values
+        hold (keys must then be shell names: letters, digits and \`_\`).
+
+      With \`-o FILE\` the text goes to FILE, written atomically (a crash leaves the old file or the new one)
+      with mode 0600. Prefer \`env-sync run\`, which writes no file at all.
+    `,
+    examples: [
+      ['Print main as a .env file', '$0 export'],
+      ['Write staging to a private file', '$0 export --env staging -o .env.staging'],
+      ['Load the variables into the current shell', 'eval "$($0 export --format shell)"'],
+      ['Feed a tool that reads JSON', '$0 export --format json | jq .'],
+    ],
+  });
+
+  format = Option.String('--format', 'dotenv', {
+    description: 'dotenv, json or shell',
+    validator: t.isEnum(FORMATS),
+  });
+  output = Option.String('-o,--output', { description: 'write to this file (mode 0600) instead of stdout' });
+
+  async execute(): Promise<number> {
+    const state = await readExistingEnvironment(await this.openSession(), this.env);
+    const text = SERIALIZERS[this.format](state.entries);
+    if (this.output === undefined) {
+      this.context.stdout.write(text);
+      return 0;
+    }
+    await writeFileAtomic(this.output, text, FILE_MODE);
+    await fs.chmod(this.output, FILE_MODE);
+    this.context.stderr.write(
+      `Wrote ${state.entries.size} keys of '${this.env}' to ${this.output} (mode 0600)\n`,
+    );
+    return 0;
+  }
+}

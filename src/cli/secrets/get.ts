@@ -1,0 +1,37 @@
+// `env-sync get KEY`: print exactly one value.
+
+import { Command, Option } from 'clipanion';
+import { validateKeyName } from '../../dotenv/index.ts';
+import { EnvSyncError } from '../../errors.ts';
+import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { SecretsCommand } from './secrets-command.ts';
+
+export class GetCommand extends SecretsCommand {
+  static override paths = [['get']];
+  static override usage = Command.Usage({
+    category: 'Porcelain',
+    description: "print one secret's value",
+    details: `
+      Prints the value of \`KEY\` in the environment (\`--env\`, default \`main\`) exactly as stored, followed by
+      one newline. A key that is not set is an error (exit 1) naming the key and the environment, so scripts can
+      tell an empty value (exit 0, an empty line) from a missing one.
+    `,
+    examples: [
+      ['Print a value', '$0 get DATABASE_URL'],
+      ['Use it in a script', 'psql "$($0 get --env staging DATABASE_URL)"'],
+    ],
+  });
+
+  key = Option.String({ name: 'KEY' });
+
+  async execute(): Promise<number> {
+    const key = validateKeyName(this.key);
+    const state = await readExistingEnvironment(await this.openSession(), this.env);
+    const value = state.entries.get(key);
+    if (value === undefined) {
+      throw new EnvSyncError('E_KEY_MISSING', `${key} is not set in environment '${this.env}'`);
+    }
+    this.context.stdout.write(`${value}\n`);
+    return 0;
+  }
+}

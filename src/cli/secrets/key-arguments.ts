@@ -1,0 +1,31 @@
+// Key names and values given on the command line. An invalid "key" is never echoed: it may be a pasted
+// secret or a KEY=VALUE whose key part holds one (`postgres://user:pass@host=…`).
+
+import { isValidKeyName } from '../../dotenv/index.ts';
+import { EnvSyncError } from '../../errors.ts';
+
+const RULE = 'letters, digits, _ . - and not starting with a digit, . or -';
+
+export function checkKeyArgument(name: string, position: number): string {
+  if (isValidKeyName(name)) return name;
+  throw new EnvSyncError('E_KEY_NAME', `argument ${position} is not a valid key name (use ${RULE})`);
+}
+
+/** `KEY=VALUE` split at the first `=`; the value may hold more `=`. */
+export function splitAssignment(argument: string, position: number): [string, string] {
+  const at = argument.indexOf('=');
+  return [checkKeyArgument(argument.slice(0, at), position), argument.slice(at + 1)];
+}
+
+/** Stdin bytes as a value: strict UTF-8, minus one trailing newline (what `echo` and editors add). */
+export function valueFromInput(bytes: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new EnvSyncError('E_USAGE', 'the value on stdin is not valid UTF-8');
+  }
+  if (text.endsWith('\r\n')) return text.slice(0, -2);
+  if (text.endsWith('\n')) return text.slice(0, -1);
+  return text;
+}

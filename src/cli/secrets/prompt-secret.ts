@@ -1,0 +1,45 @@
+// Reading a value from the terminal without echoing it (like `read -s`): raw mode, one line, backspace
+// and Ctrl-U edit, Ctrl-C cancels. Multi-line values are piped on stdin instead.
+
+import type { Readable, Writable } from 'node:stream';
+import { EnvSyncError } from '../../errors.ts';
+
+type TtyInput = Readable & { setRawMode(mode: boolean): unknown; isTTY?: boolean };
+
+export function isTerminal(stream: Readable): stream is TtyInput {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+export function promptSecret(input: TtyInput, output: Writable, question: string): Promise<string> {
+  output.write(question);
+  input.setRawMode(true);
+  input.setEncoding('utf8');
+  input.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      input.removeListener('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      output.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n' || char === '\u0004') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (char === '\u0003') {
+          finish();
+          reject(new EnvSyncError('E_USAGE', 'cancelled; nothing changed', { exitCode: 130 }));
+          return;
+        }
+        if (char === '\u007f' || char === '\b') value = Array.from(value).slice(0, -1).join('');
+        else if (char === '\u0015') value = '';
+        else value += char;
+      }
+    };
+    input.on('data', onData);
+  });
+}

@@ -1,0 +1,30 @@
+// What every secrets command shares: `--env <name>` (default main), masking, and one-line reports of a change.
+
+import { Option } from 'clipanion';
+import type { ChangeResult } from '../../model/apply-change.ts';
+import { DEFAULT_ENVIRONMENT } from '../../store/repository.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+/** Shown instead of a value. Fixed width, so it does not leak the value's length. */
+export const MASK = '********';
+
+export abstract class SecretsCommand extends EnvSyncCommand {
+  env = Option.String('--env', DEFAULT_ENVIRONMENT, {
+    description: 'the environment to use (default main)',
+  });
+
+  /** `[main 1a2b3c4d5e6f] Add API_KEY` as git prints a commit, or the note that nothing changed. */
+  protected reportChange(result: ChangeResult, nothingChanged: string): void {
+    if (result.commit === null) {
+      this.context.stderr.write(`env-sync: ${nothingChanged}; nothing to commit\n`);
+      return;
+    }
+    this.print(`[${this.env} ${result.commit.slice(0, 12)}] ${(result.message ?? '').split('\n')[0]}`);
+  }
+
+}
+
+export const messageOption = () =>
+  Option.String('-m,--message', {
+    description: 'the commit message (default: one naming the keys changed, never the values)',
+  });

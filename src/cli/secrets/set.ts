@@ -1,0 +1,93 @@
+// `env-sync set KEY` (value from stdin or a no-echo prompt) and `env-sync set KEY=VALUE …`.
+
+import { Command, Option } from 'clipanion';
+import { EnvSyncError } from '../../errors.ts';
+import { applyChange, mergeEntries } from '../../model/apply-change.ts';
+import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { MAX_OBJECT_BYTES } from '../../store/limits.ts';
+import { readAllBounded } from '../io.ts';
+import { checkKeyArgument, splitAssignment, valueFromInput } from './key-arguments.ts';
+import { isTerminal, promptSecret } from './prompt-secret.ts';
+import { messageOption, SecretsCommand } from './secrets-command.ts';
+
+export class SetCommand extends SecretsCommand {
+  static override paths = [['set']];
+  static override usage = Command.Usage({
+    category: 'Porcelain',
+    description: 'set secrets, committing the change',
+    details: `
+      \`set KEY\` reads the value from stdin when stdin is not a terminal (one trailing newline is removed, so
+      \`echo\` works; send two to keep one), or else asks for it without echoing what you type. Values may hold
+      anything UTF-8: newlines, quotes, \`#\`, \`=\`, \`$\`, or nothing at all.
+
+      \`set KEY=VALUE …\` sets several keys at once, splitting each argument at its first \`=\`. It warns,
+      because command-line arguments are visible to other local users (\`ps\`, \`/proc\`) and often end up
+      in shell history.
+
+      Key names follow dotenv's rule: letters, digits, \`_\`, \`.\` and \`-\`, not starting with a digit, \`.\` or
+      \`-\`. The change becomes one commit on the environment's branch, with a message naming the keys (never
+      the values) unless \`-m\` gives one. Setting a key to the value it already has commits nothing.
+    `,
+    examples: [
+      ['Type a value without it showing on screen', '$0 set API_TOKEN'],
+      ['Pipe a value (a file, a password manager…)', 'pass show stripe/live | $0 set STRIPE_KEY'],
+      ['Set a multi-line value from a file', '$0 set --env staging TLS_KEY < server.key'],
+      ['Set non-secret settings inline', '$0 set LOG_LEVEL=debug PORT=8080 -m "Verbose logs"'],
+    ],
+  });
+
+  message = messageOption();
+  args = Option.Rest({ name: 'KEY | KEY=VALUE', required: 1 });
+
+  async execute(): Promise<number> {
+    const updates = await this.#readUpdates();
+    const session = await this.openSession();
+    const state = await readExistingEnvironment(session, this.env);
+    const result = await applyChange(session, state, mergeEntries(state.entries, updates), {
+      message: this.message,
+    });
+    const keys = [...updates.keys()];
+    this.reportChange(
+      result,
+      `${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value in '${this.env}'`,
+    );
+    return 0;
+  }
+
+  async #readUpdates(): Promise<Map<string, string>> {
+    const withValues = this.args.filter((arg) => arg.includes('='));
+    if (withValues.length === 0) {
+      if (this.args.length !== 1) {
+        // Never echo the arguments: the second is probably a value typed after the key.
+        throw new EnvSyncError(
+          'E_USAGE',
+          'give one KEY (its value is read from stdin or a prompt) or KEY=VALUE pairs; values are never separate arguments',
+        );
+      }
+      const key = checkKeyArgument(this.args[0]!, 1);
+      return new Map([[key, await this.#readValue(key)]]);
+    }
+    if (withValues.length !== this.args.length) {
+      throw new EnvSyncError(
+        'E_USAGE',
+        'mix of KEY and KEY=VALUE arguments; give one KEY alone, or only KEY=VALUE pairs',
+      );
+    }
+    const updates = new Map<string, string>();
+    for (const [index, arg] of this.args.entries()) {
+      const [key, value] = splitAssignment(arg, index + 1);
+      updates.set(key, value);
+    }
+    this.warn(
+      "values given as arguments are visible to other local users (ps, /proc) and may stay in shell history; prefer 'env-sync set KEY' with the value piped or typed",
+    );
+    return updates;
+  }
+
+  async #readValue(key: string): Promise<string> {
+    const stdin = this.context.stdin;
+    if (isTerminal(stdin))
+      return promptSecret(stdin, this.context.stderr, `Value for ${key} (${this.env}): `);
+    return valueFromInput(await readAllBounded(stdin, MAX_OBJECT_BYTES, 'the value on stdin'));
+  }
+}
