@@ -1,0 +1,85 @@
+// `env-sync clone <url> [<dir>]`: a new repository in the remote's group and mode, with the remote as origin
+// and a local branch for each of its environments. No plaintext file is written.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'clipanion';
+import { EnvSyncError } from '../../errors.ts';
+import { shortId } from '../../store/object-id.ts';
+import { branchRef, remoteRef } from '../../store/ref-names.ts';
+import { initRepository } from '../../store/repository.ts';
+import { fetchObjects, moveRefs, openUpload } from '../../sync/fetch.ts';
+import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
+import { openTransport } from '../../transport/index.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+export class CloneCommand extends EnvSyncCommand {
+  static override paths = [['clone']];
+  static override usage = Command.Usage({
+    category: 'Sync',
+    description: "create a repository that joins a remote's group",
+    details: `
+      Reads the remote's advertisement, creates \`<dir>/.env-sync/\` (default: the last component of the URL) with
+      the remote's group id and security mode, records the remote as \`origin\`, fetches everything, and creates
+      a local branch \`refs/heads/<env>\` for every environment of the remote (HEAD as on the remote). No
+      plaintext working file is written. \`<dir>\` must not exist or be empty; if the clone fails it is removed.
+
+      This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
+      repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
+    `,
+    examples: [
+      ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
+      ['Clone a repository on this machine', '$0 clone ../project project-copy'],
+      ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
+    ],
+  });
+
+  url = Option.String({ name: 'url' });
+  dir = Option.String({ required: false, name: 'dir' });
+
+  async execute(): Promise<number> {
+    const transport = await openTransport(this.url);
+    const dir = path.resolve(this.dir ?? defaultDirectory(this.url));
+    const existing = await fs.readdir(dir).catch(() => null);
+    if (existing !== null && existing.length > 0) {
+      throw new EnvSyncError('E_REPOSITORY_EXISTS', `'${dir}' already exists and is not empty`);
+    }
+    const peer = await this.currentPeerId();
+    const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
+    try {
+      const repo = await initRepository(dir, { mode: open.ad.mode, group: open.ad.group });
+      repo.config.set('remote.origin.url', storedUrl(this.url));
+      await repo.saveConfig();
+      const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
+      await moveRefs(repo, open.ad, (env) => remoteRef('origin', env), peer, `clone ${this.url}`);
+      await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
+      if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
+      const envs = open.ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
+      this.print(`Cloned into ${dir}`);
+      this.print(`Group ${shortId(open.ad.group)}, mode ${open.ad.mode}`);
+      this.print(
+        `${envs.length} environment(s)${envs.length > 0 ? `: ${envs.join(', ')}` : ''}; ${stats.objects} objects`,
+      );
+      if (open.ad.mode === 'dev-plaintext-http') {
+        this.warn('dev-plaintext-http is for debugging only: nothing is encrypted or authenticated');
+      }
+    } catch (error) {
+      if (existing === null) await fs.rm(dir, { recursive: true, force: true });
+      else await fs.rm(path.join(dir, '.env-sync'), { recursive: true, force: true });
+      throw error;
+    } finally {
+      open.exchange.close();
+    }
+    return 0;
+  }
+}
+
+function defaultDirectory(url: string): string {
+  const name = path.basename(url.replace(/^[a-z]+:\/\//, '').replace(/[/:]+$/, '')).replace(/\.bundle$/, '');
+  return name === '' || name.includes(':') ? 'env-sync-clone' : name;
+}
+
+/** Paths are stored absolute: the clone lives in another directory than the one the user typed in. */
+function storedUrl(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/:]+@[^/:]+:/.test(url) ? url : path.resolve(url);
+}

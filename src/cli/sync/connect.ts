@@ -1,0 +1,17 @@
+// What the sync commands share: turning a remote name into a transport, and the one-line ref move format.
+
+import type { ObjectId } from '../../store/object-id.ts';
+import { shortId } from '../../store/object-id.ts';
+import type { Repository } from '../../store/repository.ts';
+import type { Transport } from '../../sync/exchange.ts';
+import { remoteUrl } from '../../sync/remotes.ts';
+import { openTransport } from '../../transport/index.ts';
+
+export async function remoteTransport(repo: Repository, remote: string): Promise<Transport> {
+  return openTransport(remoteUrl(repo, remote));
+}
+
+/** `main: abc123..def456`, or `main: (new) def456` — ids only, never values. */
+export function formatMove(env: string, old: ObjectId | null, next: ObjectId): string {
+  return `${env}: ${old === null ? `(new) ${shortId(next)}` : `${shortId(old)}..${shortId(next)}`}`;
+}

@@ -1,0 +1,64 @@
+// `env-sync pull [<remote>] [<env>…]`: fetch, then merge each fetched branch into the environment of that name.
+
+import { Command, Option } from 'clipanion';
+import { EnvSyncError } from '../../errors.ts';
+import { mergeIntoBranch } from '../../model/merge.ts';
+import { remoteRef } from '../../store/ref-names.ts';
+import { fetchRemote } from '../../sync/fetch.ts';
+import { syncLimitsFromConfig } from '../../sync/limits.ts';
+import { defaultRemote } from '../../sync/remotes.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+import { formatMove, remoteTransport } from './connect.ts';
+import { describeMerge, MERGE_DETAILS, resolverFrom } from './merge.ts';
+
+export class PullCommand extends EnvSyncCommand {
+  static override paths = [['pull']];
+  static override usage = Command.Usage({
+    category: 'Sync',
+    description: 'fetch from a remote and merge its branches',
+    details: `
+      \`pull [<remote>] [<env>…]\` runs \`fetch <remote>\` (default: \`origin\`, or the only remote), then merges
+      \`<remote>/<env>\` into the local \`<env>\` for every environment the remote has (or only those named).
+      ${MERGE_DETAILS}
+      Prints the fetched ref moves, then one line per merged environment. If an environment conflicts, the ones
+      before it stay merged, it and the rest are left for \`merge\`, and the command fails.
+    `,
+    examples: [
+      ['Fetch and merge everything from origin', '$0 pull'],
+      ['Pull only the main environment from a named remote', '$0 pull laptop main'],
+      ['Pull, keeping local values on conflict', '$0 pull --ours'],
+    ],
+  });
+
+  ours = Option.Boolean('--ours', false, { description: 'resolve every conflict with our value' });
+  theirs = Option.Boolean('--theirs', false, { description: 'resolve every conflict with their value' });
+  resolve = Option.Array('--resolve', [], { description: 'KEY=ours or KEY=theirs for one conflicting key' });
+  args = Option.Rest({ name: 'remote and environments' });
+
+  async execute(): Promise<number> {
+    const session = await this.openSession();
+    const { repo } = session;
+    const [remote = defaultRemote(repo), ...envs] = this.args;
+    const resolve = resolverFrom(this);
+    const { moves, ad } = await fetchRemote(
+      repo,
+      await remoteTransport(repo, remote),
+      remote,
+      session.peerId,
+      syncLimitsFromConfig(repo.config),
+    );
+    for (const move of moves) this.print(formatMove(`${remote}/${move.env}`, move.old, move.new));
+    const available = ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
+    for (const env of envs) {
+      if (!available.includes(env))
+        throw new EnvSyncError('E_BAD_REVISION', `remote '${remote}' has no environment '${env}'`);
+    }
+    for (const env of envs.length > 0 ? envs : available) {
+      const theirs = await repo.refs.read(remoteRef(remote, env));
+      if (theirs === null) continue;
+      const result = await mergeIntoBranch(session, env, theirs, `${remote}/${env}`, resolve);
+      this.print(describeMerge(env, result));
+    }
+    return 0;
+  }
+}

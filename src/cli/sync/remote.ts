@@ -1,0 +1,79 @@
+// `env-sync remote add|list|remove`: named URLs of other peers, stored as `remote.<name>.url` in the config.
+
+import { Command, Option } from 'clipanion';
+import { addRemote, listRemotes, removeRemote } from '../../sync/remotes.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+export class RemoteAddCommand extends EnvSyncCommand {
+  static override paths = [['remote', 'add']];
+  static override usage = Command.Usage({
+    category: 'Sync',
+    description: 'add a remote',
+    details: `
+      Records \`<url>\` under \`<name>\` (\`remote.<name>.url\` in \`.env-sync/config\`). Nothing is contacted until
+      \`fetch\`. URLs: a local path or \`file://\` URL (a repository, or a bundle file to fetch from) and
+      \`http://host:port\` for a \`dev-plaintext-http\` peer running \`env-sync serve\`. \`ssh://\` and \`https://\`
+      come with the trusted-owner-ssh and secure-peer transports.
+    `,
+    examples: [
+      ['Add a peer served on loopback', '$0 remote add laptop http://127.0.0.1:7464'],
+      ['Add a repository on this machine', '$0 remote add backup /srv/secrets/project'],
+    ],
+  });
+
+  name = Option.String({ name: 'name' });
+  url = Option.String({ name: 'url' });
+
+  async execute(): Promise<number> {
+    const repo = await this.openRepository();
+    await addRemote(repo, this.name, this.url);
+    return 0;
+  }
+}
+
+export class RemoteListCommand extends EnvSyncCommand {
+  static override paths = [['remote', 'list'], ['remote']];
+  static override usage = Command.Usage({
+    category: 'Sync',
+    description: 'list remotes',
+    details:
+      'Prints one remote per line as `<name>\\t<url>`, or a JSON array of `{name, url}` with `--json`.',
+    examples: [
+      ['List remotes', '$0 remote list'],
+      ['List them for a script', '$0 remote list --json'],
+    ],
+  });
+
+  json = Option.Boolean('--json', false, { description: 'print JSON' });
+
+  async execute(): Promise<number> {
+    const remotes = listRemotes(await this.openRepository());
+    if (this.json) this.printJson(remotes);
+    else for (const remote of remotes) this.print(`${remote.name}\t${remote.url}`);
+    return 0;
+  }
+}
+
+export class RemoteRemoveCommand extends EnvSyncCommand {
+  static override paths = [
+    ['remote', 'remove'],
+    ['remote', 'rm'],
+  ];
+  static override usage = Command.Usage({
+    category: 'Sync',
+    description: 'remove a remote and its remote-tracking refs',
+    details: `
+      Deletes \`remote.<name>.*\` from the config and every \`refs/remotes/<name>/*\` ref (each deletion is
+      recorded in the reflog). Objects stay; local branches are not touched.
+    `,
+    examples: [['Forget a peer', '$0 remote remove laptop']],
+  });
+
+  name = Option.String({ name: 'name' });
+
+  async execute(): Promise<number> {
+    const repo = await this.openRepository();
+    await removeRemote(repo, this.name, await this.currentPeerId());
+    return 0;
+  }
+}

@@ -1,0 +1,69 @@
+// What a server says first (its refs, event-chain tip, group, mode, capabilities), and the client's check that
+// it may sync with that server at all: same mode, same group, or nothing moves (docs/protocol.md#advertisement).
+
+import { EnvSyncError } from '../errors.ts';
+import { shortId } from '../store/object-id.ts';
+import { MEMBERS_REF } from '../store/ref-names.ts';
+import type { Repository } from '../store/repository.ts';
+import { compressionCapabilities } from './compression.ts';
+import { type Advertisement, PROTOCOL_VERSION, type Service } from './messages.ts';
+
+export const AGENT = 'env-sync/1';
+
+export async function buildAdvertisement(
+  repo: Repository,
+  service: Service | 'bundle',
+): Promise<Advertisement> {
+  const refs = await repo.refs.list('refs/heads/');
+  let head: string | null = null;
+  try {
+    head = await repo.refs.headTarget();
+  } catch {
+    head = null;
+  }
+  const capabilities = [...compressionCapabilities()];
+  if (service === 'bundle') capabilities.push('bundle');
+  return {
+    service,
+    protocol: PROTOCOL_VERSION,
+    group: repo.group,
+    mode: repo.mode,
+    head: refs.some((ref) => ref.name === head) ? head : null,
+    refs,
+    members: await repo.refs.read(MEMBERS_REF),
+    capabilities,
+    agent: AGENT,
+  };
+}
+
+/** Refuses a peer in another mode or group before any object moves. `remote` names it in messages. */
+export function checkCompatible(repo: Repository, ad: Advertisement, remote: string): void {
+  if (ad.mode !== repo.mode) {
+    throw new EnvSyncError(
+      'E_MODE_MISMATCH',
+      `${remote} is a ${ad.mode} repository and this one is ${repo.mode}; modes are never mixed, nothing was transferred`,
+    );
+  }
+  if (ad.group !== repo.group) {
+    throw new EnvSyncError(
+      'E_GROUP_MISMATCH',
+      `${remote} belongs to group ${shortId(ad.group)}, this repository to ${shortId(repo.group)}: unrelated repositories; use 'env-sync clone <url>' to join that group`,
+    );
+  }
+}
+
+/** The server-side twin of checkCompatible, applied to what a client says about itself. */
+export function checkClient(repo: Repository, client: { group: string; mode: string }): void {
+  if (client.mode !== repo.mode) {
+    throw new EnvSyncError(
+      'E_MODE_MISMATCH',
+      `client is a ${client.mode} repository and this one is ${repo.mode}; refused`,
+    );
+  }
+  if (client.group !== repo.group) {
+    throw new EnvSyncError(
+      'E_GROUP_MISMATCH',
+      'client belongs to another group; refused (clone to join this group)',
+    );
+  }
+}

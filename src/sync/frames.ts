@@ -1,0 +1,160 @@
+// Length-prefixed msgpack frames (docs/protocol.md#frames): a 4-byte big-endian length, then one msgpack map.
+// FrameReader turns an untrusted byte stream into frames, bounding frame size, total bytes and idle time.
+
+import { Packr } from 'msgpackr/pack';
+import { EnvSyncError } from '../errors.ts';
+import type { SyncLimits } from './limits.ts';
+
+export type Frame = Record<string, unknown>;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
+const EMPTY = Buffer.alloc(0);
+
+export function encodeFrame(frame: Frame): Buffer {
+  const body = packr.pack(frame);
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+export class FrameReader {
+  readonly #source: AsyncIterator<Uint8Array>;
+  readonly #limits: SyncLimits;
+  readonly #peer: string;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #total = 0;
+  #ended = false;
+
+  /** `peer` names the other side in errors ("remote origin", "client"). */
+  constructor(source: AsyncIterable<Uint8Array>, limits: SyncLimits, peer: string) {
+    this.#source = source[Symbol.asyncIterator]();
+    this.#limits = limits;
+    this.#peer = peer;
+  }
+
+  get peer(): string {
+    return this.#peer;
+  }
+
+  /** Bytes read so far (before any decompression this reader does not know about). */
+  get totalBytes(): number {
+    return this.#total;
+  }
+
+  /** The next frame, or null at a clean end of stream between frames. */
+  async next(): Promise<Frame | null> {
+    if (!(await this.#fill(4))) {
+      if (this.#length === 0) return null;
+      throw this.#error('connection closed in the middle of a frame header');
+    }
+    const size = this.#take(4).readUInt32BE(0);
+    if (size > this.#limits.maxFrameBytes) {
+      throw this.#error(
+        `sent a ${size}-byte frame; the limit is ${this.#limits.maxFrameBytes} (sync.maxFrameBytes)`,
+      );
+    }
+    if (!(await this.#fill(size))) throw this.#error('connection closed in the middle of a frame');
+    const body = this.#take(size);
+    let value: unknown;
+    try {
+      value = packr.unpack(body);
+    } catch {
+      throw this.#error('sent a frame that is not valid msgpack');
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
+      throw this.#error('sent a frame that is not a msgpack map');
+    }
+    const frame = value as Frame;
+    if (frame.type === 'error') {
+      const message = typeof frame.message === 'string' ? frame.message.split('\n')[0]!.slice(0, 300) : '';
+      throw new EnvSyncError('E_REMOTE', `${this.#peer}: ${message || 'unspecified error'}`);
+    }
+    return frame;
+  }
+
+  /** The next frame, which must exist and be of `type`. */
+  async expect(type: string): Promise<Frame> {
+    const frame = await this.next();
+    if (frame === null) throw this.#error(`closed the connection; expected a '${type}' frame`);
+    if (frame.type !== type) {
+      throw this.#error(`sent a '${String(frame.type).slice(0, 20)}' frame; expected '${type}'`);
+    }
+    return frame;
+  }
+
+  /** Unread bytes followed by the rest of the source: the input of a compressed section. */
+  async *rest(): AsyncGenerator<Buffer> {
+    const pending = this.#length > 0 ? Buffer.concat(this.#chunks) : EMPTY;
+    this.#chunks = [];
+    this.#length = 0;
+    if (pending.length > 0) yield pending;
+    for (;;) {
+      const chunk = await this.#pull();
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+
+  error(detail: string): EnvSyncError {
+    return this.#error(detail);
+  }
+
+  #error(detail: string): EnvSyncError {
+    return new EnvSyncError('E_PROTOCOL', `${this.#peer} ${detail}`);
+  }
+
+  async #fill(size: number): Promise<boolean> {
+    while (this.#length < size) {
+      const chunk = await this.#pull();
+      if (chunk === null) return false;
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    }
+    return true;
+  }
+
+  #take(size: number): Buffer {
+    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    const taken = all.subarray(0, size);
+    const left = all.subarray(size);
+    this.#chunks = left.length > 0 ? [left] : [];
+    this.#length = left.length;
+    return taken;
+  }
+
+  async #pull(): Promise<Buffer | null> {
+    if (this.#ended) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            this.#error(`sent nothing for ${Math.round(this.#limits.idleMs / 1000)} s (sync.idleTimeout)`),
+          ),
+        this.#limits.idleMs,
+      );
+    });
+    let result: IteratorResult<Uint8Array>;
+    try {
+      result = await Promise.race([this.#source.next(), idle]);
+    } catch (error) {
+      if (error instanceof EnvSyncError) throw error;
+      const code = (error as NodeJS.ErrnoException)?.code;
+      throw this.#error(`connection failed${code ? ` (${code})` : ''}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result.done) {
+      this.#ended = true;
+      return null;
+    }
+    const chunk = Buffer.isBuffer(result.value) ? result.value : Buffer.from(result.value);
+    this.#total += chunk.length;
+    if (this.#total > this.#limits.maxTotalBytes) {
+      throw this.#error(`sent more than ${this.#limits.maxTotalBytes} bytes (sync.maxTotalBytes)`);
+    }
+    return chunk;
+  }
+}

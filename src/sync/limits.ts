@@ -1,0 +1,56 @@
+// Bounds on everything a peer sends during sync, with their defaults and config keys (docs/protocol.md#limits).
+// The receiving side applies its own limits; a peer that exceeds one is cut off with E_PROTOCOL.
+
+import { EnvSyncError } from '../errors.ts';
+import type { Config } from '../store/config.ts';
+import { MAX_OBJECT_BYTES } from '../store/limits.ts';
+
+export interface SyncLimits {
+  /** Largest frame (length prefix excluded), control or object. */
+  readonly maxFrameBytes: number;
+  /** Largest object inside an object frame. */
+  readonly maxObjectBytes: number;
+  /** Most objects in one pack. */
+  readonly maxObjects: number;
+  /** Most bytes in one exchange, counted after decompression. */
+  readonly maxTotalBytes: number;
+  /** Longest silence from the peer before the connection is dropped, in milliseconds. */
+  readonly idleMs: number;
+  /** Most refs, wants, haves or update commands in one control frame. */
+  readonly maxRefs: number;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = {
+  maxFrameBytes: MAX_OBJECT_BYTES + 64 * 1024,
+  maxObjectBytes: MAX_OBJECT_BYTES,
+  maxObjects: 1_000_000,
+  maxTotalBytes: 2 * 1024 * 1024 * 1024,
+  idleMs: 30_000,
+  maxRefs: 10_000,
+};
+
+/** Config key → limit field; values are integers (`sync.idleTimeout` in seconds). */
+export const LIMIT_CONFIG_KEYS = {
+  'sync.maxFrameBytes': 'maxFrameBytes',
+  'sync.maxObjectBytes': 'maxObjectBytes',
+  'sync.maxObjects': 'maxObjects',
+  'sync.maxTotalBytes': 'maxTotalBytes',
+  'sync.idleTimeout': 'idleMs',
+  'sync.maxRefs': 'maxRefs',
+} as const satisfies Record<string, keyof SyncLimits>;
+
+export function syncLimitsFromConfig(config: Config): SyncLimits {
+  const limits: Record<keyof SyncLimits, number> = { ...DEFAULT_SYNC_LIMITS };
+  for (const [key, field] of Object.entries(LIMIT_CONFIG_KEYS)) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+      throw new EnvSyncError('E_CONFIG', `${key} must be a positive integer`);
+    }
+    limits[field] = field === 'idleMs' ? value * 1000 : value;
+  }
+  // An object frame must be able to hold the largest object the store accepts.
+  limits.maxObjectBytes = Math.min(limits.maxObjectBytes, MAX_OBJECT_BYTES);
+  return limits;
+}

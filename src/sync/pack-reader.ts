@@ -1,0 +1,146 @@
+// Receives a pack from an untrusted peer: every object is hashed, decoded, checked against the limits and
+// stored only once everything it refers to is stored; the tips must arrive; nothing unasked-for is accepted.
+
+import { isEnvSyncError } from '../errors.ts';
+import { hashObjectBytes, idFromBytes, type ObjectId, shortId } from '../store/object-id.ts';
+import { decodeObject, type ObjectType, type StoredObject } from '../store/objects.ts';
+import type { Repository } from '../store/repository.ts';
+import { decompressedReader, isCompression } from './compression.ts';
+import type { FrameReader } from './frames.ts';
+import type { SyncLimits } from './limits.ts';
+import { referencesOf } from './walk.ts';
+
+export interface PackTip {
+  /** What the tip is, for messages: a ref name. */
+  readonly name: string;
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+}
+
+export interface ReceivedPack {
+  /** Objects in the pack (including any this repository already had). */
+  readonly objects: number;
+  /** Bytes of the pack after decompression. */
+  readonly bytes: number;
+  readonly ids: ReadonlySet<ObjectId>;
+}
+
+/**
+ * Reads a `pack` frame and the objects after it into `repo`. When this returns, every tip is stored with
+ * everything it refers to, durably; the caller may move refs. On any error no ref has moved, and what was
+ * stored is unreferenced and valid.
+ */
+export async function receivePack(
+  repo: Repository,
+  reader: FrameReader,
+  limits: SyncLimits,
+  tips: readonly PackTip[],
+): Promise<ReceivedPack> {
+  const header = await reader.expect('pack');
+  if (!isCompression(header.compression)) throw reader.error('sent a pack with an unknown compression');
+  const announced = header.objects;
+  if (typeof announced !== 'number' || !Number.isSafeInteger(announced) || announced < 0) {
+    throw reader.error('sent a pack header without an object count');
+  }
+  if (announced > limits.maxObjects) {
+    throw reader.error(`offered ${announced} objects; the limit is ${limits.maxObjects} (sync.maxObjects)`);
+  }
+  const frames = decompressedReader(reader, header.compression, limits);
+  const types = new Map<ObjectId, ObjectType>();
+  const links = new Map<ObjectId, ObjectId[]>();
+  const localTypes = new Map<ObjectId, ObjectType>();
+  const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
+    const known = types.get(id) ?? localTypes.get(id);
+    if (known !== undefined) return known;
+    if (!(await repo.objects.has(id))) return null;
+    const type = (await repo.objects.read(id)).type;
+    localTypes.set(id, type);
+    return type;
+  };
+  let count = 0;
+  let bytes = 0;
+  for (;;) {
+    const frame = await frames.next();
+    if (frame === null) throw frames.error('ended the pack without its summary (connection cut?)');
+    if (frame.type === 'done') {
+      if (frame.objects !== count || count !== announced) {
+        throw frames.error(`announced ${announced} objects but sent ${count}`);
+      }
+      if ((await frames.next()) !== null) throw frames.error('sent data after the pack summary');
+      break;
+    }
+    if (frame.type !== 'object')
+      throw frames.error(`sent a '${String(frame.type).slice(0, 20)}' frame inside a pack`);
+    count += 1;
+    if (count > announced) throw frames.error(`sent more objects than the ${announced} it announced`);
+    const { id, data } = frame;
+    if (!(id instanceof Uint8Array) || id.length !== 32 || !(data instanceof Uint8Array)) {
+      throw frames.error('sent a malformed object frame');
+    }
+    if (data.length > limits.maxObjectBytes) {
+      throw frames.error(
+        `sent a ${data.length}-byte object; the limit is ${limits.maxObjectBytes} (sync.maxObjectBytes)`,
+      );
+    }
+    const expected = idFromBytes(id, 'object frame');
+    const actual = hashObjectBytes(data);
+    if (actual !== expected) {
+      throw frames.error(`sent object ${shortId(expected)} whose bytes hash to ${shortId(actual)}`);
+    }
+    let object: StoredObject;
+    try {
+      object = decodeObject(data, `object ${shortId(expected)}`);
+    } catch (error) {
+      throw frames.error(`sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`);
+    }
+    const refs = referencesOf(object);
+    for (const ref of refs) {
+      const type = await typeOf(ref.id);
+      if (type === null) {
+        throw frames.error(
+          `sent ${object.type} ${shortId(expected)} before ${shortId(ref.id)}, which it refers to`,
+        );
+      }
+      if (type !== ref.type) {
+        throw frames.error(
+          `sent ${object.type} ${shortId(expected)} referring to ${shortId(ref.id)}, a ${type}, as a ${ref.type}`,
+        );
+      }
+    }
+    await repo.objects.writeRaw(data, expected, { durable: false });
+    types.set(expected, object.type);
+    links.set(
+      expected,
+      refs.map((ref) => ref.id),
+    );
+    bytes += data.length;
+  }
+  for (const tip of tips) {
+    const type = await typeOf(tip.id);
+    if (type === null)
+      throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)} but never sent that object`);
+    if (type !== tip.type)
+      throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)}, a ${type}, not a ${tip.type}`);
+  }
+  const unasked = countUnreachable(types, links, tips);
+  if (unasked > 0) throw frames.error(`sent ${unasked} object(s) nobody asked for`);
+  await repo.objects.syncObjects(types.keys());
+  return { objects: count, bytes, ids: new Set(types.keys()) };
+}
+
+/** Received objects not reachable from any tip through other received objects. */
+function countUnreachable(
+  types: ReadonlyMap<ObjectId, ObjectType>,
+  links: ReadonlyMap<ObjectId, readonly ObjectId[]>,
+  tips: readonly PackTip[],
+): number {
+  const reached = new Set<ObjectId>();
+  const stack = tips.map((tip) => tip.id).filter((id) => types.has(id));
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (reached.has(id)) continue;
+    reached.add(id);
+    for (const next of links.get(id) ?? []) if (types.has(next) && !reached.has(next)) stack.push(next);
+  }
+  return types.size - reached.size;
+}

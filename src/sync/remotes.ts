@@ -1,0 +1,60 @@
+// Remotes: named URLs in the repository config (`remote.<name>.url`), and their remote-tracking refs.
+
+import { EnvSyncError } from '../errors.ts';
+import { validateComponent } from '../store/ref-names.ts';
+import type { Repository } from '../store/repository.ts';
+
+export interface RemoteConfig {
+  readonly name: string;
+  readonly url: string;
+}
+
+export function listRemotes(repo: Repository): RemoteConfig[] {
+  return repo.config
+    .subsections('remote')
+    .map((name) => ({ name, url: repo.config.get(`remote.${name}.url`) ?? '' }))
+    .filter((remote) => remote.url !== '');
+}
+
+export function remoteUrl(repo: Repository, name: string): string {
+  validateComponent(name, 'remote');
+  const url = repo.config.get(`remote.${name}.url`);
+  if (url === undefined) {
+    throw new EnvSyncError('E_REMOTE', `no remote named '${name}'; see 'env-sync remote list'`);
+  }
+  return url;
+}
+
+/** The remote to use when none is named: `origin`, or the only one there is. */
+export function defaultRemote(repo: Repository): string {
+  const remotes = listRemotes(repo);
+  if (remotes.some((remote) => remote.name === 'origin')) return 'origin';
+  if (remotes.length === 1) return remotes[0]!.name;
+  throw new EnvSyncError(
+    'E_USAGE',
+    remotes.length === 0
+      ? "no remote configured; add one with 'env-sync remote add <name> <url>'"
+      : 'several remotes and none is origin; name one',
+  );
+}
+
+export async function addRemote(repo: Repository, name: string, url: string): Promise<void> {
+  validateComponent(name, 'remote');
+  if (url.trim() === '' || /[\s]/.test(url))
+    throw new EnvSyncError('E_USAGE', 'a remote URL cannot be empty or hold spaces');
+  if (repo.config.get(`remote.${name}.url`) !== undefined) {
+    throw new EnvSyncError('E_REMOTE', `remote '${name}' already exists`);
+  }
+  repo.config.set(`remote.${name}.url`, url);
+  await repo.saveConfig();
+}
+
+/** Removes the remote's config and its remote-tracking refs. */
+export async function removeRemote(repo: Repository, name: string, peer: string): Promise<number> {
+  remoteUrl(repo, name);
+  const refs = await repo.refs.list(`refs/remotes/${name}/`);
+  for (const ref of refs) await repo.refs.delete(ref.name, { peer, reason: `remote remove ${name}` });
+  repo.config.removeSection(`remote.${name}`);
+  await repo.saveConfig();
+  return refs.length;
+}

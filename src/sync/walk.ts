@@ -1,0 +1,127 @@
+// History walks for negotiation: which objects the other side lacks (in dependency order, referenced objects
+// first), and which commits to offer as haves. Pure reads over the object database.
+
+import { EnvSyncError } from '../errors.ts';
+import { type ObjectId, shortId } from '../store/object-id.ts';
+import type { ObjectType, StoredObject } from '../store/objects.ts';
+import { MEMBERS_REF } from '../store/ref-names.ts';
+import type { Repository } from '../store/repository.ts';
+
+/** Ids an object refers to, with the type each must have. */
+export function referencesOf(object: StoredObject): { id: ObjectId; type: ObjectType }[] {
+  if (object.type === 'commit') {
+    const refs: { id: ObjectId; type: ObjectType }[] = [{ id: object.snapshot, type: 'snapshot' }];
+    if (object.members !== null) refs.push({ id: object.members, type: 'event' });
+    for (const parent of object.parents) refs.push({ id: parent, type: 'commit' });
+    return refs;
+  }
+  if (object.type === 'event' && object.prev !== null) return [{ id: object.prev, type: 'event' }];
+  return [];
+}
+
+/**
+ * Every object reachable from `wants` and not from `haves`, each after everything it refers to. The walk stops
+ * at commits and events the other side has; snapshots and events those commits refer to are left out too.
+ * Haves this repository does not hold are ignored (the other side may have history we lack).
+ */
+export async function objectsToSend(
+  repo: Repository,
+  wants: readonly ObjectId[],
+  haves: readonly ObjectId[],
+): Promise<ObjectId[]> {
+  const excluded = new Set<ObjectId>();
+  for (const have of haves) {
+    if (excluded.has(have) || !(await repo.objects.has(have))) continue;
+    excluded.add(have);
+    const object = await repo.objects.read(have);
+    if (object.type === 'commit') {
+      excluded.add(object.snapshot);
+      if (object.members !== null) excluded.add(object.members);
+    }
+  }
+  const order: ObjectId[] = [];
+  const done = new Set<ObjectId>();
+  const stack: { id: ObjectId; type: ObjectType | null; children: boolean }[] = [];
+  for (const want of [...wants].reverse()) {
+    if (!(await repo.objects.has(want))) {
+      throw new EnvSyncError('E_OBJECT_MISSING', `wanted object ${shortId(want)} is not in this repository`);
+    }
+    stack.push({ id: want, type: null, children: false });
+  }
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (done.has(top.id) || excluded.has(top.id)) {
+      stack.pop();
+      continue;
+    }
+    // Snapshots refer to nothing: no need to read one before sending it.
+    if (!top.children && top.type !== 'snapshot') {
+      top.children = true;
+      const object = await repo.objects.read(top.id);
+      if (top.type !== null && object.type !== top.type) {
+        throw new EnvSyncError(
+          'E_OBJECT_TYPE',
+          `object ${shortId(top.id)} is a ${object.type}, expected a ${top.type}`,
+        );
+      }
+      const refs = referencesOf(object).filter((ref) => !done.has(ref.id) && !excluded.has(ref.id));
+      for (const ref of refs.reverse()) stack.push({ id: ref.id, type: ref.type, children: false });
+      continue;
+    }
+    stack.pop();
+    done.add(top.id);
+    order.push(top.id);
+  }
+  return order;
+}
+
+const RECENT_HAVES = 16;
+const MAX_HAVE_WALK = 256;
+const MAX_HAVES = 256;
+
+/**
+ * Commits to offer as haves: every local branch and remote-tracking tip, its 16 most recent first-parent
+ * ancestors, then ancestors at exponentially growing distances (32, 64, …), plus the membership tip.
+ */
+export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
+  const haves = new Set<ObjectId>();
+  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
+  for (const ref of refs) haves.add(ref.id);
+  const walked = new Set<ObjectId>();
+  for (const ref of refs) {
+    if (walked.has(ref.id)) continue;
+    walked.add(ref.id);
+    let id: ObjectId | undefined = ref.id;
+    let nextOffer = 1;
+    for (let depth = 0; id !== undefined && depth < MAX_HAVE_WALK && haves.size < MAX_HAVES; depth++) {
+      if (depth === nextOffer) {
+        haves.add(id);
+        nextOffer = depth < RECENT_HAVES ? depth + 1 : depth * 2;
+      }
+      const object = await repo.objects.read(id);
+      id = object.type === 'commit' ? object.parents[0] : undefined;
+    }
+  }
+  const members = await repo.refs.read(MEMBERS_REF);
+  if (members !== null) haves.add(members);
+  return [...haves];
+}
+
+/** True when `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(
+  repo: Repository,
+  ancestor: ObjectId,
+  descendant: ObjectId,
+): Promise<boolean> {
+  const seen = new Set<ObjectId>();
+  const queue: ObjectId[] = [descendant];
+  for (let next = 0; next < queue.length; next++) {
+    const id = queue[next]!;
+    if (id === ancestor) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const commit = await repo.objects.readTyped(id, 'commit');
+    queue.push(...commit.parents);
+  }
+  return false;
+}

@@ -1,0 +1,28 @@
+// Picks the pipe for a remote URL: a local path or file:// (a repository or a bundle file), or http://.
+// ssh:// and https:// (secure-peer) come in later versions and only add a case here.
+
+import { promises as fs } from 'node:fs';
+import { EnvSyncError } from '../errors.ts';
+import type { Transport } from '../sync/exchange.ts';
+
+export async function openTransport(url: string): Promise<Transport> {
+  if (url.startsWith('http://')) return (await import('./http.ts')).httpTransport(url);
+  if (url.startsWith('https://')) {
+    throw new EnvSyncError('E_REMOTE', `${url}: the secure-peer (mutual TLS) transport is not available yet`);
+  }
+  if (url.startsWith('ssh://') || /^[^/:]+@[^/:]+:/.test(url)) {
+    throw new EnvSyncError('E_REMOTE', `${url}: the trusted-owner-ssh transport is not available yet`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
+    throw new EnvSyncError('E_REMOTE', `${url}: unknown URL scheme (use a path, file://, or http://)`);
+  }
+  const { localPath, localTransport } = await import('./local.ts');
+  const file = localPath(url);
+  const stat = await fs.stat(file).catch(() => null);
+  if (stat === null) throw new EnvSyncError('E_REMOTE', `'${url}' does not exist`);
+  if (stat.isFile()) {
+    const { bundleTransport } = await import('./bundle.ts');
+    return bundleTransport(url, file);
+  }
+  return localTransport(url);
+}
