@@ -1,0 +1,119 @@
+// Peers for sync tests: repositories in a test directory, each with its own ENV_SYNC_HOME, commits made through
+// the model API (fast), sync driven through the built CLI as real processes (as a user would).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { commitEnvironment, readEnvironment, type Session } from '../../src/model/environment.ts';
+import { plainCodec } from '../../src/model/snapshot-codec.ts';
+import type { ObjectId } from '../../src/store/object-id.ts';
+import { initRepository, openRepository, type SecurityMode } from '../../src/store/repository.ts';
+import { BIN, type CliResult, runCli } from '../helpers/cli.ts';
+
+export interface Peer {
+  readonly dir: string;
+  readonly home: string;
+  cli(args: readonly string[], input?: string): Promise<CliResult>;
+  /** Runs the CLI and fails the test unless it exits 0. */
+  ok(t: Test, args: readonly string[], input?: string): Promise<CliResult>;
+  /** Commits `changes` (null deletes a key) on top of `env`. */
+  commit(changes: Record<string, string | null>, env?: string): Promise<ObjectId>;
+  entries(env?: string): Promise<Record<string, string>>;
+  ref(name: string): Promise<ObjectId | null>;
+  session(): Promise<Session>;
+}
+
+export function peer(root: string, name: string): Peer {
+  const dir = path.join(root, name);
+  const home = path.join(root, `.home-${name}`);
+  mkdirSync(dir, { recursive: true });
+  const session = async (): Promise<Session> => ({
+    repo: await openRepository(dir),
+    peerId: `peer-${name}`,
+    codec: plainCodec,
+  });
+  const self: Peer = {
+    dir,
+    home,
+    cli: (args, input) => runCli(args, { cwd: dir, home, input, timeoutMs: 60_000 }),
+    async ok(t, args, input) {
+      const result = await self.cli(args, input);
+      t.equal(
+        result.code,
+        0,
+        `${name}: env-sync ${args.join(' ')}${result.code === 0 ? '' : `: ${result.stderr.trim()}`}`,
+      );
+      return result;
+    },
+    async commit(changes, env = 'main') {
+      const s = await session();
+      const state = await readEnvironment(s, env);
+      const entries = new Map(state.entries);
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null) entries.delete(key);
+        else entries.set(key, value);
+      }
+      return commitEnvironment(s, state, { entries, message: `change ${Object.keys(changes).join(',')}` });
+    },
+    async entries(env = 'main') {
+      return Object.fromEntries((await readEnvironment(await session(), env)).entries);
+    },
+    async ref(name) {
+      return (await openRepository(dir)).refs.read(name);
+    },
+    session,
+  };
+  return self;
+}
+
+/** A new repository (a group of its own) in `root/name`. */
+export async function initPeer(
+  root: string,
+  name: string,
+  mode: SecurityMode = 'dev-plaintext-http',
+): Promise<Peer> {
+  const p = peer(root, name);
+  await initRepository(p.dir, { mode });
+  return p;
+}
+
+/** `env-sync serve --listen 127.0.0.1:0` in `p`, stopped by SIGTERM at teardown. */
+export function serve(t: Test, p: Peer): Promise<Served> {
+  return serveAt(t, p, '127.0.0.1:0');
+}
+
+export interface Served {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stderr(): string;
+}
+
+export async function serveAt(t: Test, p: Peer, listen: string): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--listen', listen], {
+    cwd: p.dir,
+    env: { PATH: process.env.PATH ?? '', HOME: p.home, ENV_SYNC_HOME: p.home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', () => reject(new Error(`serve exited: ${err}`)));
+  });
+  return { url, child, stderr: () => err };
+}
