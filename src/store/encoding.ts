@@ -1,5 +1,5 @@
 // Canonical msgpack: the one byte encoding every peer produces for the same value.
-// Objects are arrays of nil, booleans, unsigned integers, strings, byte strings and arrays; no maps, no floats.
+// Objects are arrays of nil, booleans, uint32 integers, strings, byte strings and arrays; no maps, no floats.
 // See docs/object-format.md#canonical-encoding.
 
 // 'msgpackr/pack' is the pure-JS build: the main entry probes for a native add-on at start-up (detect-libc,
@@ -41,10 +41,15 @@ export function decodeCanonical(bytes: Uint8Array, what: string): Canonical {
 }
 
 const MAX_DEPTH = 8;
+/** msgpackr writes integers above uint32 as float64: the data model stops at uint32 (seconds last to 2106). */
+export const MAX_UINT = 0xffff_ffff;
+// msgpackr would write a lone surrogate as U+FFFD: refuse it rather than store something else than was given.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function isCanonicalValue(value: unknown, depth: number): value is Canonical {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return true;
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
+  if (value === null || typeof value === 'boolean') return true;
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value);
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= MAX_UINT;
   if (value instanceof Uint8Array) return true;
   if (Array.isArray(value)) {
     if (depth >= MAX_DEPTH) return false;

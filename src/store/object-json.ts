@@ -2,6 +2,7 @@
 // msgpack form. Snapshot values are masked unless asked for; a masked document cannot be hashed back.
 
 import { EnvSyncError } from '../errors.ts';
+import { MAX_UINT } from './encoding.ts';
 import { type ObjectId, parseObjectId } from './object-id.ts';
 import { type EventField, plainSnapshot, type StoredObject } from './objects.ts';
 
@@ -16,6 +17,7 @@ export function objectToJson(object: StoredObject, options: { showValues: boolea
           version: 1,
           encoding: 'age',
           keys: [...object.keys],
+          recipients: [...object.recipients],
           payload: base64(object.payload),
         };
       }
@@ -131,9 +133,9 @@ function strings(value: unknown, field: string): string[] {
   return array(value, field).map((v) => string(v, field));
 }
 function uint(value: unknown, field: string): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_UINT
     ? value
-    : fail(`${field} must be an unsigned integer`);
+    : fail(`${field} must be an unsigned 32-bit integer`);
 }
 function id(value: unknown, field: string): ObjectId {
   return parseObjectId(string(value, field), `object JSON: ${field}`);

@@ -2,7 +2,7 @@
 // encodeObject/decodeObject are the only way bytes become typed objects; docs/object-format.md is the spec.
 
 import { EnvSyncError } from '../errors.ts';
-import { type Canonical, decodeCanonical, encodeCanonical } from './encoding.ts';
+import { type Canonical, decodeCanonical, encodeCanonical, MAX_UINT } from './encoding.ts';
 import {
   MAX_EVENT_SUBJECT_FIELDS,
   MAX_KEY_BYTES,
@@ -169,7 +169,10 @@ function fromArray(value: Canonical, what: string): StoredObject {
         if (p.length !== 2) bad('entry must be a [key, value] pair');
         return [str(p[0], 'key'), str(p[1], 'value')] as const;
       });
-      return { type, encoding, entries: new Map(entries) };
+      const map = new Map(entries);
+      // A Map would silently keep the last of two equal keys; validateObject only sees what is left.
+      if (map.size !== entries.length) bad('keys must be unique and in ascending order');
+      return { type, encoding, entries: map };
     }
     if (encoding === 'age' && f.length === 4) {
       return {
@@ -243,7 +246,8 @@ function validateObject(object: StoredObject, what: string): void {
     if (new Set(object.parents).size !== object.parents.length) bad('duplicate parent');
     if (Buffer.byteLength(object.message) > MAX_MESSAGE_BYTES) bad('message too long');
     if (object.author.length === 0 || object.author.length > 128) bad('author must be a peer id');
-    if (!Number.isSafeInteger(object.time) || object.time < 0) bad('time must be an unsigned integer');
+    if (!Number.isInteger(object.time) || object.time < 0 || object.time > MAX_UINT)
+      bad('time must be an unsigned 32-bit integer');
     return;
   }
   if (object.actor.length !== 32) bad('actor must be a 32-byte public key');
