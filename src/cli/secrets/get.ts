@@ -1,9 +1,9 @@
 // `env-sync get KEY`: print exactly one value.
 
 import { Command, Option } from 'clipanion';
-import { validateKeyName } from '../../dotenv/index.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { checkKeyArgument } from './key-arguments.ts';
 import { SecretsCommand } from './secrets-command.ts';
 
 export class GetCommand extends SecretsCommand {
@@ -25,7 +25,7 @@ export class GetCommand extends SecretsCommand {
   key = Option.String({ name: 'KEY' });
 
   async execute(): Promise<number> {
-    const key = validateKeyName(this.key);
+    const key = checkKeyArgument(this.key, 1);
     const state = await readExistingEnvironment(await this.openSession(), this.env);
     const value = state.entries.get(key);
     if (value === undefined) {

@@ -49,10 +49,7 @@ export class ImportCommand extends SecretsCommand {
     const bytes =
       this.file === '-'
         ? await readAllBounded(this.context.stdin, MAX_DOTENV_BYTES, 'stdin')
-        : await readFileBounded(
-            this.file === undefined ? defaultFile.path : path.resolve(this.file),
-            MAX_DOTENV_BYTES,
-          );
+        : await readFileBounded(this.file ?? defaultFile.path, MAX_DOTENV_BYTES);
     const document = parseNamedDocument(bytes, this.file === '-' ? 'stdin' : name);
     this.#warnAboutRepeats(document.entries, name);
 

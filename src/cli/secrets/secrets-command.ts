@@ -21,7 +21,6 @@ export abstract class SecretsCommand extends EnvSyncCommand {
     }
     this.print(`[${this.env} ${result.commit.slice(0, 12)}] ${(result.message ?? '').split('\n')[0]}`);
   }
-
 }
 
 export const messageOption = () =>
