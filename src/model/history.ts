@@ -23,49 +23,60 @@ export interface HistoryOptions {
 const EMPTY: Entries = new Map();
 
 /**
- * Walks every commit reachable from `head` (all parents, each once), newest first by time, ties broken by
- * id so the order is stable. A merge commit is compared with its first parent, as `git log --first-parent -p`.
+ * Walks every commit reachable from `head` (all parents, each once), newest first by time, never a parent
+ * before one of its children (git's --date-order: commits made in the same second stay in order), ties
+ * broken by id so the order is stable. A merge is compared with its first parent.
  */
 export async function readHistory(
   session: Session,
   head: ObjectId,
   options: HistoryOptions = {},
 ): Promise<HistoryEntry[]> {
-  const { objects } = session.repo;
+  const commits = await reachableCommits(session, head);
+  const children = new Map<ObjectId, number>();
+  for (const commit of commits.values()) {
+    for (const parent of new Set(commit.parents)) children.set(parent, (children.get(parent) ?? 0) + 1);
+  }
   const entriesCache = new Map<ObjectId, Entries>();
-  const entriesOf = async (id: ObjectId, commit: CommitObject): Promise<Entries> => {
+  const entriesOf = async (id: ObjectId): Promise<Entries> => {
     let entries = entriesCache.get(id);
     if (entries === undefined) {
-      entries = await readCommitEntries(session, commit);
+      entries = await readCommitEntries(session, commits.get(id)!);
       entriesCache.set(id, entries);
     }
     return entries;
   };
 
   const result: HistoryEntry[] = [];
-  const seen = new Set<ObjectId>([head]);
-  const queue: { id: ObjectId; commit: CommitObject }[] = [
-    { id: head, commit: await objects.readTyped(head, 'commit') },
-  ];
-  while (queue.length > 0 && (options.limit === undefined || result.length < options.limit)) {
-    queue.sort((a, b) => b.commit.time - a.commit.time || (a.id < b.id ? 1 : -1));
-    const { id, commit } = queue.shift()!;
-    const parents: { id: ObjectId; commit: CommitObject }[] = [];
-    for (const parent of commit.parents) {
-      const parentCommit = await objects.readTyped(parent, 'commit');
-      parents.push({ id: parent, commit: parentCommit });
-      if (!seen.has(parent)) {
-        seen.add(parent);
-        queue.push({ id: parent, commit: parentCommit });
-      }
+  const ready: ObjectId[] = [head];
+  while (ready.length > 0 && (options.limit === undefined || result.length < options.limit)) {
+    ready.sort((a, b) => commits.get(a)!.time - commits.get(b)!.time || (a < b ? -1 : 1));
+    const id = ready.pop()!;
+    const commit = commits.get(id)!;
+    for (const parent of new Set(commit.parents)) {
+      const left = children.get(parent)! - 1;
+      children.set(parent, left);
+      if (left === 0) ready.push(parent);
     }
-    const first = parents[0];
-    const before = first === undefined ? EMPTY : await entriesOf(first.id, first.commit);
-    const diff = diffEntries(before, await entriesOf(id, commit));
+    const first = commit.parents[0];
+    const diff = diffEntries(first === undefined ? EMPTY : await entriesOf(first), await entriesOf(id));
     if (options.key !== undefined && !touches(diff, options.key)) continue;
     result.push({ id, commit, diff });
   }
   return result;
+}
+
+async function reachableCommits(session: Session, head: ObjectId): Promise<Map<ObjectId, CommitObject>> {
+  const commits = new Map<ObjectId, CommitObject>();
+  const pending = [head];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (commits.has(id)) continue;
+    const commit = await session.repo.objects.readTyped(id, 'commit');
+    commits.set(id, commit);
+    pending.push(...commit.parents);
+  }
+  return commits;
 }
 
 function touches(diff: EntryDiff, key: string): boolean {
