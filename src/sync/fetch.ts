@@ -6,7 +6,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import { remoteRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { checkCompatible } from './advertise.ts';
-import { chooseCompression } from './compression.ts';
+import { chooseCompression, DEFLATE_BASE } from './compression.ts';
 import type { Exchange, Transport } from './exchange.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
@@ -81,6 +81,7 @@ export async function fetchObjects(
     wants: wanted.map((tip) => tip.id),
     haves: await collectHaves(repo),
     compression: chooseCompression(ad.capabilities),
+    deltaBase: ad.capabilities.includes(DEFLATE_BASE),
   });
   await writeChunk(output, encodeFrame(request));
   await endStream(output);

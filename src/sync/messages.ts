@@ -38,6 +38,8 @@ export interface UploadRequest {
   readonly wants: readonly ObjectId[];
   readonly haves: readonly ObjectId[];
   readonly compression: Compression;
+  /** The client accepts a deflate pack primed with a snapshot it holds (capability `deflate-base`). */
+  readonly deltaBase: boolean;
 }
 
 export interface RefCommand {
@@ -140,6 +142,7 @@ export async function readUploadRequest(
     wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => objectId(id, bad, 'want')),
     haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => objectId(id, bad, 'have')),
     compression: isCompression(frame.compression) ? frame.compression : bad('compression'),
+    deltaBase: frame.deltaBase === true,
   };
 }
 

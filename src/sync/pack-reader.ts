@@ -2,7 +2,7 @@
 // stored only once everything it refers to is stored; the tips must arrive; nothing unasked-for is accepted.
 
 import { isEnvSyncError } from '../errors.ts';
-import { hashObjectBytes, idFromBytes, type ObjectId, shortId } from '../store/object-id.ts';
+import { hashObjectBytes, idFromBytes, isObjectId, type ObjectId, shortId } from '../store/object-id.ts';
 import { decodeObject, type ObjectType, type StoredObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { decompressedReader, isCompression } from './compression.ts';
@@ -45,7 +45,17 @@ export async function receivePack(
   if (announced > limits.maxObjects) {
     throw reader.error(`offered ${announced} objects; the limit is ${limits.maxObjects} (sync.maxObjects)`);
   }
-  const frames = decompressedReader(reader, header.compression, limits);
+  let dictionary: Uint8Array | undefined;
+  if (header.base !== undefined && header.base !== null) {
+    const base = header.base;
+    if (typeof base !== 'string' || !isObjectId(base) || header.compression !== 'deflate') {
+      throw reader.error('sent a pack header with a malformed base');
+    }
+    if (!(await repo.objects.has(base)))
+      throw reader.error(`based its pack on ${shortId(base)}, which we do not have`);
+    dictionary = await repo.objects.readRaw(base);
+  }
+  const frames = decompressedReader(reader, header.compression, limits, dictionary);
   const types = new Map<ObjectId, ObjectType>();
   const links = new Map<ObjectId, ObjectId[]>();
   const localTypes = new Map<ObjectId, ObjectType>();

@@ -23,9 +23,12 @@ export async function writePack(
   ids: readonly ObjectId[],
   output: Writable,
   compression: Compression,
+  base: ObjectId | null = null,
 ): Promise<PackStats> {
-  await writeChunk(output, encodeFrame({ type: 'pack', compression, objects: ids.length }));
-  const compressor = createCompressor(compression);
+  // A base is a snapshot both sides hold; its bytes prime the deflate dictionary (docs/protocol.md#compression).
+  const dictionary = base === null ? undefined : await repo.objects.readRaw(base);
+  await writeChunk(output, encodeFrame({ type: 'pack', compression, objects: ids.length, base }));
+  const compressor = createCompressor(compression, dictionary);
   const sink = compressor ?? output;
   const flushed = compressor === null ? Promise.resolve() : pipeInto(compressor, output);
   let bytes = 0;

@@ -3,6 +3,7 @@
 
 import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import { buildAdvertisement, checkClient } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
@@ -49,12 +50,29 @@ export async function serveUploadPack(
     checkClient(repo, request);
     const ids = await objectsToSend(repo, request.wants, request.haves);
     packStarted = true;
-    await writePack(repo, ids, output, request.compression);
+    const base =
+      request.deltaBase && ids.length <= DELTA_BASE_MAX_OBJECTS
+        ? await sharedSnapshot(repo, request.haves)
+        : null;
+    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', base);
     return null;
   } catch (error) {
     if (!packStarted) await sendError(output, error);
     return error as Error;
   }
+}
+
+/** Above this many objects the pack's own redundancy matters more than a shared base: use the window. */
+const DELTA_BASE_MAX_OBJECTS = 64;
+
+/** The snapshot of the first have that is a commit this repository holds: both sides have its bytes. */
+async function sharedSnapshot(repo: Repository, haves: readonly ObjectId[]): Promise<ObjectId | null> {
+  for (const have of haves.slice(0, 32)) {
+    if (!(await repo.objects.has(have))) continue;
+    const object = await repo.objects.read(have);
+    if (object.type === 'commit') return object.snapshot;
+  }
+  return null;
 }
 
 export async function sendError(output: Writable, error: unknown): Promise<void> {

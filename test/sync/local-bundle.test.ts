@@ -58,7 +58,7 @@ t.test('bundles: create, verify, clone from one, fetch from a newer one', async 
   t.match(push.stderr, /is a bundle: it can be fetched from, not pushed to/);
 
   const bytes = (await import('node:fs')).readFileSync(file);
-  bytes[bytes.length - 20] ^= 0xff;
+  bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
   (await import('node:fs')).writeFileSync(path.join(root, 'bad.bundle'), bytes);
   const bad = await d.cli(['bundle', 'verify', path.join(root, 'bad.bundle')]);
   t.equal(bad.code, 1, 'a damaged bundle fails verification');
