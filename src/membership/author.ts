@@ -1,0 +1,57 @@
+// Writing this peer's own events: build on the canonical tip, check every rule as a receiver would, store,
+// move refs/members by compare-and-swap. Also re-issues this peer's events that a fork left behind.
+
+import { EnvSyncError } from '../errors.ts';
+import type { Repository } from '../store/repository.ts';
+import { childEvent } from './build-event.ts';
+import { requireChain, saveChain } from './chain-store.ts';
+import type { EventBody, HeldEvent } from './event-format.ts';
+import { type ReissueResult, reissueEvents } from './merge-events.ts';
+import type { EventSigner } from './signing.ts';
+import type { MemberTree } from './tree.ts';
+
+export type ChildBody = Exclude<EventBody, { kind: 'genesis' | 'rotate-key' }>;
+
+export interface AuthorOptions {
+  readonly now: number;
+  /** Peer id for the reflog. */
+  readonly peer: string;
+  readonly reason: string;
+}
+
+/** Appends one event whose body `make` derives from the current chain; returns it with the updated tree. */
+export async function authorEvent(
+  repo: Repository,
+  signer: EventSigner,
+  make: (tree: MemberTree) => ChildBody,
+  options: AuthorOptions,
+): Promise<{ held: HeldEvent; tree: MemberTree }> {
+  const { tree, storedTip } = await requireChain(repo, { now: options.now });
+  const tip = tree.tip();
+  const event = childEvent(signer, tree.group, tip, make(tree), Math.max(options.now, tip.event.time));
+  const held = tree.add(event, { now: options.now, verifySignatures: true })!;
+  await saveChain(repo, tree, [held], storedTip, options);
+  return { held, tree };
+}
+
+/**
+ * Re-issues this peer's events that lost a fork (see reissueEvents) on the current tip and stores them.
+ * Sync calls it after applyRemoteEvents (DESIGN-NOTES §3.3: the author re-issues at next sync).
+ */
+export async function reissueOwnEvents(
+  repo: Repository,
+  signer: EventSigner,
+  options: AuthorOptions,
+): Promise<ReissueResult> {
+  const { tree, storedTip } = await requireChain(repo, { now: options.now });
+  const result = reissueEvents(tree, signer, options.now);
+  if (result.reissued.length > 0) await saveChain(repo, tree, result.reissued, storedTip, options);
+  return result;
+}
+
+export function requireSigner(tree: MemberTree, signer: EventSigner, what: string): void {
+  const record = tree.registry().byKey(signer.publicKey);
+  if (record?.state !== 'approved') {
+    throw new EnvSyncError('E_EVENT_UNAUTHORIZED', `this peer is not an approved member; it cannot ${what}`);
+  }
+}

@@ -1,0 +1,119 @@
+// The membership chain on disk: events are ordinary objects, `refs/members` holds the canonical tip (moved
+// only by compare-and-swap), and `.env-sync/members-tips` lists tips of branches that lost a fork.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EnvSyncError } from '../errors.ts';
+import { readFileOrNull, writeFileAtomic } from '../store/fs-atomic.ts';
+import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import type { EventObject } from '../store/objects.ts';
+import { MEMBERS_REF } from '../store/ref-names.ts';
+import type { Repository } from '../store/repository.ts';
+import type { HeldEvent } from './event-format.ts';
+import { type AddOptions, MemberTree } from './tree.ts';
+
+export const TIPS_FILE = 'members-tips';
+
+export interface RawEvent {
+  readonly id: ObjectId;
+  readonly event: EventObject;
+}
+
+export interface StoredChain {
+  readonly tree: MemberTree;
+  /** What refs/members held when the chain was read: the expected value for the next update. */
+  readonly storedTip: ObjectId;
+}
+
+/** Ids listed in the tips file (advisory: a missing file or a listed id that is not held is ignored). */
+async function readForkTips(repo: Repository): Promise<ObjectId[]> {
+  const bytes = await readFileOrNull(path.join(repo.dir, TIPS_FILE));
+  if (bytes === null) return [];
+  return bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((line): line is ObjectId => isObjectId(line));
+}
+
+/** Every held event reachable from refs/members and the fork tips, parents first (seq, then id). */
+export async function readRawEvents(repo: Repository): Promise<{ tip: ObjectId | null; events: RawEvent[] }> {
+  const tip = await repo.refs.read(MEMBERS_REF);
+  if (tip === null) return { tip, events: [] };
+  const events = new Map<ObjectId, EventObject>();
+  const starts = [tip];
+  for (const fork of await readForkTips(repo)) if (await repo.objects.has(fork)) starts.push(fork);
+  for (const start of starts) {
+    for (let at: ObjectId | null = start; at !== null && !events.has(at); ) {
+      const event: EventObject = await repo.objects.readTyped(at, 'event');
+      events.set(at, event);
+      at = event.prev;
+    }
+  }
+  const sorted = [...events].map(([id, event]) => ({ id, event }));
+  sorted.sort((a, b) => a.event.seq - b.event.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { tip, events: sorted };
+}
+
+/** Builds the tree from raw events (genesis first), checking every rule; the genesis must be the group's. */
+export function buildTree(repo: Repository, events: readonly RawEvent[], options: AddOptions): MemberTree {
+  const [genesis, ...rest] = events;
+  if (genesis === undefined || genesis.event.seq !== 0) {
+    throw new EnvSyncError('E_EVENT_INVALID', 'the membership chain has no genesis event');
+  }
+  const tree = MemberTree.create(genesis.event, { ...options, expectedGroup: repo.group });
+  for (const { id, event } of rest) tree.add(event, options, id);
+  return tree;
+}
+
+/**
+ * The local chain, or null when the repository has none. Stored events were verified when they arrived,
+ * so by default signatures are not re-checked (pass verifySignatures: true to audit); rules always are.
+ */
+export async function loadChain(
+  repo: Repository,
+  options: Partial<AddOptions> = {},
+): Promise<StoredChain | null> {
+  const { tip, events } = await readRawEvents(repo);
+  if (tip === null) return null;
+  const tree = buildTree(repo, events, {
+    now: options.now ?? Math.floor(Date.now() / 1000),
+    verifySignatures: options.verifySignatures ?? false,
+  });
+  return { tree, storedTip: tip };
+}
+
+export async function requireChain(
+  repo: Repository,
+  options: Partial<AddOptions> = {},
+): Promise<StoredChain> {
+  const chain = await loadChain(repo, options);
+  if (chain === null) {
+    throw new EnvSyncError(
+      'E_EVENT_INVALID',
+      'this repository has no membership chain (refs/members is missing); was its init interrupted?',
+    );
+  }
+  return chain;
+}
+
+/**
+ * Stores `added` events durably, then moves refs/members to the tree's canonical tip if it still holds
+ * `expected` (a concurrent writer makes this fail with E_REF_CONFLICT and nothing moves), then records the
+ * tips of losing branches.
+ */
+export async function saveChain(
+  repo: Repository,
+  tree: MemberTree,
+  added: readonly HeldEvent[],
+  expected: ObjectId | null,
+  update: { readonly peer: string; readonly reason: string },
+): Promise<void> {
+  for (const held of added) await repo.objects.write(held.event, { durable: false });
+  await repo.objects.syncObjects(added.map((held) => held.id));
+  const tip = tree.tip().id;
+  if (tip !== expected) await repo.refs.update(MEMBERS_REF, tip, { ...update, expected });
+  const forks = tree.leaves().filter((id) => id !== tip);
+  const file = path.join(repo.dir, TIPS_FILE);
+  if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
+  else await fs.rm(file, { force: true });
+}

@@ -1,0 +1,168 @@
+// Membership event kinds and the meaning of their subject fields (docs/membership.md#event-kinds).
+// parseEventBody is the one place an event's untyped subject becomes a typed body; encodeEventBody inverts it.
+
+import { EnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import type { EventField, EventObject } from '../store/objects.ts';
+
+/** How far an event's time may lie in the future of "now", or before its parent's time. */
+export const SKEW_SECONDS = 600;
+export const NONCE_BYTES = 16;
+/** Default and maximum life of a join request, counted from its signing time. */
+export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;
+export const MAX_REQUEST_TTL_SECONDS = 30 * 24 * 3600;
+/** Kinds with this prefix are applied as no-ops by peers that do not know them (docs/membership.md#rule-9). */
+export const IGNORABLE_KIND_PREFIX = 'opt-';
+
+export type Role = 'admin' | 'member';
+export const ROLES: readonly Role[] = ['admin', 'member'];
+
+/** A peer's public identity as members see it. */
+export interface PeerCard {
+  readonly key: Uint8Array;
+  readonly name: string;
+  readonly ageRecipient: string;
+  readonly certificateFingerprint: string;
+}
+
+/** A join request: the requester's card, bound to one group, an expiry and a nonce, signed by its own key. */
+export interface JoinRequest extends PeerCard {
+  readonly group: ObjectId;
+  readonly expires: number;
+  readonly nonce: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export type EventBody =
+  | {
+      readonly kind: 'genesis';
+      readonly name: string;
+      readonly ageRecipient: string;
+      readonly certificateFingerprint: string;
+      readonly nonce: Uint8Array;
+    }
+  | { readonly kind: 'request'; readonly request: JoinRequest }
+  | { readonly kind: 'approve'; readonly request: JoinRequest; readonly role: Role }
+  | { readonly kind: 'revoke'; readonly key: Uint8Array; readonly reason: string }
+  | {
+      readonly kind: 'rotate-key';
+      readonly next: Omit<PeerCard, 'name'>;
+      /** The new key's signature over the event's signing bytes with this field empty. */
+      readonly keySignature: Uint8Array;
+    }
+  | { readonly kind: 'ignorable'; readonly name: string };
+
+export type EventKind = EventBody['kind'];
+
+function requestFields(r: JoinRequest): EventField[] {
+  return [r.key, r.name, r.ageRecipient, r.certificateFingerprint, r.expires, r.nonce, r.signature];
+}
+
+export function encodeEventBody(body: EventBody): { kind: string; subject: EventField[] } {
+  switch (body.kind) {
+    case 'genesis':
+      return {
+        kind: body.kind,
+        subject: [body.name, body.ageRecipient, body.certificateFingerprint, body.nonce],
+      };
+    case 'request':
+      return { kind: body.kind, subject: requestFields(body.request) };
+    case 'approve':
+      return { kind: body.kind, subject: [...requestFields(body.request), body.role] };
+    case 'revoke':
+      return { kind: body.kind, subject: [body.key, body.reason] };
+    case 'rotate-key': {
+      const n = body.next;
+      return {
+        kind: body.kind,
+        subject: [n.key, n.ageRecipient, n.certificateFingerprint, body.keySignature],
+      };
+    }
+    case 'ignorable':
+      return { kind: body.name, subject: [] };
+  }
+}
+
+const NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,128}$/;
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+const AGE_PATTERN = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** Typed view of an event's subject; a malformed subject is E_EVENT_INVALID naming `what`. */
+export function parseEventBody(event: EventObject, what: string): EventBody {
+  const f = event.subject;
+  const bad = (detail: string): never => {
+    throw new EnvSyncError('E_EVENT_INVALID', `${what}: ${detail}`);
+  };
+  const count = (n: number): void => {
+    if (f.length !== n) bad(`a ${event.kind} event has ${n} subject fields, not ${f.length}`);
+  };
+  const bytes = (i: number, length: number, field: string): Uint8Array => {
+    const v = f[i];
+    return v instanceof Uint8Array && v.length === length ? v : bad(`${field} must be ${length} bytes`);
+  };
+  const text = (i: number, pattern: RegExp, field: string): string => {
+    const v = f[i];
+    return typeof v === 'string' && pattern.test(v) ? v : bad(`${field} is malformed`);
+  };
+  const uint = (i: number, field: string): number => {
+    const v = f[i];
+    return typeof v === 'number' ? v : bad(`${field} must be an unsigned integer`);
+  };
+  const request = (): JoinRequest => ({
+    group: event.group ?? bad('a join request needs a group'),
+    key: bytes(0, 32, 'key'),
+    name: text(1, NAME_PATTERN, 'name'),
+    ageRecipient: text(2, AGE_PATTERN, 'age recipient'),
+    certificateFingerprint: text(3, FINGERPRINT_PATTERN, 'certificate fingerprint'),
+    expires: uint(4, 'expiry'),
+    nonce: bytes(5, NONCE_BYTES, 'nonce'),
+    signature: bytes(6, 64, 'request signature'),
+  });
+  switch (event.kind) {
+    case 'genesis':
+      count(4);
+      return {
+        kind: 'genesis',
+        name: text(0, NAME_PATTERN, 'name'),
+        ageRecipient: text(1, AGE_PATTERN, 'age recipient'),
+        certificateFingerprint: text(2, FINGERPRINT_PATTERN, 'certificate fingerprint'),
+        nonce: bytes(3, NONCE_BYTES, 'nonce'),
+      };
+    case 'request':
+      count(7);
+      return { kind: 'request', request: request() };
+    case 'approve': {
+      count(8);
+      const role = f[7];
+      if (role !== 'admin' && role !== 'member') return bad('role must be admin or member');
+      return { kind: 'approve', request: request(), role };
+    }
+    case 'revoke': {
+      count(2);
+      const reason = f[1];
+      if (typeof reason !== 'string' || Buffer.byteLength(reason) > 500) return bad('reason is malformed');
+      return { kind: 'revoke', key: bytes(0, 32, 'key'), reason };
+    }
+    case 'rotate-key':
+      count(4);
+      return {
+        kind: 'rotate-key',
+        next: {
+          key: bytes(0, 32, 'new key'),
+          ageRecipient: text(1, AGE_PATTERN, 'age recipient'),
+          certificateFingerprint: text(2, FINGERPRINT_PATTERN, 'certificate fingerprint'),
+        },
+        keySignature: bytes(3, 64, 'new key signature'),
+      };
+    default:
+      if (event.kind.startsWith(IGNORABLE_KIND_PREFIX)) return { kind: 'ignorable', name: event.kind };
+      return bad(`unknown event kind ${JSON.stringify(event.kind.slice(0, 64))}`);
+  }
+}
+
+/** An event this peer holds: its id, the stored object and its parsed body. */
+export interface HeldEvent {
+  readonly id: ObjectId;
+  readonly event: EventObject;
+  readonly body: EventBody;
+}

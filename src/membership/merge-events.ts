@@ -1,0 +1,76 @@
+// Pure steps shared by sync and by the in-memory model the property tests drive: add a batch of events to a
+// tree under the fork rule, and re-issue one author's events that the fork rule left off the chain.
+
+import { isEnvSyncError } from '../errors.ts';
+import type { EventObject } from '../store/objects.ts';
+import { childEvent } from './build-event.ts';
+import type { HeldEvent } from './event-format.ts';
+import { hex } from './registry.ts';
+import type { EventSigner } from './signing.ts';
+import type { MemberTree } from './tree.ts';
+
+export interface MergeResult {
+  /** Events new to the tree, in the order added. */
+  readonly added: readonly HeldEvent[];
+  /** Events that were on the canonical chain before and are not now. */
+  readonly displaced: readonly HeldEvent[];
+}
+
+/**
+ * Adds `events` (parents before children) to `tree`, verifying every signature and rule. Throws at the first
+ * bad event; the tree may then hold part of the batch, so callers work on a fresh or cloned tree and discard
+ * it on error (all or nothing).
+ */
+export function mergeEvents(tree: MemberTree, events: readonly EventObject[], now: number): MergeResult {
+  const before = tree.canonical();
+  const added: HeldEvent[] = [];
+  for (const event of events) {
+    const held = tree.add(event, { now, verifySignatures: true });
+    if (held !== null) added.push(held);
+  }
+  if (added.length === 0) return { added, displaced: [] };
+  const onChain = new Set(tree.canonical().map((held) => held.id));
+  return { added, displaced: before.filter((held) => !onChain.has(held.id)) };
+}
+
+export interface ReissueResult {
+  readonly reissued: readonly HeldEvent[];
+  readonly dropped: readonly { readonly event: HeldEvent; readonly reason: string }[];
+}
+
+/**
+ * Re-issues on the canonical tip, oldest first, every held event `signer` authored that is not on the
+ * canonical chain (it lost a fork, now or earlier). Each applies only if it still passes every rule there:
+ * an approve of a since-revoked peer does not, nor one already applied on the winning branch, nor an approve
+ * whose join request has expired. Rotations need the new key too and are reported as dropped.
+ */
+export function reissueEvents(tree: MemberTree, signer: EventSigner, now: number): ReissueResult {
+  const reissued: HeldEvent[] = [];
+  const dropped: { event: HeldEvent; reason: string }[] = [];
+  for (const held of offChainEvents(tree, signer.publicKey)) {
+    const body = held.body;
+    if (body.kind === 'genesis' || body.kind === 'rotate-key') {
+      dropped.push({ event: held, reason: `a ${body.kind} event cannot be re-issued` });
+      continue;
+    }
+    const tip = tree.tip();
+    try {
+      const event = childEvent(signer, tree.group, tip, body, Math.max(now, tip.event.time));
+      reissued.push(tree.add(event, { now, verifySignatures: true })!);
+    } catch (error) {
+      if (!isEnvSyncError(error)) throw error;
+      dropped.push({ event: held, reason: error.message });
+    }
+  }
+  return { reissued, dropped };
+}
+
+/** Held events signed by `key` that are not on the canonical chain, oldest first. */
+export function offChainEvents(tree: MemberTree, key: Uint8Array): HeldEvent[] {
+  const me = hex(key);
+  const onChain = new Set(tree.canonical().map((held) => held.id));
+  return tree
+    .all()
+    .filter((held) => !onChain.has(held.id) && hex(held.event.actor) === me)
+    .sort((a, b) => a.event.seq - b.event.seq || (a.id < b.id ? -1 : 1));
+}

@@ -1,0 +1,148 @@
+// The peer registry: who is pending, approved or revoked, with role and since-when. Always derived by applying
+// a chain's events in order (never stored as truth); `apply` trusts that rules.ts accepted the event.
+
+import { type PeerId, peerIdFromPublicKey } from '../crypto/peer-id.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import type { HeldEvent, Role } from './event-format.ts';
+
+export type PeerState = 'pending' | 'approved' | 'revoked';
+
+export interface PeerRecord {
+  readonly peerId: PeerId;
+  readonly key: Uint8Array;
+  readonly name: string;
+  readonly ageRecipient: string;
+  readonly certificateFingerprint: string;
+  /** Null while pending. */
+  readonly role: Role | null;
+  readonly state: PeerState;
+  /** The event that put the peer in its current state, and that event's time. */
+  readonly since: { readonly event: ObjectId; readonly time: number };
+  /** Who signed that event. */
+  readonly by: PeerId;
+  /** Pending requests only: when the request lapses (seconds since the epoch). */
+  readonly expires: number | null;
+  /** Revoked peers only. */
+  readonly reason: string | null;
+}
+
+export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+export class Registry {
+  /** By hex public key; insertion order is the order peers first appeared. */
+  readonly #peers: Map<string, PeerRecord>;
+  /** Nonce (hex) → key (hex) of every join request or approval seen: each nonce serves one key, once. */
+  readonly #nonces: Map<string, string>;
+  readonly #consumed: Set<string>;
+
+  constructor(from?: Registry) {
+    this.#peers = new Map(from === undefined ? [] : from.#peers);
+    this.#nonces = new Map(from === undefined ? [] : from.#nonces);
+    this.#consumed = new Set(from === undefined ? [] : from.#consumed);
+  }
+
+  clone(): Registry {
+    return new Registry(this);
+  }
+
+  byKey(key: Uint8Array): PeerRecord | undefined {
+    return this.#peers.get(hex(key));
+  }
+
+  byPeerId(peerId: string): PeerRecord | undefined {
+    for (const record of this.#peers.values()) if (record.peerId === peerId) return record;
+    return undefined;
+  }
+
+  peers(): PeerRecord[] {
+    return [...this.#peers.values()];
+  }
+
+  approved(): PeerRecord[] {
+    return this.peers().filter((record) => record.state === 'approved');
+  }
+
+  approvedAdmins(): number {
+    return this.approved().filter((record) => record.role === 'admin').length;
+  }
+
+  /** 'fresh', 'pending' (a request for `key` holds it), or 'used'. */
+  nonceUse(nonce: Uint8Array, key: Uint8Array): 'fresh' | 'pending' | 'used' {
+    const n = hex(nonce);
+    const owner = this.#nonces.get(n);
+    if (owner === undefined) return 'fresh';
+    return owner === hex(key) && !this.#consumed.has(n) ? 'pending' : 'used';
+  }
+
+  apply(held: HeldEvent): void {
+    const { id, event, body } = held;
+    const by = peerIdFromPublicKey(event.actor);
+    const since = { event: id, time: event.time };
+    const put = (record: PeerRecord): void => void this.#peers.set(hex(record.key), record);
+    switch (body.kind) {
+      case 'genesis': {
+        const card = { ...body, key: event.actor };
+        put(record(card, { role: 'admin', state: 'approved', since, by }));
+        this.#nonces.set(hex(body.nonce), hex(event.actor));
+        this.#consumed.add(hex(body.nonce));
+        return;
+      }
+      case 'request': {
+        const r = body.request;
+        put({ ...record(r, { role: null, state: 'pending', since, by }), expires: r.expires });
+        this.#nonces.set(hex(r.nonce), hex(r.key));
+        return;
+      }
+      case 'approve': {
+        const r = body.request;
+        put(record(r, { role: body.role, state: 'approved', since, by }));
+        this.#nonces.set(hex(r.nonce), hex(r.key));
+        this.#consumed.add(hex(r.nonce));
+        return;
+      }
+      case 'revoke': {
+        const old = this.byKey(body.key)!;
+        put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason });
+        return;
+      }
+      case 'rotate-key': {
+        const old = this.byKey(event.actor)!;
+        const next = { ...body.next, name: old.name };
+        put({
+          ...old,
+          state: 'revoked',
+          since,
+          by,
+          reason: `key rotated to ${peerIdFromPublicKey(next.key)}`,
+        });
+        put(record(next, { role: old.role, state: 'approved', since, by }));
+        return;
+      }
+      case 'ignorable':
+        return;
+    }
+  }
+}
+
+function record(
+  card: { key: Uint8Array; name: string; ageRecipient: string; certificateFingerprint: string },
+  fields: Pick<PeerRecord, 'role' | 'state' | 'since' | 'by'>,
+): PeerRecord {
+  return {
+    peerId: peerIdFromPublicKey(card.key),
+    key: card.key,
+    name: card.name,
+    ageRecipient: card.ageRecipient,
+    certificateFingerprint: card.certificateFingerprint,
+    expires: null,
+    reason: null,
+    ...fields,
+  };
+}
+
+/** The state a person sees: a pending request past its expiry shows as 'expired' and can no longer be approved. */
+export function displayState(record: PeerRecord, now: number): PeerState | 'expired' {
+  return record.state === 'pending' && record.expires !== null && record.expires < now
+    ? 'expired'
+    : record.state;
+}

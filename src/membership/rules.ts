@@ -1,0 +1,131 @@
+// The validation rules every membership event must pass against the registry at its parent
+// (docs/membership.md#rules). A failure throws a typed EnvSyncError naming the event; nothing is mutated.
+
+import { peerIdFromPublicKey } from '../crypto/peer-id.ts';
+import { EnvSyncError, type ErrorCode } from '../errors.ts';
+import { type ObjectId, shortId } from '../store/object-id.ts';
+import type { EventObject } from '../store/objects.ts';
+import {
+  type EventBody,
+  type HeldEvent,
+  type JoinRequest,
+  MAX_REQUEST_TTL_SECONDS,
+  parseEventBody,
+  SKEW_SECONDS,
+} from './event-format.ts';
+import type { Registry } from './registry.ts';
+import { eventSigningBytes, joinRequestBytes, rotationSigningBytes, verifyEd25519 } from './signing.ts';
+
+export interface CheckContext {
+  /** The group (genesis id) the chain belongs to; null while checking a genesis of unknown group. */
+  readonly group: ObjectId | null;
+  /** Seconds since the epoch, fixed once per operation. */
+  readonly now: number;
+  /** False for events this peer already verified and stored (a local reload); rules still apply. */
+  readonly verifySignatures: boolean;
+}
+
+export function describeEvent(id: ObjectId, event: EventObject): string {
+  return `event #${event.seq} ${shortId(id)} (${event.kind.slice(0, 32)})`;
+}
+
+/** Checks `event` (whose id is `id`) as a child of `parent`, given the registry after the parent. */
+export function checkEvent(
+  id: ObjectId,
+  event: EventObject,
+  parent: HeldEvent | null,
+  state: Registry | null,
+  ctx: CheckContext,
+): EventBody {
+  const what = describeEvent(id, event);
+  const fail = (code: ErrorCode, detail: string): never => {
+    throw new EnvSyncError(code, `${what}: ${detail}; nothing was applied`);
+  };
+  if (event.time > ctx.now + SKEW_SECONDS) {
+    fail('E_EVENT_INVALID', `dated ${event.time - ctx.now} s in the future (allowed skew ${SKEW_SECONDS} s)`);
+  }
+  const body = parseEventBody(event, what);
+  const signed = (key: Uint8Array, bytes: () => Uint8Array, signature: Uint8Array): boolean =>
+    !ctx.verifySignatures || verifyEd25519(key, bytes(), signature);
+  if (!signed(event.actor, () => eventSigningBytes(event), event.signature)) {
+    fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
+  }
+
+  if (event.seq === 0) {
+    if (body.kind !== 'genesis') fail('E_EVENT_INVALID', 'seq 0 must be a genesis event');
+    if (ctx.group !== null && id !== ctx.group) {
+      fail('E_EVENT_REPLAY', `genesis of another group (this group is ${shortId(ctx.group)})`);
+    }
+    return body;
+  }
+  if (parent === null || state === null || event.prev !== parent.id) {
+    return fail('E_EVENT_INVALID', 'its parent event is not held');
+  }
+  if (ctx.group === null || event.group !== ctx.group) {
+    fail('E_EVENT_REPLAY', `belongs to another group (${shortId(event.group!)}), not this one`);
+  }
+  if (event.seq !== parent.event.seq + 1) {
+    fail('E_EVENT_INVALID', `seq ${event.seq} does not follow its parent's seq ${parent.event.seq}`);
+  }
+  if (event.time + SKEW_SECONDS < parent.event.time) {
+    fail('E_EVENT_INVALID', `dated more than ${SKEW_SECONDS} s before its parent`);
+  }
+  if (body.kind === 'genesis') fail('E_EVENT_INVALID', 'a genesis event must have seq 0');
+
+  const actor = state.byKey(event.actor);
+  const signer = peerIdFromPublicKey(event.actor);
+  if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer}, who is not a member`);
+  if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer}, who was revoked`);
+  if (actor!.state !== 'approved') fail('E_EVENT_UNAUTHORIZED', `signed by ${signer}, who is not approved`);
+  const needsAdmin = body.kind === 'approve' || body.kind === 'revoke';
+  if (needsAdmin && actor!.role !== 'admin') {
+    fail('E_EVENT_UNAUTHORIZED', `${signer} is not an admin at this point of the chain`);
+  }
+
+  const checkRequest = (r: JoinRequest, recording: boolean): void => {
+    if (!signed(r.key, () => joinRequestBytes(r), r.signature)) {
+      fail('E_EVENT_INVALID', 'the join request signature does not verify');
+    }
+    if (r.expires < event.time) fail('E_EVENT_INVALID', 'the join request had expired');
+    if (r.expires > event.time + MAX_REQUEST_TTL_SECONDS) {
+      fail('E_EVENT_INVALID', 'the join request expires too far in the future');
+    }
+    const target = state.byKey(r.key);
+    if (target?.state === 'approved') fail('E_EVENT_INVALID', `${target.peerId} is already approved`);
+    if (target?.state === 'revoked') {
+      fail('E_PEER_REVOKED', `${target.peerId} was revoked; a revoked key is never approved again`);
+    }
+    const nonce = state.nonceUse(r.nonce, r.key);
+    if (nonce === 'used' || (nonce === 'pending' && recording)) {
+      fail('E_EVENT_REPLAY', 'the join request nonce was already used');
+    }
+  };
+
+  switch (body.kind) {
+    case 'request':
+      checkRequest(body.request, true);
+      break;
+    case 'approve':
+      checkRequest(body.request, false);
+      break;
+    case 'revoke': {
+      const target = state.byKey(body.key);
+      if (target === undefined)
+        fail('E_PEER_UNKNOWN', `${peerIdFromPublicKey(body.key)} is not a known peer`);
+      if (target!.state === 'revoked') fail('E_EVENT_INVALID', `${target!.peerId} is already revoked`);
+      if (target!.state === 'approved' && target!.role === 'admin' && state.approvedAdmins() === 1) {
+        fail('E_EVENT_INVALID', `revoking ${target!.peerId} would leave the group without an admin`);
+      }
+      break;
+    }
+    case 'rotate-key':
+      if (state.byKey(body.next.key) !== undefined) fail('E_EVENT_INVALID', 'the new key is already known');
+      if (!signed(body.next.key, () => rotationSigningBytes(event), body.keySignature)) {
+        fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
+      }
+      break;
+    case 'ignorable':
+      break;
+  }
+  return body;
+}

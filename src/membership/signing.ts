@@ -1,0 +1,78 @@
+// The bytes each membership signature covers, event ids, and signature checks with a per-key cache.
+// Formats: docs/membership.md#signatures. Everything here is deterministic and free of I/O.
+
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { encodeCanonical } from '../store/encoding.ts';
+import { hashObjectBytes, idToBytes, type ObjectId } from '../store/object-id.ts';
+import { type EventObject, encodeObject } from '../store/objects.ts';
+import type { JoinRequest } from './event-format.ts';
+
+const EMPTY = new Uint8Array(0);
+
+/** Anything that signs with an Ed25519 key: crypto's SigningKey is one. */
+export interface EventSigner {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** The canonical encoding of the event with a zero-length signature (tailnet lock's SigHash). */
+export function eventSigningBytes(event: EventObject): Uint8Array {
+  return encodeObject({ ...event, signature: EMPTY });
+}
+
+/** The id of an event: SHA-256 of its stored bytes, as for every object. */
+export function eventId(event: EventObject): ObjectId {
+  return hashObjectBytes(encodeObject(event));
+}
+
+/** What the new key of a rotate-key event signs: the signing bytes with its own signature field emptied. */
+export function rotationSigningBytes(event: EventObject): Uint8Array {
+  return eventSigningBytes({ ...event, subject: [...event.subject.slice(0, 3), EMPTY] });
+}
+
+/** What a join request's self-signature covers: its group, card, expiry and nonce, in canonical msgpack. */
+export function joinRequestBytes(request: Omit<JoinRequest, 'signature'>): Uint8Array {
+  return encodeCanonical([
+    'env-sync-join-request',
+    1,
+    idToBytes(request.group),
+    request.key,
+    request.name,
+    request.ageRecipient,
+    request.certificateFingerprint,
+    request.expires,
+    request.nonce,
+  ]);
+}
+
+// Importing a raw public key into a KeyObject costs as much as the verification itself (see
+// src/crypto/ed25519.ts); a chain has few signers and many signatures, so keys are imported once each.
+// Same arithmetic and bytes as crypto's verifySignature, which the tests compare against.
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const keyCache = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 4096;
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
+  const hex = Buffer.from(publicKey).toString('hex');
+  let key = keyCache.get(hex);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  } catch {
+    key = null; // not a curve point: verifies nothing
+  }
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(hex, key);
+  return key;
+}
+
+export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const key = publicKeyObject(publicKey);
+  if (key === null) return false;
+  try {
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
