@@ -1,0 +1,108 @@
+// Secrets workflow benchmark: cold `env-sync get KEY` and `env-sync run -- true` on a 200-key environment,
+// side by side in one run with `node -e 0` and dotenvx (`dotenvx get KEY` / `dotenvx run -- true` on the
+// equivalent .env), then `env-sync import` of a 10,000-key file. Figures go in docs/performance.md.
+//
+// Run: `node scripts/build.mjs && npm install --prefix bench && node bench/secrets.mjs [--runs N]`.
+// Commands are run round-robin (one of each per round), so load from other processes hits them alike.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WORK = path.join(ROOT, 'bench/.work/secrets');
+const BIN = path.join(WORK, 'cli/bin/env-sync.js');
+const DOTENVX = path.join(ROOT, 'bench/node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
+const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1] || 15) || 15;
+const node = process.execPath;
+
+rmSync(WORK, { recursive: true, force: true });
+mkdirSync(WORK, { recursive: true });
+// A private copy of the built CLI, so a rebuild of dist/ during the run cannot break or skew it.
+cpSync(path.join(ROOT, 'bin'), path.join(WORK, 'cli/bin'), { recursive: true });
+cpSync(path.join(ROOT, 'dist'), path.join(WORK, 'cli/dist'), { recursive: true });
+const env = { PATH: process.env.PATH, HOME: path.join(WORK, 'home'), ENV_SYNC_HOME: path.join(WORK, 'home') };
+
+function must(args, options) {
+  const result = spawnSync(args[0], args.slice(1), { env, encoding: 'utf8', ...options });
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+  return result;
+}
+
+function timed(args, cwd) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(args[0], args.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// A 200-key environment, as a .env file (for dotenvx) and in two repositories: plaintext at rest
+// (trusted-owner-ssh) and age-encrypted (secure-peer, the default).
+const keys = Array.from({ length: 200 }, (_, i) => `KEY_${String(i).padStart(3, '0')}`);
+const dotenvText = keys.map((key, i) => `${key}=value-${i}-${'x'.repeat(40)}\n`).join('');
+const repos = {};
+for (const mode of ['trusted-owner-ssh', 'secure-peer']) {
+  const dir = path.join(WORK, mode);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, '.env'), dotenvText);
+  must([node, BIN, 'init', '--mode', mode], { cwd: dir });
+  must([node, BIN, 'import'], { cwd: dir });
+  repos[mode] = dir;
+}
+const plain = repos['trusted-owner-ssh'];
+const KEY = 'KEY_123';
+
+const haveDotenvx = spawnSync(node, [DOTENVX, '--version'], { env }).status === 0;
+const cases = [
+  ['node -e 0', [node, '-e', '0'], plain],
+  ['env-sync get KEY (plaintext)', [node, BIN, 'get', KEY], plain],
+  ['env-sync get KEY (age, secure-peer)', [node, BIN, 'get', KEY], repos['secure-peer']],
+  ['env-sync run -- true (plaintext)', [node, BIN, 'run', '--', 'true'], plain],
+  ['env-sync run -- true (age, secure-peer)', [node, BIN, 'run', '--', 'true'], repos['secure-peer']],
+  ...(haveDotenvx
+    ? [
+        ['dotenvx get KEY', [node, DOTENVX, 'get', KEY], plain],
+        ['dotenvx run -- true', [node, DOTENVX, 'run', '--quiet', '--', 'true'], plain],
+      ]
+    : []),
+];
+if (!haveDotenvx) console.log('dotenvx is not installed: run `npm install --prefix bench` to compare with it\n');
+
+for (const [, args, cwd] of cases) timed(args, cwd); // warm the file cache, not the processes
+const samples = cases.map(() => []);
+for (let round = 0; round < RUNS; round++) {
+  cases.forEach(([, args, cwd], i) => samples[i].push(timed(args, cwd)));
+}
+const baseline = median(samples[0]);
+const dotenvxAt = cases.findIndex(([name]) => name === 'dotenvx get KEY');
+console.log(`Cold start, 200-key environment, median of ${RUNS} runs (${os.cpus().length} CPUs, node ${process.version})`);
+console.log('command'.padEnd(42), 'median ms'.padStart(10), '× node -e 0'.padStart(12), '× dotenvx get'.padStart(14));
+cases.forEach(([name], i) => {
+  const m = median(samples[i]);
+  const vsDotenvx = dotenvxAt < 0 ? '' : (m / median(samples[dotenvxAt])).toFixed(2);
+  console.log(name.padEnd(42), m.toFixed(1).padStart(10), (m / baseline).toFixed(2).padStart(12), vsDotenvx.padStart(14));
+});
+
+// Import of a 10,000-key file into an empty environment, median of 3 fresh repositories per mode.
+const big = Array.from({ length: 10_000 }, (_, i) => `BIG_${i}="value ${i} with # and 'quotes'"\n`).join('');
+console.log('\nimport of a 10,000-key .env file (new environment), median of 3');
+for (const mode of ['trusted-owner-ssh', 'secure-peer']) {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = path.join(WORK, `import-${mode}-${i}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'big.env'), big);
+    must([node, BIN, 'init', '--mode', mode], { cwd: dir });
+    times.push(timed([node, BIN, 'import', 'big.env'], dir));
+  }
+  console.log(`env-sync import big.env (${mode})`.padEnd(42), median(times).toFixed(1).padStart(10), 'ms');
+}
+rmSync(WORK, { recursive: true, force: true });
