@@ -2,8 +2,9 @@
 // stdout, for a client that runs this command on the remote machine (over SSH in trusted-owner-ssh).
 
 import { Command, Option } from 'clipanion';
+import type { Repository } from '../../store/repository.ts';
 import { serveReceivePack } from '../../sync/receive-pack.ts';
-import { serveUploadPack } from '../../sync/upload-pack.ts';
+import { sendError, serveUploadPack } from '../../sync/upload-pack.ts';
 import { openRepositoryAt } from '../../transport/local.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
@@ -11,7 +12,14 @@ abstract class PackServiceCommand extends EnvSyncCommand {
   repository = Option.String({ name: 'path' });
 
   protected async serve(service: typeof serveUploadPack): Promise<number> {
-    const repo = await openRepositoryAt(this.repository, this.repository);
+    let repo: Repository;
+    try {
+      repo = await openRepositoryAt(this.repository, this.repository);
+    } catch (error) {
+      // The client reads stdout, not our stderr: tell it in a frame why there is nothing to serve.
+      await sendError(process.stdout, error);
+      throw error;
+    }
     const error = await service(repo, process.stdin, process.stdout, { advertise: true, answer: true });
     if (error !== null) {
       this.context.stderr.write(`env-sync: ${error.message.split('\n')[0]}\n`);

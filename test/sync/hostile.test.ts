@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { hashObjectBytes, idToBytes, type ObjectId } from '../../src/store/object-id.ts';
+import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
+import { openRepository } from '../../src/store/repository.ts';
+import { encodeFrame } from '../../src/sync/frames.ts';
+import { writePack } from '../../src/sync/pack-writer.ts';
+import { objectsToSend } from '../../src/sync/walk.ts';
+import { initPeer, type Peer } from './helpers.ts';
+
+// A test double that speaks the protocol: it advertises what a scenario says and answers the POST with
+// whatever bytes the scenario makes, valid or not.
+type Answer = (response: http.ServerResponse) => void;
+
+interface Scenario {
+  readonly refs: [string, ObjectId][];
+  readonly answer: Answer;
+}
+
+function objectFrame(bytes: Uint8Array, id: ObjectId = hashObjectBytes(bytes)): Buffer {
+  return encodeFrame({ type: 'object', id: idToBytes(id), data: bytes });
+}
+
+function packHeader(objects: number): Buffer {
+  return encodeFrame({ type: 'pack', compression: 'none', objects, base: null });
+}
+
+function done(objects: number): Buffer {
+  return encodeFrame({ type: 'done', objects, bytes: 0 });
+}
+
+function snapshotBytes(value: string): Uint8Array {
+  return encodeObject(plainSnapshot([['KEY', value]]));
+}
+
+function commitBytes(snapshot: ObjectId): Uint8Array {
+  return encodeObject({
+    type: 'commit',
+    snapshot,
+    parents: [],
+    author: 'evil',
+    time: 1,
+    message: 'x',
+    members: null,
+  });
+}
+
+async function hostileServer(t: Tap.Test, victim: Peer, scenario: () => Scenario): Promise<string> {
+  const repo = await openRepository(victim.dir);
+  const server = http.createServer((request, response) => {
+    const current = scenario();
+    response.writeHead(200, { 'content-type': 'application/x-env-sync-frames' });
+    if (request.method === 'GET') {
+      request.resume();
+      response.end(
+        encodeFrame({
+          type: 'advertise',
+          protocol: 1,
+          service: 'upload-pack',
+          group: repo.group,
+          mode: repo.mode,
+          head: 'refs/heads/main',
+          refs: current.refs,
+          members: null,
+          capabilities: [],
+          agent: 'hostile/1',
+        }),
+      );
+      return;
+    }
+    request.resume();
+    request.on('end', () => current.answer(response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+declare namespace Tap {
+  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
+}
+
+t.test('a hostile server is cut off with a clear error and no ref moves', async (t) => {
+  const root = t.testdir();
+  const victim = await initPeer(root, 'victim');
+  await victim.commit({ MINE: 'kept' });
+  const mainBefore = await victim.ref('refs/heads/main');
+
+  // Each case gets objects of its own: a valid object stored by an earlier case must not help a later one.
+  let serial = 0;
+  const fresh = () => {
+    const snapshot = snapshotBytes(`hostile-${serial++}`);
+    const snapshotId = hashObjectBytes(snapshot);
+    const commit = commitBytes(snapshotId);
+    const refs: [string, ObjectId][] = [['refs/heads/main', hashObjectBytes(commit)]];
+    return { snapshot, snapshotId, commit, refs };
+  };
+  const send =
+    (...chunks: Buffer[]): Answer =>
+    (response) =>
+      response.end(Buffer.concat(chunks));
+
+  // A real pack of a larger history, cut in the middle.
+  const source = await initPeer(root, 'source');
+  const sourceRepo = await openRepository(source.dir);
+  sourceRepo.config.set('core.group', (await openRepository(victim.dir)).group);
+  await sourceRepo.saveConfig();
+  for (let i = 0; i < 40; i++) await source.commit({ [`K${i}`]: randomBytes(200).toString('hex') });
+  const sourceTip = (await source.ref('refs/heads/main'))!;
+  const packBytes = await new Promise<Buffer>((resolve, reject) => {
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+    sink.on('end', () => resolve(Buffer.concat(chunks)));
+    objectsToSend(sourceRepo, [sourceTip], [])
+      .then((ids) => writePack(sourceRepo, ids, sink, 'none'))
+      .catch(reject);
+  });
+
+  const cases: { name: string; scenario: Scenario; error: RegExp }[] = [
+    {
+      name: 'an object whose bytes do not match its name',
+      scenario: ((o) => ({
+        refs: o.refs,
+        answer: send(
+          packHeader(2),
+          objectFrame(snapshotBytes('other'), o.snapshotId),
+          objectFrame(o.commit),
+          done(2),
+        ),
+      }))(fresh()),
+      error: /sent object [0-9a-f]{12} whose bytes hash to [0-9a-f]{12}/,
+    },
+    {
+      name: 'an object nobody asked for',
+      scenario: ((o) => ({
+        refs: o.refs,
+        answer: send(
+          packHeader(3),
+          objectFrame(o.snapshot),
+          objectFrame(snapshotBytes('extra')),
+          objectFrame(o.commit),
+          done(3),
+        ),
+      }))(fresh()),
+      error: /sent 1 object\(s\) nobody asked for/,
+    },
+    {
+      name: 'an oversized frame',
+      scenario: {
+        refs: fresh().refs,
+        answer: (response) => {
+          const header = Buffer.alloc(4);
+          header.writeUInt32BE(0xfffffff0);
+          response.end(Buffer.concat([packHeader(1), header, randomBytes(1000)]));
+        },
+      },
+      error: /sent a 4294967280-byte frame; the limit is \d+ \(sync.maxFrameBytes\)/,
+    },
+    {
+      name: 'a ref to an object it never sends',
+      scenario: { refs: fresh().refs, answer: send(packHeader(0), done(0)) },
+      error: /advertised refs\/heads\/main at [0-9a-f]{12} but never sent that object/,
+    },
+    {
+      name: 'a commit before the snapshot it refers to',
+      scenario: ((o) => ({
+        refs: o.refs,
+        answer: send(packHeader(2), objectFrame(o.commit), objectFrame(o.snapshot), done(2)),
+      }))(fresh()),
+      error: /sent commit [0-9a-f]{12} before [0-9a-f]{12}, which it refers to/,
+    },
+    {
+      name: 'garbage instead of frames',
+      scenario: {
+        refs: fresh().refs,
+        answer: send(packHeader(2), Buffer.from([0, 0, 0, 8]), randomBytes(8)),
+      },
+      error: /sent a frame that is not (valid msgpack|a msgpack map)/,
+    },
+    {
+      name: 'garbage instead of a compressed pack',
+      scenario: {
+        refs: fresh().refs,
+        answer: send(
+          encodeFrame({ type: 'pack', compression: 'brotli', objects: 2, base: null }),
+          randomBytes(300),
+        ),
+      },
+      error: /corrupt compressed pack|not valid msgpack|frame/,
+    },
+    {
+      name: 'a connection cut in the middle of the pack',
+      scenario: {
+        refs: [['refs/heads/main', sourceTip]],
+        answer: (response) => {
+          response.write(packBytes.subarray(0, Math.floor(packBytes.length / 2)));
+          setTimeout(() => response.socket?.destroy(), 50);
+        },
+      },
+      error: /closed the connection mid-answer|connection cut|in the middle of a frame|connection failed/,
+    },
+    {
+      name: 'an error frame',
+      scenario: { refs: fresh().refs, answer: send(encodeFrame({ type: 'error', message: 'no such luck' })) },
+      error: /remote 'evil': no such luck/,
+    },
+  ];
+
+  let current: Scenario = cases[0]!.scenario;
+  const url = await hostileServer(t, victim, () => current);
+  await victim.ok(t, ['remote', 'add', 'evil', url]);
+  for (const c of cases) {
+    current = c.scenario;
+    const result = await victim.cli(['fetch', 'evil']);
+    t.equal(result.code, 1, `${c.name}: fetch fails`);
+    t.match(result.stderr, c.error, `${c.name}: ${result.stderr.trim()}`);
+    t.equal(result.stderr.trim().split('\n').length, 1, `${c.name}: one line`);
+    t.equal(await victim.ref('refs/remotes/evil/main'), null, `${c.name}: no ref moved`);
+  }
+  t.equal(await victim.ref('refs/heads/main'), mainBefore);
+  t.notMatch((await victim.ok(t, ['fsck'])).stdout, /^error/m, 'fsck is clean after every attack');
+
+  // The same real pack, uncut, is accepted: the cut was the only problem.
+  current = { refs: [['refs/heads/main', sourceTip]], answer: send(packBytes) };
+  await victim.ok(t, ['fetch', 'evil']);
+  t.equal(await victim.ref('refs/remotes/evil/main'), sourceTip);
+});
