@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { hashObjectBytes, idToBytes, type ObjectId } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
 import { openRepository } from '../../src/store/repository.ts';
@@ -48,7 +48,7 @@ function commitBytes(snapshot: ObjectId): Uint8Array {
   });
 }
 
-async function hostileServer(t: Tap.Test, victim: Peer, scenario: () => Scenario): Promise<string> {
+async function hostileServer(t: Test, victim: Peer, scenario: () => Scenario): Promise<string> {
   const repo = await openRepository(victim.dir);
   const server = http.createServer((request, response) => {
     const current = scenario();
@@ -80,10 +80,6 @@ async function hostileServer(t: Tap.Test, victim: Peer, scenario: () => Scenario
     server.close();
   });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-declare namespace Tap {
-  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 }
 
 t.test('a hostile server is cut off with a clear error and no ref moves', async (t) => {
