@@ -74,21 +74,34 @@ const cases = [
       ]
     : []),
 ];
-if (!haveDotenvx) console.log('dotenvx is not installed: run `npm install --prefix bench` to compare with it\n');
+if (!haveDotenvx)
+  console.log('dotenvx is not installed: run `npm install --prefix bench` to compare with it\n');
 
 for (const [, args, cwd] of cases) timed(args, cwd); // warm the file cache, not the processes
 const samples = cases.map(() => []);
 for (let round = 0; round < RUNS; round++) {
-  cases.forEach(([, args, cwd], i) => samples[i].push(timed(args, cwd)));
+  for (const [i, [, args, cwd]] of cases.entries()) samples[i].push(timed(args, cwd));
 }
 const baseline = median(samples[0]);
 const dotenvxAt = cases.findIndex(([name]) => name === 'dotenvx get KEY');
-console.log(`Cold start, 200-key environment, median of ${RUNS} runs (${os.cpus().length} CPUs, node ${process.version})`);
-console.log('command'.padEnd(42), 'median ms'.padStart(10), '× node -e 0'.padStart(12), '× dotenvx get'.padStart(14));
+console.log(
+  `Cold start, 200-key environment, median of ${RUNS} runs (${os.cpus().length} CPUs, node ${process.version})`,
+);
+console.log(
+  'command'.padEnd(42),
+  'median ms'.padStart(10),
+  '× node -e 0'.padStart(12),
+  '× dotenvx get'.padStart(14),
+);
 cases.forEach(([name], i) => {
   const m = median(samples[i]);
   const vsDotenvx = dotenvxAt < 0 ? '' : (m / median(samples[dotenvxAt])).toFixed(2);
-  console.log(name.padEnd(42), m.toFixed(1).padStart(10), (m / baseline).toFixed(2).padStart(12), vsDotenvx.padStart(14));
+  console.log(
+    name.padEnd(42),
+    m.toFixed(1).padStart(10),
+    (m / baseline).toFixed(2).padStart(12),
+    vsDotenvx.padStart(14),
+  );
 });
 
 // Import of a 10,000-key file into an empty environment, median of 3 fresh repositories per mode.
