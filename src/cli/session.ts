@@ -32,12 +32,54 @@ export function configuredRecipients(repo: Repository): string[] {
     .filter((recipient) => recipient !== '');
 }
 
-export async function createSession(repo: Repository): Promise<Session & { identity: Identity }> {
-  const identity = await loadThisPeer();
+/**
+ * In secure-peer the readers of a new snapshot are exactly the approved peers of the membership chain
+ * (docs/membership.md#secrets-follow-membership); null elsewhere, or when the repository has no chain yet.
+ */
+export async function approvedReaders(repo: Repository): Promise<string[] | null> {
+  if (repo.mode !== 'secure-peer') return null;
+  const { loadChain } = await import('../membership/chain-store.ts');
+  const chain = await loadChain(repo);
+  if (chain === null) return null;
+  return chain.tree
+    .registry()
+    .approved()
+    .map((peer) => peer.ageRecipient);
+}
+
+/**
+ * The peer id from identity.json without loading any key: a commit's author line needs only that, and a
+ * plaintext `get` needs nothing at all. Null when there is no readable identity yet (then it is created).
+ */
+async function peekPeerId(): Promise<string | null> {
+  const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }, { readFile }] =
+    await Promise.all([
+      import('../crypto/identity-home.ts'),
+      import('../crypto/identity-files.ts'),
+      import('../crypto/identity-metadata.ts'),
+      import('node:fs/promises'),
+    ]);
+  const file = identityFiles(defaultIdentityHome(process.env)).metadata;
+  try {
+    return decodeIdentityMetadata(await readFile(file, 'utf8'), file).peerId;
+  } catch {
+    return null;
+  }
+}
+
+/** The session loads this peer's keys only when a snapshot must be sealed or opened with age. */
+export async function createSession(repo: Repository): Promise<Session> {
+  let identity: Promise<Identity> | undefined;
+  const thisPeer = () => {
+    identity ??= loadThisPeer();
+    return identity;
+  };
+  const peerId = (await peekPeerId()) ?? (await thisPeer()).peerId;
   const codec = ageCodec({
     encrypt: encryptsAtRest(repo),
-    recipients: async () => [identity.ageRecipient, ...configuredRecipients(repo)],
-    decryptionKey: async () => identity,
+    recipients: async () =>
+      (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
+    decryptionKey: thisPeer,
   });
-  return { repo, peerId: identity.peerId, codec, identity };
+  return { repo, peerId, codec };
 }
