@@ -2,7 +2,7 @@
 // (docs/protocol.md#messages). Object frames are parsed by pack-reader.ts.
 
 import { EnvSyncError } from '../errors.ts';
-import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import { idToBytes, isObjectId, type ObjectId } from '../store/object-id.ts';
 import { isValidRefName } from '../store/ref-names.ts';
 import { isSecurityMode, type SecurityMode } from '../store/repository.ts';
 import { type Compression, isCompression } from './compression.ts';
@@ -120,8 +120,9 @@ export function uploadRequestFrame(request: UploadRequest): Frame {
     type: 'want',
     protocol: PROTOCOL_VERSION,
     ...request,
-    wants: [...request.wants],
-    haves: [...request.haves],
+    // Binary (32-byte) ids: a request may carry hundreds of haves.
+    wants: request.wants.map(idToBytes),
+    haves: request.haves.map(idToBytes),
   };
 }
 
@@ -139,8 +140,8 @@ export async function readUploadRequest(
   };
   return {
     ...groupAndMode(frame, bad),
-    wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => objectId(id, bad, 'want')),
-    haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => objectId(id, bad, 'have')),
+    wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => binaryId(id, bad, 'want')),
+    haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => binaryId(id, bad, 'have')),
     compression: isCompression(frame.compression) ? frame.compression : bad('compression'),
     deltaBase: frame.deltaBase === true,
   };
@@ -211,6 +212,12 @@ function list(value: unknown, max: number, bad: (detail: string) => never, what:
   if (!Array.isArray(value)) return bad(`${what} must be a list`);
   if (value.length > max) return bad(`more than ${max} ${what}`);
   return value;
+}
+
+function binaryId(value: unknown, bad: (detail: string) => never, what: string): ObjectId {
+  return value instanceof Uint8Array && value.length === 32
+    ? (Buffer.from(value).toString('hex') as ObjectId)
+    : bad(`${what} is not a 32-byte object id`);
 }
 
 function objectId(value: unknown, bad: (detail: string) => never, what: string): ObjectId {

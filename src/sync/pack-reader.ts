@@ -10,6 +10,8 @@ import type { FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
 import { referencesOf } from './walk.ts';
 
+const WRITE_CONCURRENCY = 32;
+
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
   readonly name: string;
@@ -69,62 +71,83 @@ export async function receivePack(
   };
   let count = 0;
   let bytes = 0;
-  for (;;) {
-    const frame = await frames.next();
-    if (frame === null) throw frames.error('ended the pack without its summary (connection cut?)');
-    if (frame.type === 'done') {
-      if (frame.objects !== count || count !== announced) {
-        throw frames.error(`announced ${announced} objects but sent ${count}`);
+  const writes = new Map<ObjectId, Promise<void>>();
+  const inFlight: Promise<void>[] = [];
+  const readObjects = async (): Promise<void> => {
+    for (;;) {
+      const frame = await frames.next();
+      if (frame === null) throw frames.error('ended the pack without its summary (connection cut?)');
+      if (frame.type === 'done') {
+        if (frame.objects !== count || count !== announced) {
+          throw frames.error(`announced ${announced} objects but sent ${count}`);
+        }
+        if ((await frames.next()) !== null) throw frames.error('sent data after the pack summary');
+        break;
       }
-      if ((await frames.next()) !== null) throw frames.error('sent data after the pack summary');
-      break;
-    }
-    if (frame.type !== 'object')
-      throw frames.error(`sent a '${String(frame.type).slice(0, 20)}' frame inside a pack`);
-    count += 1;
-    if (count > announced) throw frames.error(`sent more objects than the ${announced} it announced`);
-    const { id, data } = frame;
-    if (!(id instanceof Uint8Array) || id.length !== 32 || !(data instanceof Uint8Array)) {
-      throw frames.error('sent a malformed object frame');
-    }
-    if (data.length > limits.maxObjectBytes) {
-      throw frames.error(
-        `sent a ${data.length}-byte object; the limit is ${limits.maxObjectBytes} (sync.maxObjectBytes)`,
+      if (frame.type !== 'object')
+        throw frames.error(`sent a '${String(frame.type).slice(0, 20)}' frame inside a pack`);
+      count += 1;
+      if (count > announced) throw frames.error(`sent more objects than the ${announced} it announced`);
+      const { id, data } = frame;
+      if (!(id instanceof Uint8Array) || id.length !== 32 || !(data instanceof Uint8Array)) {
+        throw frames.error('sent a malformed object frame');
+      }
+      if (data.length > limits.maxObjectBytes) {
+        throw frames.error(
+          `sent a ${data.length}-byte object; the limit is ${limits.maxObjectBytes} (sync.maxObjectBytes)`,
+        );
+      }
+      const expected = idFromBytes(id, 'object frame');
+      const actual = hashObjectBytes(data);
+      if (actual !== expected) {
+        throw frames.error(`sent object ${shortId(expected)} whose bytes hash to ${shortId(actual)}`);
+      }
+      let object: StoredObject;
+      try {
+        object = decodeObject(data, `object ${shortId(expected)}`);
+      } catch (error) {
+        throw frames.error(
+          `sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`,
+        );
+      }
+      const refs = referencesOf(object);
+      for (const ref of refs) {
+        const type = await typeOf(ref.id);
+        if (type === null) {
+          throw frames.error(
+            `sent ${object.type} ${shortId(expected)} before ${shortId(ref.id)}, which it refers to`,
+          );
+        }
+        if (type !== ref.type) {
+          throw frames.error(
+            `sent ${object.type} ${shortId(expected)} referring to ${shortId(ref.id)}, a ${type}, as a ${ref.type}`,
+          );
+        }
+      }
+      // Writes overlap (the file system is the bottleneck), but an object's write starts only after the writes
+      // of everything it refers to have finished: a process killed mid-pack leaves only complete histories.
+      const after = refs.map((ref) => writes.get(ref.id)).filter((w) => w !== undefined);
+      const write = Promise.all(after).then(() =>
+        repo.objects.writeRaw(data, expected, { durable: false }).then(() => {}),
       );
+      write.catch(() => {});
+      writes.set(expected, write);
+      inFlight.push(write);
+      if (inFlight.length >= WRITE_CONCURRENCY) await inFlight.shift();
+      types.set(expected, object.type);
+      links.set(
+        expected,
+        refs.map((ref) => ref.id),
+      );
+      bytes += data.length;
     }
-    const expected = idFromBytes(id, 'object frame');
-    const actual = hashObjectBytes(data);
-    if (actual !== expected) {
-      throw frames.error(`sent object ${shortId(expected)} whose bytes hash to ${shortId(actual)}`);
-    }
-    let object: StoredObject;
-    try {
-      object = decodeObject(data, `object ${shortId(expected)}`);
-    } catch (error) {
-      throw frames.error(`sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`);
-    }
-    const refs = referencesOf(object);
-    for (const ref of refs) {
-      const type = await typeOf(ref.id);
-      if (type === null) {
-        throw frames.error(
-          `sent ${object.type} ${shortId(expected)} before ${shortId(ref.id)}, which it refers to`,
-        );
-      }
-      if (type !== ref.type) {
-        throw frames.error(
-          `sent ${object.type} ${shortId(expected)} referring to ${shortId(ref.id)}, a ${type}, as a ${ref.type}`,
-        );
-      }
-    }
-    await repo.objects.writeRaw(data, expected, { durable: false });
-    types.set(expected, object.type);
-    links.set(
-      expected,
-      refs.map((ref) => ref.id),
-    );
-    bytes += data.length;
+  };
+  try {
+    await readObjects();
+  } finally {
+    await Promise.allSettled(inFlight);
   }
+  for (const write of inFlight) await write;
   for (const tip of tips) {
     const type = await typeOf(tip.id);
     if (type === null)

@@ -75,13 +75,13 @@ export async function objectsToSend(
   return order;
 }
 
-const RECENT_HAVES = 16;
-const MAX_HAVE_WALK = 256;
+const RECENT_HAVES = 8;
+const MAX_HAVE_WALK = 128;
 const MAX_HAVES = 256;
 
 /**
- * Commits to offer as haves: every local branch and remote-tracking tip, its 16 most recent first-parent
- * ancestors, then ancestors at exponentially growing distances (32, 64, …), plus the membership tip.
+ * Commits to offer as haves: every local branch and remote-tracking tip, its 8 most recent first-parent
+ * ancestors, then ancestors at exponentially growing distances (16, 32, 64), plus the membership tip.
  */
 export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
   const haves = new Set<ObjectId>();
