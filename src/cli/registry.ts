@@ -2,6 +2,7 @@
 
 import { Builtins } from 'clipanion';
 import { HelpCommand } from './help.ts';
+import { peerCommands } from './peer/index.ts';
 import { plumbingCommands } from './plumbing/index.ts';
 import { porcelainCommands } from './porcelain/index.ts';
 import { secretsCommands } from './secrets/index.ts';
@@ -14,5 +15,6 @@ export const commands = [
   ...porcelainCommands,
   ...secretsCommands,
   ...syncCommands,
+  ...peerCommands,
   ...plumbingCommands,
 ];

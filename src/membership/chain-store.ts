@@ -117,3 +117,14 @@ export async function saveChain(
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
 }
+
+/** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */
+export async function storeGenesis(repo: Repository, genesis: EventObject, peer: string): Promise<ObjectId> {
+  const tree = MemberTree.create(genesis, {
+    now: genesis.time,
+    verifySignatures: true,
+    expectedGroup: repo.group,
+  });
+  await saveChain(repo, tree, [tree.genesis], null, { peer, reason: 'init: genesis (founder, admin)' });
+  return tree.group;
+}

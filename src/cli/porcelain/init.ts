@@ -4,8 +4,14 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { EnvSyncError } from '../../errors.ts';
 import { findGitWorkTree, ignoreSecretsInGit } from '../../model/git-ignore.ts';
-import { initRepository, SECURITY_MODES, type SecurityMode } from '../../store/repository.ts';
+import {
+  initRepository,
+  type Repository,
+  SECURITY_MODES,
+  type SecurityMode,
+} from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { loadThisPeer } from '../session.ts';
 
 export const MODE_SUMMARY: Record<SecurityMode, string> = {
   'secure-peer': 'mutual TLS 1.3 between pinned peers, age encryption at rest, signed membership',
@@ -22,6 +28,10 @@ export class InitCommand extends EnvSyncCommand {
       Creates \`.env-sync/\` (mode 0700) with its config, HEAD, objects, refs and logs. The security mode is
       chosen once, here, and never mixed: \`secure-peer\` (the default), \`trusted-owner-ssh\` or
       \`dev-plaintext-http\` (debugging only: nothing is encrypted or authenticated).
+
+      In \`secure-peer\` this peer founds a new group: \`init\` writes the genesis membership event (this peer,
+      approved, admin) and points \`refs/members\` at it; the group id (\`core.group\`) is that event's id. Others
+      join with \`env-sync peer request\` and \`env-sync peer approve\` (see docs/membership.md).
 
       Inside a git work tree, \`.env-sync/\` and \`.env\` are added to \`.gitignore\` so secrets never reach git.
       Running \`init\` where a repository already exists is an error; nothing is reset.
@@ -53,10 +63,14 @@ export class InitCommand extends EnvSyncCommand {
           : '--encrypt needs --mode trusted-owner-ssh',
       );
     }
+    // secure-peer: the group id is the id of the genesis event that makes this peer its first admin.
+    const founding = this.mode === 'secure-peer' ? await foundGroup() : null;
     const repo = await initRepository(cwd, {
       mode: this.mode,
+      ...(founding === null ? {} : { group: founding.group }),
       extraConfig: this.encrypt ? { 'core.encrypt': 'true' } : {},
     });
+    if (founding !== null) await founding.store(repo);
     if (this.mode === 'dev-plaintext-http') {
       this.warn(
         'dev-plaintext-http is for debugging only: nothing is encrypted or authenticated; never use real secrets',
@@ -68,6 +82,28 @@ export class InitCommand extends EnvSyncCommand {
     }
     this.print(`Initialized empty env-sync repository in ${repo.dir}/`);
     this.print(`Mode: ${this.mode} (${MODE_SUMMARY[this.mode]})`);
+    if (founding !== null) this.print(`Group: ${founding.group} (founded by ${founding.peerId}, admin)`);
     return 0;
   }
+}
+
+/** The genesis event for a new secure-peer group, signed by this peer; `store` writes it and refs/members. */
+async function foundGroup() {
+  const [{ genesisEvent }, { eventId }, { storeGenesis }] = await Promise.all([
+    import('../../membership/build-event.ts'),
+    import('../../membership/signing.ts'),
+    import('../../membership/chain-store.ts'),
+  ]);
+  const identity = await loadThisPeer();
+  const card = {
+    name: identity.name,
+    ageRecipient: identity.ageRecipient,
+    certificateFingerprint: identity.certificateFingerprint,
+  };
+  const genesis = genesisEvent(identity.signingKey, card, Math.floor(Date.now() / 1000));
+  return {
+    group: eventId(genesis),
+    peerId: identity.peerId,
+    store: (repo: Repository) => storeGenesis(repo, genesis, identity.peerId),
+  };
 }

@@ -1,0 +1,114 @@
+// `env-sync peer approve`: approve a join request (from its file, or a pending peer by id) and re-seal every
+// environment to the new set of readers. A member who is not an admin records the request as pending.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, Option } from 'clipanion';
+import { EnvSyncError } from '../../errors.ts';
+import type { JoinRequest } from '../../membership/event-format.ts';
+import { createSession, loadThisPeer } from '../session.ts';
+import { MembershipCommand } from './membership-command.ts';
+
+const MAX_REQUEST_FILE_BYTES = 64 * 1024;
+
+export class PeerApproveCommand extends MembershipCommand {
+  static override paths = [['peer', 'approve']];
+  static override usage = Command.Usage({
+    category: 'Membership',
+    description: 'approve a join request and re-seal secrets to the new readers',
+    details: `
+      \`<request>\` is a join request file made by \`env-sync peer request\`, or the peer id of a pending peer
+      (see \`env-sync peer list\`). Only an admin (at the current tip of the membership chain) approves; the new
+      peer joins as a member, or as an admin with \`--admin\`. The approval is a signed event appended to
+      \`refs/members\`; it travels to other peers with every fetch.
+
+      Approving re-encrypts the head of every environment to all approved peers (a new commit each), so the
+      new peer can read current values; older history stays readable only by those who could read it then.
+
+      Run by a member who is not an admin, a request file is recorded as pending instead, for an admin to
+      approve by peer id. A request for another group, an expired one, a reused one, or one from a revoked key
+      is refused and nothing changes.
+    `,
+    examples: [
+      ['Approve a request file as a member', '$0 peer approve alice.join.json'],
+      ['Approve it as an admin', '$0 peer approve alice.join.json --admin'],
+      ['Approve a pending peer by id', '$0 peer approve MFRGGZ-DFMZTW-…'],
+    ],
+  });
+
+  target = Option.String({ name: 'request' });
+  admin = Option.Boolean('--admin', false, { description: 'approve the peer as an admin (default: member)' });
+
+  async execute(): Promise<number> {
+    const repo = await this.openSecurePeer();
+    const identity = await loadThisPeer();
+    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { displayState }, { parsePeerId }] =
+      await Promise.all([
+        import('../../membership/author.ts'),
+        import('../../membership/join-request.ts'),
+        import('../../membership/registry.ts'),
+        import('../../crypto/peer-id.ts'),
+      ]);
+    const fromFile = existsSync(this.target);
+    const fileRequest = fromFile ? parseJoinRequest(readRequestFile(this.target), this.target) : null;
+    const pendingId = fromFile ? null : parsePeerId(this.target);
+    const role = this.admin ? 'admin' : 'member';
+
+    const { held } = await authorEvent(
+      repo,
+      identity.signingKey,
+      (tree) => {
+        requireSigner(tree, identity.signingKey, 'approve peers');
+        const isAdmin = tree.registry().byKey(identity.signingKey.publicKey)?.role === 'admin';
+        if (fileRequest !== null) {
+          if (fileRequest.group !== tree.group) {
+            throw new EnvSyncError('E_EVENT_REPLAY', `${this.target} is a join request for another group`);
+          }
+          if (isAdmin) return { kind: 'approve', request: fileRequest, role };
+          if (this.admin)
+            throw new EnvSyncError('E_EVENT_UNAUTHORIZED', 'only an admin can approve an admin');
+          return { kind: 'request', request: fileRequest };
+        }
+        const record = tree.registry().byPeerId(pendingId!);
+        if (record === undefined) {
+          throw new EnvSyncError(
+            'E_PEER_UNKNOWN',
+            `${pendingId} has no pending request; approve its request file instead`,
+          );
+        }
+        const state = displayState(record, this.now);
+        if (state !== 'pending') {
+          const code = state === 'revoked' ? 'E_PEER_REVOKED' : 'E_USAGE';
+          const hint = state === 'expired' ? '; ask the peer for a new request' : '';
+          throw new EnvSyncError(code, `${record.peerId} is ${state}, not pending${hint}`);
+        }
+        if (!isAdmin) throw new EnvSyncError('E_EVENT_UNAUTHORIZED', 'only an admin can approve a peer');
+        const request = tree.get(record.since.event)?.body as { request: JoinRequest };
+        return { kind: 'approve', request: request.request, role };
+      },
+      { now: this.now, peer: identity.peerId, reason: 'peer approve' },
+    );
+    const request = (held.body as { request: JoinRequest }).request;
+    const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');
+    const who = `${peerIdFromPublicKey(request.key)} (${request.name})`;
+    if (held.body.kind === 'request') {
+      this.print(
+        `Recorded the join request of ${who} as pending (event #${held.event.seq} ${held.id.slice(0, 12)})`,
+      );
+      this.print(`An admin approves it with: env-sync peer approve ${peerIdFromPublicKey(request.key)}`);
+      return 0;
+    }
+    this.print(`Approved ${who} as ${role} (event #${held.event.seq} ${held.id.slice(0, 12)})`);
+    const { resealEnvironments } = await import('../../model/reseal.ts');
+    const resealed = await resealEnvironments(await createSession(repo), `Re-seal: approved ${who}`);
+    this.print(`Re-sealed ${resealed.length} environment(s) to every approved peer`);
+    return 0;
+  }
+}
+
+function readRequestFile(file: string): string {
+  const text = readFileSync(file);
+  if (text.length > MAX_REQUEST_FILE_BYTES) {
+    throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${file} is too large to be a join request`);
+  }
+  return text.toString('utf8');
+}

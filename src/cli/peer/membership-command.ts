@@ -1,0 +1,45 @@
+// Shared by the `peer` commands and `log`: open a secure-peer repository (refusing other modes clearly),
+// load its membership chain, and fix "now" once per command.
+
+import { EnvSyncError } from '../../errors.ts';
+import type { StoredChain } from '../../membership/chain-store.ts';
+import type { PeerRecord } from '../../membership/registry.ts';
+import type { MemberTree } from '../../membership/tree.ts';
+import type { Repository } from '../../store/repository.ts';
+import { EnvSyncCommand } from '../base-command.ts';
+
+export abstract class MembershipCommand extends EnvSyncCommand {
+  /** Seconds since the epoch, fixed once per command (DESIGN-NOTES §3.5). */
+  readonly now = Math.floor(Date.now() / 1000);
+
+  /** The repository, if it is secure-peer: membership exists only there. */
+  protected async openSecurePeer(): Promise<Repository> {
+    const repo = await this.openRepository();
+    if (repo.mode !== 'secure-peer') {
+      throw new EnvSyncError(
+        'E_MODE',
+        `membership commands need a secure-peer repository; this one is ${repo.mode}, which has no peer registry`,
+      );
+    }
+    return repo;
+  }
+
+  protected async loadChain(repo: Repository, verifySignatures = false): Promise<StoredChain> {
+    const { requireChain } = await import('../../membership/chain-store.ts');
+    return requireChain(repo, { now: this.now, verifySignatures });
+  }
+}
+
+/** The registry record for a peer id typed by a person (any case, dashes optional). */
+export async function findPeer(tree: MemberTree, text: string): Promise<PeerRecord> {
+  const { parsePeerId } = await import('../../crypto/peer-id.ts');
+  const peerId = parsePeerId(text);
+  const record = tree.registry().byPeerId(peerId);
+  if (record === undefined) {
+    throw new EnvSyncError(
+      'E_PEER_UNKNOWN',
+      `peer ${peerId} is not in this group's registry (see 'env-sync peer list')`,
+    );
+  }
+  return record;
+}
