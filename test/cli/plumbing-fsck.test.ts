@@ -1,0 +1,165 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { encodeCanonical } from '../../src/store/encoding.ts';
+import { hashObjectBytes, type ObjectId } from '../../src/store/object-id.ts';
+import { plainSnapshot } from '../../src/store/objects.ts';
+import { openRepository } from '../../src/store/repository.ts';
+import { type CliRepo, makeCliRepo } from '../store/cli-repo.ts';
+import { snapshotTree } from '../store/tree-snapshot.ts';
+
+const home = path.join(t.testdir(), 'home');
+
+interface Fixture {
+  readonly repo: CliRepo;
+  readonly snapshot: ObjectId;
+  readonly commit: ObjectId;
+  file(id: ObjectId): string;
+}
+
+/** A repository with a snapshot, a commit on it and refs/heads/main at the commit; fsck passes. */
+async function fixture(t: Test): Promise<Fixture> {
+  const repo = await makeCliRepo(t, home);
+  const store = await openRepository(repo.cwd);
+  const snapshot = await store.objects.write(plainSnapshot([['KEY', 'value']]));
+  const commit = await store.objects.write({
+    type: 'commit',
+    snapshot,
+    parents: [],
+    author: 'p',
+    time: 1_700_000_000,
+    message: 'm',
+    members: null,
+  });
+  await store.refs.update('refs/heads/main', commit, { peer: 'p', reason: 'test' });
+  return { repo, snapshot, commit, file: (id) => store.objects.pathOf(id) };
+}
+
+/** Runs fsck: exit 1, every problem on its own `error: <subject>: <message>` line, nothing changed on disk. */
+async function expectProblems(t: Test, repo: CliRepo, expected: RegExp[]): Promise<void> {
+  const before = snapshotTree(repo.cwd);
+  const result = await repo.run(['fsck']);
+  t.equal(result.code, 1, 'fsck exits 1');
+  t.equal(result.stderr, '');
+  const errors = result.stdout.split('\n').filter((line) => line.startsWith('error: '));
+  t.ok(errors.length >= expected.length, `at least ${expected.length} problem lines:\n${result.stdout}`);
+  for (const line of errors) t.match(line, /^error: [^:\n]+: [^\n]+$/, 'one line per problem');
+  for (const pattern of expected)
+    t.ok(
+      errors.some((line) => pattern.test(line)),
+      `reports ${pattern}`,
+    );
+  t.same(snapshotTree(repo.cwd), before, 'fsck changes nothing');
+}
+
+t.test('fsck passes on a healthy repository and reports counts, as text and JSON', async (t) => {
+  const { repo } = await fixture(t);
+  t.equal(await repo.ok(t, ['fsck']), 'ok: 2 objects, 1 refs\n');
+  const report = JSON.parse(await repo.ok(t, ['fsck', '--json']));
+  t.same(report, { ok: true, objects: 2, refs: 1, problems: [] });
+});
+
+t.test('fsck names an object with a flipped byte', async (t) => {
+  const { repo, snapshot, file } = await fixture(t);
+  const bytes = readFileSync(file(snapshot));
+  bytes[bytes.length - 1]! ^= 0x01;
+  writeFileSync(file(snapshot), bytes);
+  const short = snapshot.slice(0, 12);
+  await expectProblems(t, repo, [
+    new RegExp(`^error: object ${short}: object ${short} is corrupt: its bytes hash to [0-9a-f]{12}$`),
+    new RegExp(`^error: commit [0-9a-f]{12}: points to missing or corrupt object ${short}$`),
+  ]);
+  const json = JSON.parse((await repo.run(['fsck', '--json'])).stdout);
+  t.equal(json.ok, false);
+  t.match(json.problems, [{ severity: 'error', subject: `object ${short}` }]);
+});
+
+t.test('fsck names a truncated object', async (t) => {
+  const { repo, commit, file } = await fixture(t);
+  truncateSync(file(commit), 10);
+  await expectProblems(t, repo, [
+    new RegExp(`^error: object ${commit.slice(0, 12)}: object ${commit.slice(0, 12)} is corrupt`),
+    new RegExp(`^error: ref refs/heads/main: points to missing or corrupt object ${commit.slice(0, 12)}$`),
+  ]);
+});
+
+t.test('fsck names a renamed object file', async (t) => {
+  const { repo, snapshot, file } = await fixture(t);
+  const wrong = `${snapshot.slice(0, -1)}${snapshot.endsWith('0') ? '1' : '0'}` as ObjectId;
+  renameSync(file(snapshot), file(wrong));
+  await expectProblems(t, repo, [
+    new RegExp(
+      `^error: object ${wrong.slice(0, 12)}: object ${wrong.slice(0, 12)} is corrupt: its bytes hash to ${snapshot.slice(0, 12)}$`,
+    ),
+    /points to missing or corrupt object/,
+  ]);
+});
+
+t.test('fsck names a dangling ref', async (t) => {
+  const { repo } = await fixture(t);
+  writeFileSync(path.join(repo.dir, 'refs/heads/dev'), `${'d'.repeat(64)}\n`, { mode: 0o600 });
+  await expectProblems(t, repo, [
+    /^error: ref refs\/heads\/dev: points to missing or corrupt object dddddddddddd$/,
+  ]);
+});
+
+t.test('fsck names a ref to an object of the wrong type', async (t) => {
+  const { repo, snapshot } = await fixture(t);
+  writeFileSync(path.join(repo.dir, 'refs/heads/dev'), `${snapshot}\n`, { mode: 0o600 });
+  await expectProblems(t, repo, [
+    new RegExp(
+      `^error: ref refs/heads/dev: points to ${snapshot.slice(0, 12)}, a snapshot, expected a commit$`,
+    ),
+  ]);
+});
+
+t.test('fsck names a malformed ref file', async (t) => {
+  const { repo } = await fixture(t);
+  writeFileSync(path.join(repo.dir, 'refs/heads/main'), 'ref: nonsense\n');
+  await expectProblems(t, repo, [/^error: refs: ref refs\/heads\/main is malformed$/]);
+});
+
+t.test('fsck names non-canonical bytes written directly into the store', async (t) => {
+  const { repo } = await fixture(t);
+  // A valid snapshot whose outer array has a 16-bit length: decodes, but is not the canonical encoding.
+  const canonical = Buffer.from(encodeCanonical(['snapshot', 1, 'plain', [['K', 'v']]]));
+  const bytes = Buffer.concat([Buffer.from([0xdc, 0x00, 0x04]), canonical.subarray(1)]);
+  const id = hashObjectBytes(bytes);
+  const dir = path.join(repo.dir, 'objects', id.slice(0, 2));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(dir, id.slice(2)), bytes, { mode: 0o600 });
+  await expectProblems(t, repo, [
+    new RegExp(
+      `^error: object ${id.slice(0, 12)}: object ${id.slice(0, 12)}: encoding is not canonical msgpack$`,
+    ),
+  ]);
+});
+
+t.test('fsck names files and directories whose permissions are too open', async (t) => {
+  const { repo, snapshot, file } = await fixture(t);
+  chmodSync(file(snapshot), 0o644);
+  chmodSync(path.join(repo.dir, 'refs'), 0o755);
+  await expectProblems(t, repo, [
+    new RegExp(
+      `^error: \\.env-sync/objects/${snapshot.slice(0, 2)}/${snapshot.slice(2)}: file mode 0644 is too open; want 0600$`,
+    ),
+    /^error: \.env-sync\/refs: directory mode 0755 is too open; want 0700$/,
+  ]);
+});
+
+t.test('fsck notes leftovers of interrupted writes without failing', async (t) => {
+  const { repo } = await fixture(t);
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), '', { mode: 0o600 });
+  writeFileSync(path.join(repo.dir, 'objects/ab.tmp-0123abcd'), '', { mode: 0o600 });
+  const result = await repo.run(['fsck']);
+  t.equal(result.code, 0);
+  t.match(
+    result.stdout,
+    /^note: \.env-sync\/refs\/heads\/main\.lock: lock file \(stale if no env-sync is running\)$/m,
+  );
+  t.match(
+    result.stdout,
+    /^note: \.env-sync\/objects\/ab\.tmp-0123abcd: leftover of an interrupted write \(safe to delete\)$/m,
+  );
+  t.match(result.stdout, /^ok: 2 objects, 1 refs$/m);
+});
