@@ -1,0 +1,209 @@
+// The membership commands as users run them: three peers, each with its own ENV_SYNC_HOME (made once per
+// file: identity creation costs an RSA key generation), working on one secure-peer repository.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { childEvent, createJoinRequest } from '../../src/membership/build-event.ts';
+import { requireChain } from '../../src/membership/chain-store.ts';
+import { joinRequestToJson } from '../../src/membership/join-request.ts';
+import type { ObjectId } from '../../src/store/object-id.ts';
+import { MEMBERS_REF } from '../../src/store/ref-names.ts';
+import { openRepository } from '../../src/store/repository.ts';
+import { runCli } from '../helpers/cli.ts';
+import { approveBody, cardOf } from './model-helpers.ts';
+
+const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-homes-'));
+process.once('exit', () => rmSync(homes, { recursive: true, force: true }));
+const HOME = {
+  alice: path.join(homes, 'alice'),
+  bob: path.join(homes, 'bob'),
+  carol: path.join(homes, 'carol'),
+};
+type Who = keyof typeof HOME;
+const CANARY = 'canary-7Hq2-never-printed';
+
+const peerIds = new Map<Who, string>();
+
+// Identities are created once, in parallel, before any test runs.
+t.before(async () => {
+  await Promise.all(
+    (Object.keys(HOME) as Who[]).map(async (who) => {
+      const made = await runCli(['identity', 'init', '--name', who], { cwd: homes, home: HOME[who] });
+      if (made.code !== 0) throw new Error(made.stderr);
+      peerIds.set(who, /Created identity (\S+)/.exec(made.stdout)![1]!);
+    }),
+  );
+});
+
+function peerIn(t: Test) {
+  const cwd = path.join(t.testdir(), 'work');
+  mkdirSync(cwd, { recursive: true });
+  const run = (who: Who, args: string[], input?: string) =>
+    runCli(args, { cwd, home: HOME[who], ...(input === undefined ? {} : { input }) });
+  const ok = async (who: Who, args: string[], input?: string) => {
+    const result = await run(who, args, input);
+    t.equal(
+      result.code,
+      0,
+      `${who}: env-sync ${args.join(' ')} exits 0${result.stderr ? `: ${result.stderr}` : ''}`,
+    );
+    return result;
+  };
+  const peerId = (who: Who) => peerIds.get(who)!;
+  const list = async () =>
+    JSON.parse((await ok('alice', ['peer', 'list', '--json'])).stdout) as {
+      peerId: string;
+      state: string;
+      role: string | null;
+    }[];
+  return { cwd, run, ok, peerId, list };
+}
+
+t.test(
+  'init founds the group; approve re-seals to the new peer; revoke re-seals without it, naming keys',
+  async (t) => {
+    const p = peerIn(t);
+    const init = await p.ok('alice', ['init']);
+    t.match(init.stdout, /Group: [0-9a-f]{64} \(founded by [A-Z2-7-]{41}, admin\)/);
+    const repo = await openRepository(p.cwd);
+    t.equal(
+      await repo.refs.read(MEMBERS_REF),
+      repo.group,
+      'refs/members is the genesis, whose id is the group id',
+    );
+    t.equal((await repo.objects.readTyped(repo.group, 'event')).kind, 'genesis');
+    const request = path.join(p.cwd, '..', 'bob.join.json');
+    const [verified] = await Promise.all([
+      p.ok('alice', ['log', '--verify']),
+      p.ok('alice', ['set', 'API_TOKEN'], `${CANARY}\n`),
+      p.ok('bob', ['peer', 'request', '-o', request]),
+    ]);
+    t.match(verified.stdout, /verified 1 event/);
+    const approved = await p.ok('alice', ['peer', 'approve', request]);
+    t.match(approved.stdout, /Approved [A-Z2-7-]{41} \(bob\) as member[\s\S]*Re-sealed 1 environment/);
+    const bob = p.peerId('bob');
+    const [read, listed, fsck] = await Promise.all([
+      p.ok('bob', ['get', 'API_TOKEN']),
+      p.list(),
+      p.ok('alice', ['fsck']),
+    ]);
+    t.equal(read.stdout, `${CANARY}\n`, 'bob reads the current value');
+    t.match(listed, [
+      { peerId: p.peerId('alice'), state: 'approved', role: 'admin' },
+      { peerId: bob, state: 'approved', role: 'member' },
+    ]);
+    t.match(fsck.stdout, /^ok/);
+
+    const revoked = await p.ok('alice', ['peer', 'revoke', bob.toLowerCase(), '--reason', 'left the team']);
+    t.match(revoked.stdout, /could read the values of these keys; rotate them:\n {2}main {2}API_TOKEN\n/);
+    t.notMatch(revoked.stdout + revoked.stderr, CANARY, 'never a value');
+    const [denied, replay, log, show] = await Promise.all([
+      p.run('bob', ['get', 'API_TOKEN']),
+      p.run('alice', ['peer', 'approve', request]),
+      p.ok('alice', ['log', '--json']),
+      p.ok('alice', ['peer', 'show', bob]),
+    ]);
+    t.equal(denied.code, 1);
+    t.match(denied.stderr, /not encrypted to this peer/);
+    t.equal(replay.code, 1, 'the old request cannot approve a revoked key again');
+    t.match(replay.stderr, /revoked; a revoked key is never approved again/);
+    const kinds = JSON.parse(log.stdout).map(
+      (e: { kind: string; status: string }) => `${e.kind} ${e.status}`,
+    );
+    t.same(kinds, ['genesis ok', 'approve ok', 'revoke ok']);
+    t.match(show.stdout, /state: +revoked \(left the team\)/);
+  },
+);
+
+t.test(
+  'a member records a request as pending; only an admin approves it; log --verify names a bad event',
+  async (t) => {
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    const bobFile = path.join(p.cwd, '..', 'bob.json');
+    const carolFile = path.join(p.cwd, '..', 'carol.json');
+    await Promise.all([
+      p.ok('bob', ['peer', 'request', '-o', bobFile]),
+      p.ok('carol', ['peer', 'request', '-o', carolFile]),
+    ]);
+    await p.ok('alice', ['peer', 'approve', bobFile]);
+    t.match((await p.ok('bob', ['peer', 'approve', carolFile])).stdout, /as pending/);
+    const carol = p.peerId('carol');
+    const [pending, byMember] = await Promise.all([p.list(), p.run('bob', ['peer', 'approve', carol])]);
+    t.match(pending, [{}, {}, { peerId: carol, state: 'pending', role: null }]);
+    t.equal(byMember.code, 1);
+    t.match(byMember.stderr, /only an admin/);
+    await p.ok('alice', ['peer', 'approve', carol, '--admin']);
+    const [approved, memberRevokes, log] = await Promise.all([
+      p.list(),
+      p.run('bob', ['peer', 'revoke', p.peerId('alice')]),
+      p.ok('carol', ['log', '--peer', carol]),
+    ]);
+    t.match(approved, [{}, {}, { peerId: carol, state: 'approved', role: 'admin' }]);
+    t.equal(memberRevokes.code, 1);
+    t.match(memberRevokes.stderr, /not an admin/);
+    t.match(log.stdout, /recorded join request[\s\S]*approved .* as admin/);
+
+    // A stored event whose signature does not verify, put at refs/members behind env-sync's back.
+    const repo = await openRepository(p.cwd);
+    const { tree, storedTip } = await requireChain(repo);
+    const stranger = { name: 'x', key: SigningKey.generate() };
+    const now = Math.floor(Date.now() / 1000);
+    const event = childEvent(
+      stranger.key,
+      tree.group,
+      tree.tip(),
+      approveBody(tree, stranger, 'member', now),
+      now,
+    );
+    const forged = await repo.objects.write({ ...event, actor: tree.genesis.event.actor });
+    await repo.refs.update(MEMBERS_REF, forged, { peer: 'test', reason: 'forge', expected: storedTip });
+    const [verify, shown] = await Promise.all([p.run('alice', ['log', '--verify']), p.run('alice', ['log'])]);
+    const named = `event #${event.seq} ${forged.slice(0, 12)} \\(approve\\): signature does not verify`;
+    t.equal(verify.code, 1);
+    t.match(verify.stderr, new RegExp(`verify failed: ${named}`));
+    t.equal(shown.code, 0, 'log without --verify shows the chain and the problem');
+    t.match(shown.stdout, new RegExp(`#${event.seq} .*\\[${named}`));
+    t.match(shown.stderr, /warning: the chain does not verify/);
+  },
+);
+
+t.test('refused: a request for another group, a tampered request, and every other mode', async (t) => {
+  const p = peerIn(t);
+  await p.ok('alice', ['init']);
+  const tampered = path.join(p.cwd, '..', 'tampered.json');
+  await p.ok('bob', ['peer', 'request', '-o', tampered]);
+  writeFileSync(tampered, readFileSync(tampered, 'utf8').replace(/"name": "[^"]*"/, '"name": "mallory"'));
+  const foreign = path.join(p.cwd, '..', 'foreign.json');
+  const stranger = SigningKey.generate();
+  const otherGroup = 'ab'.repeat(32) as ObjectId;
+  const now = Math.floor(Date.now() / 1000);
+  writeFileSync(
+    foreign,
+    JSON.stringify(joinRequestToJson(createJoinRequest(stranger, cardOf(stranger, 's'), otherGroup, now))),
+  );
+  const plain = path.join(p.cwd, '..', 'plain');
+  mkdirSync(plain);
+  const [wrongGroup, forged] = await Promise.all([
+    p.run('alice', ['peer', 'approve', foreign]),
+    p.run('alice', ['peer', 'approve', tampered]),
+    runCli(['init', '--mode', 'trusted-owner-ssh'], { cwd: plain, home: HOME.alice }),
+  ]);
+  t.equal(wrongGroup.code, 1);
+  t.match(wrongGroup.stderr, /another group/);
+  t.equal(forged.code, 1);
+  t.match(forged.stderr, /signature does not verify/);
+  const [peers, ...refusals] = await Promise.all([
+    p.list(),
+    runCli(['peer', 'list'], { cwd: plain, home: HOME.alice }),
+    runCli(['log'], { cwd: plain, home: HOME.alice }),
+  ]);
+  t.equal(peers.length, 1, 'nothing was applied');
+  for (const refused of refusals) {
+    t.equal(refused.code, 1);
+    t.match(refused.stderr, /need a secure-peer repository; this one is trusted-owner-ssh/);
+  }
+});
