@@ -46,7 +46,9 @@ async function main() {
     key: keyName((c * 7) % KEYS),
     value: randomBytes(16).toString('hex'),
   }));
-  const initial = new Map(Array.from({ length: KEYS }, (_, k) => [keyName(k), randomBytes(16).toString('hex')]));
+  const initial = new Map(
+    Array.from({ length: KEYS }, (_, k) => [keyName(k), randomBytes(16).toString('hex')]),
+  );
 
   // This machine's identity exists before any fetch, as it would for a user: its creation is not timed.
   await run(WORK, [process.execPath, BIN, 'identity', 'init']);
@@ -71,8 +73,18 @@ async function main() {
   const gitFetch = ['git', 'fetch', '-q', gitUrl, '+refs/heads/main:refs/remotes/origin/main'];
   const rssFile = path.join(WORK, 'rss');
   // --profile DIR: write V8 CPU profiles of the env-sync fetch processes there.
-  const profile = process.argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}`] : [];
-  const esFetch = [process.execPath, ...profile, '--import', path.join(ROOT, 'bench/fetch-rss.mjs'), BIN, 'fetch', 'origin'];
+  const profile = process.argv.includes('--profile')
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}`]
+    : [];
+  const esFetch = [
+    process.execPath,
+    ...profile,
+    '--import',
+    path.join(ROOT, 'bench/fetch-rss.mjs'),
+    BIN,
+    'fetch',
+    'origin',
+  ];
 
   const rows = [];
   const measure = async (name) => {
@@ -89,8 +101,12 @@ async function main() {
   await measure('incremental fetch (1 changed key)');
 
   const fmt = (n) => n.toLocaleString('en-US');
-  console.log(`node ${process.version}, git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
-  console.log('| fetch | env-sync ms | git ms | time ratio | env-sync bytes (down/up) | git bytes (down/up) | bytes ratio | env-sync peak RSS |');
+  console.log(
+    `node ${process.version}, git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`,
+  );
+  console.log(
+    '| fetch | env-sync ms | git ms | time ratio | env-sync bytes (down/up) | git bytes (down/up) | bytes ratio | env-sync peak RSS |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const esTotal = r.esBytes.down + r.esBytes.up;
@@ -99,7 +115,7 @@ async function main() {
       `| ${r.name} | ${r.esTime.toFixed(0)} | ${r.gitTime.toFixed(0)} | ${(r.esTime / r.gitTime).toFixed(2)} | ${fmt(esTotal)} (${fmt(r.esBytes.down)}/${fmt(r.esBytes.up)}) | ${fmt(gitTotal)} (${fmt(r.gitBytes.down)}/${fmt(r.gitBytes.up)}) | ${(esTotal / gitTotal).toFixed(2)} | ${(r.esRss / 1048576).toFixed(1)} MB |`,
     );
   }
-  console.log(`env-sync server peak RSS: ${(await es.stop()) / 1048576 | 0} MB`);
+  console.log(`env-sync server peak RSS: ${((await es.stop()) / 1048576) | 0} MB`);
   await esProxy.close();
   await gitProxy.close();
 }
@@ -107,12 +123,18 @@ async function main() {
 // Asynchronous on purpose: the counting proxies run in this process's event loop.
 function run(cwd, argv, extraEnv = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...ENV, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd,
+      env: { ...ENV, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`)),
+    );
   });
 }
 
@@ -132,7 +154,8 @@ async function esHistoryWriter(repo, initial) {
     const old = parent;
     for (const change of batch) {
       entries.set(change.key, change.value);
-      const write = async (object) => (await repo.objects.writeRaw(store.encodeObject(object), undefined, { durable: false })).id;
+      const write = async (object) =>
+        (await repo.objects.writeRaw(store.encodeObject(object), undefined, { durable: false })).id;
       const snapshot = await write(store.plainSnapshot(entries));
       const commit = await write({
         type: 'commit',
@@ -147,7 +170,11 @@ async function esHistoryWriter(repo, initial) {
       parent = commit;
     }
     await repo.objects.syncObjects(written);
-    await repo.refs.update('refs/heads/main', parent, { peer: 'bench', reason: 'bench history', expected: old });
+    await repo.refs.update('refs/heads/main', parent, {
+      peer: 'bench',
+      reason: 'bench history',
+      expected: old,
+    });
   };
 }
 
@@ -161,22 +188,35 @@ function gitFastImport(dir, initial, batch, first) {
     stream += `commit refs/heads/main\nmark :${mark++}\ncommitter Bench <bench@example.test> ${time++} +0000\n`;
     stream += `data ${Buffer.byteLength(message)}\n${message}\n`;
     if (from) stream += `from ${from}\n`;
-    for (const [name, value] of files) stream += `M 100644 inline ${name}\ndata ${Buffer.byteLength(value)}\n${value}\n`;
+    for (const [name, value] of files)
+      stream += `M 100644 inline ${name}\ndata ${Buffer.byteLength(value)}\n${value}\n`;
     stream += '\n';
   };
   if (first) commit('Initial', [...initial], null);
-  batch.forEach((change, i) => commit(`Change ${change.key}`, [[change.key, change.value]], i === 0 && !first ? 'refs/heads/main^0' : null));
+  for (const [i, change] of batch.entries()) {
+    commit(
+      `Change ${change.key}`,
+      [[change.key, change.value]],
+      i === 0 && !first ? 'refs/heads/main^0' : null,
+    );
+  }
   execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: stream, env: ENV });
 }
 
 async function startEnvSyncServer(dir) {
   const rss = path.join(WORK, 'server-rss');
-  const profile = process.argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}/server`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', path.join(ROOT, 'bench/fetch-rss.mjs'), BIN, 'serve', '--listen', '127.0.0.1:0'], {
-    cwd: dir,
-    env: { ...ENV, ENV_SYNC_BENCH_RSS: rss },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const profile = process.argv.includes('--profile')
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}/server`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', path.join(ROOT, 'bench/fetch-rss.mjs'), BIN, 'serve', '--listen', '127.0.0.1:0'],
+    {
+      cwd: dir,
+      env: { ...ENV, ENV_SYNC_BENCH_RSS: rss },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   children.push(child);
   const port = await new Promise((resolve, reject) => {
     let out = '';
@@ -205,10 +245,22 @@ async function startGitDaemon() {
       probe.close(() => resolve(port));
     });
   });
-  const child = spawn('git', ['daemon', '--export-all', `--base-path=${WORK}`, '--listen=127.0.0.1', `--port=${port}`, '--reuseaddr', WORK], {
-    env: ENV,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'git',
+    [
+      'daemon',
+      '--export-all',
+      `--base-path=${WORK}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      '--reuseaddr',
+      WORK,
+    ],
+    {
+      env: ENV,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   children.push(child);
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((resolve) => {
