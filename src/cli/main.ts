@@ -50,8 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = describeError(error).message;
     const unknown = message.startsWith('Command not found');
-    process.stderr.write(`env-sync: ${unknown ? `'${args[0]}' is not an env-sync command` : message}\n`);
-    process.stderr.write(`env-sync: see 'env-sync --help'\n`);
+    const text = unknown ? `'${args[0]}' is not an env-sync command` : message;
+    process.stderr.write(`env-sync: ${text}; see 'env-sync --help'\n`);
     return 2;
   }
   const exitCode = await cli.run(command, {
