@@ -3,6 +3,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { hashObjectBytes } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
+import { openRepository } from '../../src/store/repository.ts';
 import { type CliRepo, expectRefused, makeCliRepo } from '../store/cli-repo.ts';
 import { snapshotTree } from '../store/tree-snapshot.ts';
 
@@ -22,7 +23,7 @@ const snapshotId = hashObjectBytes(snapshotBytes);
 
 async function withSnapshot(t: Test): Promise<CliRepo> {
   const repo = await makeCliRepo(t, home);
-  t.equal(await repo.ok(t, ['hash-object', '-w', '--stdin'], { input: snapshotBytes }), `${snapshotId}\n`);
+  await (await openRepository(repo.cwd)).objects.writeRaw(snapshotBytes, snapshotId);
   return repo;
 }
 
@@ -108,7 +109,15 @@ t.test('masked JSON cannot be hashed back', async (t) => {
 
 t.test('ls-tree lists key names of a snapshot or a commit, never values', async (t) => {
   const repo = await withSnapshot(t);
-  const commit = (await repo.ok(t, ['commit-tree', snapshotId, '-m', 'first'])).trim();
+  const commit = await (await openRepository(repo.cwd)).objects.write({
+    type: 'commit',
+    snapshot: snapshotId,
+    parents: [],
+    author: 'p',
+    time: 1,
+    message: 'm',
+    members: null,
+  });
   t.equal(await repo.ok(t, ['ls-tree', snapshotId]), 'API_KEY\nDB_URL\n');
   t.equal(await repo.ok(t, ['ls-tree', commit]), 'API_KEY\nDB_URL\n');
 });
@@ -148,7 +157,6 @@ t.test('hash-object refuses invalid, non-canonical and oversized input and store
     Buffer.from([0xdc, 0x00, 0x04]),
     Buffer.from(snapshotBytes).subarray(1),
   ]);
-  const unsorted = encodeObject(plainSnapshot([['A', '1']])).toString();
   const cases: [string[], string | Buffer, RegExp][] = [
     [
       ['hash-object', '-w', '--stdin'],
@@ -156,7 +164,6 @@ t.test('hash-object refuses invalid, non-canonical and oversized input and store
       /^env-sync: standard input: encoding is not canonical msgpack\n$/,
     ],
     [['hash-object', '--stdin'], Buffer.from([0xc1]), /^env-sync: standard input: /],
-    [['hash-object', '-w', '--stdin'], Buffer.from(snapshotBytes).subarray(0, 20), /not valid msgpack/],
     [
       ['hash-object', '-w', '--stdin'],
       Buffer.from([0x92, 0xa4, 0x74, 0x72, 0x65, 0x65, 0x01]),
@@ -168,9 +175,7 @@ t.test('hash-object refuses invalid, non-canonical and oversized input and store
       '{"type":"snapshot","version":1,"encoding":"plain","entries":{"1X":"v"}}',
       /key #1 has an invalid name/,
     ],
-    [['hash-object', '-w', '--stdin'], '', /not valid msgpack/],
   ];
-  t.ok(unsorted.length > 0);
   for (const [args, input, message] of cases) await expectRefused(t, repo, args, { input, message });
   await expectRefused(t, repo, ['hash-object', '-w', '--stdin'], {
     input: Buffer.alloc(32 * 1024 * 1024 + 1),

@@ -10,7 +10,7 @@ import t from 'tap';
 import { fsck } from '../../src/store/fsck.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { initRepository, openRepository } from '../../src/store/repository.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runUninstrumented } from './cli-repo.ts';
 
 const KILLS = 20;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -56,7 +56,7 @@ t.test(
     t.comment(
       `${locksLeft.length} stale locks and ${interruptedWrites} interrupted-write notes over ${KILLS} kills`,
     );
-    const cli = await runCli(['fsck'], { cwd: work });
+    const cli = await runUninstrumented(['fsck'], { cwd: work, home: path.join(dir, 'home') });
     t.equal(cli.code, 0, `env-sync fsck passes: ${cli.stdout}${cli.stderr}`);
     t.match(cli.stdout, /^ok: \d+ objects, [3-5] refs\n$/m);
   },
