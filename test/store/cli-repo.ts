@@ -59,11 +59,6 @@ export interface Refusal {
   readonly exitCode?: number;
   readonly message: RegExp;
   readonly input?: string | Buffer;
-  /**
-   * Errors found while clipanion parses the arguments get a second line from src/cli/main.ts
-   * ("env-sync: see 'env-sync --help'"): checked as a known todo, not a failure.
-   */
-  readonly parseError?: boolean;
 }
 
 /** Asserts a refusal: the exit code, exactly one `env-sync: ` line on stderr, no stdout, no change on disk. */
@@ -77,14 +72,7 @@ export async function expectRefused(
   const result = await repo.run(args, refusal.input === undefined ? {} : { input: refusal.input });
   const label = `env-sync ${args.join(' ')}`;
   t.equal(result.code, refusal.exitCode ?? 1, `${label}: exit code`);
-  if (refusal.parseError) {
-    t.match(result.stderr, /^env-sync: [^\n]+\n/, `${label}: an env-sync: line on stderr`);
-    t.match(result.stderr, /^env-sync: [^\n]+\n$/, `${label}: exactly one line on stderr`, {
-      todo: "src/cli/main.ts adds a second line to parse errors: env-sync: see 'env-sync --help'",
-    });
-  } else {
-    t.match(result.stderr, /^env-sync: [^\n]+\n$/, `${label}: exactly one line on stderr`);
-  }
+  t.match(result.stderr, /^env-sync: [^\n]+\n$/, `${label}: exactly one line on stderr`);
   t.match(result.stderr, refusal.message, `${label}: message`);
   t.equal(result.stdout, '', `${label}: nothing on stdout`);
   t.same(snapshotTree(repo.cwd), before, `${label}: the work tree and repository are unchanged`);
