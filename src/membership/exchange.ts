@@ -5,6 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
+import { prepareEvents } from './batch-verify.ts';
 import { loadChain, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { mergeEvents } from './merge-events.ts';
@@ -86,7 +87,7 @@ export async function applyRemoteEvents(
   } else {
     tree = chain.tree;
   }
-  const merged = mergeEvents(tree, rest, now);
+  const merged = mergeEvents(tree, await prepareEvents(rest), now);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [] };

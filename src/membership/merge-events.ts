@@ -3,6 +3,7 @@
 
 import { isEnvSyncError } from '../errors.ts';
 import type { EventObject } from '../store/objects.ts';
+import type { PreparedEvent } from './batch-verify.ts';
 import { childEvent } from './build-event.ts';
 import type { HeldEvent } from './event-format.ts';
 import { hex } from './registry.ts';
@@ -17,20 +18,31 @@ export interface MergeResult {
 }
 
 /**
- * Adds `events` (parents before children) to `tree`, verifying every signature and rule. Throws at the first
- * bad event; the tree may then hold part of the batch, so callers work on a fresh or cloned tree and discard
- * it on error (all or nothing).
+ * Adds `events` (parents before children) to `tree`, checking every rule, and every signature not already
+ * verified by prepareEvents. Throws at the first bad event; the tree may then hold part of the batch, so
+ * callers work on a fresh or cloned tree and discard it on error (all or nothing).
  */
-export function mergeEvents(tree: MemberTree, events: readonly EventObject[], now: number): MergeResult {
-  const before = tree.canonical();
+export function mergeEvents(
+  tree: MemberTree,
+  events: readonly (EventObject | PreparedEvent)[],
+  now: number,
+): MergeResult {
+  const before = tree.tip();
   const added: HeldEvent[] = [];
-  for (const event of events) {
-    const held = tree.add(event, { now, verifySignatures: true });
+  for (const item of events) {
+    const prepared = 'signaturesVerified' in item ? item : null;
+    const event = prepared?.event ?? (item as EventObject);
+    const held = tree.add(event, { now, verifySignatures: !prepared?.signaturesVerified }, prepared?.id);
     if (held !== null) added.push(held);
   }
-  if (added.length === 0) return { added, displaced: [] };
-  const onChain = new Set(tree.canonical().map((held) => held.id));
-  return { added, displaced: before.filter((held) => !onChain.has(held.id)) };
+  if (added.length === 0 || tree.isCanonical(before.id)) return { added, displaced: [] };
+  // The old tip left the chain: everything from it back to the fork point was displaced.
+  const displaced: HeldEvent[] = [];
+  for (let at: HeldEvent | undefined = before; at !== undefined && !tree.isCanonical(at.id); ) {
+    displaced.push(at);
+    at = at.event.prev === null ? undefined : tree.get(at.event.prev);
+  }
+  return { added, displaced: displaced.reverse() };
 }
 
 export interface ReissueResult {

@@ -28,17 +28,40 @@ export interface PeerRecord {
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
+// A chain has few signers and many events: derive each signer's peer id (a hash) once.
+const peerIds = new Map<string, PeerId>();
+export function peerIdOf(key: Uint8Array): PeerId {
+  const k = hex(key);
+  let id = peerIds.get(k);
+  if (id === undefined) {
+    if (peerIds.size > 65536) peerIds.clear();
+    id = peerIdFromPublicKey(key);
+    peerIds.set(k, id);
+  }
+  return id;
+}
+
 export class Registry {
   /** By hex public key; insertion order is the order peers first appeared. */
   readonly #peers: Map<string, PeerRecord>;
   /** Nonce (hex) → key (hex) of every join request or approval seen: each nonce serves one key, once. */
   readonly #nonces: Map<string, string>;
   readonly #consumed: Set<string>;
+  /** Kept up to date by #put: the last-admin rule asks for it on every revoke. */
+  #admins: number;
 
   constructor(from?: Registry) {
     this.#peers = new Map(from === undefined ? [] : from.#peers);
     this.#nonces = new Map(from === undefined ? [] : from.#nonces);
     this.#consumed = new Set(from === undefined ? [] : from.#consumed);
+    this.#admins = from === undefined ? 0 : from.#admins;
+  }
+
+  #put(record: PeerRecord): void {
+    const key = hex(record.key);
+    const isAdmin = (r: PeerRecord | undefined) => (r?.state === 'approved' && r.role === 'admin' ? 1 : 0);
+    this.#admins += isAdmin(record) - isAdmin(this.#peers.get(key));
+    this.#peers.set(key, record);
   }
 
   clone(): Registry {
@@ -63,7 +86,7 @@ export class Registry {
   }
 
   approvedAdmins(): number {
-    return this.approved().filter((record) => record.role === 'admin').length;
+    return this.#admins;
   }
 
   /** 'fresh', 'pending' (a request for `key` holds it), or 'used'. */
@@ -76,9 +99,9 @@ export class Registry {
 
   apply(held: HeldEvent): void {
     const { id, event, body } = held;
-    const by = peerIdFromPublicKey(event.actor);
+    const by = peerIdOf(event.actor);
     const since = { event: id, time: event.time };
-    const put = (record: PeerRecord): void => void this.#peers.set(hex(record.key), record);
+    const put = (record: PeerRecord): void => this.#put(record);
     switch (body.kind) {
       case 'genesis': {
         const card = { ...body, key: event.actor };
@@ -113,7 +136,7 @@ export class Registry {
           state: 'revoked',
           since,
           by,
-          reason: `key rotated to ${peerIdFromPublicKey(next.key)}`,
+          reason: `key rotated to ${peerIdOf(next.key)}`,
         });
         put(record(next, { role: old.role, state: 'approved', since, by }));
         return;
@@ -129,7 +152,7 @@ function record(
   fields: Pick<PeerRecord, 'role' | 'state' | 'since' | 'by'>,
 ): PeerRecord {
   return {
-    peerId: peerIdFromPublicKey(card.key),
+    peerId: peerIdOf(card.key),
     key: card.key,
     name: card.name,
     ageRecipient: card.ageRecipient,

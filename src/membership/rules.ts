@@ -36,6 +36,7 @@ export function checkEvent(
   parent: HeldEvent | null,
   state: Registry | null,
   ctx: CheckContext,
+  signingBytes?: Uint8Array,
 ): EventBody {
   const what = describeEvent(id, event);
   const fail = (code: ErrorCode, detail: string): never => {
@@ -47,7 +48,7 @@ export function checkEvent(
   const body = parseEventBody(event, what);
   const signed = (key: Uint8Array, bytes: () => Uint8Array, signature: Uint8Array): boolean =>
     !ctx.verifySignatures || verifyEd25519(key, bytes(), signature);
-  if (!signed(event.actor, () => eventSigningBytes(event), event.signature)) {
+  if (!signed(event.actor, () => signingBytes ?? eventSigningBytes(event), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
 
@@ -73,13 +74,13 @@ export function checkEvent(
   if (body.kind === 'genesis') fail('E_EVENT_INVALID', 'a genesis event must have seq 0');
 
   const actor = state.byKey(event.actor);
-  const signer = peerIdFromPublicKey(event.actor);
-  if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer}, who is not a member`);
-  if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer}, who was revoked`);
-  if (actor!.state !== 'approved') fail('E_EVENT_UNAUTHORIZED', `signed by ${signer}, who is not approved`);
+  const signer = (): string => peerIdFromPublicKey(event.actor);
+  if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not a member`);
+  if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer()}, who was revoked`);
+  if (actor!.state !== 'approved') fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not approved`);
   const needsAdmin = body.kind === 'approve' || body.kind === 'revoke';
   if (needsAdmin && actor!.role !== 'admin') {
-    fail('E_EVENT_UNAUTHORIZED', `${signer} is not an admin at this point of the chain`);
+    fail('E_EVENT_UNAUTHORIZED', `${signer()} is not an admin at this point of the chain`);
   }
 
   const checkRequest = (r: JoinRequest, recording: boolean): void => {

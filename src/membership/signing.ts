@@ -25,6 +25,22 @@ export function eventId(event: EventObject): ObjectId {
   return hashObjectBytes(encodeObject(event));
 }
 
+/**
+ * The id and signing bytes of an event from one encoding: the signature is the last field, a 64-byte msgpack
+ * bin8 (c4 40 …); with an empty signature that field is c4 00 and nothing before it changes.
+ */
+export function eventIdAndSigningBytes(event: EventObject): { id: ObjectId; signing: Uint8Array } {
+  const bytes = encodeObject(event);
+  const cut = bytes.length - 66;
+  if (event.signature.length !== 64 || bytes[cut] !== 0xc4 || bytes[cut + 1] !== 0x40) {
+    return { id: hashObjectBytes(bytes), signing: eventSigningBytes(event) };
+  }
+  const signing = new Uint8Array(cut + 2);
+  signing.set(bytes.subarray(0, cut));
+  signing[cut] = 0xc4;
+  return { id: hashObjectBytes(bytes), signing };
+}
+
 /** What the new key of a rotate-key event signs: the signing bytes with its own signature field emptied. */
 export function rotationSigningBytes(event: EventObject): Uint8Array {
   return eventSigningBytes({ ...event, subject: [...event.subject.slice(0, 3), EMPTY] });

@@ -8,7 +8,7 @@ import type { HeldEvent } from './event-format.ts';
 import { bestPath, type TreeView } from './fork-choice.ts';
 import { Registry } from './registry.ts';
 import { type CheckContext, checkEvent, describeEvent } from './rules.ts';
-import { eventId } from './signing.ts';
+import { eventId, eventIdAndSigningBytes } from './signing.ts';
 
 export type AddOptions = Omit<CheckContext, 'group'>;
 
@@ -71,7 +71,10 @@ export class MemberTree implements TreeView {
    * Validates `event` against the registry at its parent and adds it. Returns null when the event is already
    * held (a no-op); throws a typed error otherwise, leaving the tree unchanged.
    */
-  add(event: EventObject, options: AddOptions, id: ObjectId = eventId(event)): HeldEvent | null {
+  add(event: EventObject, options: AddOptions, knownId?: ObjectId): HeldEvent | null {
+    let signing: Uint8Array | undefined;
+    let id = knownId;
+    if (id === undefined) ({ id, signing } = eventIdAndSigningBytes(event));
     if (this.#events.has(id)) return null;
     if (event.seq === 0) {
       throw new EnvSyncError('E_EVENT_REPLAY', `${describeEvent(id, event)}: genesis of another group`);
@@ -82,7 +85,7 @@ export class MemberTree implements TreeView {
     }
     const owned = this.#leafStates.get(parent.id);
     const state = owned ?? this.stateAfter(parent.id);
-    const body = checkEvent(id, event, parent, state, { ...options, group: this.group });
+    const body = checkEvent(id, event, parent, state, { ...options, group: this.group }, signing);
     const held: HeldEvent = { id, event, body };
     // The parent's own state is reused only while the parent is a leaf: a second child gets a replayed copy.
     if (owned !== undefined) this.#leafStates.delete(parent.id);
@@ -92,7 +95,12 @@ export class MemberTree implements TreeView {
     const siblings = this.#children.get(parent.id);
     if (siblings === undefined) this.#children.set(parent.id, [id]);
     else siblings.push(id);
-    this.#canonical = null;
+    // A first child of the canonical tip extends the chain; anything else may change a fork's outcome.
+    if (this.#canonical !== null && siblings === undefined && this.#canonical.at(-1)!.id === parent.id) {
+      this.#canonical.push(held);
+    } else {
+      this.#canonical = null;
+    }
     return held;
   }
 
@@ -115,14 +123,23 @@ export class MemberTree implements TreeView {
     return state;
   }
 
-  /** The chain the fork rule selects, genesis first. */
+  /** True when `id` is on the canonical chain (whose index is the seq). */
+  isCanonical(id: ObjectId): boolean {
+    const held = this.#events.get(id);
+    if (held === undefined) return false;
+    this.#canonical ??= bestPath(this, this.group).map((at) => this.#events.get(at)!);
+    return this.#canonical[held.event.seq]?.id === id;
+  }
+
+  /** The chain the fork rule selects, genesis first (a copy). */
   canonical(): readonly HeldEvent[] {
     this.#canonical ??= bestPath(this, this.group).map((id) => this.#events.get(id)!);
-    return this.#canonical;
+    return [...this.#canonical];
   }
 
   tip(): HeldEvent {
-    return this.canonical().at(-1)!;
+    this.#canonical ??= bestPath(this, this.group).map((id) => this.#events.get(id)!);
+    return this.#canonical.at(-1)!;
   }
 
   /** The registry at the canonical tip. Read it; do not mutate it. */
@@ -136,6 +153,7 @@ export class MemberTree implements TreeView {
     for (const [id, held] of this.#events) copy.#events.set(id, held);
     for (const [id, kids] of this.#children) copy.#children.set(id, [...kids]);
     for (const [id, state] of this.#leafStates) copy.#leafStates.set(id, state.clone());
+    copy.#canonical = this.#canonical === null ? null : [...this.#canonical];
     return copy;
   }
 }

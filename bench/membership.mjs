@@ -1,0 +1,216 @@
+// Membership benchmark: a 10,000-event chain (approvals and revocations by four admins) verified from
+// scratch, as a fresh peer's first fetch does, then one new event on top (incremental), in memory and on disk.
+// Figures and the exact command are recorded in docs/performance.md#membership.
+//
+// Run: `node bench/membership.mjs [--events N] [--runs N]`. The membership code is bundled from src/ with
+// esbuild into bench/.work/ (the same bundling the CLI gets), so no TypeScript loader is timed.
+
+import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WORK = path.join(ROOT, 'bench/.work/membership');
+const argValue = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+};
+const EVENTS = argValue('--events', 10_000);
+const RUNS = argValue('--runs', 5);
+const NOW = 1_700_000_000;
+
+const m = await loadMembership();
+const card = (key, name) => {
+  const hex = Buffer.from(key.publicKey).toString('hex');
+  const age = `age1${[...hex.slice(0, 58)].map((c) => 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'[parseInt(c, 16)]).join('')}`;
+  return { name, ageRecipient: age, certificateFingerprint: hex };
+};
+
+// The chain: genesis, three more admins, then approve/revoke pairs of members, signed round-robin.
+const t0 = performance.now();
+const founder = m.SigningKey.generate();
+const tree = m.MemberTree.create(m.genesisEvent(founder, card(founder, 'founder'), NOW), {
+  now: NOW,
+  verifySignatures: false,
+});
+const admins = [founder];
+const append = (signer, body) =>
+  tree.add(m.childEvent(signer, tree.group, tree.tip(), body, NOW), { now: NOW, verifySignatures: false });
+const approveBody = (key, role) => ({
+  kind: 'approve',
+  request: m.createJoinRequest(key, card(key, 'p'), tree.group, NOW),
+  role,
+});
+for (let i = 0; i < 3; i++) {
+  const key = m.SigningKey.generate();
+  append(founder, approveBody(key, 'admin'));
+  admins.push(key);
+}
+for (let i = 0; tree.size < EVENTS; i++) {
+  const key = m.SigningKey.generate();
+  append(admins[i % 4], approveBody(key, 'member'));
+  if (tree.size < EVENTS) append(admins[(i + 1) % 4], { kind: 'revoke', key: key.publicKey, reason: '' });
+}
+const chain = tree.canonical().map((held) => held.event);
+const wire = chain.map((event) => m.encodeObject(event));
+console.log(
+  `membership: ${chain.length} events, ${wire.reduce((n, b) => n + b.length, 0)} bytes (built in ${ms(t0)} ms)`,
+);
+console.log(`  node ${process.version}, ${process.platform}/${process.arch}, median of ${RUNS} runs`);
+
+const line = (label, value) => console.log(`  ${label.padEnd(72)} ${value.toFixed(1).padStart(8)} ms`);
+
+// 1. A fresh peer's first fetch: decode each received object, hash it, verify every signature and rule.
+const fullRuns = [];
+const sequentialRuns = [];
+for (let run = 0; run < RUNS; run++) {
+  let start = performance.now();
+  const events = wire.map((bytes) => m.decodeObject(bytes, 'event'));
+  const fresh = m.MemberTree.create(events[0], { now: NOW, verifySignatures: true });
+  m.mergeEvents(fresh, await m.prepareEvents(events.slice(1)), NOW);
+  fullRuns.push(performance.now() - start);
+  if (fresh.tip().id !== tree.tip().id) throw new Error('verification picked another tip');
+  start = performance.now();
+  const single = m.MemberTree.create(events[0], { now: NOW, verifySignatures: true });
+  m.mergeEvents(single, events.slice(1), NOW);
+  sequentialRuns.push(performance.now() - start);
+}
+line(
+  `full verification from scratch (decode, hash, signatures on ${availableParallelism()} threads, rules)`,
+  sorted(fullRuns),
+);
+line('  the same on one thread', sorted(sequentialRuns));
+const signatures = chain.length + chain.filter((event) => event.kind === 'approve').length;
+line(
+  `  of which ${signatures} Ed25519 verifications on one thread`,
+  median(() => {
+    for (const event of chain) {
+      m.verifyEd25519(event.actor, m.eventSigningBytes(event), event.signature);
+      if (event.kind === 'approve') {
+        const { request } = m.parseEventBody(event, 'e');
+        m.verifyEd25519(request.key, m.joinRequestBytes(request), request.signature);
+      }
+    }
+  }),
+);
+line(
+  'rules only (a local reload: signatures were verified on arrival)',
+  median(() => {
+    const fresh = m.MemberTree.create(chain[0], { now: NOW, verifySignatures: false });
+    for (const event of chain.slice(1)) fresh.add(event, { now: NOW, verifySignatures: false });
+  }),
+);
+
+// 2. Incremental: one new event on top of the 10,000 held ones.
+const next = () =>
+  m.childEvent(admins[0], tree.group, tree.tip(), approveBody(m.SigningKey.generate(), 'member'), NOW);
+line(
+  'incremental: verify and add 1 new event to the held chain (in memory)',
+  median(() => {
+    const copy = tree.clone();
+    const event = next();
+    const t1 = performance.now();
+    m.mergeEvents(copy, [event], NOW);
+    return performance.now() - t1;
+  }),
+);
+line(
+  'incremental: verify and add 10 new events',
+  median(() => {
+    const copy = tree.clone();
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      const event = m.childEvent(
+        admins[0],
+        copy.group,
+        copy.tip(),
+        approveBody(m.SigningKey.generate(), 'member'),
+        NOW,
+      );
+      const t1 = performance.now();
+      m.mergeEvents(copy, [event], NOW);
+      total += performance.now() - t1;
+    }
+    return total;
+  }),
+);
+
+// 3. On disk: applyRemoteEvents as fetch calls it (load the held chain, verify the new events, store, CAS).
+rmSync(WORK, { recursive: true, force: true });
+const repo = await m.initRepository(path.join(WORK, 'repo'), { mode: 'secure-peer', group: tree.group });
+let t2 = performance.now();
+await m.applyRemoteEvents(repo, chain, NOW);
+line('on disk: applyRemoteEvents of the whole chain into a fresh repository', performance.now() - t2);
+const diskRuns = [];
+for (let i = 0; i < RUNS; i++) {
+  const { tree: held } = await m.loadChain(repo);
+  const event = m.childEvent(
+    admins[0],
+    held.group,
+    held.tip(),
+    approveBody(m.SigningKey.generate(), 'member'),
+    NOW,
+  );
+  t2 = performance.now();
+  await m.applyRemoteEvents(repo, [event], NOW);
+  diskRuns.push(performance.now() - t2);
+}
+line('on disk: applyRemoteEvents of 1 new event (reads the held chain first)', sorted(diskRuns));
+const loads = [];
+for (let i = 0; i < RUNS; i++) {
+  t2 = performance.now();
+  await m.loadChain(repo);
+  loads.push(performance.now() - t2);
+}
+line('on disk: loading the held chain alone (read objects + rules)', sorted(loads));
+rmSync(WORK, { recursive: true, force: true });
+
+function ms(start) {
+  return Math.round(performance.now() - start);
+}
+
+function median(fn) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    const result = fn();
+    times.push(typeof result === 'number' ? result : performance.now() - start);
+  }
+  return sorted(times);
+}
+
+function sorted(times) {
+  return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+async function loadMembership() {
+  const outfile = path.join(ROOT, 'bench/.work/membership-bundle.mjs');
+  await build({
+    stdin: {
+      contents: [
+        "export { SigningKey } from './src/crypto/ed25519.ts';",
+        "export { childEvent, createJoinRequest, genesisEvent } from './src/membership/build-event.ts';",
+        "export { loadChain } from './src/membership/chain-store.ts';",
+        "export { parseEventBody } from './src/membership/event-format.ts';",
+        "export { applyRemoteEvents } from './src/membership/exchange.ts';",
+        "export { mergeEvents } from './src/membership/merge-events.ts';",
+        "export { eventSigningBytes, joinRequestBytes, verifyEd25519 } from './src/membership/signing.ts';",
+        "export { prepareEvents } from './src/membership/batch-verify.ts';",
+        "export { MemberTree } from './src/membership/tree.ts';",
+        "export { decodeObject, encodeObject } from './src/store/objects.ts';",
+        "export { initRepository } from './src/store/repository.ts';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}
