@@ -20,6 +20,22 @@ export function buildCli(): Cli {
   return cli;
 }
 
+/**
+ * Clipanion reports any input that matches no command shape as "Command not found": tell apart a command
+ * that does not exist from a known command given the wrong arguments.
+ */
+function usageErrorLine(message: string, args: readonly string[]): string {
+  const words = args.filter((arg) => !arg.startsWith('-'));
+  const known = commands
+    .flatMap((command) => command.paths ?? [])
+    .filter((path) => path.length > 0 && path.every((word, i) => words[i] === word))
+    .sort((a, b) => b.length - a.length)[0];
+  const help = known === undefined ? 'env-sync --help' : `env-sync help ${known.join(' ')}`;
+  if (!message.startsWith('Command not found')) return `${message.replace(/\.$/, '')}; see '${help}'`;
+  if (known === undefined) return `'${args[0]}' is not an env-sync command; see '${help}'`;
+  return `wrong arguments for '${known.join(' ')}'; see '${help}'`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args = [...argv];
   // Global options come before the command, as in git.
@@ -48,10 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(args.length === 0 ? ['--help'] : args);
   } catch (error) {
-    const message = describeError(error).message;
-    const unknown = message.startsWith('Command not found');
-    const text = unknown ? `'${args[0]}' is not an env-sync command` : message;
-    process.stderr.write(`env-sync: ${text}; see 'env-sync --help'\n`);
+    process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args)}\n`);
     return 2;
   }
   const exitCode = await cli.run(command, {
