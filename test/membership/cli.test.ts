@@ -1,5 +1,6 @@
 // The membership commands as users run them: three peers, each with its own ENV_SYNC_HOME (made once per
-// file: identity creation costs an RSA key generation), working on one secure-peer repository.
+// file: identity creation costs an RSA key generation), working on one secure-peer repository. Processes run
+// without tap's coverage hooks (see test/store/cli-repo.ts): they triple each start-up.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { joinRequestToJson } from '../../src/membership/join-request.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { openRepository } from '../../src/store/repository.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runUninstrumented as runCli } from '../store/cli-repo.ts';
 import { approveBody, cardOf } from './model-helpers.ts';
 
 const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-homes-'));
