@@ -1,15 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Builtins } from 'clipanion';
 import t from 'tap';
-import { ROOT } from '../helpers/cli.ts';
 import { buildCli } from '../../src/cli/main.ts';
 import { renderManPages } from '../../src/cli/man-pages.ts';
 import { commands } from '../../src/cli/registry.ts';
 import { VERSION } from '../../src/cli/version.ts';
-import { Builtins } from 'clipanion';
+import { ROOT } from '../helpers/cli.ts';
 
 const manDir = path.join(ROOT, 'man');
-const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 t.test('every command documents itself: description, details and at least one example', async (t) => {
   for (const command of commands) {
@@ -25,7 +26,9 @@ t.test('every command documents itself: description, details and at least one ex
 t.test('man/ holds exactly the generated pages, none missing and none stale', async (t) => {
   t.equal(VERSION === '0.0.0-dev' ? version : VERSION, version);
   const pages = renderManPages(buildCli(), version);
-  const onDisk = readdirSync(manDir).filter((file) => file.endsWith('.1')).sort();
+  const onDisk = readdirSync(manDir)
+    .filter((file) => file.endsWith('.1'))
+    .sort();
   t.same(onDisk, [...pages.keys()].sort(), 'one page per command (run `npm run man` to regenerate)');
   for (const [name, text] of pages) {
     const file = path.join(manDir, name);
