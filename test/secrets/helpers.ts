@@ -1,11 +1,10 @@
 // A repository in a tap test dir plus a `cli()` that runs the built env-sync in it with its own identity home.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { BIN, type CliOptions, type CliResult } from '../helpers/cli.ts';
+import { type CliOptions, type CliResult, runCli } from '../helpers/cli.ts';
 
 export interface TestRepo {
   readonly cwd: string;
@@ -71,38 +70,5 @@ export const HOSTILE_VALUES: Readonly<Record<string, string>> = {
   TRAILING_NEWLINE: 'ends with newline\n',
 };
 
-/**
- * As runCli (test/helpers/cli.ts), but the child does not load tap's processinfo hook, which tap injects
- * through NODE_OPTIONS into every spawned process and which makes each CLI run several times slower (it
- * records coverage and resolves the bundle's source maps at exit). The CLI is a bundle; its coverage says
- * nothing about src/, so nothing is lost.
- */
-export function runCliUntraced(args: readonly string[], options: CliOptions): Promise<CliResult> {
-  const home = options.home ?? path.join(path.dirname(options.cwd), `.home-${path.basename(options.cwd)}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({
-        code,
-        signal,
-        stdout: stdoutBytes.toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        stdoutBytes,
-      });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
-}
+/** The CLI runner of test/helpers/cli.ts (already free of tap's coverage hooks). */
+export const runCliUntraced = runCli;

@@ -1,12 +1,11 @@
 // Repositories driven through the built CLI (real processes) for test/cli/plumbing*.test.ts and init tests,
 // and the assertion every error path shares: one `env-sync: ` line on stderr, and nothing changed on disk.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { initRepository } from '../../src/store/repository.ts';
-import { BIN, type CliOptions, type CliResult } from '../helpers/cli.ts';
+import { type CliOptions, type CliResult, runCli } from '../helpers/cli.ts';
 import { snapshotTree } from './tree-snapshot.ts';
 
 export type Mode = 'secure-peer' | 'trusted-owner-ssh' | 'dev-plaintext-http';
@@ -79,39 +78,5 @@ export async function expectRefused(
   return result;
 }
 
-/**
- * test/helpers/cli.ts's runCli, minus tap's coverage hooks: tap adds them to every child through
- * NODE_OPTIONS, which triples the cost of each of the ~150 processes these tests start (about 0.6 s against
- * 0.2 s each). `env -u NODE_OPTIONS` drops them; the price is that these runs add nothing to the coverage
- * report (the store code they reach is covered by test/store/ in-process).
- */
-export function runUninstrumented(args: readonly string[], options: CliOptions): Promise<CliResult> {
-  const home = options.home ?? path.join(path.dirname(options.cwd), `.home-${path.basename(options.cwd)}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({
-        code,
-        signal,
-        stdout: stdoutBytes.toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        stdoutBytes,
-      });
-    });
-    // A command that exits before reading its input closes the pipe: that is not the test's failure.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
-}
+/** The CLI runner of test/helpers/cli.ts (already free of tap's coverage hooks). */
+export const runUninstrumented = runCli;
