@@ -1,11 +1,11 @@
 // Writes man/*.1 from the built CLI's command definitions (run `npm run build` first; `npm run man` does both).
 
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { buildCli, renderManPages, VERSION } from '../dist/main.js';
+import { allCommands, buildCli, renderManPages, VERSION } from '../dist/main.js';
 
 const dir = new URL('../man/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 for (const file of readdirSync(dir)) if (file.endsWith('.1')) rmSync(new URL(file, dir));
-const pages = renderManPages(buildCli(), VERSION);
+const pages = renderManPages(buildCli(await allCommands()), VERSION);
 for (const [name, text] of pages) writeFileSync(new URL(name, dir), text);
 console.log(`wrote ${pages.size} man pages to man/`);

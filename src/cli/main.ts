@@ -1,15 +1,16 @@
 // Entry point: global options (`-C <dir>`, `--debug`), then clipanion dispatch. Usage errors exit 2 with
 // one line on stderr; failures exit with the error's code; stack traces only with --debug.
 
-import { Cli } from 'clipanion';
+import { Cli, type CommandClass } from 'clipanion';
 import { describeError, EnvSyncCommand } from './base-command.ts';
-import { commands } from './registry.ts';
+import { commandsFor } from './registry.ts';
 import { VERSION } from './version.ts';
 
 export { renderManPages } from './man-pages.ts';
+export { allCommands } from './registry.ts';
 export { VERSION };
 
-export function buildCli(): Cli {
+export function buildCli(commands: readonly CommandClass[]): Cli {
   const cli = new Cli({
     binaryLabel: 'env-sync',
     binaryName: 'env-sync',
@@ -24,7 +25,7 @@ export function buildCli(): Cli {
  * Clipanion reports any input that matches no command shape as "Command not found": tell apart a command
  * that does not exist from a known command given the wrong arguments.
  */
-function usageErrorLine(message: string, args: readonly string[]): string {
+function usageErrorLine(message: string, args: readonly string[], commands: readonly CommandClass[]): string {
   const words = args.filter((arg) => !arg.startsWith('-'));
   const known = commands
     .flatMap((command) => command.paths ?? [])
@@ -59,12 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     process.env.ENV_SYNC_DEBUG = '1';
     args.splice(debugAt, 1);
   }
-  const cli = buildCli();
+  const commands = await commandsFor(args);
+  const cli = buildCli(commands);
   let command: ReturnType<Cli['process']>;
   try {
     command = cli.process(args.length === 0 ? ['--help'] : args);
   } catch (error) {
-    process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args)}\n`);
+    process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
     return 2;
   }
   const exitCode = await cli.run(command, {

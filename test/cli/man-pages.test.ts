@@ -4,7 +4,7 @@ import { Builtins } from 'clipanion';
 import t from 'tap';
 import { buildCli } from '../../src/cli/main.ts';
 import { renderManPages } from '../../src/cli/man-pages.ts';
-import { commands } from '../../src/cli/registry.ts';
+import { AREA_OF_WORD, allCommands, commandsFor } from '../../src/cli/registry.ts';
 import { VERSION } from '../../src/cli/version.ts';
 import { ROOT } from '../helpers/cli.ts';
 
@@ -13,7 +13,7 @@ const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'
   .version;
 
 t.test('every command documents itself: description, details and at least one example', async (t) => {
-  for (const command of commands) {
+  for (const command of await allCommands()) {
     if (command === Builtins.HelpCommand || command === Builtins.VersionCommand) continue;
     const usage = command.usage;
     const name = command.paths?.[0]?.join(' ') ?? command.name;
@@ -25,7 +25,7 @@ t.test('every command documents itself: description, details and at least one ex
 
 t.test('man/ holds exactly the generated pages, none missing and none stale', async (t) => {
   t.equal(VERSION === '0.0.0-dev' ? version : VERSION, version);
-  const pages = renderManPages(buildCli(), version);
+  const pages = renderManPages(buildCli(await allCommands()), version);
   const onDisk = readdirSync(manDir)
     .filter((file) => file.endsWith('.1'))
     .sort();
@@ -36,3 +36,27 @@ t.test('man/ holds exactly the generated pages, none missing and none stale', as
     t.equal(current, text, `man/${name} is up to date (run \`npm run man\`)`);
   }
 });
+
+t.test(
+  'the lazy registry finds every command from its first word, and only its area is loaded',
+  async (t) => {
+    const all = await allCommands();
+    const words = new Set(
+      all.flatMap((command) => (command.paths ?? []).map((path) => path[0])).filter((w) => w !== undefined),
+    );
+    for (const word of words) {
+      if (word === 'help' || word.startsWith('-')) continue;
+      t.ok(AREA_OF_WORD[word], `${word} has an area`);
+      const reachable = await commandsFor([word]);
+      t.ok(
+        reachable.some((command) => command.paths?.some((path) => path[0] === word)),
+        `env-sync ${word} is registered when the command line starts with it`,
+      );
+      t.ok(reachable.length < all.length, `env-sync ${word} does not load every area`);
+    }
+    t.same(
+      Object.keys(AREA_OF_WORD).sort(),
+      [...words].filter((w) => w !== 'help' && !w.startsWith('-')).sort(),
+    );
+  },
+);
