@@ -1,10 +1,11 @@
 // Three-way merge of environments, per key, against the merge base (docs/protocol.md#merge): a key changed on
 // one side takes that change, the same change on both sides is taken once, different changes conflict.
 
-import { EnvSyncError } from '../errors.ts';
+import { EnvSyncError, isEnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
+import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { commitEnvironment, readCommitEntries, readEnvironment, type Session } from './environment.ts';
+import { commitEnvironment, readCommitEntries, type Session } from './environment.ts';
 import type { Entries } from './snapshot-codec.ts';
 
 export type Resolution = 'ours' | 'theirs';
@@ -146,27 +147,38 @@ export async function mergeIntoBranch(
   resolve: (key: string) => Resolution | undefined,
 ): Promise<BranchMerge> {
   const { repo } = session;
-  const state = await readEnvironment(session, env);
-  const reason = { peer: session.peerId, expected: state.head };
-  if (state.head === null) {
-    await repo.refs.update(state.ref, theirs, { ...reason, reason: `merge ${source}: created` });
+  const ref = branchRef(env);
+  const head = await repo.refs.read(ref);
+  const reason = { peer: session.peerId, expected: head };
+  if (head === null) {
+    await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: created` });
     const entries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
     return { kind: 'created', old: null, new: theirs, changed: [...entries.keys()], resolved: [] };
   }
-  const bases = await findMergeBases(repo, state.head, theirs);
-  if (bases.includes(theirs))
-    return { kind: 'up-to-date', old: state.head, new: state.head, changed: [], resolved: [] };
+  const bases = await findMergeBases(repo, head, theirs);
+  if (bases.includes(theirs)) return { kind: 'up-to-date', old: head, new: head, changed: [], resolved: [] };
   const theirEntries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
-  if (bases.includes(state.head)) {
-    const changed = mergeEntries(
-      () => UNKNOWN,
-      state.entries,
-      theirEntries,
-      () => 'theirs',
-    ).changed;
-    await repo.refs.update(state.ref, theirs, { ...reason, reason: `merge ${source}: fast-forward` });
-    return { kind: 'fast-forward', old: state.head, new: theirs, changed, resolved: [] };
+  const headCommit = await repo.objects.readTyped(head, 'commit');
+  if (bases.includes(head)) {
+    // A fast-forward needs our values only to name the changed keys: a peer approved since it cloned cannot
+    // read its old head (sealed before it was a reader) and must still be able to move to the re-sealed one.
+    const ours = await readCommitEntries(session, headCommit).catch((error: unknown) => {
+      if (isEnvSyncError(error) && error.code === 'E_NOT_RECIPIENT') return null;
+      throw error;
+    });
+    const changed =
+      ours === null
+        ? [...theirEntries.keys()].sort()
+        : mergeEntries(
+            () => UNKNOWN,
+            ours,
+            theirEntries,
+            () => 'theirs',
+          ).changed;
+    await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: fast-forward` });
+    return { kind: 'fast-forward', old: head, new: theirs, changed, resolved: [] };
   }
+  const state = { env, ref, head, commit: headCommit, entries: await readCommitEntries(session, headCommit) };
   const baseEntries: Entries[] = [];
   for (const base of bases)
     baseEntries.push(await readCommitEntries(session, await repo.objects.readTyped(base, 'commit')));

@@ -1,4 +1,4 @@
-// What a server says first (its refs, event-chain tip, group, mode, capabilities), and the client's check that
+// What a server says first (its refs, event-chain tips, group, mode, capabilities), and the client's check that
 // it may sync with that server at all: same mode, same group, or nothing moves (docs/protocol.md#advertisement).
 
 import { EnvSyncError } from '../errors.ts';
@@ -6,6 +6,7 @@ import { shortId } from '../store/object-id.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { compressionCapabilities } from './compression.ts';
+import { memberForkTips } from './member-tips.ts';
 import { type Advertisement, PROTOCOL_VERSION, type Service } from './messages.ts';
 
 export const AGENT = 'env-sync/1';
@@ -31,6 +32,7 @@ export async function buildAdvertisement(
     head: refs.some((ref) => ref.name === head) ? head : null,
     refs,
     members: await repo.refs.read(MEMBERS_REF),
+    memberForks: await memberForkTips(repo),
     capabilities,
     agent: AGENT,
   };

@@ -1,5 +1,6 @@
 // The client side of fetch: read the advertisement, refuse another mode or group, ask for the tips we lack
-// with our recent history as haves, receive and verify the pack; only then move refs/remotes/<remote>/<env>.
+// with our recent history as haves, receive and verify the pack, let the caller check what arrived (membership
+// events are applied there, before secrets); only then move refs/remotes/<remote>/<env>.
 
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
@@ -27,6 +28,13 @@ export interface FetchStats {
   /** Bytes received, as they came over the pipe (compressed). */
   readonly wireBytes: number;
 }
+
+/**
+ * Called after every received object is stored and verified, before any ref moves: the caller applies the
+ * membership events and checks the new commits (src/cli/sync/membership.ts). Throwing refuses the fetch with
+ * no ref moved. Kept a parameter so that the protocol does not depend on the membership rules.
+ */
+export type BeforeRefMoves = (repo: Repository, ad: Advertisement) => Promise<void>;
 
 export interface RefMove {
   readonly env: string;
@@ -61,6 +69,7 @@ export async function fetchObjects(
   const { exchange, reader, ad } = open;
   const tips: PackTip[] = ad.refs.map((ref) => ({ name: ref.name, id: ref.id, type: 'commit' }));
   if (ad.members !== null) tips.push({ name: 'refs/members', id: ad.members, type: 'event' });
+  for (const id of ad.memberForks) tips.push({ name: 'a losing membership branch', id, type: 'event' });
   if (ad.service === 'bundle') {
     const pack = await receivePack(repo, reader, limits, tips);
     return { objects: pack.objects, wireBytes: reader.totalBytes };
@@ -96,11 +105,13 @@ export async function fetchRemote(
   remote: string,
   peer: string,
   limits: SyncLimits,
+  beforeRefMoves?: BeforeRefMoves,
 ): Promise<{ moves: RefMove[]; stats: FetchStats; ad: Advertisement }> {
   const open = await openUpload(transport, limits, `remote '${remote}'`);
   try {
     checkCompatible(repo, open.ad, `remote '${remote}'`);
     const stats = await fetchObjects(repo, open, limits);
+    await beforeRefMoves?.(repo, open.ad);
     const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
     return { moves, stats, ad: open.ad };
   } finally {

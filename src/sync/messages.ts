@@ -28,6 +28,8 @@ export interface Advertisement {
   readonly refs: readonly RefAdvert[];
   /** Tip of the membership event chain (`refs/members`), if any. */
   readonly members: ObjectId | null;
+  /** Tips of membership branches that lost a fork (kept so that every peer converges on the same tree). */
+  readonly memberForks: readonly ObjectId[];
   readonly capabilities: readonly string[];
   readonly agent: string;
 }
@@ -74,6 +76,7 @@ export function advertisementFrame(ad: Advertisement): Frame {
     head: ad.head,
     refs: ad.refs.map((ref) => [ref.name, ref.id]),
     members: ad.members,
+    memberForks: [...ad.memberForks],
     capabilities: [...ad.capabilities],
     agent: ad.agent,
   };
@@ -108,6 +111,13 @@ export async function readAdvertisement(reader: FrameReader, limits: SyncLimits)
     head: head !== null && refs.some((ref) => ref.name === head) ? head : null,
     refs,
     members: frame.members === null ? null : objectId(frame.members, bad, 'members'),
+    // Absent from servers that predate it: no losing branches offered.
+    memberForks:
+      frame.memberForks === undefined
+        ? []
+        : list(frame.memberForks, limits.maxRefs, bad, 'memberForks').map((id) =>
+            objectId(id, bad, 'memberForks id'),
+          ),
     capabilities: list(frame.capabilities, 100, bad, 'capabilities').map((c) =>
       typeof c === 'string' ? c.slice(0, 64) : bad('capability'),
     ),

@@ -6,6 +6,7 @@ import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { ObjectType, StoredObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
+import { memberForkTips } from './member-tips.ts';
 
 /** Ids an object refers to, with the type each must have. */
 export function referencesOf(object: StoredObject): { id: ObjectId; type: ObjectType }[] {
@@ -81,7 +82,8 @@ const MAX_HAVES = 256;
 
 /**
  * Commits to offer as haves: every local branch and remote-tracking tip, its 8 most recent first-parent
- * ancestors, then ancestors at exponentially growing distances (16, 32, 64), plus the membership tip.
+ * ancestors, then ancestors at exponentially growing distances (16, 32, 64), plus the membership tips: the
+ * canonical tip, the tips of losing branches, and the genesis (the group id), so the walk always meets them.
  */
 export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
   const haves = new Set<ObjectId>();
@@ -103,7 +105,11 @@ export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
     }
   }
   const members = await repo.refs.read(MEMBERS_REF);
-  if (members !== null) haves.add(members);
+  if (members !== null) {
+    haves.add(members);
+    for (const fork of await memberForkTips(repo)) haves.add(fork);
+    if (await repo.objects.has(repo.group)) haves.add(repo.group);
+  }
   return [...haves];
 }
 

@@ -45,7 +45,7 @@ export async function createBundle(
   const refs = wanted.length === 0 ? ad.refs : ad.refs.filter((r) => wanted.includes(r.name));
   const bundleAd = { ...ad, refs, head: refs.some((r) => r.name === ad.head) ? ad.head : null };
   const tips = refs.map((r) => r.id);
-  if (ad.members !== null) tips.push(ad.members);
+  if (ad.members !== null) tips.push(ad.members, ...ad.memberForks);
   const ids = await objectsToSend(repo, tips, []);
   const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   const out = createWriteStream(temp, { mode: 0o600, flags: 'wx' });

@@ -12,6 +12,7 @@ import { fetchObjects, moveRefs, openUpload } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { describeSelf, membershipOnFetch } from './membership.ts';
 
 export class CloneCommand extends EnvSyncCommand {
   static override paths = [['clone']];
@@ -23,6 +24,11 @@ export class CloneCommand extends EnvSyncCommand {
       the remote's group id and security mode, records the remote as \`origin\`, fetches everything, and creates
       a local branch \`refs/heads/<env>\` for every environment of the remote (HEAD as on the remote). No
       plaintext working file is written. \`<dir>\` must not exist or be empty; if the clone fails it is removed.
+
+      In secure-peer the group id is the remote's genesis event: the membership chain is verified and applied
+      before any branch is created, and every commit's author must have been approved at the event it names.
+      The new peer is not a member yet: it cannot read values until an admin approves its join request
+      (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
@@ -51,6 +57,12 @@ export class CloneCommand extends EnvSyncCommand {
       repo.config.set('remote.origin.url', storedUrl(this.url));
       await repo.saveConfig();
       const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
+      const membership = membershipOnFetch({
+        peerId: peer,
+        source: `remote '${this.url}'`,
+        now: Math.floor(Date.now() / 1000),
+      });
+      await membership.hook(repo, open.ad);
       await moveRefs(repo, open.ad, (env) => remoteRef('origin', env), peer, `clone ${this.url}`);
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
@@ -60,6 +72,11 @@ export class CloneCommand extends EnvSyncCommand {
       this.print(
         `${envs.length} environment(s)${envs.length > 0 ? `: ${envs.join(', ')}` : ''}; ${stats.objects} objects`,
       );
+      const members = membership.outcome();
+      if (members !== null) {
+        this.print(`Membership: ${members.added.length} event(s), tip ${shortId(members.tip ?? repo.group)}`);
+        this.print(describeSelf(members.self ?? undefined));
+      }
       if (open.ad.mode === 'dev-plaintext-http') {
         this.warn('dev-plaintext-http is for debugging only: nothing is encrypted or authenticated');
       }

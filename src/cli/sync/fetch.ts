@@ -7,6 +7,7 @@ import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote, listRemotes } from '../../sync/remotes.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
+import { describeMembership, membershipOnFetch } from './membership.ts';
 
 export class FetchCommand extends EnvSyncCommand {
   static override paths = [['fetch']];
@@ -17,9 +18,12 @@ export class FetchCommand extends EnvSyncCommand {
       Connects to \`<remote>\` (default: \`origin\`, or the only remote), refuses it if it is in another mode or
       group (a repository made by \`init\` is a group of its own: use \`clone\` to join another), offers what this
       repository has, and receives exactly the objects it lacks. Every object is verified (hash, encoding, size,
-      references) as it arrives; only when all are stored does \`refs/remotes/<remote>/<env>\` move, one line per
-      moved ref on stdout: \`<env>: <old>..<new>\` or \`<env>: (new) <id>\`. Values are never printed. A summary
-      goes to stderr. Local branches do not change: see \`merge\` and \`pull\`.
+      references) as it arrives. In secure-peer the remote's membership events are then applied (all or none;
+      this peer's own events that lost a fork are re-issued), printed as \`members: <n> new events (tip <id>)\`,
+      and the fetch is refused if a new commit's author was not approved at the membership event it names.
+      Only then does \`refs/remotes/<remote>/<env>\` move, one line per moved ref on stdout:
+      \`<env>: <old>..<new>\` or \`<env>: (new) <id>\`. Values are never printed. A summary goes to stderr. Local
+      branches do not change: see \`merge\` and \`pull\`.
 
       Limits on what a peer may send (\`sync.maxFrameBytes\`, \`sync.maxObjectBytes\`, \`sync.maxObjects\`,
       \`sync.maxTotalBytes\`, \`sync.idleTimeout\` in seconds, \`sync.maxRefs\`) are read from the config; see
@@ -42,14 +46,18 @@ export class FetchCommand extends EnvSyncCommand {
     const remotes = this.all ? listRemotes(repo).map((r) => r.name) : [this.remote ?? defaultRemote(repo)];
     const peer = await this.currentPeerId();
     const limits = syncLimitsFromConfig(repo.config);
+    const now = Math.floor(Date.now() / 1000);
     for (const remote of remotes) {
+      const membership = membershipOnFetch({ peerId: peer, source: `remote '${remote}'`, now });
       const { moves, stats } = await fetchRemote(
         repo,
         await remoteTransport(repo, remote),
         remote,
         peer,
         limits,
+        membership.hook,
       );
+      for (const line of describeMembership(membership.outcome())) this.print(line);
       for (const move of moves)
         this.print(formatMove(remotes.length > 1 ? `${remote}/${move.env}` : move.env, move.old, move.new));
       this.context.stderr.write(`${remote}: ${stats.objects} objects, ${stats.wireBytes} bytes received\n`);

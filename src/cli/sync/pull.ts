@@ -9,6 +9,7 @@ import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote } from '../../sync/remotes.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
+import { describeMembership, membershipOnFetch } from './membership.ts';
 import { describeMerge, MERGE_DETAILS, resolverFrom } from './merge.ts';
 
 export class PullCommand extends EnvSyncCommand {
@@ -17,7 +18,7 @@ export class PullCommand extends EnvSyncCommand {
     category: 'Sync',
     description: 'fetch from a remote and merge its branches',
     details: `
-      \`pull [<remote>] [<env>…]\` runs \`fetch <remote>\` (default: \`origin\`, or the only remote), then merges
+      \`pull [<remote>] [<env>…]\` runs \`fetch <remote>\` (membership events included; default: \`origin\`, or the only remote), then merges
       \`<remote>/<env>\` into the local \`<env>\` for every environment the remote has (or only those named).
       ${MERGE_DETAILS}
       Prints the fetched ref moves, then one line per merged environment. If an environment conflicts, the ones
@@ -40,13 +41,20 @@ export class PullCommand extends EnvSyncCommand {
     const { repo } = session;
     const [remote = defaultRemote(repo), ...envs] = this.args;
     const resolve = resolverFrom(this);
+    const membership = membershipOnFetch({
+      peerId: session.peerId,
+      source: `remote '${remote}'`,
+      now: Math.floor(Date.now() / 1000),
+    });
     const { moves, ad } = await fetchRemote(
       repo,
       await remoteTransport(repo, remote),
       remote,
       session.peerId,
       syncLimitsFromConfig(repo.config),
+      membership.hook,
     );
+    for (const line of describeMembership(membership.outcome())) this.print(line);
     for (const move of moves) this.print(formatMove(`${remote}/${move.env}`, move.old, move.new));
     const available = ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
     for (const env of envs) {

@@ -1,0 +1,214 @@
+// Membership on fetch, clone, pull and bundle fetch (docs/membership.md#sync): after the pack is stored and
+// verified and before any ref moves, apply the membership events the remote advertised (all or none), re-issue
+// this peer's events that lost a fork, then in secure-peer refuse the fetch if a new commit's author was not
+// approved at the membership event it names. Events move before secrets (DESIGN-NOTES §3.6).
+
+import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
+import type { PeerRecord } from '../../membership/registry.ts';
+import { type ObjectId, shortId } from '../../store/object-id.ts';
+import type { CommitObject, EventObject } from '../../store/objects.ts';
+import type { Repository } from '../../store/repository.ts';
+import type { BeforeRefMoves } from '../../sync/fetch.ts';
+import type { Advertisement } from '../../sync/messages.ts';
+import { loadThisPeer } from '../session.ts';
+
+export interface MembershipOutcome {
+  /** Events new to this peer, applied in this order. */
+  readonly added: readonly ObjectId[];
+  readonly tip: ObjectId | null;
+  /** Events that left the canonical chain because the fork rule chose another branch. */
+  readonly displaced: number;
+  /** This peer's own events that lost a fork and were re-issued on the winning tip / could not be. */
+  readonly reissued: number;
+  readonly dropped: number;
+  /** New commits checked against the chain. */
+  readonly commitsChecked: number;
+  /** This peer in the registry after the fetch (undefined: not in it), when the chain was loaded. */
+  readonly self: PeerRecord | undefined | null;
+}
+
+/**
+ * A BeforeRefMoves hook for one fetch from `source` (for messages, e.g. `remote 'origin'`), and what it did.
+ * `now` (seconds) is fixed once per sync. Repositories in other modes than secure-peer are left untouched.
+ */
+export function membershipOnFetch(options: {
+  readonly peerId: string;
+  readonly source: string;
+  readonly now: number;
+}): { readonly hook: BeforeRefMoves; outcome(): MembershipOutcome | null } {
+  let outcome: MembershipOutcome | null = null;
+  const hook: BeforeRefMoves = async (repo, ad) => {
+    if (repo.mode !== 'secure-peer') return;
+    outcome = await applyFetchedMembership(repo, ad, options);
+  };
+  return { hook, outcome: () => outcome };
+}
+
+async function applyFetchedMembership(
+  repo: Repository,
+  ad: Advertisement,
+  { peerId, source, now }: { peerId: string; source: string; now: number },
+): Promise<MembershipOutcome> {
+  const [
+    { readRawEvents, loadChain },
+    { applyRemoteEvents },
+    { reissueOwnEvents },
+    { commitAuthorizationProblem },
+  ] = await Promise.all([
+    import('../../membership/chain-store.ts'),
+    import('../../membership/exchange.ts'),
+    import('../../membership/author.ts'),
+    import('../../membership/commit-authorization.ts'),
+  ]);
+  const commits = await newCommits(
+    repo,
+    ad.refs.map((ref) => ref.id),
+  );
+  const held = new Set((await readRawEvents(repo)).events.map((raw) => raw.id));
+  const starts = [ad.members, ...ad.memberForks, ...commits.map(({ commit }) => commit.members)];
+  const events = await eventsToApply(
+    repo,
+    starts.filter((id): id is ObjectId => id !== null),
+    held,
+  );
+
+  let added: readonly ObjectId[] = [];
+  let tip: ObjectId | null = null;
+  let displaced = 0;
+  let reissued = 0;
+  let dropped = 0;
+  if (events.length > 0) {
+    try {
+      const applied = await applyRemoteEvents(repo, events, now, { peer: peerId, source });
+      ({ added, tip } = applied);
+      displaced = applied.displaced.length;
+    } catch (error) {
+      if (!isEnvSyncError(error)) throw error;
+      throw new EnvSyncError(
+        error.code,
+        `membership events from ${source} refused: ${error.message}; no ref moved`,
+      );
+    }
+    if (added.length > 0) {
+      const identity = await loadThisPeer();
+      const result = await reissueOwnEvents(repo, identity.signingKey, {
+        now,
+        peer: peerId,
+        reason: `fetch: re-issue after events from ${source}`,
+      });
+      reissued = result.reissued.length;
+      dropped = result.dropped.length;
+      if (reissued > 0) tip = result.reissued.at(-1)!.id;
+    }
+  }
+
+  let self: PeerRecord | undefined | null = null;
+  if (commits.length > 0 || added.length > 0) {
+    const chain = await loadChain(repo, { now });
+    if (chain === null) {
+      throw new EnvSyncError(
+        'E_EVENT_UNAUTHORIZED',
+        `${source} sent commits but no membership chain; a secure-peer repository needs one, no ref moved`,
+      );
+    }
+    self = chain.tree.registry().byPeerId(peerId);
+    for (const { id, commit } of commits) {
+      const problem = commitAuthorizationProblem(chain.tree, id, commit);
+      if (problem !== null) {
+        throw new EnvSyncError(
+          'E_EVENT_UNAUTHORIZED',
+          `fetch from ${source} refused: ${problem}; no ref moved`,
+        );
+      }
+    }
+  }
+  return { added, tip, displaced, reissued, dropped, commitsChecked: commits.length, self };
+}
+
+/**
+ * Events reachable from `starts` and not `held` (held: in this peer's chain), parents first. They were stored by
+ * the pack (each with its parent, so every walk ends at a held event or at a genesis).
+ */
+async function eventsToApply(
+  repo: Repository,
+  starts: readonly ObjectId[],
+  held: ReadonlySet<ObjectId>,
+): Promise<EventObject[]> {
+  const found = new Map<ObjectId, EventObject>();
+  for (const start of starts) {
+    for (let at: ObjectId | null = start; at !== null && !held.has(at) && !found.has(at); ) {
+      const event: EventObject = await repo.objects.readTyped(at, 'event');
+      found.set(at, event);
+      at = event.prev;
+    }
+  }
+  return [...found]
+    .sort(([a, x], [b, y]) => x.seq - y.seq || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, event]) => event);
+}
+
+/**
+ * Commits reachable from `tips` and not from any local branch or remote-tracking ref: those were accepted
+ * before (fetched through this check, or made here). Reading the local history costs a walk of it, only when
+ * some tip is not already a local ref.
+ */
+async function newCommits(
+  repo: Repository,
+  tips: readonly ObjectId[],
+): Promise<{ id: ObjectId; commit: CommitObject }[]> {
+  const local = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))].map(
+    (ref) => ref.id,
+  );
+  const localTips = new Set(local);
+  if (tips.every((id) => localTips.has(id))) return [];
+  const known = new Set<ObjectId>();
+  await walkCommits(repo, local, known, () => {});
+  const fresh: { id: ObjectId; commit: CommitObject }[] = [];
+  await walkCommits(repo, tips, known, (id, commit) => fresh.push({ id, commit }));
+  return fresh;
+}
+
+async function walkCommits(
+  repo: Repository,
+  from: readonly ObjectId[],
+  seen: Set<ObjectId>,
+  visit: (id: ObjectId, commit: CommitObject) => void,
+): Promise<void> {
+  const stack = [...from];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const commit = await repo.objects.readTyped(id, 'commit');
+    visit(id, commit);
+    stack.push(...commit.parents);
+  }
+}
+
+/** What fetch prints about membership: ids and counts, never values. Empty when nothing changed. */
+export function describeMembership(outcome: MembershipOutcome | null): string[] {
+  if (outcome === null) return [];
+  const lines: string[] = [];
+  if (outcome.added.length > 0) {
+    const n = outcome.added.length;
+    const fork = outcome.displaced > 0 ? `, fork resolved: ${outcome.displaced} event(s) left the chain` : '';
+    lines.push(`members: ${n} new event${n === 1 ? '' : 's'} (tip ${shortId(outcome.tip!)}${fork})`);
+  }
+  if (outcome.reissued > 0) {
+    lines.push(`members: re-issued ${outcome.reissued} event(s) of this peer that lost a fork`);
+  }
+  if (outcome.dropped > 0) {
+    lines.push(`members: ${outcome.dropped} event(s) of this peer that lost a fork no longer apply`);
+  }
+  return lines;
+}
+
+/** One line on where this peer stands, for clone and for a fetch that changed the chain. */
+export function describeSelf(self: PeerRecord | undefined): string {
+  if (self === undefined || self.state === 'pending') {
+    const pending = self === undefined ? '' : ' (a join request is pending)';
+    return `you are not a member yet${pending}: run \`env-sync peer request -o <file>\` and send the file to an admin; values stay unreadable until you are approved`;
+  }
+  if (self.state === 'revoked') return 'this peer has been revoked: it cannot read new values';
+  return `you are an approved ${self.role ?? 'member'} of this group`;
+}
