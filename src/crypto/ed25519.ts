@@ -69,17 +69,33 @@ export class SigningKey {
   }
 }
 
+// Importing a raw public key into a KeyObject costs about as much as the verification itself; a membership
+// chain has few signers and many signatures, so each key is imported once (bounded cache).
+const keyObjects = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 4096;
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
+  const hex = Buffer.from(publicKey).toString('hex');
+  let key = keyObjects.get(hex);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  } catch {
+    key = null; // a public key that is not a curve point verifies nothing
+  }
+  if (keyObjects.size >= KEY_CACHE_LIMIT) keyObjects.clear();
+  keyObjects.set(hex, key);
+  return key;
+}
+
 /** True when `signature` is a valid Ed25519 signature of `message` by the raw 32-byte `publicKey`. */
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const key = publicKeyObject(publicKey);
+  if (key === null) return false;
   try {
-    const key = createPublicKey({
-      key: Buffer.concat([SPKI_PREFIX, publicKey]),
-      format: 'der',
-      type: 'spki',
-    });
     return verify(null, message, key, signature);
   } catch {
-    return false; // a public key that is not a curve point verifies nothing
+    return false;
   }
 }

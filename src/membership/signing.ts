@@ -1,7 +1,6 @@
 // The bytes each membership signature covers, event ids, and signature checks with a per-key cache.
 // Formats: docs/membership.md#signatures. Everything here is deterministic and free of I/O.
 
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { encodeCanonical } from '../store/encoding.ts';
 import { hashObjectBytes, idToBytes, type ObjectId } from '../store/object-id.ts';
 import { type EventObject, encodeObject } from '../store/objects.ts';
@@ -61,34 +60,5 @@ export function joinRequestBytes(request: Omit<JoinRequest, 'signature'>): Uint8
   ]);
 }
 
-// Importing a raw public key into a KeyObject costs as much as the verification itself (see
-// src/crypto/ed25519.ts); a chain has few signers and many signatures, so keys are imported once each.
-// Same arithmetic and bytes as crypto's verifySignature, which the tests compare against.
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const keyCache = new Map<string, KeyObject | null>();
-const KEY_CACHE_LIMIT = 4096;
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
-  const hex = Buffer.from(publicKey).toString('hex');
-  let key = keyCache.get(hex);
-  if (key !== undefined) return key;
-  try {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-  } catch {
-    key = null; // not a curve point: verifies nothing
-  }
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-  keyCache.set(hex, key);
-  return key;
-}
-
-export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false;
-  const key = publicKeyObject(publicKey);
-  if (key === null) return false;
-  try {
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
-}
+/** Ed25519 verification with a per-key cache: crypto's implementation, named for this module's callers. */
+export { verifySignature as verifyEd25519 } from '../crypto/ed25519.ts';
