@@ -9,6 +9,7 @@ import type { Repository } from '../store/repository.ts';
 import { buildAdvertisement } from '../sync/advertise.ts';
 import type { Compression } from '../sync/compression.ts';
 import type { Exchange, Transport } from '../sync/exchange.ts';
+import type { BeforeRefMoves } from '../sync/fetch.ts';
 import { encodeFrame } from '../sync/frames.ts';
 import { advertisementFrame } from '../sync/messages.ts';
 import { type PackStats, writePack } from '../sync/pack-writer.ts';
@@ -89,9 +90,13 @@ export interface BundleReport {
 
 /**
  * Verifies a bundle completely (every hash, encoding, reference and tip) by fetching it into a scratch
- * repository that is deleted afterwards.
+ * repository that is deleted afterwards; `check` runs there as before a fetch's ref moves (membership).
  */
-export async function verifyBundle(file: string, scratchDir: string): Promise<BundleReport> {
+export async function verifyBundle(
+  file: string,
+  scratchDir: string,
+  check?: BeforeRefMoves,
+): Promise<BundleReport> {
   const [{ initRepository }, { DEFAULT_SYNC_LIMITS }, { openUpload, fetchObjects }] = await Promise.all([
     import('../store/repository.ts'),
     import('../sync/limits.ts'),
@@ -101,6 +106,7 @@ export async function verifyBundle(file: string, scratchDir: string): Promise<Bu
   try {
     const repo = await initRepository(scratchDir, { mode: open.ad.mode, group: open.ad.group });
     const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
+    await check?.(repo, open.ad);
     return { objects: stats.objects, refs: open.ad.refs, group: open.ad.group, mode: open.ad.mode };
   } finally {
     open.exchange.close();

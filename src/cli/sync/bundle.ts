@@ -16,7 +16,7 @@ export class BundleCreateCommand extends EnvSyncCommand {
     description: 'write environments and their history to a bundle file',
     details: `
       Writes \`<file>\` (atomically, mode 0600) holding the named environments (default: all), every object
-      reachable from them, the membership chain, and the repository's group and mode: exactly what a server
+      reachable from them, the membership chain (losing fork branches included), and the repository's group and mode: exactly what a server
       would send a client that has nothing, in the same frames (docs/protocol.md#bundles). Carry it to another
       machine and \`fetch\` from it (\`remote add usb /media/usb/project.bundle\`) or \`clone\` it. Values are stored
       as they are in the repository: plaintext unless the mode encrypts at rest.
@@ -46,8 +46,9 @@ export class BundleVerifyCommand extends EnvSyncCommand {
     description: 'check that a bundle file is complete and intact',
     details: `
       Reads the whole bundle and verifies it as \`fetch\` would: every object's hash, encoding, size and
-      references, the order of objects, and that every environment it lists is inside it. Nothing is written
-      to any repository. Prints the group, mode and environments (ids only) and exits 0, or fails with the
+      references, the order of objects, and that every environment it lists is inside it; in secure-peer also
+      every membership event (signature and rules, from the genesis) and that every commit's author was
+      approved at the event it names. Nothing is written to any repository. Prints the group, mode and environments (ids only) and exits 0, or fails with the
       first problem. Inside a repository, also says whether this repository can fetch from it (same group and
       mode).
     `,
@@ -59,10 +60,23 @@ export class BundleVerifyCommand extends EnvSyncCommand {
   async execute(): Promise<number> {
     const { verifyBundle } = await import('../../transport/bundle.ts');
     const scratch = path.join(tmpdir(), `env-sync-bundle-verify-${randomBytes(6).toString('hex')}`);
-    const report = await verifyBundle(path.resolve(this.file), scratch);
+    const { membershipOnFetch } = await import('./membership.ts');
+    const membership = membershipOnFetch({
+      peerId: 'bundle-verify',
+      source: `bundle '${this.file}'`,
+      now: Math.floor(Date.now() / 1000),
+      reissue: false,
+    });
+    const report = await verifyBundle(path.resolve(this.file), scratch, membership.hook);
     this.print(
       `${this.file}: ok, ${report.objects} objects, group ${shortId(report.group as ObjectId)}, mode ${report.mode}`,
     );
+    const members = membership.outcome();
+    if (members !== null) {
+      this.print(
+        `membership: ${members.added.length} event(s) verified (signatures and rules), ${members.commitsChecked} commit(s) by approved authors`,
+      );
+    }
     for (const ref of report.refs) this.print(`${ref.name.slice('refs/heads/'.length)} ${ref.id}`);
     const repo = await this.openRepository().catch(() => null);
     if (repo !== null) {

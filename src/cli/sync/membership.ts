@@ -35,6 +35,8 @@ export function membershipOnFetch(options: {
   readonly peerId: string;
   readonly source: string;
   readonly now: number;
+  /** Re-issue this peer's events that lost a fork (false for a scratch repository: bundle verify). */
+  readonly reissue?: boolean;
 }): { readonly hook: BeforeRefMoves; outcome(): MembershipOutcome | null } {
   let outcome: MembershipOutcome | null = null;
   const hook: BeforeRefMoves = async (repo, ad) => {
@@ -47,7 +49,7 @@ export function membershipOnFetch(options: {
 async function applyFetchedMembership(
   repo: Repository,
   ad: Advertisement,
-  { peerId, source, now }: { peerId: string; source: string; now: number },
+  { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
 ): Promise<MembershipOutcome> {
   const [
     { readRawEvents, loadChain },
@@ -89,7 +91,7 @@ async function applyFetchedMembership(
         `membership events from ${source} refused: ${error.message}; no ref moved`,
       );
     }
-    if (added.length > 0) {
+    if (added.length > 0 && reissue) {
       const identity = await loadThisPeer();
       const result = await reissueOwnEvents(repo, identity.signingKey, {
         now,
