@@ -212,10 +212,10 @@ t.test(
     await w.ok('alice', 'a', ['peer', 'approve', '../bob.req']);
     await w.ok('alice', 'a', ['bundle', 'create', '../two.bundle']);
     t.match(
-    await w.ok('alice', '.', ['bundle', 'verify', 'two.bundle']),
-    /^membership: 2 event\(s\) verified \(signatures and rules\), 2 commit\(s\) by approved authors$/m,
-  );
-  await w.ok('bob', 'b', ['remote', 'add', 'usb', '../two.bundle']);
+      await w.ok('alice', '.', ['bundle', 'verify', 'two.bundle']),
+      /^membership: 2 event\(s\) verified \(signatures and rules\), 2 commit\(s\) by approved authors$/m,
+    );
+    await w.ok('bob', 'b', ['remote', 'add', 'usb', '../two.bundle']);
     t.match(await w.ok('bob', 'b', ['fetch', 'usb']), /^members: 1 new event/m);
     await w.ok('bob', 'b', ['merge', 'usb/main']);
     t.equal(await w.ok('bob', 'b', ['get', 'API_KEY']), `${SECRET}\n`);
