@@ -237,9 +237,12 @@ t.test('concurrent approvals by two admins fork; losing branches travel; both co
   await w.ok('carol', 'c', ['peer', 'approve', '../dave.req']);
   await w.ok('alice', 'a', ['remote', 'add', 'carol', '../c']);
   // Each fetches from the other (twice: a re-issued event travels back on the next round).
+  // Whichever approval has the lower id wins (equal weights); the loser's author sees the fork resolved and
+  // re-issues its approval on the winner.
   const first = await w.ok('carol', 'c', ['fetch']);
-  t.match(first, /fork resolved/);
-  await w.ok('alice', 'a', ['fetch', 'carol']);
+  const second = await w.ok('alice', 'a', ['fetch', 'carol']);
+  t.match(first + second, /fork resolved: 1 event\(s\) left the chain/);
+  t.match(first + second, /^members: re-issued 1 event\(s\) of this peer that lost a fork$/m);
   await w.ok('carol', 'c', ['fetch']);
   await w.ok('alice', 'a', ['fetch', 'carol']);
   const events = async (dir: string) => {
