@@ -10,7 +10,7 @@ import { FILE_MODE, readFileOrNull, writeFileAtomic } from '../store/fs-atomic.t
 import { isObjectId, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import { diffEntries, isEmptyDiff } from './diff.ts';
-import { readCommitEntries, readEnvironment, type Session } from './environment.ts';
+import { type EnvironmentState, readCommitEntries, readEnvironment, type Session } from './environment.ts';
 import type { Entries } from './snapshot-codec.ts';
 
 export const WORKING_FILE_KEY = 'core.worktree';
@@ -81,6 +81,14 @@ export async function saveCheckoutRecord(repo: Repository, record: CheckoutRecor
   if (record.commit === null) repo.config.unset(CHECKOUT_COMMIT_KEY);
   else repo.config.set(CHECKOUT_COMMIT_KEY, record.commit);
   await repo.saveConfig();
+}
+
+/** Writes an environment's values to the working file (0600) and remembers what was checked out. */
+export async function checkOutEnvironment(session: Session, state: EnvironmentState): Promise<WorkingFile> {
+  const file = workingFile(session.repo);
+  await writeWorkingFile(file, state.entries);
+  await saveCheckoutRecord(session.repo, { env: state.env, commit: state.head });
+  return file;
 }
 
 /**

@@ -3,12 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import {
-  hasUncommittedEdits,
-  saveCheckoutRecord,
-  workingFile,
-  writeWorkingFile,
-} from '../../model/working-file.ts';
+import { checkOutEnvironment, hasUncommittedEdits, workingFile } from '../../model/working-file.ts';
 import { WorkingFileCommand } from './working-file-command.ts';
 
 export class CheckoutCommand extends WorkingFileCommand {
@@ -49,8 +44,7 @@ export class CheckoutCommand extends WorkingFileCommand {
           "commit them with 'env-sync import' or discard them with 'env-sync checkout --force'",
       );
     }
-    await writeWorkingFile(file, state.entries);
-    await saveCheckoutRecord(session.repo, { env, commit: state.head });
+    await checkOutEnvironment(session, state);
     const at = state.head === null ? 'no commits yet' : state.head.slice(0, 12);
     this.print(`Checked out ${env} (${at}) to ${file.name}: ${state.entries.size} keys, mode 0600`);
     return 0;

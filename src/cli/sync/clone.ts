@@ -5,13 +5,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
+import { readEnvironment } from '../../model/environment.ts';
+import { checkOutEnvironment } from '../../model/working-file.ts';
 import { shortId } from '../../store/object-id.ts';
 import { branchRef, remoteRef } from '../../store/ref-names.ts';
-import { initRepository } from '../../store/repository.ts';
+import { initRepository, openRepository } from '../../store/repository.ts';
 import { fetchObjects, moveRefs, openUpload } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { createSession } from '../session.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 
 export class CloneCommand extends EnvSyncCommand {
@@ -23,7 +26,8 @@ export class CloneCommand extends EnvSyncCommand {
       Reads the remote's advertisement, creates \`<dir>/.env-sync/\` (default: the last component of the URL) with
       the remote's group id and security mode, records the remote as \`origin\`, fetches everything, and creates
       a local branch \`refs/heads/<env>\` for every environment of the remote (HEAD as on the remote). No
-      plaintext working file is written. \`<dir>\` must not exist or be empty; if the clone fails it is removed.
+      plaintext working file is written unless \`--checkout\` asks for one (as \`env-sync checkout\` would, after
+      the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty; if the clone fails it is removed.
 
       In secure-peer the group id is the remote's genesis event: the membership chain is verified and applied
       before any branch is created, and every commit's author must have been approved at the event it names.
@@ -37,9 +41,13 @@ export class CloneCommand extends EnvSyncCommand {
       ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
+      ['Clone and write .env at once', '$0 clone --checkout ../project project-copy'],
     ],
   });
 
+  checkout = Option.Boolean('--checkout', false, {
+    description: "also write the working file (.env, mode 0600) from the remote's default environment",
+  });
   url = Option.String({ name: 'url' });
   dir = Option.String({ required: false, name: 'dir' });
 
@@ -87,7 +95,17 @@ export class CloneCommand extends EnvSyncCommand {
     } finally {
       open.exchange.close();
     }
+    if (this.checkout) await this.#checkOut(dir);
     return 0;
+  }
+
+  async #checkOut(dir: string): Promise<void> {
+    const session = await createSession(await openRepository(dir));
+    const head = await session.repo.refs.headTarget();
+    const state = await readEnvironment(session, head.slice('refs/heads/'.length));
+    if (state.head === null) return;
+    const file = await checkOutEnvironment(session, state);
+    this.print(`Checked out ${state.env} to ${file.name} (mode 0600)`);
   }
 }
 
