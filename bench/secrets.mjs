@@ -61,6 +61,24 @@ const plain = repos['trusted-owner-ssh'];
 const KEY = 'KEY_123';
 
 const haveDotenvx = spawnSync(node, [DOTENVX, '--version'], { env }).status === 0;
+const haveAge = spawnSync('age', ['--version']).status === 0;
+
+// Issue 4's peers: `age -d` of the very payload `get` decrypts, and dotenvx on an encrypted copy of the .env.
+const secure = repos['secure-peer'];
+const payload = path.join(WORK, 'snapshot.age');
+writeFileSync(
+  payload,
+  must([node, BIN, 'cat-file', '--age', 'HEAD'], { cwd: secure, encoding: 'buffer' }).stdout,
+);
+const ageIdentityFile = JSON.parse(
+  must([node, BIN, 'identity', 'show', '--json'], { cwd: secure }).stdout,
+).ageIdentityFile;
+const encryptedDotenv = path.join(WORK, 'dotenvx-encrypted');
+if (haveDotenvx) {
+  mkdirSync(encryptedDotenv);
+  writeFileSync(path.join(encryptedDotenv, '.env'), dotenvText);
+  must([node, DOTENVX, 'encrypt'], { cwd: encryptedDotenv });
+}
 const cases = [
   ['node -e 0', [node, '-e', '0'], plain],
   ['env-sync get KEY (plaintext)', [node, BIN, 'get', KEY], plain],
@@ -71,9 +89,20 @@ const cases = [
     ? [
         ['dotenvx get KEY', [node, DOTENVX, 'get', KEY], plain],
         ['dotenvx run -- true', [node, DOTENVX, 'run', '--quiet', '--', 'true'], plain],
+        ['dotenvx get KEY (encrypted .env)', [node, DOTENVX, 'get', KEY], encryptedDotenv],
+      ]
+    : []),
+  ...(haveAge
+    ? [
+        [
+          'age -d (the same snapshot payload)',
+          ['age', '-d', '-i', ageIdentityFile, '-o', '/dev/null', payload],
+          plain,
+        ],
       ]
     : []),
 ];
+if (!haveAge) console.log('the age CLI is not installed: the age -d comparison is left out\n');
 if (!haveDotenvx)
   console.log('dotenvx is not installed: run `npm install --prefix bench` to compare with it\n');
 
@@ -84,6 +113,7 @@ for (let round = 0; round < RUNS; round++) {
 }
 const baseline = median(samples[0]);
 const dotenvxAt = cases.findIndex(([name]) => name === 'dotenvx get KEY');
+const dotenvxEncryptedAt = cases.findIndex(([name]) => name === 'dotenvx get KEY (encrypted .env)');
 console.log(
   `Cold start, 200-key environment, median of ${RUNS} runs (${os.cpus().length} CPUs, node ${process.version})`,
 );
@@ -92,15 +122,17 @@ console.log(
   'median ms'.padStart(10),
   '× node -e 0'.padStart(12),
   '× dotenvx get'.padStart(14),
+  '× dotenvx get (enc)'.padStart(20),
 );
 cases.forEach(([name], i) => {
   const m = median(samples[i]);
-  const vsDotenvx = dotenvxAt < 0 ? '' : (m / median(samples[dotenvxAt])).toFixed(2);
+  const vs = (at) => (at < 0 ? '' : (m / median(samples[at])).toFixed(2));
   console.log(
     name.padEnd(42),
     m.toFixed(1).padStart(10),
     (m / baseline).toFixed(2).padStart(12),
-    vsDotenvx.padStart(14),
+    vs(dotenvxAt).padStart(14),
+    vs(dotenvxEncryptedAt).padStart(20),
   );
 });
 
