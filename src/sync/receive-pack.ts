@@ -43,6 +43,10 @@ export async function serveReceivePack(
     checkClient(repo, request);
     const tips = request.commands.map((c) => ({ name: c.ref, id: c.new, type: 'commit' as const }));
     await receivePack(repo, reader, limits, tips);
+    await options.beforeRefUpdates?.(
+      repo,
+      request.commands.map((c) => c.new),
+    );
     const results: RefResult[] = [];
     for (const command of request.commands) results.push(await applyCommand(repo, command, request.peer));
     await writeChunk(output, encodeFrame(resultFrame(results)));

@@ -19,7 +19,12 @@ export interface ServeOptions {
   /** Answer a request (false: advertisement only). */
   readonly answer: boolean;
   readonly limits?: SyncLimits;
+  /** receive-pack: runs after the pushed pack is stored and verified, before any branch moves; throwing refuses. */
+  readonly beforeRefUpdates?: BeforeRefUpdates;
 }
+
+/** A check of pushed branch tips (all objects present and verified) that may refuse the push by throwing. */
+export type BeforeRefUpdates = (repo: Repository, tips: readonly ObjectId[]) => Promise<void>;
 
 /** Serves one upload-pack exchange. Errors are sent to the client as an `error` frame and returned. */
 export async function serveUploadPack(

@@ -4,8 +4,12 @@
 import { promises as fs } from 'node:fs';
 import { EnvSyncError } from '../errors.ts';
 import type { Transport } from '../sync/exchange.ts';
+import type { ServeOptions } from '../sync/upload-pack.ts';
 
-export async function openTransport(url: string): Promise<Transport> {
+/** What a client lends the server side of an in-process transport (a local path): the push check. */
+export type LocalServeHooks = Pick<ServeOptions, 'beforeRefUpdates'>;
+
+export async function openTransport(url: string, hooks: LocalServeHooks = {}): Promise<Transport> {
   if (url.startsWith('http://')) return (await import('./http.ts')).httpTransport(url);
   if (url.startsWith('https://')) {
     throw new EnvSyncError('E_REMOTE', `${url}: the secure-peer (mutual TLS) transport is not available yet`);
@@ -24,5 +28,5 @@ export async function openTransport(url: string): Promise<Transport> {
     const { bundleTransport } = await import('./bundle.ts');
     return bundleTransport(url, file);
   }
-  return localTransport(url);
+  return localTransport(url, hooks);
 }

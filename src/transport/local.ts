@@ -10,7 +10,7 @@ import { openRepository, REPOSITORY_DIR, type Repository } from '../store/reposi
 import type { Exchange, Transport } from '../sync/exchange.ts';
 import type { Service } from '../sync/messages.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
-import { serveUploadPack } from '../sync/upload-pack.ts';
+import { type ServeOptions, serveUploadPack } from '../sync/upload-pack.ts';
 
 export function localPath(url: string): string {
   return path.resolve(url.startsWith('file://') ? fileURLToPath(url) : url);
@@ -25,7 +25,7 @@ export async function openRepositoryAt(dir: string, url: string): Promise<Reposi
   return openRepository(dir);
 }
 
-export function localTransport(url: string): Transport {
+export function localTransport(url: string, hooks: Pick<ServeOptions, 'beforeRefUpdates'> = {}): Transport {
   const dir = localPath(url);
   return {
     url,
@@ -34,7 +34,7 @@ export function localTransport(url: string): Transport {
       const toServer = new PassThrough();
       const toClient = new PassThrough();
       const serve = service === 'upload-pack' ? serveUploadPack : serveReceivePack;
-      void serve(repo, toServer, toClient, { advertise: true, answer: true });
+      void serve(repo, toServer, toClient, { advertise: true, answer: true, ...hooks });
       return {
         incoming: toClient,
         outgoing: toServer,

@@ -5,10 +5,14 @@ import { shortId } from '../../store/object-id.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { Transport } from '../../sync/exchange.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
-import { openTransport } from '../../transport/index.ts';
+import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
 
-export async function remoteTransport(repo: Repository, remote: string): Promise<Transport> {
-  return openTransport(remoteUrl(repo, remote));
+export async function remoteTransport(
+  repo: Repository,
+  remote: string,
+  hooks: LocalServeHooks = {},
+): Promise<Transport> {
+  return openTransport(remoteUrl(repo, remote), hooks);
 }
 
 /** `main: abc123..def456`, or `main: (new) def456` — ids only, never values. */

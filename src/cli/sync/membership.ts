@@ -9,7 +9,7 @@ import { type ObjectId, shortId } from '../../store/object-id.ts';
 import type { CommitObject, EventObject } from '../../store/objects.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { BeforeRefMoves } from '../../sync/fetch.ts';
-import type { Advertisement } from '../../sync/messages.ts';
+import type { BeforeRefUpdates } from '../../sync/upload-pack.ts';
 import { loadThisPeer } from '../session.ts';
 
 export interface MembershipOutcome {
@@ -41,14 +41,40 @@ export function membershipOnFetch(options: {
   let outcome: MembershipOutcome | null = null;
   const hook: BeforeRefMoves = async (repo, ad) => {
     if (repo.mode !== 'secure-peer') return;
-    outcome = await applyFetchedMembership(repo, ad, options);
+    const memberTips = [ad.members, ...ad.memberForks].filter((id): id is ObjectId => id !== null);
+    outcome = await applyFetchedMembership(repo, { tips: ad.refs.map((ref) => ref.id), memberTips }, options);
   };
   return { hook, outcome: () => outcome };
 }
 
+/**
+ * The same check on the serving side of a push (receive-pack): events the pushed commits name are applied,
+ * and every pushed commit's author must have been approved at the event it names, before any branch moves.
+ */
+export function membershipOnReceive(options: {
+  readonly peerId: string;
+  readonly now: number;
+}): BeforeRefUpdates {
+  return async (repo, tips) => {
+    if (repo.mode !== 'secure-peer') return;
+    // No re-issue here: this process may not be the repository's own peer (a local push runs in the pusher's).
+    await applyFetchedMembership(
+      repo,
+      { tips, memberTips: [] },
+      { ...options, source: 'the pushing peer', reissue: false },
+    );
+  };
+}
+
+/** What arrived: branch tips (commits) and membership tips (events), all stored and verified already. */
+interface Arrived {
+  readonly tips: readonly ObjectId[];
+  readonly memberTips: readonly ObjectId[];
+}
+
 async function applyFetchedMembership(
   repo: Repository,
-  ad: Advertisement,
+  arrived: Arrived,
   { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
 ): Promise<MembershipOutcome> {
   const [
@@ -62,12 +88,9 @@ async function applyFetchedMembership(
     import('../../membership/author.ts'),
     import('../../membership/commit-authorization.ts'),
   ]);
-  const commits = await newCommits(
-    repo,
-    ad.refs.map((ref) => ref.id),
-  );
+  const commits = await newCommits(repo, arrived.tips);
   const held = new Set((await readRawEvents(repo)).events.map((raw) => raw.id));
-  const starts = [ad.members, ...ad.memberForks, ...commits.map(({ commit }) => commit.members)];
+  const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
   const events = await eventsToApply(
     repo,
     starts.filter((id): id is ObjectId => id !== null),

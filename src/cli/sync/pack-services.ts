@@ -4,14 +4,15 @@
 import { Command, Option } from 'clipanion';
 import type { Repository } from '../../store/repository.ts';
 import { serveReceivePack } from '../../sync/receive-pack.ts';
-import { sendError, serveUploadPack } from '../../sync/upload-pack.ts';
+import { type ServeOptions, sendError, serveUploadPack } from '../../sync/upload-pack.ts';
 import { openRepositoryAt } from '../../transport/local.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { membershipOnReceive } from './membership.ts';
 
 abstract class PackServiceCommand extends EnvSyncCommand {
   repository = Option.String({ name: 'path' });
 
-  protected async serve(service: typeof serveUploadPack): Promise<number> {
+  protected async serve(service: typeof serveUploadPack, hooks: Partial<ServeOptions> = {}): Promise<number> {
     let repo: Repository;
     try {
       repo = await openRepositoryAt(this.repository, this.repository);
@@ -20,7 +21,11 @@ abstract class PackServiceCommand extends EnvSyncCommand {
       await sendError(process.stdout, error);
       throw error;
     }
-    const error = await service(repo, process.stdin, process.stdout, { advertise: true, answer: true });
+    const error = await service(repo, process.stdin, process.stdout, {
+      advertise: true,
+      answer: true,
+      ...hooks,
+    });
     if (error !== null) {
       this.context.stderr.write(`env-sync: ${error.message.split('\n')[0]}\n`);
       return 1;
@@ -63,6 +68,9 @@ export class ReceivePackCommand extends PackServiceCommand {
   });
 
   async execute(): Promise<number> {
-    return this.serve(serveReceivePack);
+    const peerId = await this.currentPeerId();
+    return this.serve(serveReceivePack, {
+      beforeRefUpdates: membershipOnReceive({ peerId, now: Math.floor(Date.now() / 1000) }),
+    });
   }
 }

@@ -8,6 +8,7 @@ import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
+import { membershipOnReceive } from './membership.ts';
 
 export class PushCommand extends EnvSyncCommand {
   static override paths = [['push']];
@@ -50,7 +51,10 @@ export class PushCommand extends EnvSyncCommand {
       requests.push({ env, local, forceWithLease: this.forceWithLease });
     }
     const peer = await this.currentPeerId();
-    const transport = await remoteTransport(repo, this.remote);
+    // A local-path remote is served in this process: lend it the membership check its own serve would run.
+    const transport = await remoteTransport(repo, this.remote, {
+      beforeRefUpdates: membershipOnReceive({ peerId: peer, now: Math.floor(Date.now() / 1000) }),
+    });
     const outcomes = await pushBranches(
       repo,
       transport,
