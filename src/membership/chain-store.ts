@@ -4,15 +4,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
-import { readFileOrNull, writeFileAtomic } from '../store/fs-atomic.ts';
-import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import { writeFileAtomic } from '../store/fs-atomic.ts';
+import { FORK_TIPS_FILE, memberForkTips } from '../store/member-fork-tips.ts';
+import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import type { HeldEvent } from './event-format.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
-
-export const TIPS_FILE = 'members-tips';
 
 export interface RawEvent {
   readonly id: ObjectId;
@@ -25,23 +24,13 @@ export interface StoredChain {
   readonly storedTip: ObjectId;
 }
 
-/** Ids listed in the tips file (advisory: a missing file or a listed id that is not held is ignored). */
-async function readForkTips(repo: Repository): Promise<ObjectId[]> {
-  const bytes = await readFileOrNull(path.join(repo.dir, TIPS_FILE));
-  if (bytes === null) return [];
-  return bytes
-    .toString('utf8')
-    .split('\n')
-    .filter((line): line is ObjectId => isObjectId(line));
-}
-
 /** Every held event reachable from refs/members and the fork tips, parents first (seq, then id). */
 export async function readRawEvents(repo: Repository): Promise<{ tip: ObjectId | null; events: RawEvent[] }> {
   const tip = await repo.refs.read(MEMBERS_REF);
   if (tip === null) return { tip, events: [] };
   const events = new Map<ObjectId, EventObject>();
   const starts = [tip];
-  for (const fork of await readForkTips(repo)) if (await repo.objects.has(fork)) starts.push(fork);
+  starts.push(...(await memberForkTips(repo)));
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !events.has(at); ) {
       const event: EventObject = await repo.objects.readTyped(at, 'event');
@@ -113,7 +102,7 @@ export async function saveChain(
   const tip = tree.tip().id;
   if (tip !== expected) await repo.refs.update(MEMBERS_REF, tip, { ...update, expected });
   const forks = tree.leaves().filter((id) => id !== tip);
-  const file = path.join(repo.dir, TIPS_FILE);
+  const file = path.join(repo.dir, FORK_TIPS_FILE);
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
 }

@@ -2,11 +2,11 @@
 // first), and which commits to offer as haves. Pure reads over the object database.
 
 import { EnvSyncError } from '../errors.ts';
+import { memberForkTips } from '../store/member-fork-tips.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { ObjectType, StoredObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { memberForkTips } from './member-tips.ts';
 
 /** Ids an object refers to, with the type each must have. */
 export function referencesOf(object: StoredObject): { id: ObjectId; type: ObjectType }[] {
