@@ -1,10 +1,11 @@
-// Encrypts bytes to age recipients as one standard binary age file, and decrypts with one identity,
-// turning the library's errors into distinct, one-line, secret-free EnvSyncErrors.
+// Encrypts bytes to age recipients as one standard binary age file (with typage), and decrypts with one
+// identity (with age-decrypt.ts), turning failures into distinct, one-line, secret-free EnvSyncErrors.
 
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
 import { EnvSyncError } from '../errors.ts';
+import { AgeNoMatchError, decryptAge, type X25519Identity, x25519Identity } from './age-decrypt.ts';
 import { checkAgeSecretKey } from './age-identity-file.ts';
 import { parseAgeRecipient } from './age-recipient.ts';
+import { decodeBech32 } from './bech32.ts';
 
 /** What can decrypt: an `AGE-SECRET-KEY-1…` string, or an identity (see identity.ts) that holds one. */
 export type AgeDecryptionKey = string | { ageSecretKey(): string; ageRecipient: string; peerId?: string };
@@ -47,6 +48,8 @@ export async function encryptToRecipients(
   if (recipients.length === 0) {
     throw new EnvSyncError('E_USAGE', 'cannot encrypt to an empty recipient list');
   }
+  // Loaded here, not at start-up: reading needs none of it.
+  const { Encrypter } = await import('age-encryption');
   const encrypter = new Encrypter();
   for (const recipient of new Set(recipients.map(parseAgeRecipient))) encrypter.addRecipient(recipient);
   return encrypter.encrypt(plaintext);
@@ -59,37 +62,42 @@ export async function decryptWithIdentity(
   options: DecryptOptions = {},
 ): Promise<Uint8Array> {
   const subject = options.subject ?? 'the age file';
-  const decrypter = decrypterFor(key);
+  const identity = identityFor(key);
   try {
-    return await decrypter.decrypt(ciphertext);
+    return decryptAge(ciphertext, identity);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message === "no identity matched any of the file's recipients") {
-      const recipient = typeof key === 'string' ? await identityToRecipient(key) : key.ageRecipient;
+    if (error instanceof AgeNoMatchError) {
+      const recipient =
+        typeof key === 'string'
+          ? await (await import('age-encryption')).identityToRecipient(key)
+          : key.ageRecipient;
       const peerId = typeof key === 'string' ? undefined : key.peerId;
       throw new NotRecipientError(subject, countRecipientStanzas(ciphertext), recipient, peerId);
     }
-    // No `cause`: typage's own message may quote the input, which may be plaintext.
+    const message = error instanceof Error ? error.message : String(error);
+    // No `cause`: keep the decryptor's error (and anything it holds) out of what is printed or logged.
     throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(message)}`);
   }
 }
 
-// A Decrypter derives its identity's public key when made (one X25519 operation, about 1 ms): reuse one
-// per identity object for repeated reads.
-const decrypters = new WeakMap<object, Decrypter>();
+// Making an identity derives its public key (one X25519 operation): reuse one per identity object for
+// repeated reads.
+const identities = new WeakMap<object, X25519Identity>();
 
-function decrypterFor(key: AgeDecryptionKey): Decrypter {
-  const cached = typeof key === 'string' ? undefined : decrypters.get(key);
+function identityFor(key: AgeDecryptionKey): X25519Identity {
+  const cached = typeof key === 'string' ? undefined : identities.get(key);
   if (cached !== undefined) return cached;
   const secretKey = typeof key === 'string' ? key : key.ageSecretKey();
   checkAgeSecretKey(secretKey, 'the identity given to decrypt');
-  const decrypter = new Decrypter();
-  decrypter.addIdentity(secretKey);
-  if (typeof key !== 'string') decrypters.set(key, decrypter);
-  return decrypter;
+  const decoded = decodeBech32(secretKey);
+  if (!decoded.ok) throw new Error('unreachable: checkAgeSecretKey accepted the key');
+  const identity = x25519Identity(decoded.bytes);
+  decoded.bytes.fill(0);
+  if (typeof key !== 'string') identities.set(key, identity);
+  return identity;
 }
 
-/** One clause on what is wrong, from typage's message (which is trusted text, but may quote the input). */
+/** One clause on what is wrong, from the decryptor's message (typage's wording; it never quotes the input). */
 function describeFailure(message: string): string {
   if (message.startsWith('invalid version')) return "it is not an age file (no 'age-encryption.org/v1' line)";
   if (message === 'invalid header HMAC') return 'its header was modified (the header MAC does not match)';

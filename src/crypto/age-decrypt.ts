@@ -1,0 +1,199 @@
+// A small X25519-only age v1 decryptor on node:crypto natives: typage's decryption path (web streams,
+// `new Response(…)` loading undici, a post-quantum module graph) measured ~100 ms of start-up per CLI call.
+
+import {
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
+
+/**
+ * A format, MAC or authentication failure. Messages follow typage's wording (age-envelope.ts turns them
+ * into user messages) and never quote the input.
+ */
+export class AgeDecryptError extends Error {}
+
+/** No X25519 stanza of the header opens with this identity. */
+export class AgeNoMatchError extends Error {
+  constructor() {
+    super("no identity matched any of the file's recipients");
+  }
+}
+
+/** An X25519 identity: its secret scalar as a KeyObject, and its public key (the recipient's 32 bytes). */
+export interface X25519Identity {
+  readonly privateKey: KeyObject;
+  readonly publicKey: Uint8Array;
+}
+
+// DER prefixes wrapping a raw 32-byte X25519 key (RFC 8410): PKCS#8 for the secret, SPKI for a public key.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+/** Makes an identity from the 32-byte secret scalar (the payload of an AGE-SECRET-KEY-1… string). */
+export function x25519Identity(scalar: Uint8Array): X25519Identity {
+  if (scalar.length !== 32) throw new AgeDecryptError('X25519 private key must be 32 bytes');
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, scalar]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return { privateKey, publicKey: new Uint8Array(spki.subarray(spki.length - 32)) };
+}
+
+const VERSION_LINE = 'age-encryption.org/v1\n';
+const X25519_LABEL = 'age-encryption.org/v1/X25519';
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const BASE64 = /^[A-Za-z0-9+/]*$/;
+
+interface Stanza {
+  args: string[];
+  body: Uint8Array;
+}
+
+/**
+ * Decrypts a binary age v1 file (C2SP age.md) with one X25519 identity. Throws AgeNoMatchError when no
+ * X25519 stanza opens, else AgeDecryptError for any malformed, modified or truncated input.
+ */
+export function decryptAge(file: Uint8Array, identity: X25519Identity): Uint8Array {
+  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  if (
+    bytes.length < VERSION_LINE.length ||
+    bytes.toString('latin1', 0, VERSION_LINE.length) !== VERSION_LINE
+  ) {
+    throw new AgeDecryptError('invalid version line');
+  }
+  const { stanzas, headerNoMac, mac, payloadStart } = parseHeader(bytes);
+  const fileKey = unwrapFileKey(stanzas, identity);
+  if (fileKey === null) throw new AgeNoMatchError();
+  const hmacKey = hkdf(fileKey, new Uint8Array(0), 'header');
+  const expected = createHmac('sha256', hmacKey).update(headerNoMac).digest();
+  if (!timingSafeEqual(expected, mac)) throw new AgeDecryptError('invalid header HMAC');
+  return decryptPayload(fileKey, bytes.subarray(payloadStart));
+}
+
+function parseHeader(bytes: Buffer): {
+  stanzas: Stanza[];
+  headerNoMac: Buffer;
+  mac: Buffer;
+  payloadStart: number;
+} {
+  let position = VERSION_LINE.length;
+  /** The next line without its `\n`, or null at the end of the input. */
+  const readLine = (): { text: string; start: number } | null => {
+    const end = bytes.indexOf(0x0a, position);
+    if (end === -1) return null;
+    for (let i = position; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte < 0x20 || byte > 0x7e) throw new AgeDecryptError('invalid non-ASCII byte in header');
+    }
+    const line = { text: bytes.toString('latin1', position, end), start: position };
+    position = end + 1;
+    return line;
+  };
+  const stanzas: Stanza[] = [];
+  for (;;) {
+    const line = readLine();
+    if (line === null) throw new AgeDecryptError('invalid stanza');
+    if (line.text.startsWith('-> ')) {
+      const args = line.text.slice(3).split(' ');
+      if (args.some((arg) => arg.length === 0)) throw new AgeDecryptError('invalid stanza');
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const bodyLine = readLine();
+        if (bodyLine === null || bodyLine.text.length > 64) throw new AgeDecryptError('invalid stanza');
+        chunks.push(decodeBase64(bodyLine.text, 'invalid base64 in a stanza body'));
+        if (bodyLine.text.length < 64) break;
+      }
+      stanzas.push({ args, body: Buffer.concat(chunks) });
+      continue;
+    }
+    if (!line.text.startsWith('--- ')) throw new AgeDecryptError('invalid header');
+    const mac = decodeBase64(line.text.slice(4), 'invalid header MAC (not canonical base64)');
+    if (mac.length !== 32) throw new AgeDecryptError('invalid header MAC (not 32 bytes)');
+    return { stanzas, headerNoMac: bytes.subarray(0, line.start + 3), mac, payloadStart: position };
+  }
+}
+
+/** Strict RawStdEncoding: the standard alphabet, no padding, no stray bits. */
+function decodeBase64(text: string, failure: string): Buffer {
+  if (!BASE64.test(text) || text.length % 4 === 1) throw new AgeDecryptError(failure);
+  const decoded = Buffer.from(text, 'base64');
+  if (decoded.toString('base64').replace(/=+$/, '') !== text) throw new AgeDecryptError(failure);
+  return decoded;
+}
+
+function unwrapFileKey(stanzas: readonly Stanza[], identity: X25519Identity): Buffer | null {
+  for (const stanza of stanzas) {
+    if (stanza.args[0] !== 'X25519') continue;
+    if (stanza.args.length !== 2 || stanza.body.length !== 32) {
+      throw new AgeDecryptError('invalid X25519 stanza');
+    }
+    const share = decodeBase64(stanza.args[1]!, 'invalid base64 in an X25519 stanza');
+    if (share.length !== 32) throw new AgeDecryptError('invalid X25519 stanza');
+    let shared: Buffer;
+    try {
+      const publicKey = createPublicKey({
+        key: Buffer.concat([SPKI_PREFIX, share]),
+        format: 'der',
+        type: 'spki',
+      });
+      shared = diffieHellman({ privateKey: identity.privateKey, publicKey });
+    } catch {
+      // OpenSSL refuses a low-order share (an all-zero shared secret).
+      throw new AgeDecryptError('invalid X25519 stanza');
+    }
+    if (shared.every((byte) => byte === 0)) throw new AgeDecryptError('invalid X25519 stanza');
+    const wrapKey = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_LABEL);
+    const fileKey = open(wrapKey, Buffer.alloc(12), stanza.body);
+    if (fileKey !== null) return fileKey;
+  }
+  return null;
+}
+
+function decryptPayload(fileKey: Buffer, payload: Buffer): Uint8Array {
+  if (payload.length < 16) throw new AgeDecryptError('stream ended before reading 16 bytes');
+  const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload');
+  const ciphertext = payload.subarray(16);
+  const chunkCount = Math.max(1, Math.ceil(ciphertext.length / (CHUNK + TAG)));
+  const plaintext = new Uint8Array(Math.max(0, ciphertext.length - chunkCount * TAG));
+  const nonce = Buffer.alloc(12);
+  for (let index = 0; index < chunkCount; index++) {
+    const last = index === chunkCount - 1;
+    const chunk = ciphertext.subarray(
+      index * (CHUNK + TAG),
+      last ? ciphertext.length : (index + 1) * (CHUNK + TAG),
+    );
+    if (chunk.length < TAG) throw new AgeDecryptError('invalid tag'); // truncated
+    nonce.writeUIntBE(index, 5, 6); // an 11-byte big-endian counter (below 2^48 here), then the flag
+    nonce[11] = last ? 1 : 0;
+    const opened = open(payloadKey, nonce, chunk);
+    if (opened === null) throw new AgeDecryptError('invalid tag');
+    if (last && opened.length === 0 && index > 0) throw new AgeDecryptError('final chunk is empty');
+    plaintext.set(opened, index * CHUNK);
+  }
+  return plaintext;
+}
+
+/** ChaCha20-Poly1305 open of `sealed` (ciphertext ‖ 16-byte tag); null if authentication fails. */
+function open(key: Buffer, nonce: Buffer, sealed: Uint8Array): Buffer | null {
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  const head = decipher.update(sealed.subarray(0, sealed.length - TAG));
+  try {
+    return Buffer.concat([head, decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
+}
