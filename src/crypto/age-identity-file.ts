@@ -1,10 +1,10 @@
 // Writes and reads age identity files in the format `age-keygen` writes and `age -d -i` reads:
 // `# created:` and `# public key:` comments, then one AGE-SECRET-KEY-1… line.
 
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { EnvSyncError } from '../errors.ts';
+import { x25519Identity } from './age-decrypt.ts';
 import type { AgeRecipient } from './age-recipient.ts';
-import { decodeBech32 } from './bech32.ts';
+import { decodeBech32, encodeBech32 } from './bech32.ts';
 
 export interface AgeKeyPair {
   /** `AGE-SECRET-KEY-1…`: secret. */
@@ -13,8 +13,9 @@ export interface AgeKeyPair {
 }
 
 export async function generateAgeKeyPair(): Promise<AgeKeyPair> {
+  const { generateX25519Identity } = await import('age-encryption');
   const secretKey = await generateX25519Identity();
-  return { secretKey, recipient: (await identityToRecipient(secretKey)) as AgeRecipient };
+  return ageKeyPairFromSecretKey(secretKey, 'the new age identity');
 }
 
 /** The file text; `createdAt` is an RFC 3339 time like age-keygen writes. */
@@ -38,10 +39,15 @@ export function checkAgeSecretKey(secretKey: string, where: string): void {
   }
 }
 
-/** Checks `secretKey` (see checkAgeSecretKey) and derives its recipient. */
+/**
+ * Checks `secretKey` (see checkAgeSecretKey) and derives its recipient with node:crypto's native X25519, so
+ * that loading an identity does not load the age-encryption library (about 30 ms of start-up); the tests
+ * compare the result with age-encryption's identityToRecipient.
+ */
 export async function ageKeyPairFromSecretKey(secretKey: string, where: string): Promise<AgeKeyPair> {
   checkAgeSecretKey(secretKey, where);
-  return { secretKey, recipient: (await identityToRecipient(secretKey)) as AgeRecipient };
+  const scalar = (decodeBech32(secretKey) as { bytes: Uint8Array }).bytes;
+  return { secretKey, recipient: encodeBech32('age', x25519Identity(scalar).publicKey) as AgeRecipient };
 }
 
 /** Parses the file at `path` (already read as `text`): exactly one identity, matching its comment if any. */

@@ -1,4 +1,4 @@
-// Decodes BIP 173 bech32 strings (the encoding of age recipients and AGE-SECRET-KEY-1 identities).
+// Encodes and decodes BIP 173 bech32 strings (the encoding of age recipients and AGE-SECRET-KEY-1 identities).
 // Reasons it returns never quote the input, because the input may be a secret key.
 
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -67,4 +67,24 @@ function wordsToBytes(words: readonly number[]): Uint8Array | null {
   }
   if (bits >= 5 || acc !== 0) return null;
   return Uint8Array.from(out);
+}
+
+/** Encodes `bytes` under `hrp` (lower case), as age writes recipients (`age1…`). */
+export function encodeBech32(hrp: string, bytes: Uint8Array): string {
+  const words: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      words.push((acc >>> bits) & 31);
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) words.push((acc << (5 - bits)) & 31);
+  const check = polymod([...expandHrp(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
+  const checksum = Array.from({ length: 6 }, (_, i) => (check >>> (5 * (5 - i))) & 31);
+  return `${hrp}1${[...words, ...checksum].map((word) => CHARSET[word]).join('')}`;
 }

@@ -229,3 +229,13 @@ t.test('non-canonical base64 and wrong line lengths in the header are refused', 
     recipientCount: 1,
   });
 });
+
+t.test('the recipient derived with node:crypto equals age-encryption identityToRecipient', async (t) => {
+  const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
+  const { ageKeyPairFromSecretKey } = await import('../../src/crypto/age-identity-file.ts');
+  for (let i = 0; i < 20; i++) {
+    const secretKey = await generateX25519Identity();
+    const pair = await ageKeyPairFromSecretKey(secretKey, 'test key');
+    t.equal(pair.recipient, await identityToRecipient(secretKey));
+  }
+});
