@@ -11,8 +11,8 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { bundleSources } from './bundle-src.mjs';
 import { countingProxy } from './fetch-proxy.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -277,22 +277,8 @@ async function startGitDaemon() {
 }
 
 async function loadStore() {
-  const outfile = path.join(ROOT, 'bench/.work/fetch-store.mjs');
-  await build({
-    stdin: {
-      contents: [
-        "export { initRepository } from './src/store/repository.ts';",
-        "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleSources('fetch-store', [
+    "export { initRepository } from './src/store/repository.ts';",
+    "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
+  ]);
 }

@@ -8,8 +8,8 @@
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { bundleSources } from './bundle-src.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench/.work/membership');
@@ -186,31 +186,17 @@ function sorted(times) {
 }
 
 async function loadMembership() {
-  const outfile = path.join(ROOT, 'bench/.work/membership-bundle.mjs');
-  await build({
-    stdin: {
-      contents: [
-        "export { SigningKey } from './src/crypto/ed25519.ts';",
-        "export { childEvent, createJoinRequest, genesisEvent } from './src/membership/build-event.ts';",
-        "export { loadChain } from './src/membership/chain-store.ts';",
-        "export { parseEventBody } from './src/membership/event-format.ts';",
-        "export { applyRemoteEvents } from './src/membership/exchange.ts';",
-        "export { mergeEvents } from './src/membership/merge-events.ts';",
-        "export { eventSigningBytes, joinRequestBytes, verifyEd25519 } from './src/membership/signing.ts';",
-        "export { prepareEvents } from './src/membership/batch-verify.ts';",
-        "export { MemberTree } from './src/membership/tree.ts';",
-        "export { decodeObject, encodeObject } from './src/store/objects.ts';",
-        "export { initRepository } from './src/store/repository.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleSources('membership-bundle', [
+    "export { SigningKey } from './src/crypto/ed25519.ts';",
+    "export { childEvent, createJoinRequest, genesisEvent } from './src/membership/build-event.ts';",
+    "export { loadChain } from './src/membership/chain-store.ts';",
+    "export { parseEventBody } from './src/membership/event-format.ts';",
+    "export { applyRemoteEvents } from './src/membership/exchange.ts';",
+    "export { mergeEvents } from './src/membership/merge-events.ts';",
+    "export { eventSigningBytes, joinRequestBytes, verifyEd25519 } from './src/membership/signing.ts';",
+    "export { prepareEvents } from './src/membership/batch-verify.ts';",
+    "export { MemberTree } from './src/membership/tree.ts';",
+    "export { decodeObject, encodeObject } from './src/store/objects.ts';",
+    "export { initRepository } from './src/store/repository.ts';",
+  ]);
 }

@@ -9,8 +9,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { bundleSources } from './bundle-src.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench/.work/store');
@@ -143,22 +143,8 @@ async function median(runs, measure) {
 }
 
 async function loadStore() {
-  const outfile = path.join(ROOT, 'bench/.work/store-bundle.mjs');
-  await build({
-    stdin: {
-      contents: [
-        "export { ObjectDatabase } from './src/store/object-database.ts';",
-        "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleSources('store-bundle', [
+    "export { ObjectDatabase } from './src/store/object-database.ts';",
+    "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
+  ]);
 }
