@@ -69,8 +69,8 @@ function wordsToBytes(words: readonly number[]): Uint8Array | null {
   return Uint8Array.from(out);
 }
 
-/** Encodes `bytes` under `hrp` (lower case), as age writes recipients (`age1…`). */
-export function encodeBech32(hrp: string, bytes: Uint8Array): string {
+/** Regroups bytes into 5-bit words, the last one zero-padded: bech32's and the peer id's base32 alike. */
+export function bytesToWords(bytes: Uint8Array): number[] {
   const words: number[] = [];
   let acc = 0;
   let bits = 0;
@@ -84,6 +84,12 @@ export function encodeBech32(hrp: string, bytes: Uint8Array): string {
     acc &= (1 << bits) - 1;
   }
   if (bits > 0) words.push((acc << (5 - bits)) & 31);
+  return words;
+}
+
+/** Encodes `bytes` under `hrp` (lower case), as age writes recipients (`age1…`). */
+export function encodeBech32(hrp: string, bytes: Uint8Array): string {
+  const words = bytesToWords(bytes);
   const check = polymod([...expandHrp(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
   const checksum = Array.from({ length: 6 }, (_, i) => (check >>> (5 * (5 - i))) & 31);
   return `${hrp}1${[...words, ...checksum].map((word) => CHARSET[word]).join('')}`;

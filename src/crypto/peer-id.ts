@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { EnvSyncError } from '../errors.ts';
+import { bytesToWords } from './bech32.ts';
 
 /** A peer id in canonical form: upper case, with dashes, e.g. `MFRGGZ-DFMZTW-…`. */
 export type PeerId = string & { readonly __brand: 'PeerId' };
@@ -20,19 +21,10 @@ const LOOKALIKES: Record<string, string> = { '0': 'O', '1': 'I', '8': 'B', '9': 
 export const PEER_ID_LENGTH = TOTAL_CHARS + TOTAL_CHARS / GROUP - 1; // 41 with dashes
 
 function base32(bytes: Uint8Array): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    acc = (acc << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >>> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  return out; // 160 bits is a multiple of 5: no padding
+  // 160 bits is a multiple of 5: no padding word.
+  return bytesToWords(bytes)
+    .map((word) => ALPHABET[word])
+    .join('');
 }
 
 /** Luhn mod N check character (N = 32, code point = index in ALPHABET) over `chars`. */

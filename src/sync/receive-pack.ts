@@ -5,19 +5,13 @@ import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
 import { shortId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { buildAdvertisement, checkClient } from './advertise.ts';
+import { checkClient } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { syncLimitsFromConfig } from './limits.ts';
-import {
-  advertisementFrame,
-  type RefCommand,
-  type RefResult,
-  readReceiveRequest,
-  resultFrame,
-} from './messages.ts';
+import { type RefCommand, type RefResult, readReceiveRequest, resultFrame } from './messages.ts';
 import { receivePack } from './pack-reader.ts';
 import { endStream, writeChunk } from './stream-write.ts';
-import { type ServeOptions, sendError } from './upload-pack.ts';
+import { advertiseFirst, type ServeOptions, sendError } from './upload-pack.ts';
 import { isAncestor } from './walk.ts';
 
 export async function serveReceivePack(
@@ -28,16 +22,7 @@ export async function serveReceivePack(
 ): Promise<Error | null> {
   const limits = options.limits ?? syncLimitsFromConfig(repo.config);
   try {
-    if (options.advertise) {
-      await writeChunk(
-        output,
-        encodeFrame(advertisementFrame(await buildAdvertisement(repo, 'receive-pack'))),
-      );
-    }
-    if (!options.answer) {
-      await endStream(output);
-      return null;
-    }
+    if (!(await advertiseFirst(repo, output, 'receive-pack', options))) return null;
     const reader = new FrameReader(input, limits, 'client');
     const request = await readReceiveRequest(reader, limits);
     checkClient(repo, request);

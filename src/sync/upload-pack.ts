@@ -26,6 +26,24 @@ export interface ServeOptions {
 /** A check of pushed branch tips (all objects present and verified) that may refuse the push by throwing. */
 export type BeforeRefUpdates = (repo: Repository, tips: readonly ObjectId[]) => Promise<void>;
 
+/**
+ * The opening both services share: the advertisement (on stream transports), then either the end of the
+ * exchange (advertisement only: returns false) or the client's turn (returns true).
+ */
+export async function advertiseFirst(
+  repo: Repository,
+  output: Writable,
+  service: 'upload-pack' | 'receive-pack',
+  options: ServeOptions,
+): Promise<boolean> {
+  if (options.advertise) {
+    await writeChunk(output, encodeFrame(advertisementFrame(await buildAdvertisement(repo, service))));
+  }
+  if (options.answer) return true;
+  await endStream(output);
+  return false;
+}
+
 /** Serves one upload-pack exchange. Errors are sent to the client as an `error` frame and returned. */
 export async function serveUploadPack(
   repo: Repository,
@@ -36,16 +54,7 @@ export async function serveUploadPack(
   const limits = options.limits ?? syncLimitsFromConfig(repo.config);
   let packStarted = false;
   try {
-    if (options.advertise) {
-      await writeChunk(
-        output,
-        encodeFrame(advertisementFrame(await buildAdvertisement(repo, 'upload-pack'))),
-      );
-    }
-    if (!options.answer) {
-      await endStream(output);
-      return null;
-    }
+    if (!(await advertiseFirst(repo, output, 'upload-pack', options))) return null;
     const reader = new FrameReader(input, limits, 'client');
     const request = await readUploadRequest(reader, limits);
     if (request === null) {

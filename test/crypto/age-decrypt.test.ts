@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { decryptWithIdentity } from '../../src/crypto/age-envelope.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
+import { failure } from './helpers.ts';
 
 const CHUNK = 64 * 1024;
 
@@ -20,15 +21,6 @@ async function encrypt(plaintext: Uint8Array, recipients: readonly string[]): Pr
   const encrypter = new Encrypter();
   for (const recipient of recipients) encrypter.addRecipient(recipient);
   return encrypter.encrypt(plaintext);
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function refused(error: Error): boolean {

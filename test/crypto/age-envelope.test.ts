@@ -10,7 +10,7 @@ import {
 import { parseAgeRecipient } from '../../src/crypto/age-recipient.ts';
 import { createIdentity } from '../../src/crypto/create-identity.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
-import { assertNoSecrets, secretFragments, temporaryHome } from './helpers.ts';
+import { assertNoSecrets, failure, secretFragments, temporaryHome } from './helpers.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const PLAINTEXT = text('DATABASE_URL=postgres://u:hunter2@db/app\nAPI_TOKEN=tok_live_5f3a9c\n');
@@ -19,15 +19,6 @@ const PLAIN_SECRETS = ['hunter2', 'tok_live_5f3a9c'];
 async function ageKey(): Promise<{ secret: string; recipient: string }> {
   const secret = await generateX25519Identity();
   return { secret, recipient: await identityToRecipient(secret) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function headerLength(ciphertext: Uint8Array): number {

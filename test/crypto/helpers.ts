@@ -35,3 +35,13 @@ export function assertNoSecrets(t: Test, text: string, fragments: readonly strin
   const leaked = fragments.filter((fragment) => text.includes(fragment));
   t.same(leaked, [], `${what} contains no secret key material`);
 }
+
+/** The error a promise rejects with; fails the test run if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
