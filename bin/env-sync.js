@@ -1,5 +1,46 @@
 #!/usr/bin/env node
-// The env-sync command: runs the bundled CLI built by `npm install` (scripts/build.mjs).
-import { main } from '../dist/main.js';
+// The env-sync command: loads the bundled CLI (dist/main.cjs, built by scripts/build.mjs) with the V8 code
+// cache recorded at build time, so a cold start does not compile the bundle again. CommonJS on purpose
+// (bin/package.json): Node 20 has no code cache for ES modules, nor a built-in one for CommonJS.
 
-process.exitCode = await main(process.argv.slice(2));
+'use strict';
+
+const { readFileSync, writeFileSync } = require('node:fs');
+const { createRequire, wrap } = require('node:module');
+const path = require('node:path');
+const { Script } = require('node:vm');
+
+/** Compiles dist/main.cjs (or the bundle in `dir`) with its code cache when V8 accepts it. */
+function compileBundle(dir, cachedData) {
+  const file = path.join(dir, 'main.cjs');
+  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  return { file, script };
+}
+
+function loadBundle(dir) {
+  let cachedData;
+  try {
+    cachedData = readFileSync(path.join(dir, 'main.cjs.cache'));
+  } catch {
+    // no cache (a build interrupted before it was made): compile without one
+  }
+  const { file, script } = compileBundle(dir, cachedData);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+  return module.exports;
+}
+
+/** Called by scripts/build.mjs in a plain `node`: records the code cache of the bundle in `dir`. */
+function writeCodeCache(dir) {
+  writeFileSync(path.join(dir, 'main.cjs.cache'), compileBundle(dir).script.createCachedData());
+}
+
+if (require.main === module) {
+  loadBundle(path.join(__dirname, '../dist'))
+    .main(process.argv.slice(2))
+    .then((code) => {
+      process.exitCode = code;
+    });
+} else {
+  module.exports = { writeCodeCache };
+}

@@ -1,6 +1,15 @@
-// Bundles the CLI with esbuild into dist/: one ESM entry plus lazily loaded chunks, so start-up only parses
-// what the command needs (heavy modules such as ssh2 and node-forge are loaded by dynamic import).
+// Bundles the CLI with esbuild into dist/ and records a V8 code cache for it; see docs/performance.md
+// ("Start-up") for the measurements behind each choice:
+// - one CommonJS file, dist/main.cjs: Node 20 compiles ES modules without any code cache and links each chunk
+//   through its ESM loader, which cost a cold `get` about 40 ms more CPU than one CommonJS file;
+// - dist/main.cjs.cache: the V8 code cache of that file, loaded by bin/env-sync.js, saves compiling it again
+//   on every start (V8 rejects a cache made by another Node version, and the CLI then simply compiles);
+// - the heavy libraries stay out of the main file and load only when a command needs them: node-forge
+//   (certificates) and ssh2 are required from node_modules, age-encryption (ESM only) is bundled into its own
+//   CommonJS file, dist/age-encryption.cjs, for encryption and key generation.
+// Modules the CLI loads lazily (`await import(...)` in src/) become functions run on first use.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -12,25 +21,74 @@ const next = new URL(`../dist.next-${process.pid}/`, import.meta.url);
 const old = new URL(`../dist.old-${process.pid}/`, import.meta.url);
 rmSync(next, { recursive: true, force: true });
 
-await build({
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir: next.pathname,
+/** Packages the bundle reaches through `require` at run time, each mapped to what is required. */
+const requiredAtRunTime = {
+  'age-encryption': './age-encryption.cjs',
+  'node-forge': 'node-forge',
+  ssh2: 'ssh2',
+};
+
+// `import('pkg')` of a package left out of the bundle would stay a dynamic import(), which code compiled
+// through node:vm (how bin/env-sync.js loads the bundle with its cache) cannot run on Node 20. This plugin
+// turns each such import into a bundled module that requires the package, so esbuild emits a plain require.
+const requireAtRunTime = {
+  name: 'require-at-run-time',
+  setup(pluginBuild) {
+    const names = Object.keys(requiredAtRunTime).join('|');
+    pluginBuild.onResolve({ filter: new RegExp(`^(${names})$`) }, (args) =>
+      args.namespace === 'required-at-run-time'
+        ? { path: requiredAtRunTime[args.path], external: true }
+        : { path: args.path, namespace: 'required-at-run-time' },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'required-at-run-time' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   minifyWhitespace: true,
   minifySyntax: true,
-  // ssh2 ships optional native bindings: leave it to Node's resolver.
-  external: ['ssh2', 'cpu-features'],
-  define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
-  banner: {
-    js: "import { createRequire as __envSyncRequire } from 'node:module'; const require = __envSyncRequire(import.meta.url);",
-  },
+  outExtension: { '.js': '.cjs' },
   logLevel: 'warning',
+};
+
+await build({
+  ...common,
+  entryPoints: { 'age-encryption': 'age-encryption' },
+  outdir: next.pathname,
 });
+
+await build({
+  ...common,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: next.pathname,
+  plugins: [requireAtRunTime],
+  external: ['cpu-features'],
+  define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
+});
+
+// The cache is made by a plain `node` (no NODE_OPTIONS, no flags): V8 accepts a cache only from a process
+// whose flags match, and the CLI runs as plain `node`.
+const env = { ...process.env };
+delete env.NODE_OPTIONS;
+const made = spawnSync(
+  process.execPath,
+  [
+    '-e',
+    'require(process.argv[1]).writeCodeCache(process.argv[2])',
+    new URL('../bin/env-sync.js', import.meta.url).pathname,
+    next.pathname,
+  ],
+  { env, stdio: 'inherit' },
+);
+if (made.status !== 0) throw new Error('making the code cache failed');
 
 try {
   renameSync(dist, old);

@@ -1,7 +1,7 @@
 // Writes man/*.1 from the built CLI's command definitions (run `npm run build` first; `npm run man` does both).
 
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { allCommands, buildCli, renderManPages, VERSION } from '../dist/main.js';
+import { allCommands, buildCli, renderManPages, VERSION } from '../dist/main.cjs';
 
 const dir = new URL('../man/', import.meta.url);
 mkdirSync(dir, { recursive: true });

@@ -1,6 +1,7 @@
 // Builds the Session a command works in: the repository, this machine's identity (created on first need in
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
+import { readFile } from 'node:fs/promises';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
@@ -52,13 +53,11 @@ export async function approvedReaders(repo: Repository): Promise<string[] | null
  * plaintext `get` needs nothing at all. Null when there is no readable identity yet (then it is created).
  */
 async function peekPeerId(): Promise<string | null> {
-  const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }, { readFile }] =
-    await Promise.all([
-      import('../crypto/identity-home.ts'),
-      import('../crypto/identity-files.ts'),
-      import('../crypto/identity-metadata.ts'),
-      import('node:fs/promises'),
-    ]);
+  const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }] = await Promise.all([
+    import('../crypto/identity-home.ts'),
+    import('../crypto/identity-files.ts'),
+    import('../crypto/identity-metadata.ts'),
+  ]);
   const file = identityFiles(defaultIdentityHome(process.env)).metadata;
   try {
     return decodeIdentityMetadata(await readFile(file, 'utf8'), file).peerId;
