@@ -74,6 +74,12 @@ await build({
   define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
 });
 
+// A dynamic import() left in the bundle (a node: built-in imported lazily, say) would fail at run time.
+const dynamicImport = /\bimport\(["'`]/.exec(readFileSync(new URL('main.cjs', next), 'utf8'));
+if (dynamicImport !== null) {
+  throw new Error('dist/main.cjs contains a dynamic import(): import node: built-ins statically');
+}
+
 // The cache is made by a plain `node` (no NODE_OPTIONS, no flags): V8 accepts a cache only from a process
 // whose flags match, and the CLI runs as plain `node`.
 const env = { ...process.env };
