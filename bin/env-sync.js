@@ -31,27 +31,18 @@ function loadBundle(dir) {
 }
 
 /**
- * Called by scripts/build.mjs in a plain `node`: runs the bundle in `dir` through `commands` (argv arrays) in
- * a scratch repository, then records its code cache, which then holds the functions those commands compiled
- * as well as the top-level code (a cache made before running holds only the latter).
+ * Called by scripts/build.mjs in a plain `node`: runs the bundle in `dir` through `commands` (argv arrays),
+ * then records its code cache, which then holds the functions those commands compiled as well as the
+ * top-level code (a cache made before running holds only the latter).
  */
 async function writeCodeCache(dir, commands) {
-  const { mkdtempSync, rmSync } = require('node:fs');
-  const { tmpdir } = require('node:os');
   const { file, script } = compileBundle(dir);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
-  const scratch = mkdtempSync(path.join(tmpdir(), 'env-sync-build-'));
-  process.env.ENV_SYNC_HOME = path.join(scratch, 'home');
-  process.chdir(scratch);
-  try {
-    for (const argv of commands) {
-      const code = await module.exports.main(argv);
-      if (code !== 0)
-        throw new Error(`warming up the code cache: env-sync ${argv.join(' ')} exited with ${code}`);
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+  for (const argv of commands) {
+    const code = await module.exports.main(argv);
+    if (code !== 0)
+      throw new Error(`warming up the code cache: env-sync ${argv.join(' ')} exited with ${code}`);
   }
   writeFileSync(path.join(dir, 'main.cjs.cache'), script.createCachedData());
 }

@@ -4,14 +4,16 @@
 //   through its ESM loader, which cost a cold `get` about 40 ms more CPU than one CommonJS file;
 // - dist/main.cjs.cache: the V8 code cache of that file, loaded by bin/env-sync.js, saves compiling it again
 //   on every start (V8 rejects a cache made by another Node version, and the CLI then simply compiles);
-//   it is recorded after a warm-up run, so it holds the compiled functions of a daily command too;
+//   it is recorded after warm-up runs, so it holds the compiled functions of a daily command too;
 // - the heavy libraries stay out of the main file and load only when a command needs them: node-forge
 //   (certificates) and ssh2 are required from node_modules, age-encryption (ESM only) is bundled into its own
 //   CommonJS file, dist/age-encryption.cjs, for encryption and key generation.
 // Modules the CLI loads lazily (`await import(...)` in src/) become functions run on first use.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -82,27 +84,37 @@ if (dynamicImport !== null) {
 }
 
 // The cache is made by a plain `node` (no NODE_OPTIONS, no flags): V8 accepts a cache only from a process
-// whose flags match, and the CLI runs as plain `node`. It is recorded after a cold `get` has run in a
-// scratch repository (output discarded), so it also holds the functions that path compiles.
-const warmUp = [
-  ['init', '--mode', 'trusted-owner-ssh'],
-  ['set', 'WARM_UP'],
-  ['get', 'WARM_UP'],
-];
-const env = { ...process.env };
+// whose flags match, and the CLI runs as plain `node`. It is recorded after a `get` has run in a plaintext
+// and in an encrypted scratch repository (output discarded), so it also holds what those paths compile.
+const scratch = mkdtempSync(path.join(tmpdir(), 'env-sync-build-'));
+const warmUp = ['plain', 'encrypted'].flatMap((name) => {
+  const repo = path.join(scratch, name);
+  mkdirSync(repo);
+  const mode = name === 'plain' ? 'trusted-owner-ssh' : 'secure-peer';
+  return [
+    ['-C', repo, 'init', '--mode', mode],
+    ['-C', repo, 'set', 'WARM_UP'],
+    ['-C', repo, 'get', 'WARM_UP'],
+  ];
+});
+const env = { ...process.env, ENV_SYNC_HOME: path.join(scratch, 'home') };
 delete env.NODE_OPTIONS;
-const made = spawnSync(
-  process.execPath,
-  [
-    '-e',
-    'require(process.argv[1]).writeCodeCache(process.argv[2], JSON.parse(process.argv[3]))',
-    new URL('../bin/env-sync.js', import.meta.url).pathname,
-    next.pathname,
-    JSON.stringify(warmUp),
-  ],
-  { env, stdio: ['ignore', 'ignore', 'inherit'] },
-);
-if (made.status !== 0) throw new Error('making the code cache failed');
+try {
+  const made = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      'require(process.argv[1]).writeCodeCache(process.argv[2], JSON.parse(process.argv[3]))',
+      new URL('../bin/env-sync.js', import.meta.url).pathname,
+      next.pathname,
+      JSON.stringify(warmUp),
+    ],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (made.status !== 0) throw new Error('making the code cache failed');
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 
 try {
   renameSync(dist, old);

@@ -2,6 +2,7 @@
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
 import { readFile } from 'node:fs/promises';
+import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
@@ -66,6 +67,22 @@ async function peekPeerId(): Promise<string | null> {
   }
 }
 
+/**
+ * Only the age key, for decrypting: an identity that is missing (or incomplete) is loaded, or created, whole
+ * by `fallback`, which then explains what is wrong.
+ */
+async function loadDecryptionKey(fallback: () => Promise<Identity>): Promise<AgeDecryptionKey> {
+  const [{ loadAgeDecryptionKey }, { defaultIdentityHome }] = await Promise.all([
+    import('../crypto/load-identity.ts'),
+    import('../crypto/identity-home.ts'),
+  ]);
+  try {
+    return await loadAgeDecryptionKey(defaultIdentityHome(process.env));
+  } catch {
+    return fallback();
+  }
+}
+
 /** The session loads this peer's keys only when a snapshot must be sealed or opened with age. */
 export async function createSession(repo: Repository): Promise<Session> {
   let identity: Promise<Identity> | undefined;
@@ -73,12 +90,16 @@ export async function createSession(repo: Repository): Promise<Session> {
     identity ??= loadThisPeer();
     return identity;
   };
+  let decryptionKey: Promise<AgeDecryptionKey> | undefined;
   const peerId = (await peekPeerId()) ?? (await thisPeer()).peerId;
   const codec = ageCodec({
     encrypt: encryptsAtRest(repo),
     recipients: async () =>
       (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
-    decryptionKey: thisPeer,
+    decryptionKey: () => {
+      decryptionKey ??= identity ?? loadDecryptionKey(thisPeer);
+      return decryptionKey;
+    },
   });
   return { repo, peerId, codec };
 }

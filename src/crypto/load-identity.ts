@@ -6,13 +6,14 @@ import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EnvSyncError } from '../errors.ts';
+import type { AgeDecryptionKey } from './age-envelope.ts';
 import { parseAgeIdentityFile } from './age-identity-file.ts';
 import { certificateFingerprint } from './certificate-fingerprint.ts';
 import { SigningKey } from './ed25519.ts';
 import type { IdentityFiles } from './identity.ts';
 import { Identity } from './identity.ts';
 import { IdentityMissingError, identityFiles } from './identity-files.ts';
-import { decodeIdentityMetadata } from './identity-metadata.ts';
+import { decodeIdentityMetadata, type IdentityMetadata } from './identity-metadata.ts';
 import { peerIdFromPublicKey } from './peer-id.ts';
 import { assertPrivateDirectory, assertPrivateFile, ioError, shellQuote } from './private-files.ts';
 
@@ -33,8 +34,16 @@ async function readChecked(path: string, kind: 'secret' | 'public', missing: () 
   }
 }
 
-/** Loads the identity in `home`, refusing key files others can read and files that do not match each other. */
-export async function loadIdentity(home: string): Promise<Identity> {
+interface IdentityHome {
+  readonly dir: string;
+  readonly files: IdentityFiles;
+  readonly metadata: IdentityMetadata;
+  /** The error for a key file that is missing while identity.json is there. */
+  readonly incomplete: (path: string) => () => Error;
+}
+
+/** Checks the directory's permissions and reads identity.json, the public record the key files must match. */
+async function openIdentityHome(home: string): Promise<IdentityHome> {
   const dir = resolve(home);
   let dirStats: Stats;
   try {
@@ -54,6 +63,25 @@ export async function loadIdentity(home: string): Promise<Identity> {
     await readChecked(files.metadata, 'public', () => new IdentityMissingError(dir)),
     files.metadata,
   );
+  return { dir, files, metadata, incomplete };
+}
+
+/** Refuses key files that do not derive what identity.json records. */
+function checkMatchesMetadata(home: IdentityHome, derived: Partial<IdentityMetadata>): void {
+  for (const [field, value] of Object.entries(derived)) {
+    if (home.metadata[field as keyof IdentityMetadata] !== value) {
+      throw new EnvSyncError(
+        'E_IDENTITY',
+        `${shellQuote(home.files.metadata)} does not match the key files beside it (${field} differs); restore the directory from a backup`,
+      );
+    }
+  }
+}
+
+/** Loads the identity in `home`, refusing key files others can read and files that do not match each other. */
+export async function loadIdentity(home: string): Promise<Identity> {
+  const opened = await openIdentityHome(home);
+  const { dir, files, metadata, incomplete } = opened;
   const [signingPem, ageText, tlsKeyPem, certificatePem] = await Promise.all([
     readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
     readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
@@ -70,20 +98,12 @@ export async function loadIdentity(home: string): Promise<Identity> {
   const age = await parseAgeIdentityFile(ageText, files.ageIdentityFile);
   const fingerprint = checkTlsPair(tlsKeyPem, certificatePem, files);
   const peerId = peerIdFromPublicKey(signingKey.publicKey);
-  const derived = {
+  checkMatchesMetadata(opened, {
     peerId,
     signingPublicKey: Buffer.from(signingKey.publicKey).toString('hex'),
     ageRecipient: age.recipient,
     certificateFingerprint: fingerprint,
-  };
-  for (const [field, value] of Object.entries(derived)) {
-    if (metadata[field as keyof typeof derived] !== value) {
-      throw new EnvSyncError(
-        'E_IDENTITY',
-        `${shellQuote(files.metadata)} does not match the key files beside it (${field} differs); restore the directory from a backup`,
-      );
-    }
-  }
+  });
   return new Identity({
     home: dir,
     name: metadata.name,
@@ -97,6 +117,20 @@ export async function loadIdentity(home: string): Promise<Identity> {
     certificateFingerprint: fingerprint,
     files,
   });
+}
+
+/**
+ * Only what decrypting needs: the age identity file (permissions checked, its recipient matched against
+ * identity.json). Reading a snapshot then parses no signing or TLS key, as ssh parses only the key it uses.
+ */
+export async function loadAgeDecryptionKey(home: string): Promise<AgeDecryptionKey & { peerId: string }> {
+  const opened = await openIdentityHome(home);
+  const { files, incomplete } = opened;
+  const ageText = await readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile));
+  const age = await parseAgeIdentityFile(ageText, files.ageIdentityFile);
+  checkMatchesMetadata(opened, { ageRecipient: age.recipient });
+  const { secretKey } = age;
+  return { ageRecipient: age.recipient, peerId: opened.metadata.peerId, ageSecretKey: () => secretKey };
 }
 
 /** Parses the certificate, checks the TLS key belongs to it, and returns its fingerprint. */

@@ -6,7 +6,7 @@ import { createIdentity, loadOrCreateIdentity } from '../../src/crypto/create-id
 import { verifySignature } from '../../src/crypto/ed25519.ts';
 import { identityPublicInfo, sign } from '../../src/crypto/identity.ts';
 import { defaultIdentityHome } from '../../src/crypto/identity-home.ts';
-import { loadIdentity } from '../../src/crypto/load-identity.ts';
+import { loadAgeDecryptionKey, loadIdentity } from '../../src/crypto/load-identity.ts';
 import { parsePeerId, peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
 import { assertNoSecrets, secretFragments, temporaryHome } from './helpers.ts';
@@ -89,6 +89,32 @@ t.test('loadIdentity gives back the identity createIdentity made', async (t) => 
   t.same(loaded.tlsCredentials(), created.tlsCredentials());
   const message = new TextEncoder().encode('event bytes');
   t.ok(verifySignature(created.signingPublicKey, message, sign(loaded, message)), 'signs with the same key');
+});
+
+t.test('loadAgeDecryptionKey reads only the age key, with the same checks', async (t) => {
+  const home = await temporaryHome(t);
+  const created = await createIdentity(home);
+  await writeFile(join(home, 'tls.key'), 'not a key\n', { mode: 0o600 });
+  const key = await loadAgeDecryptionKey(home);
+  t.equal(key.ageSecretKey(), created.ageSecretKey(), 'the TLS key is not parsed to decrypt');
+  t.equal(key.ageRecipient, created.ageRecipient);
+  t.equal(key.peerId, created.peerId);
+  t.notMatch(inspect(key) + JSON.stringify(key), created.ageSecretKey(), 'the secret key does not print');
+  await t.rejects(loadIdentity(home), { code: 'E_IDENTITY', message: /tls\.key.* is not a PEM private key/ });
+
+  const other = await temporaryHome(t);
+  await createIdentity(other);
+  await writeFile(join(home, 'age-identity.txt'), await readFile(join(other, 'age-identity.txt')));
+  await t.rejects(loadAgeDecryptionKey(home), {
+    code: 'E_IDENTITY',
+    message: /does not match the key files.*ageRecipient differs/,
+  });
+  await chmod(join(home, 'age-identity.txt'), 0o644);
+  await t.rejects(loadAgeDecryptionKey(home), { code: 'E_KEY_PERMISSIONS', message: /chmod 600/ });
+  await t.rejects(loadAgeDecryptionKey(join(home, 'missing')), {
+    code: 'E_IDENTITY',
+    message: /no identity in/,
+  });
 });
 
 t.test('identityPublicInfo is JSON with public values only', async (t) => {
