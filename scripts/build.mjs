@@ -84,8 +84,8 @@ if (dynamicImport !== null) {
 }
 
 // The cache is made by a plain `node` (no NODE_OPTIONS, no flags): V8 accepts a cache only from a process
-// whose flags match, and the CLI runs as plain `node`. It is recorded after a `get` has run in a plaintext
-// and in an encrypted scratch repository (output discarded), so it also holds what those paths compile.
+// whose flags match, and the CLI runs as plain `node`. It is recorded after `set`, `get` and `run` have run in
+// a plaintext and in an encrypted scratch repository (output discarded), so it holds what those paths compile.
 const scratch = mkdtempSync(path.join(tmpdir(), 'env-sync-build-'));
 const warmUp = ['plain', 'encrypted'].flatMap((name) => {
   const repo = path.join(scratch, name);
@@ -95,6 +95,7 @@ const warmUp = ['plain', 'encrypted'].flatMap((name) => {
     ['-C', repo, 'init', '--mode', mode],
     ['-C', repo, 'set', 'WARM_UP'],
     ['-C', repo, 'get', 'WARM_UP'],
+    ['-C', repo, 'run', '--', process.execPath, '-e', '0'],
   ];
 });
 const env = { ...process.env, ENV_SYNC_HOME: path.join(scratch, 'home') };
