@@ -2,7 +2,7 @@
 // side by side in one run with `node -e 0` and dotenvx (`dotenvx get KEY` / `dotenvx run -- true` on the
 // equivalent .env), then `env-sync import` of a 10,000-key file. Figures go in docs/performance.md.
 //
-// Run: `node scripts/build.mjs && npm install --prefix bench && node bench/secrets.mjs [--runs N]`.
+// Run: `node scripts/build.mjs && npm install --prefix bench && node bench/secrets.mjs [--runs N] [--instructions]`.
 // Commands are run round-robin (one of each per round), so load from other processes hits them alike.
 
 import { spawnSync } from 'node:child_process';
@@ -135,6 +135,31 @@ cases.forEach(([name], i) => {
     vs(dotenvxEncryptedAt).padStart(20),
   );
 });
+
+// With --instructions: the node and env-sync commands once each under valgrind's callgrind, which counts
+// instructions instead of timing them: the same count whatever else the machine is doing.
+if (process.argv.includes('--instructions')) {
+  const instructions = (args, cwd) => {
+    const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...args], {
+      env,
+      cwd,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`valgrind ${args.join(' ')} failed: ${result.stderr}`);
+    return Number(/refs:\s+([\d,]+)/.exec(result.stderr)[1].replaceAll(',', ''));
+  };
+  const counted = cases.filter(([name]) => name.startsWith('node') || name.startsWith('env-sync'));
+  const counts = counted.map(([, args, cwd]) => instructions(args, cwd));
+  console.log('\ninstructions (valgrind --tool=callgrind), one run each');
+  counted.forEach(([name], i) => {
+    const millions = (counts[i] / 1e6).toFixed(1);
+    console.log(
+      name.padEnd(42),
+      `${millions}M`.padStart(10),
+      (counts[i] / counts[0]).toFixed(2).padStart(12),
+    );
+  });
+}
 
 // Import of a 10,000-key file into an empty environment, median of 3 fresh repositories per mode.
 const big = Array.from({ length: 10_000 }, (_, i) => `BIG_${i}="value ${i} with # and 'quotes'"\n`).join('');

@@ -123,7 +123,9 @@ export async function loadIdentity(home: string): Promise<Identity> {
  * Only what decrypting needs: the age identity file (permissions checked, its recipient matched against
  * identity.json). Reading a snapshot then parses no signing or TLS key, as ssh parses only the key it uses.
  */
-export async function loadAgeDecryptionKey(home: string): Promise<AgeDecryptionKey & { peerId: string }> {
+export async function loadAgeDecryptionKey(
+  home: string,
+): Promise<Exclude<AgeDecryptionKey, string> & { peerId: string }> {
   const opened = await openIdentityHome(home);
   const { files, incomplete } = opened;
   const ageText = await readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile));

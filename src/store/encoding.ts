@@ -20,24 +20,151 @@ export function encodeCanonical(value: Canonical): Uint8Array {
 }
 
 /**
- * Decodes bytes and proves they are canonical: re-encoding the value must give the same bytes. This rejects
- * floats posing as integers, oversized length prefixes, maps, extensions and trailing garbage in one rule.
+ * Decodes canonical msgpack strictly, in one pass: only the data model's types, each value in the one encoding
+ * encodeCanonical gives it (the smallest integer and length forms, well-formed UTF-8), nesting at most
+ * MAX_DEPTH, nothing after the value. msgpackr decodes leniently; checking by re-encoding cost a second pass
+ * and most of a cold `get` (test/store/encoding.test.ts holds the two to the same verdicts).
  */
 export function decodeCanonical(bytes: Uint8Array, what: string): Canonical {
-  let value: unknown;
-  try {
-    value = packr.unpack(bytes);
-  } catch (error) {
-    throw new EnvSyncError('E_OBJECT_CORRUPT', `${what}: not valid msgpack (${shortReason(error)})`);
-  }
-  if (!isCanonicalValue(value, 0)) {
-    throw new EnvSyncError('E_OBJECT_CORRUPT', `${what}: holds a value outside the object data model`);
-  }
-  const again = packr.pack(value);
-  if (!equalBytes(again, bytes)) {
-    throw new EnvSyncError('E_NON_CANONICAL', `${what}: encoding is not canonical msgpack`);
+  const reader = new CanonicalReader(bytes, what);
+  const value = reader.value(0);
+  if (reader.offset !== bytes.length) {
+    throw new EnvSyncError(
+      'E_OBJECT_CORRUPT',
+      `${what}: not valid msgpack (${bytes.length - reader.offset} bytes after the value)`,
+    );
   }
   return value;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+class CanonicalReader {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #what: string;
+  offset = 0;
+
+  constructor(bytes: Uint8Array, what: string) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#what = what;
+  }
+
+  value(depth: number): Canonical {
+    const type = this.#uint(1);
+    if (type <= 0x7f) return type;
+    if (type >= 0xa0 && type <= 0xbf) return this.#string(type - 0xa0, 0);
+    if (type >= 0x90 && type <= 0x9f) return this.#array(type - 0x90, 0, depth);
+    switch (type) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xcc:
+        return this.#minimal(this.#uint(1), 0x80, 'uint8');
+      case 0xcd:
+        return this.#minimal(this.#uint(2), 0x100, 'uint16');
+      case 0xce:
+        return this.#minimal(this.#uint(4), 0x10000, 'uint32');
+      case 0xd9:
+        return this.#string(this.#uint(1), 32);
+      case 0xda:
+        return this.#string(this.#uint(2), 0x100);
+      case 0xdb:
+        return this.#string(this.#uint(4), 0x10000);
+      case 0xc4:
+        return this.#binary(this.#uint(1), 0);
+      case 0xc5:
+        return this.#binary(this.#uint(2), 0x100);
+      case 0xc6:
+        return this.#binary(this.#uint(4), 0x10000);
+      case 0xdc:
+        return this.#array(this.#uint(2), 16, depth);
+      case 0xdd:
+        return this.#array(this.#uint(4), 0x10000, depth);
+      case 0xc1:
+        return this.#corrupt(`type byte 0xc1 is never used`);
+      case 0xca:
+      case 0xcb:
+      case 0xcf:
+      case 0xd0:
+      case 0xd1:
+      case 0xd2:
+      case 0xd3:
+        // floats, uint64 and signed integers: a uint32 must be written as one, anything else is out of the model
+        throw new EnvSyncError('E_NON_CANONICAL', `${this.#what}: encoding is not canonical msgpack`);
+      default:
+        // maps (0x80–0x8f, 0xde, 0xdf), extensions (0xc7–0xc9, 0xd4–0xd8), negative fixints (0xe0–0xff)
+        throw new EnvSyncError(
+          'E_OBJECT_CORRUPT',
+          `${this.#what}: holds a value outside the object data model`,
+        );
+    }
+  }
+
+  #uint(size: 1 | 2 | 4): number {
+    const at = this.offset;
+    if (at + size > this.#bytes.length) this.#corrupt('unexpected end of data');
+    this.offset = at + size;
+    if (size === 1) return this.#bytes[at]!;
+    return size === 2 ? this.#view.getUint16(at) : this.#view.getUint32(at);
+  }
+
+  /** A length or integer below `least` had a shorter form: not the canonical encoding. */
+  #minimal(value: number, least: number, form: string): number {
+    if (value < least) {
+      throw new EnvSyncError(
+        'E_NON_CANONICAL',
+        `${this.#what}: encoding is not canonical msgpack (${value} written as ${form})`,
+      );
+    }
+    return value;
+  }
+
+  #take(length: number): Uint8Array {
+    const at = this.offset;
+    if (at + length > this.#bytes.length) this.#corrupt('unexpected end of data');
+    this.offset = at + length;
+    return this.#bytes.subarray(at, at + length);
+  }
+
+  #string(length: number, least: number): string {
+    const bytes = this.#take(this.#minimal(length, least, 'a longer string header'));
+    let ascii = true;
+    for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+    if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      throw new EnvSyncError('E_NON_CANONICAL', `${this.#what}: a string is not well-formed UTF-8`);
+    }
+  }
+
+  #binary(length: number, least: number): Uint8Array {
+    return Uint8Array.from(this.#take(this.#minimal(length, least, 'a longer binary header')));
+  }
+
+  #array(length: number, least: number, depth: number): Canonical[] {
+    this.#minimal(length, least, 'a longer array header');
+    if (depth >= MAX_DEPTH) {
+      throw new EnvSyncError(
+        'E_OBJECT_CORRUPT',
+        `${this.#what}: holds a value outside the object data model`,
+      );
+    }
+    // Each item takes at least one byte: a length beyond the bytes left is truncation, not an allocation.
+    if (length > this.#bytes.length - this.offset) this.#corrupt('unexpected end of data');
+    const items: Canonical[] = new Array(length);
+    for (let i = 0; i < length; i++) items[i] = this.value(depth + 1);
+    return items;
+  }
+
+  #corrupt(reason: string): never {
+    throw new EnvSyncError('E_OBJECT_CORRUPT', `${this.#what}: not valid msgpack (${reason})`);
+  }
 }
 
 const MAX_DEPTH = 8;
@@ -66,9 +193,4 @@ function assertEncodable(value: Canonical, depth: number): void {
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-function shortReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.slice(0, 120);
 }
