@@ -6,6 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvSyncError } from '../errors.ts';
+import { fsyncDirectory } from '../store/fs-atomic.ts';
 import { formatAgeIdentityFile, generateAgeKeyPair } from './age-identity-file.ts';
 import { certificateFingerprint } from './certificate-fingerprint.ts';
 import { SigningKey } from './ed25519.ts';
@@ -14,13 +15,7 @@ import { IdentityMissingError, identityFiles } from './identity-files.ts';
 import { encodeIdentityMetadata, validateIdentityName } from './identity-metadata.ts';
 import { loadIdentity } from './load-identity.ts';
 import { peerIdFromPublicKey } from './peer-id.ts';
-import {
-  ensurePrivateDirectory,
-  ioError,
-  shellQuote,
-  syncDirectory,
-  writePrivateFileAtomic,
-} from './private-files.ts';
+import { ensurePrivateDirectory, ioError, shellQuote, writePrivateFileAtomic } from './private-files.ts';
 import { createTlsCredentials } from './tls-certificate.ts';
 
 export interface CreateIdentityOptions {
@@ -139,7 +134,7 @@ async function lockIdentity(dir: string): Promise<() => Promise<void>> {
   }
   return async () => {
     await unlink(lock).catch(() => {});
-    await syncDirectory(dir);
+    await fsyncDirectory(dir);
   };
 }
 

@@ -1,14 +1,10 @@
 // Owner-only files and directories for key material: atomic 0600 writes into a 0700 directory, and the
 // OpenSSH-style refusal to use key files that others can read or write.
 
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { EnvSyncError } from '../errors.ts';
-
-/** Windows has no POSIX modes to check; everything else does. */
-const POSIX = process.platform !== 'win32';
+import { FILE_MODE, POSIX, writeFileAtomic } from '../store/fs-atomic.ts';
 
 export function shellQuote(path: string): string {
   return `'${path.replace(/'/g, "'\\''")}'`;
@@ -65,33 +61,11 @@ export async function ensurePrivateDirectory(dir: string): Promise<void> {
   assertPrivateDirectory(dir, await stat(dir));
 }
 
-/** Writes `data` to `path` as 0600 so a crash leaves the old file or the new one, never a mix. */
+/** Writes `data` to `path` as exactly 0600 so a crash leaves the old file or the new one, never a mix. */
 export async function writePrivateFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      if (POSIX) await handle.chmod(0o600); // umask can only remove bits, but be exact
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, data, FILE_MODE, { exactMode: true });
   } catch (error) {
-    await unlink(temp).catch(() => {});
     throw ioError('write', path, error);
-  }
-  await syncDirectory(dirname(path));
-}
-
-/** Makes a rename or creation in `dir` durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  if (!POSIX) return; // directories cannot be opened for fsync on Windows
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

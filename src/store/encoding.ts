@@ -64,11 +64,11 @@ class CanonicalReader {
       case 0xc3:
         return true;
       case 0xcc:
-        return this.#minimal(this.#uint(1), 0x80, 'uint8');
+        return this.#minimal(this.#uint(1), 0x80);
       case 0xcd:
-        return this.#minimal(this.#uint(2), 0x100, 'uint16');
+        return this.#minimal(this.#uint(2), 0x100);
       case 0xce:
-        return this.#minimal(this.#uint(4), 0x10000, 'uint32');
+        return this.#minimal(this.#uint(4), 0x10000);
       case 0xd9:
         return this.#string(this.#uint(1), 32);
       case 0xda:
@@ -95,7 +95,7 @@ class CanonicalReader {
       case 0xd2:
       case 0xd3:
         // floats, uint64 and signed integers: a uint32 must be written as one, anything else is out of the model
-        throw new EnvSyncError('E_NON_CANONICAL', `${this.#what}: encoding is not canonical msgpack`);
+        return this.#nonCanonical();
       default:
         // maps (0x80–0x8f, 0xde, 0xdf), extensions (0xc7–0xc9, 0xd4–0xd8), negative fixints (0xe0–0xff)
         throw new EnvSyncError(
@@ -114,14 +114,13 @@ class CanonicalReader {
   }
 
   /** A length or integer below `least` had a shorter form: not the canonical encoding. */
-  #minimal(value: number, least: number, form: string): number {
-    if (value < least) {
-      throw new EnvSyncError(
-        'E_NON_CANONICAL',
-        `${this.#what}: encoding is not canonical msgpack (${value} written as ${form})`,
-      );
-    }
+  #minimal(value: number, least: number): number {
+    if (value < least) this.#nonCanonical();
     return value;
+  }
+
+  #nonCanonical(): never {
+    throw new EnvSyncError('E_NON_CANONICAL', `${this.#what}: encoding is not canonical msgpack`);
   }
 
   #take(length: number): Uint8Array {
@@ -132,7 +131,7 @@ class CanonicalReader {
   }
 
   #string(length: number, least: number): string {
-    const bytes = this.#take(this.#minimal(length, least, 'a longer string header'));
+    const bytes = this.#take(this.#minimal(length, least));
     let ascii = true;
     for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
     if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
@@ -144,11 +143,11 @@ class CanonicalReader {
   }
 
   #binary(length: number, least: number): Uint8Array {
-    return Uint8Array.from(this.#take(this.#minimal(length, least, 'a longer binary header')));
+    return Uint8Array.from(this.#take(this.#minimal(length, least)));
   }
 
   #array(length: number, least: number, depth: number): Canonical[] {
-    this.#minimal(length, least, 'a longer array header');
+    this.#minimal(length, least);
     if (depth >= MAX_DEPTH) {
       throw new EnvSyncError(
         'E_OBJECT_CORRUPT',

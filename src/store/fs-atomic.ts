@@ -5,23 +5,27 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, promises as fs, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
+/** Windows has no POSIX modes, nor directories to fsync; everything else does. */
+export const POSIX = process.platform !== 'win32';
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 /**
  * `durable: false` skips both fsyncs: the caller fsyncs the file and its directory later, before anything
  * refers to it (sync receives thousands of objects and syncs them in one batch before moving a ref).
+ * `exactMode` sets `mode` even where the umask would narrow it (key files are exactly 0600).
  */
 export async function writeFileAtomic(
   file: string,
   data: Uint8Array | string,
   mode = FILE_MODE,
-  options: { readonly durable?: boolean } = {},
+  options: { readonly durable?: boolean; readonly exactMode?: boolean } = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
   const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   const handle = await fs.open(temp, 'wx', mode);
   try {
+    if (options.exactMode && POSIX) await handle.chmod(mode); // not narrowed by the umask either
     await handle.writeFile(data);
     if (durable) await handle.sync();
   } catch (error) {
@@ -72,7 +76,9 @@ export async function fsyncFile(file: string): Promise<void> {
   }
 }
 
+/** Makes a rename or creation in `dir` durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
+  if (!POSIX) return; // directories cannot be opened for fsync on Windows
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
