@@ -1,0 +1,79 @@
+// The built CLI's start-up path (scripts/build.mjs, bin/env-sync.js): one CommonJS bundle loaded with the V8
+// code cache recorded at build time, which a plain `node` must accept; a missing or damaged cache only costs
+// time; heavy libraries stay out of the bundle.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { ROOT, runCli } from '../helpers/cli.ts';
+
+const DIST = path.join(ROOT, 'dist');
+
+/** Runs `code` in a plain node: no NODE_OPTIONS (tap's hooks) and no coverage, as a user runs the CLI. */
+function plainNode(code: string, ...args: string[]): string {
+  const result = spawnSync(
+    'env',
+    ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '-e', code, ...args],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trim();
+}
+
+t.test('a plain node accepts the code cache the build recorded', async (t) => {
+  const verdict = plainNode(
+    `const fs = require('node:fs'); const { wrap } = require('node:module'); const vm = require('node:vm');
+     const file = process.argv[1];
+     const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
+     console.log(script.cachedDataRejected ? 'rejected' : 'accepted');`,
+    path.join(DIST, 'main.cjs'),
+  );
+  t.equal(verdict, 'accepted');
+});
+
+t.test('the bundle leaves age-encryption and node-forge to be loaded on first use', async (t) => {
+  const bundle = readFileSync(path.join(DIST, 'main.cjs'), 'utf8');
+  t.match(bundle, /require\("\.\/age-encryption\.cjs"\)/, 'age-encryption from its own file');
+  t.match(bundle, /require\("node-forge"\)/, 'node-forge from node_modules');
+  t.notMatch(
+    bundle,
+    /\bimport\(["'`]/,
+    'no dynamic import(), which code compiled through node:vm cannot run',
+  );
+});
+
+t.test('a missing or damaged code cache only costs time', async (t) => {
+  const copy = t.testdir();
+  cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
+  cpSync(DIST, path.join(copy, 'dist'), { recursive: true });
+  const bin = path.join(copy, 'bin/env-sync.js');
+  const version = () =>
+    spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, bin, '--version'], { encoding: 'utf8' });
+  const expected = version().stdout;
+  t.match(expected, /^\d+\.\d+\.\d+\n$/);
+  writeFileSync(path.join(copy, 'dist/main.cjs.cache'), Buffer.from('not a code cache'));
+  t.same(
+    [version().status, version().stdout],
+    [0, expected],
+    'a damaged cache is rejected by V8 and ignored',
+  );
+  rmSync(path.join(copy, 'dist/main.cjs.cache'));
+  t.same([version().status, version().stdout], [0, expected], 'no cache at all');
+});
+
+t.test('an encrypted read loads only the age key: a damaged TLS key does not stop get', async (t) => {
+  const dir = t.testdir({ repo: {} });
+  const cwd = path.join(dir, 'repo');
+  const home = path.join(dir, 'home');
+  t.equal((await runCli(['init', '--mode', 'secure-peer'], { cwd, home })).code, 0);
+  t.equal((await runCli(['set', 'API_TOKEN'], { cwd, home, input: 'token-value' })).code, 0);
+  writeFileSync(path.join(home, 'tls.key'), 'damaged\n', { mode: 0o600 });
+  const get = await runCli(['get', 'API_TOKEN'], { cwd, home });
+  t.same([get.code, get.stdout], [0, 'token-value\n']);
+  const show = await runCli(['identity', 'show'], { cwd, home });
+  t.equal(show.code, 1, 'loading the whole identity still refuses the damaged key');
+  t.match(show.stderr, /tls\.key.* is not a PEM private key/);
+});
