@@ -1,7 +1,26 @@
 // `env-sync help [<command>…]`: the same text as `env-sync <command> --help`, like `git help`.
 
-import { Command, Option } from 'clipanion';
+import { Command, type Definition, Option } from 'clipanion';
 import { EnvSyncCommand } from './base-command.ts';
+
+/**
+ * For words that start commands without being one (`bundle`, `env`, `peer`, `remote`…): the usage line and
+ * description of each command under them, as `git remote -h` lists its subcommands. Null for anything else.
+ */
+export function subcommandListing(
+  cli: { definitions(): Definition[] },
+  words: readonly string[],
+): string | null {
+  if (words.length === 0) return null;
+  const named = `env-sync ${words.join(' ')}`;
+  const definitions = cli.definitions();
+  const under = definitions.filter((definition) => definition.path.startsWith(`${named} `));
+  if (under.length === 0 || definitions.some((definition) => definition.path === named)) return null;
+  const lines = under.map(
+    (definition) => `  ${definition.usage.trim()}\n    ${(definition.description ?? '').trim()}\n`,
+  );
+  return `'${named}' needs a subcommand:\n\n${lines.join('\n')}\nSee 'env-sync help ${words.join(' ')} <subcommand>' for one of them.\n`;
+}
 
 export class HelpCommand extends EnvSyncCommand {
   static override paths = [['help']];
@@ -18,6 +37,11 @@ export class HelpCommand extends EnvSyncCommand {
   command = Option.Rest();
 
   async execute(): Promise<number> {
+    const listing = subcommandListing(this.cli, this.command);
+    if (listing !== null) {
+      this.context.stdout.write(listing);
+      return 0;
+    }
     return this.cli.run([...this.command, '--help']);
   }
 }

@@ -3,6 +3,7 @@
 
 import { Cli, type CommandClass } from 'clipanion';
 import { describeError, EnvSyncCommand } from './base-command.ts';
+import { subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { VERSION } from './version.ts';
 
@@ -27,14 +28,32 @@ export function buildCli(commands: readonly CommandClass[]): Cli {
  */
 function usageErrorLine(message: string, args: readonly string[], commands: readonly CommandClass[]): string {
   const words = args.filter((arg) => !arg.startsWith('-'));
-  const known = commands
-    .flatMap((command) => command.paths ?? [])
-    .filter((path) => path.length > 0 && path.every((word, i) => words[i] === word))
+  const paths = commands.flatMap((command) => command.paths ?? []).filter((path) => path.length > 0);
+  const known = paths
+    .filter((path) => path.every((word, i) => words[i] === word))
     .sort((a, b) => b.length - a.length)[0];
-  const help = known === undefined ? 'env-sync --help' : `env-sync help ${known.join(' ')}`;
-  if (!message.startsWith('Command not found')) return `${message.replace(/\.$/, '')}; see '${help}'`;
-  if (known === undefined) return `'${args[0]}' is not an env-sync command; see '${help}'`;
-  return `wrong arguments for '${known.join(' ')}'; see '${help}'`;
+  if (!message.startsWith('Command not found')) {
+    const help = known === undefined ? 'env-sync --help' : `env-sync help ${known.join(' ')}`;
+    return `${withoutArgumentValues(message).replace(/\.$/, '')}; see '${help}'`;
+  }
+  if (known !== undefined)
+    return `wrong arguments for '${known.join(' ')}'; see 'env-sync help ${known.join(' ')}'`;
+  // The longest start of the command line that some command starts with (`bundle` in `bundle foo`).
+  const matched = Math.max(0, ...paths.map((path) => path.findIndex((word, i) => words[i] !== word)));
+  const group = words.slice(0, matched).join(' ');
+  const asked = words.slice(0, matched + 1).join(' ');
+  const help = matched === 0 ? 'env-sync --help' : `env-sync help ${group}`;
+  return `'${asked}' is not an env-sync command; see '${help}'`;
+}
+
+/**
+ * Clipanion quotes the offending argument (`Extraneous positional argument ("…")`): a value typed in the wrong
+ * place may be a secret, so only an option's name is kept, as a one-line error must not echo values.
+ */
+function withoutArgumentValues(message: string): string {
+  return message.replace(/ \("((?:[^"\\]|\\.)*)"\)/g, (_, quoted: string) =>
+    quoted.startsWith('-') ? ` (${quoted.split('=')[0]})` : '',
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,6 +85,19 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(args.length === 0 ? ['--help'] : args);
   } catch (error) {
+    const words = args.slice(
+      0,
+      Math.max(
+        0,
+        args.findIndex((arg) => arg.startsWith('-')),
+      ),
+    );
+    const listing = subcommandListing(cli, words.length > 0 ? words : args);
+    if (listing !== null) {
+      const help = args.includes('--help') || args.includes('-h');
+      (help ? process.stdout : process.stderr).write(listing);
+      return help ? 0 : 2;
+    }
     process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
     return 2;
   }

@@ -182,6 +182,46 @@ t.test('an unknown command exits 2 with one line on stderr', async (t) => {
   t.equal(result.stderr, "env-sync: 'frobnicate' is not an env-sync command; see 'env-sync --help'\n");
 });
 
+t.test(
+  'a word that only starts commands lists them: `bundle --help`, `help env`, a bare `peer`',
+  async (t) => {
+    const repo = cliIn(workDir(t), home);
+    const bundleHelp = await repo.run(['bundle', '--help']);
+    t.equal(bundleHelp.code, 0);
+    t.match(bundleHelp.stdout, /^'env-sync bundle' needs a subcommand:\n\n {2}env-sync bundle create <file>/);
+    t.match(bundleHelp.stdout, /\n {2}env-sync bundle verify <file>\n {4}check that a bundle file/);
+    t.equal((await repo.run(['help', 'bundle'])).stdout, bundleHelp.stdout, '`help bundle` prints the same');
+    const envHelp = (await repo.run(['help', 'env'])).stdout;
+    for (const command of ['env create <name>', 'env delete <name>', 'env list']) {
+      t.match(envHelp, `\n  env-sync ${command}\n`, command);
+    }
+    const bare = await repo.run(['peer']);
+    t.equal(bare.code, 2, 'without --help it is a usage error');
+    t.match(bare.stderr, /^'env-sync peer' needs a subcommand:\n/);
+    const unknown = await repo.run(['bundle', 'frobnicate']);
+    t.same(
+      [unknown.code, unknown.stderr],
+      [2, "env-sync: 'bundle frobnicate' is not an env-sync command; see 'env-sync help bundle'\n"],
+    );
+  },
+);
+
+t.test('usage errors never echo the value of a misplaced argument', async (t) => {
+  const repo = cliIn(workDir(t), home);
+  const secret = 'sk-live-canary-0123456789';
+  for (const args of [
+    ['get', 'API_KEY', secret],
+    ['set', `--token=${secret}`, 'API_KEY'],
+    ['list', `--show-values=${secret}`],
+  ]) {
+    const result = await repo.run(args);
+    t.equal(result.code, 2, args.join(' '));
+    t.notMatch(result.stderr, secret, 'the value is not in the error');
+    t.match(result.stderr, /^env-sync: [^\n]+; see 'env-sync help [a-z]+'\n$/);
+  }
+  t.match((await repo.run(['set', `--token=${secret}`, 'K'])).stderr, /Invalid option name \(--token\)/);
+});
+
 t.test('errors are one line; --debug adds the stack', async (t) => {
   const repo = cliIn(workDir(t), home);
   await expectRefused(t, repo, ['cat-file', '-t', 'HEAD'], {
