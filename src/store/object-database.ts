@@ -105,8 +105,8 @@ export class ObjectDatabase {
     const ids: ObjectId[] = [];
     return {
       add: async (id, bytes) => {
-        await this.#writeVerified(id, bytes, false);
-        ids.push(id);
+        // An object found in a pack is already durable: only loose files need the fsync.
+        if (await this.#writeVerified(id, bytes, false)) ids.push(id);
       },
       finish: () => this.syncObjects(ids),
       abort: () => {},
@@ -138,15 +138,16 @@ export class ObjectDatabase {
     };
   }
 
-  async #writeVerified(id: ObjectId, bytes: Uint8Array, durable = true): Promise<void> {
+  /** Stores verified bytes unless already stored; true when the object is a loose file, false when packed. */
+  async #writeVerified(id: ObjectId, bytes: Uint8Array, durable = true): Promise<boolean> {
     const file = this.pathOf(id);
     if (existsSync(file)) {
       // It may be the leftover of a batch that never reached syncObjects: a durable write must not trust it.
       if (durable) await fsyncFile(file);
-      return;
+      return true;
     }
     // Packs are durable before they are renamed into place.
-    if (this.#packs.has(id)) return;
+    if (this.#packs.has(id)) return false;
     const fanout = path.dirname(file);
     if (!this.#knownFanout.has(fanout)) {
       await fs.mkdir(fanout, { recursive: true, mode: DIR_MODE });
@@ -154,6 +155,7 @@ export class ObjectDatabase {
     }
     if (durable) await writeFileAtomic(file, bytes, FILE_MODE);
     else writeFileAtomicUnsyncedSync(file, bytes, FILE_MODE);
+    return true;
   }
 
   /** Makes objects written with `durable: false` durable: fsyncs each file, then each fan-out directory. */

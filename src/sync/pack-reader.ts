@@ -38,6 +38,7 @@ export async function receivePack(
   tips: readonly PackTip[],
   service: UnpackService,
 ): Promise<ReceivedPack> {
+  const unpackLimit = unpackLimitFromConfig(repo.config, service);
   const header = await reader.expect('pack');
   if (!isCompression(header.compression)) throw reader.error('sent a pack with an unknown compression');
   const announced = header.objects;
@@ -57,6 +58,7 @@ export async function receivePack(
       throw reader.error(`based its pack on ${shortId(base)}, which we do not have`);
     dictionary = await repo.objects.readRaw(base);
   }
+  const batch = repo.objects.startBatch(announced, unpackLimit);
   const frames = decompressedReader(reader, header.compression, limits, dictionary);
   const types = new Map<ObjectId, ObjectType>();
   const links = new Map<ObjectId, ObjectId[]>();
@@ -71,7 +73,6 @@ export async function receivePack(
   };
   let count = 0;
   let bytes = 0;
-  const batch = repo.objects.startBatch(announced, unpackLimitFromConfig(repo.config, service));
   const readObjects = async (): Promise<void> => {
     for (;;) {
       const frame = await frames.next();
