@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
@@ -101,6 +101,11 @@ t.test(
     const { index } = packFiles(repo);
     t.equal(readFileSync(index).readUInt32BE(8), 1, 'only the new object went into the pack');
     t.equal(await repo.objects.has(ids[5]!), true);
+    // A small batch that brings an object held in a pack neither copies it loose nor fails to sync it.
+    const again = repo.objects.startBatch(1, 100);
+    await again.add(ids[5]!, encodeObject(plainSnapshot([['NEW', '1']])));
+    await again.finish();
+    t.equal(existsSync(repo.objects.pathOf(ids[5]!)), false);
   },
 );
 
