@@ -1,7 +1,7 @@
 // Object storage: loose objects (objects/<2 hex>/<62 hex>, mode 0600) and packs (objects/pack/), immutable once
 // written. Every read re-hashes and decodes; every write is atomic and idempotent.
 
-import { closeSync, existsSync, promises as fs, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, promises as fs, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
@@ -180,14 +180,8 @@ export class ObjectDatabase {
    * read costs a fraction of four thread-pool round trips (open, stat, read, close; bench/store.mjs).
    */
   async readRaw(id: ObjectId): Promise<Uint8Array> {
-    let bytes: Buffer | null;
-    try {
-      bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      bytes = this.#packs.read(id);
-      if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
-    }
+    const bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`) ?? this.#packs.read(id);
+    if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
     const actual = hashObjectBytes(bytes);
     if (actual !== id) {
       throw new EnvSyncError(
@@ -265,14 +259,20 @@ export class ObjectDatabase {
   }
 }
 
-/** Reads a whole object file, refusing one over the size limit before reading it. */
-function readBoundedSync(file: string, what: string): Buffer {
+/**
+ * Reads a whole object file, refusing one over the size limit before reading it; null when there is none.
+ * stat without throwing: every packed object is a loose miss first, and an ENOENT error costs more to build
+ * than the read itself.
+ */
+function readBoundedSync(file: string, what: string): Buffer | null {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat === undefined) return null;
+  const size = stat.size;
+  if (size > MAX_OBJECT_BYTES) {
+    throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
+  }
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_OBJECT_BYTES) {
-      throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
-    }
     const bytes = Buffer.allocUnsafe(size);
     let read = 0;
     while (read < size) {
