@@ -80,3 +80,16 @@ t.test(
     t.match((await alice.ok(t, ['fsck'])).stdout, /^ok: 222 objects \(110 in 1 pack\), 1 refs\n$/);
   },
 );
+
+t.test('a clone from a bundle of 100+ objects writes one pack', async (t) => {
+  const root = t.testdir();
+  const alice = await initPeer(root, 'alice');
+  await commits(alice, 60);
+  const file = path.join(root, 'history.bundle');
+  await alice.ok(t, ['bundle', 'create', file]);
+  const bob = peer(root, 'bob');
+  await bob.ok(t, ['clone', file, bob.dir]);
+  t.equal(packsOf(bob).length, 2, 'one pack and its index');
+  t.match((await bob.ok(t, ['fsck'])).stdout, /^ok: 120 objects \(120 in 1 pack\), 2 refs\n$/);
+  t.equal((await bob.entries()).KEY_3, 'value-59');
+});
