@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_OBJECT_MISSING'
   | 'E_OBJECT_TOO_LARGE'
   | 'E_OBJECT_TYPE'
+  | 'E_PACK_CORRUPT'
   | 'E_NON_CANONICAL'
   | 'E_BAD_REVISION'
   | 'E_AMBIGUOUS'

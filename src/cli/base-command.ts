@@ -5,7 +5,7 @@ import { Command, UsageError } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import type { Session } from '../model/environment.ts';
 import { openRepository, type Repository } from '../store/repository.ts';
-import { createSession, loadThisPeer } from './session.ts';
+import { createSession, thisPeerId } from './session.ts';
 
 export abstract class EnvSyncCommand extends Command {
   /** Set when execute() failed; main() turns it into the process exit code. */
@@ -30,8 +30,8 @@ export abstract class EnvSyncCommand extends Command {
   }
 
   /** The peer id of this machine's identity (created on first need): authors commits, signs reflogs. */
-  protected async currentPeerId(): Promise<string> {
-    return (await loadThisPeer()).peerId;
+  protected currentPeerId(): Promise<string> {
+    return thisPeerId();
   }
 
   protected print(text: string): void {

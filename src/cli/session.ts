@@ -83,6 +83,14 @@ async function loadDecryptionKey(fallback: () => Promise<Identity>): Promise<Age
   }
 }
 
+/**
+ * This peer's id, for authorship and reflogs: read from identity.json without loading keys (fetch, push and
+ * plumbing need no key material in the plaintext modes), or from the identity, created on first need.
+ */
+export async function thisPeerId(): Promise<string> {
+  return (await peekPeerId()) ?? (await loadThisPeer()).peerId;
+}
+
 /** The session loads this peer's keys only when a snapshot must be sealed or opened with age. */
 export async function createSession(repo: Repository): Promise<Session> {
   let identity: Promise<Identity> | undefined;
@@ -91,6 +99,7 @@ export async function createSession(repo: Repository): Promise<Session> {
     return identity;
   };
   let decryptionKey: Promise<AgeDecryptionKey> | undefined;
+  // Not thisPeerId(): when identity.json is unreadable, the identity loaded here serves the codec too.
   const peerId = (await peekPeerId()) ?? (await thisPeer()).peerId;
   const codec = ageCodec({
     encrypt: encryptsAtRest(repo),

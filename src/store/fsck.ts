@@ -1,11 +1,13 @@
-// Repository verification: every object's hash, encoding and type; every ref and reflog entry points to an
-// object of the right type; permissions are private. Leftovers of interrupted writes are notes, not errors.
+// Repository verification: every object's hash, encoding and type, loose or packed (with each pack's checksum
+// and index); every ref and reflog entry points to an object of the right type; permissions are private.
+// Leftovers of interrupted writes are notes, not errors.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
 import { type ObjectId, shortId } from './object-id.ts';
-import type { ObjectType, StoredObject } from './objects.ts';
+import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
+import { listPackFiles, verifyPack } from './pack-verify.ts';
 import { MEMBERS_REF } from './ref-names.ts';
 import { readReflog } from './reflog.ts';
 import type { Repository } from './repository.ts';
@@ -19,6 +21,9 @@ export interface FsckProblem {
 export interface FsckReport {
   readonly ok: boolean;
   readonly objects: number;
+  /** Of `objects`, those held in packs (an object may be both loose and packed). */
+  readonly packedObjects: number;
+  readonly packs: number;
   readonly refs: number;
   readonly problems: FsckProblem[];
 }
@@ -35,14 +40,7 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
 
   await checkPermissions(repo.dir, error, note);
 
-  for await (const id of repo.objects.list()) {
-    let object: StoredObject;
-    try {
-      object = await repo.objects.read(id);
-    } catch (cause) {
-      error(`object ${shortId(id)}`, isEnvSyncError(cause) ? cause.message : String(cause));
-      continue;
-    }
+  const checkObject = (id: ObjectId, object: StoredObject): void => {
     types.set(id, object.type);
     for (const rule of rules) {
       const message = rule(id, object);
@@ -56,7 +54,41 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
     } else if (object.type === 'event' && object.prev !== null) {
       links.push({ from, to: object.prev, type: 'event' });
     }
+  };
+  for await (const id of repo.objects.listLoose()) {
+    try {
+      checkObject(id, await repo.objects.read(id));
+    } catch (cause) {
+      error(`object ${shortId(id)}`, isEnvSyncError(cause) ? cause.message : String(cause));
+    }
   }
+  const packDir = repo.objects.packDir;
+  const packFiles = listPackFiles(packDir);
+  const packed = new Set<ObjectId>();
+  for (const name of packFiles.packs) {
+    try {
+      verifyPack(packDir, name, (id, bytes) => {
+        try {
+          checkObject(id, decodeObject(bytes, `object ${shortId(id)} in ${name}.pack`));
+          packed.add(id);
+        } catch (cause) {
+          error(`object ${shortId(id)}`, isEnvSyncError(cause) ? cause.message : String(cause));
+        }
+      });
+    } catch (cause) {
+      error(`pack ${name.slice(0, 17)}`, isEnvSyncError(cause) ? cause.message : String(cause));
+    }
+  }
+  for (const name of packFiles.unindexed)
+    note(
+      relative(repo.dir, path.join(packDir, `${name}.pack`)),
+      'pack without an index: leftover of an interrupted fetch (safe to delete)',
+    );
+  for (const name of packFiles.orphanIndexes)
+    error(
+      relative(repo.dir, path.join(packDir, `${name}.idx`)),
+      'index without its pack: its objects are missing',
+    );
   for (const link of links) checkLink(types, link.from, link.to, link.type, error);
 
   let refs: { name: string; id: ObjectId }[] = [];
@@ -80,6 +112,8 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
   return {
     ok: problems.every((p) => p.severity !== 'error'),
     objects: types.size,
+    packedObjects: packed.size,
+    packs: packFiles.packs.length,
     refs: refs.length,
     problems,
   };

@@ -1,7 +1,7 @@
-// Loose object storage: objects/<2 hex>/<62 hex>, mode 0600, immutable once written.
-// Every read re-hashes and decodes; every write is atomic and idempotent.
+// Object storage: loose objects (objects/<2 hex>/<62 hex>, mode 0600) and packs (objects/pack/), immutable once
+// written. Every read re-hashes and decodes; every write is atomic and idempotent.
 
-import { closeSync, existsSync, promises as fs, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, promises as fs, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
@@ -10,6 +10,7 @@ import {
   fsyncDirectory,
   fsyncFile,
   isNotFound,
+  makeDirectory,
   writeFileAtomic,
   writeFileAtomicUnsyncedSync,
 } from './fs-atomic.ts';
@@ -24,6 +25,8 @@ import {
   type SnapshotObject,
   type StoredObject,
 } from './objects.ts';
+import { PackBuilder } from './pack-builder.ts';
+import { PackSet } from './pack-set.ts';
 
 export interface ObjectTypeMap {
   snapshot: SnapshotObject;
@@ -31,12 +34,30 @@ export interface ObjectTypeMap {
   event: EventObject;
 }
 
+/**
+ * Objects received together (a fetched or pushed pack), each already hashed to its id and decoded by the
+ * caller: they are stored without being verified again. Nothing may refer to them before `finish`.
+ */
+export interface ObjectBatch {
+  add(id: ObjectId, bytes: Uint8Array): Promise<void>;
+  /** Makes every added object durable and readable. */
+  finish(): Promise<void>;
+  /** Gives up: a pack being written is deleted; loose objects already written stay (complete, unreferenced). */
+  abort(): void;
+}
+
 export class ObjectDatabase {
   readonly #dir: string;
   readonly #knownFanout = new Set<string>();
+  readonly #packs: PackSet;
 
   constructor(objectsDir: string) {
     this.#dir = objectsDir;
+    this.#packs = new PackSet(this.packDir);
+  }
+
+  get packDir(): string {
+    return path.join(this.#dir, 'pack');
   }
 
   pathOf(id: ObjectId): string {
@@ -72,13 +93,61 @@ export class ObjectDatabase {
     return { id, object };
   }
 
-  async #writeVerified(id: ObjectId, bytes: Uint8Array, durable = true): Promise<void> {
+  /**
+   * A batch for `count` objects the caller verifies: like git's `unpackLimit`, fewer than `unpackLimit` are
+   * written loose (no fsync until `finish`), more go into one new pack.
+   */
+  startBatch(count: number, unpackLimit: number): ObjectBatch {
+    return count >= unpackLimit && count > 0 ? this.#packBatch() : this.#looseBatch();
+  }
+
+  #looseBatch(): ObjectBatch {
+    const ids: ObjectId[] = [];
+    return {
+      add: async (id, bytes) => {
+        // An object found in a pack is already durable: only loose files need the fsync.
+        if (await this.#writeVerified(id, bytes, false)) ids.push(id);
+      },
+      finish: () => this.syncObjects(ids),
+      abort: () => {},
+    };
+  }
+
+  #packBatch(): ObjectBatch {
+    let builder: PackBuilder | null = null;
+    const added = new Set<ObjectId>();
+    return {
+      add: async (id, bytes) => {
+        // Objects already here (loose, or in a pack this process knows) are not written twice.
+        if (added.has(id) || existsSync(this.pathOf(id)) || this.#packs.hasLoaded(id)) return;
+        if (builder === null) {
+          await makeDirectory(this.packDir);
+          builder = new PackBuilder(this.packDir);
+        }
+        builder.add(id, bytes);
+        added.add(id);
+      },
+      finish: async () => {
+        if (builder === null) return;
+        const name = await builder.finish();
+        builder = null;
+        await this.sync();
+        this.#packs.add(name);
+      },
+      abort: () => builder?.abort(),
+    };
+  }
+
+  /** Stores verified bytes unless already stored; true when the object is a loose file, false when packed. */
+  async #writeVerified(id: ObjectId, bytes: Uint8Array, durable = true): Promise<boolean> {
     const file = this.pathOf(id);
-    if (await this.has(id)) {
+    if (existsSync(file)) {
       // It may be the leftover of a batch that never reached syncObjects: a durable write must not trust it.
       if (durable) await fsyncFile(file);
-      return;
+      return true;
     }
+    // Packs are durable before they are renamed into place.
+    if (this.#packs.has(id)) return false;
     const fanout = path.dirname(file);
     if (!this.#knownFanout.has(fanout)) {
       await fs.mkdir(fanout, { recursive: true, mode: DIR_MODE });
@@ -86,6 +155,7 @@ export class ObjectDatabase {
     }
     if (durable) await writeFileAtomic(file, bytes, FILE_MODE);
     else writeFileAtomicUnsyncedSync(file, bytes, FILE_MODE);
+    return true;
   }
 
   /** Makes objects written with `durable: false` durable: fsyncs each file, then each fan-out directory. */
@@ -100,8 +170,9 @@ export class ObjectDatabase {
     await fsyncDirectory(this.#dir);
   }
 
+  /** Loose objects are looked up first: a cold command that finds its objects loose never reads an index. */
   async has(id: ObjectId): Promise<boolean> {
-    return existsSync(this.pathOf(id));
+    return existsSync(this.pathOf(id)) || this.#packs.has(id);
   }
 
   /**
@@ -109,13 +180,8 @@ export class ObjectDatabase {
    * read costs a fraction of four thread-pool round trips (open, stat, read, close; bench/store.mjs).
    */
   async readRaw(id: ObjectId): Promise<Uint8Array> {
-    let bytes: Buffer;
-    try {
-      bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`);
-    } catch (error) {
-      if (isNotFound(error)) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
-      throw error;
-    }
+    const bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`) ?? this.#packs.read(id);
+    if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
     const actual = hashObjectBytes(bytes);
     if (actual !== id) {
       throw new EnvSyncError(
@@ -141,8 +207,22 @@ export class ObjectDatabase {
     return object as ObjectTypeMap[T];
   }
 
-  /** Every loose object id, in no particular order. Stray files are reported by fsck, not here. */
+  /** Every object id, loose then packed, each once. Stray files are reported by fsck, not here. */
   async *list(): AsyncGenerator<ObjectId> {
+    const seen = new Set<ObjectId>();
+    for await (const id of this.listLoose()) {
+      seen.add(id);
+      yield id;
+    }
+    for (const id of this.#packs.ids()) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      yield id;
+    }
+  }
+
+  /** Every loose object id, sorted. */
+  async *listLoose(): AsyncGenerator<ObjectId> {
     let fanouts: string[];
     try {
       fanouts = await fs.readdir(this.#dir);
@@ -161,18 +241,17 @@ export class ObjectDatabase {
   /** Ids starting with a hex prefix (at least 4 characters), for rev-parse. */
   async findByPrefix(prefix: string): Promise<ObjectId[]> {
     const fanoutDir = path.join(this.#dir, prefix.slice(0, 2));
-    let names: string[];
+    let names: string[] = [];
     try {
       names = await fs.readdir(fanoutDir);
     } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
+      if (!isNotFound(error)) throw error;
     }
     const rest = prefix.slice(2);
-    return names
+    const loose = names
       .filter((name) => /^[0-9a-f]{62}$/.test(name) && name.startsWith(rest))
-      .map((name) => `${prefix.slice(0, 2)}${name}` as ObjectId)
-      .sort();
+      .map((name) => `${prefix.slice(0, 2)}${name}` as ObjectId);
+    return [...new Set([...loose, ...this.#packs.findByPrefix(prefix)])].sort();
   }
 
   async sync(): Promise<void> {
@@ -180,14 +259,20 @@ export class ObjectDatabase {
   }
 }
 
-/** Reads a whole object file, refusing one over the size limit before reading it. */
-function readBoundedSync(file: string, what: string): Buffer {
+/**
+ * Reads a whole object file, refusing one over the size limit before reading it; null when there is none.
+ * stat without throwing: every packed object is a loose miss first, and an ENOENT error costs more to build
+ * than the read itself.
+ */
+function readBoundedSync(file: string, what: string): Buffer | null {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat === undefined) return null;
+  const size = stat.size;
+  if (size > MAX_OBJECT_BYTES) {
+    throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
+  }
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_OBJECT_BYTES) {
-      throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
-    }
     const bytes = Buffer.allocUnsafe(size);
     let read = 0;
     while (read < size) {

@@ -71,7 +71,7 @@ export async function fetchObjects(
   if (ad.members !== null) tips.push({ name: 'refs/members', id: ad.members, type: 'event' });
   for (const id of ad.memberForks) tips.push({ name: 'a losing membership branch', id, type: 'event' });
   if (ad.service === 'bundle') {
-    const pack = await receivePack(repo, reader, limits, tips);
+    const pack = await receivePack(repo, reader, limits, tips, 'fetch');
     return { objects: pack.objects, wireBytes: reader.totalBytes };
   }
   const wanted: PackTip[] = [];
@@ -94,7 +94,7 @@ export async function fetchObjects(
   });
   await writeChunk(output, encodeFrame(request));
   await endStream(output);
-  const pack = await receivePack(repo, reader, limits, wanted);
+  const pack = await receivePack(repo, reader, limits, wanted, 'fetch');
   return { objects: pack.objects, wireBytes: reader.totalBytes };
 }
 

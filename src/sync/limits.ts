@@ -54,3 +54,20 @@ export function syncLimitsFromConfig(config: Config): SyncLimits {
   limits.maxObjectBytes = Math.min(limits.maxObjectBytes, MAX_OBJECT_BYTES);
   return limits;
 }
+
+/** Which side receives a pack: `fetch` (fetch, clone, bundle) or `receive` (a push, served). */
+export type UnpackService = 'fetch' | 'receive';
+
+/** git's default: fewer objects than this are stored loose, more as one pack. */
+export const DEFAULT_UNPACK_LIMIT = 100;
+
+/** `fetch.unpackLimit` or `receive.unpackLimit`, else `transfer.unpackLimit`, else 100 (as in git). */
+export function unpackLimitFromConfig(config: Config, service: UnpackService): number {
+  for (const key of [`${service}.unpackLimit`, 'transfer.unpackLimit']) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    if (!/^\d{1,9}$/.test(text)) throw new EnvSyncError('E_CONFIG', `${key} must be a non-negative integer`);
+    return Number(text);
+  }
+  return DEFAULT_UNPACK_LIMIT;
+}

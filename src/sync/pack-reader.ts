@@ -7,10 +7,8 @@ import { decodeObject, type ObjectType, type StoredObject } from '../store/objec
 import type { Repository } from '../store/repository.ts';
 import { decompressedReader, isCompression } from './compression.ts';
 import type { FrameReader } from './frames.ts';
-import type { SyncLimits } from './limits.ts';
+import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
 import { referencesOf } from './walk.ts';
-
-const WRITE_CONCURRENCY = 32;
 
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
@@ -28,16 +26,19 @@ export interface ReceivedPack {
 }
 
 /**
- * Reads a `pack` frame and the objects after it into `repo`. When this returns, every tip is stored with
+ * Reads a `pack` frame and the objects after it into `repo`: loose objects for a small pack, one new pack file
+ * otherwise (`fetch.unpackLimit`, `receive.unpackLimit`). When this returns, every tip is stored with
  * everything it refers to, durably; the caller may move refs. On any error no ref has moved, and what was
- * stored is unreferenced and valid.
+ * stored is unreferenced and valid (an unfinished pack file is deleted).
  */
 export async function receivePack(
   repo: Repository,
   reader: FrameReader,
   limits: SyncLimits,
   tips: readonly PackTip[],
+  service: UnpackService,
 ): Promise<ReceivedPack> {
+  const unpackLimit = unpackLimitFromConfig(repo.config, service);
   const header = await reader.expect('pack');
   if (!isCompression(header.compression)) throw reader.error('sent a pack with an unknown compression');
   const announced = header.objects;
@@ -57,6 +58,7 @@ export async function receivePack(
       throw reader.error(`based its pack on ${shortId(base)}, which we do not have`);
     dictionary = await repo.objects.readRaw(base);
   }
+  const batch = repo.objects.startBatch(announced, unpackLimit);
   const frames = decompressedReader(reader, header.compression, limits, dictionary);
   const types = new Map<ObjectId, ObjectType>();
   const links = new Map<ObjectId, ObjectId[]>();
@@ -71,8 +73,6 @@ export async function receivePack(
   };
   let count = 0;
   let bytes = 0;
-  const writes = new Map<ObjectId, Promise<void>>();
-  const inFlight: Promise<void>[] = [];
   const readObjects = async (): Promise<void> => {
     for (;;) {
       const frame = await frames.next();
@@ -124,16 +124,9 @@ export async function receivePack(
           );
         }
       }
-      // Writes overlap (the file system is the bottleneck), but an object's write starts only after the writes
-      // of everything it refers to have finished: a process killed mid-pack leaves only complete histories.
-      const after = refs.map((ref) => writes.get(ref.id)).filter((w) => w !== undefined);
-      const write = Promise.all(after).then(() =>
-        repo.objects.writeRaw(data, expected, { durable: false }).then(() => {}),
-      );
-      write.catch(() => {});
-      writes.set(expected, write);
-      inFlight.push(write);
-      if (inFlight.length >= WRITE_CONCURRENCY) await inFlight.shift();
+      // Hashed and decoded once, above: the batch stores the bytes as they are. Objects arrive in dependency
+      // order, so loose writes (a small batch) never leave an object whose references are missing.
+      await batch.add(expected, data);
       types.set(expected, object.type);
       links.set(
         expected,
@@ -144,20 +137,20 @@ export async function receivePack(
   };
   try {
     await readObjects();
-  } finally {
-    await Promise.allSettled(inFlight);
+    for (const tip of tips) {
+      const type = await typeOf(tip.id);
+      if (type === null)
+        throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)} but never sent that object`);
+      if (type !== tip.type)
+        throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)}, a ${type}, not a ${tip.type}`);
+    }
+    const unasked = countUnreachable(types, links, tips);
+    if (unasked > 0) throw frames.error(`sent ${unasked} object(s) nobody asked for`);
+    await batch.finish();
+  } catch (error) {
+    batch.abort();
+    throw error;
   }
-  for (const write of inFlight) await write;
-  for (const tip of tips) {
-    const type = await typeOf(tip.id);
-    if (type === null)
-      throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)} but never sent that object`);
-    if (type !== tip.type)
-      throw frames.error(`advertised ${tip.name} at ${shortId(tip.id)}, a ${type}, not a ${tip.type}`);
-  }
-  const unasked = countUnreachable(types, links, tips);
-  if (unasked > 0) throw frames.error(`sent ${unasked} object(s) nobody asked for`);
-  await repo.objects.syncObjects(types.keys());
   return { objects: count, bytes, ids: new Set(types.keys()) };
 }
 

@@ -5,12 +5,13 @@ import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
 import { idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { type Compression, createCompressor } from './compression.ts';
+import { type Compression, createCompressor, flushCompressor } from './compression.ts';
 import { encodeFrame } from './frames.ts';
 import { errorFrame } from './messages.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 
 const READ_AHEAD = 16;
+const BATCH_BYTES = 256 * 1024;
 
 export interface PackStats {
   readonly objects: number;
@@ -42,13 +43,29 @@ export async function writePack(
         pending.push(read);
       }
     };
+    // Frames are written in batches: each write into a compressor is a round trip through libuv's thread pool.
+    // Each batch is flushed so that the receiver verifies objects while later ones are still being read here.
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const writeBatch = async () => {
+      await writeChunk(sink, batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      batch = [];
+      batchBytes = 0;
+    };
     for (const id of ids) {
       refill();
       const data = await pending.shift()!;
       bytes += data.length;
-      await writeChunk(sink, encodeFrame({ type: 'object', id: idToBytes(id), data }));
+      const frame = encodeFrame({ type: 'object', id: idToBytes(id), data });
+      batch.push(frame);
+      batchBytes += frame.length;
+      if (batchBytes >= BATCH_BYTES) {
+        await writeBatch();
+        if (compressor !== null) await flushCompressor(compressor);
+      }
     }
-    await writeChunk(sink, encodeFrame({ type: 'done', objects: ids.length, bytes }));
+    batch.push(encodeFrame({ type: 'done', objects: ids.length, bytes }));
+    await writeBatch();
   } catch (error) {
     const message = isEnvSyncError(error) ? error.message : 'internal error while sending objects';
     if (!sink.destroyed) sink.write(encodeFrame(errorFrame(message)));

@@ -27,7 +27,7 @@ export async function serveReceivePack(
     const request = await readReceiveRequest(reader, limits);
     checkClient(repo, request);
     const tips = request.commands.map((c) => ({ name: c.ref, id: c.new, type: 'commit' as const }));
-    await receivePack(repo, reader, limits, tips);
+    await receivePack(repo, reader, limits, tips, 'receive');
     await options.beforeRefUpdates?.(
       repo,
       request.commands.map((c) => c.new),

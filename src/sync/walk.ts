@@ -95,10 +95,12 @@ export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
     walked.add(ref.id);
     let id: ObjectId | undefined = ref.id;
     let nextOffer = 1;
-    for (let depth = 0; id !== undefined && depth < MAX_HAVE_WALK && haves.size < MAX_HAVES; depth++) {
+    for (let depth = 0; id !== undefined && haves.size < MAX_HAVES; depth++) {
       if (depth === nextOffer) {
         haves.add(id);
         nextOffer = depth < RECENT_HAVES ? depth + 1 : depth * 2;
+        // Reading past the last ancestor offered (depth 64) would offer nothing more.
+        if (nextOffer >= MAX_HAVE_WALK) break;
       }
       const object = await repo.objects.read(id);
       id = object.type === 'commit' ? object.parents[0] : undefined;

@@ -56,7 +56,7 @@ t.test('fsck passes on a healthy repository and reports counts, as text and JSON
   const { repo } = await fixture(t);
   t.equal(await repo.ok(t, ['fsck']), 'ok: 2 objects, 1 refs\n');
   const report = JSON.parse(await repo.ok(t, ['fsck', '--json']));
-  t.same(report, { ok: true, objects: 2, refs: 1, problems: [] });
+  t.same(report, { ok: true, objects: 2, packedObjects: 0, packs: 0, refs: 1, problems: [] });
 });
 
 t.test('fsck names an object with a flipped byte', async (t) => {

@@ -8,6 +8,7 @@ import type { Test } from 'tap';
 import { commitEnvironment, readEnvironment, type Session } from '../../src/model/environment.ts';
 import { plainCodec } from '../../src/model/snapshot-codec.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
+import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
 import { initRepository, openRepository, type SecurityMode } from '../../src/store/repository.ts';
 import { BIN, type CliResult, runCli } from '../helpers/cli.ts';
 
@@ -116,4 +117,43 @@ export async function serveAt(t: Test, p: Peer, listen: string): Promise<Served>
     child.once('exit', () => reject(new Error(`serve exited: ${err}`)));
   });
   return { url, child, stderr: () => err };
+}
+
+/**
+ * `commits` commits on refs/heads/main over a `keys`-key environment, one key changing per commit, written
+ * through the store API in one durable batch (fast). Returns the tip.
+ */
+export async function buildHistory(dir: string, keys: number, commits: number): Promise<ObjectId> {
+  const repo = await openRepository(dir);
+  const entries = new Map<string, string>();
+  for (let k = 0; k < keys; k++) entries.set(`KEY_${String(k).padStart(4, '0')}`, `value-${k}-0`);
+  const written: ObjectId[] = [];
+  let parent: ObjectId | null = null;
+  for (let c = 0; c < commits; c++) {
+    const k = (c * 7) % keys;
+    entries.set(`KEY_${String(k).padStart(4, '0')}`, `value-${k}-${c + 1}`);
+    const snapshot = (
+      await repo.objects.writeRaw(encodeObject(plainSnapshot(entries)), undefined, { durable: false })
+    ).id;
+    const commit: ObjectId = (
+      await repo.objects.writeRaw(
+        encodeObject({
+          type: 'commit',
+          snapshot,
+          parents: parent === null ? [] : [parent],
+          author: 'peer-a',
+          time: 1_700_000_000 + c,
+          message: `change ${k}`,
+          members: null,
+        }),
+        undefined,
+        { durable: false },
+      )
+    ).id;
+    written.push(snapshot, commit);
+    parent = commit;
+  }
+  await repo.objects.syncObjects(written);
+  await repo.refs.update('refs/heads/main', parent!, { peer: 'peer-a', reason: 'history', expected: null });
+  return parent!;
 }

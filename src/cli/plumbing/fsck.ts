@@ -12,12 +12,14 @@ export class FsckCommand extends EnvSyncCommand {
     category: 'Plumbing',
     description: 'verify the integrity of the repository',
     details: `
-      Checks that every object hashes to its name, is canonically encoded and of a known type; that every
+      Checks that every object, loose or packed, hashes to its name, is canonically encoded and of a known
+      type; that every pack matches its checksum and its index lists exactly its objects; that every
       reference between objects, every ref and every reflog entry points to an existing object of the right
       type; that directories are 0700 and files 0600; and, where the mode encrypts at rest, that snapshots are
       encrypted (every snapshot in secure-peer; each environment's head with trusted-owner-ssh encryption). Prints one line per problem
       (\`error: <subject>: <message>\`) and exits 1 if there is any error. Leftover temporary and lock files
-      from interrupted writes are printed as notes and do not fail the check.
+      from interrupted writes (and a pack without its index) are printed as notes and do not fail the check.
+      The summary line counts packed objects: \`ok: <n> objects (<m> in <k> packs), <r> refs\`.
     `,
     examples: [
       ['Verify the repository', '$0 fsck'],
@@ -38,7 +40,11 @@ export class FsckCommand extends EnvSyncCommand {
     else {
       for (const problem of report.problems)
         this.print(`${problem.severity}: ${problem.subject}: ${problem.message}`);
-      if (report.ok) this.print(`ok: ${report.objects} objects, ${report.refs} refs`);
+      const packed =
+        report.packs === 0
+          ? ''
+          : ` (${report.packedObjects} in ${report.packs} pack${report.packs === 1 ? '' : 's'})`;
+      if (report.ok) this.print(`ok: ${report.objects} objects${packed}, ${report.refs} refs`);
     }
     return report.ok ? 0 : 1;
   }

@@ -1,0 +1,116 @@
+// Writes one new pack and its index into objects/pack/: temp files, one fsync each, then rename the pack and
+// then the index (an index names a complete pack; a pack without one is a crash leftover nothing reads).
+
+import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EnvSyncError } from '../errors.ts';
+import { FILE_MODE, fsyncDirectory } from './fs-atomic.ts';
+import type { ObjectId } from './object-id.ts';
+import { ENTRY_HEADER_BYTES, encodeIndex, MAX_PACK_OBJECTS, packHeader } from './pack-format.ts';
+
+const fsyncAsync = promisify(fsync);
+/** Entries are gathered into writes of this size: one syscall per object would dominate. */
+const WRITE_BYTES = 1 << 20;
+
+export class PackBuilder {
+  readonly #dir: string;
+  readonly #temp: string;
+  readonly #fd: number;
+  readonly #hash: Hash = createHash('sha256');
+  readonly #entries: { id: Buffer; offset: number }[] = [];
+  readonly #stage = Buffer.allocUnsafe(WRITE_BYTES);
+  #staged = 0;
+  #size = 0;
+  #open = true;
+
+  /** Starts a pack in `dir`, which must exist (mode 0700). */
+  constructor(dir: string) {
+    this.#dir = dir;
+    this.#temp = tempName(dir, 'pack');
+    // Blocking calls: objects are small and many; see ObjectDatabase.readRaw.
+    this.#fd = openSync(this.#temp, 'wx', FILE_MODE);
+    this.#append(packHeader());
+  }
+
+  get count(): number {
+    return this.#entries.length;
+  }
+
+  /** Appends an object; the caller has checked that `bytes` hash to `id` and that it is not stored yet. */
+  add(id: ObjectId, bytes: Uint8Array): void {
+    if (this.#entries.length >= MAX_PACK_OBJECTS) {
+      throw new EnvSyncError('E_OBJECT_TOO_LARGE', `a pack holds at most ${MAX_PACK_OBJECTS} objects`);
+    }
+    this.#entries.push({ id: Buffer.from(id, 'hex'), offset: this.#size });
+    const header = Buffer.allocUnsafe(ENTRY_HEADER_BYTES);
+    header.writeUInt32BE(bytes.length, 0);
+    this.#append(header);
+    this.#append(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /**
+   * Writes the trailer and the index, makes both durable and renames them into place (pack first).
+   * Returns the pack's name (`pack-<checksum hex>`).
+   */
+  async finish(): Promise<string> {
+    const checksum = this.#hash.digest();
+    this.#append(checksum, false);
+    this.#flush();
+    await fsyncAsync(this.#fd);
+    closeSync(this.#fd);
+    this.#open = false;
+    const name = `pack-${checksum.toString('hex')}`;
+    const indexTemp = tempName(this.#dir, 'idx');
+    try {
+      const fd = openSync(indexTemp, 'wx', FILE_MODE);
+      try {
+        writeAll(fd, encodeIndex(this.#entries, checksum));
+        await fsyncAsync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(this.#temp, path.join(this.#dir, `${name}.pack`));
+      renameSync(indexTemp, path.join(this.#dir, `${name}.idx`));
+    } catch (error) {
+      rmSync(indexTemp, { force: true });
+      rmSync(this.#temp, { force: true });
+      throw error;
+    }
+    await fsyncDirectory(this.#dir);
+    return name;
+  }
+
+  /** Drops the unfinished pack. */
+  abort(): void {
+    if (this.#open) closeSync(this.#fd);
+    this.#open = false;
+    rmSync(this.#temp, { force: true });
+  }
+
+  #append(bytes: Buffer, hashed = true): void {
+    if (!this.#open) throw new Error('pack already finished');
+    if (hashed) this.#hash.update(bytes);
+    this.#size += bytes.length;
+    if (this.#staged + bytes.length > this.#stage.length) this.#flush();
+    if (bytes.length >= this.#stage.length) writeAll(this.#fd, bytes);
+    else {
+      bytes.copy(this.#stage, this.#staged);
+      this.#staged += bytes.length;
+    }
+  }
+
+  #flush(): void {
+    writeAll(this.#fd, this.#stage.subarray(0, this.#staged));
+    this.#staged = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+}
+
+function tempName(dir: string, kind: string): string {
+  return path.join(dir, `${kind}.tmp-${randomBytes(6).toString('hex')}`);
+}
