@@ -66,6 +66,27 @@ t.test('a signature verifies; a flipped bit in the message, signature or key doe
   t.notOk(verifySignature(new Uint8Array(32).fill(0xff), m, signature), 'a key that is not a point');
 });
 
+t.test('keys that are random bytes or not curve points verify nothing, without throwing', async (t) => {
+  const key = SigningKey.generate();
+  const m = new TextEncoder().encode('revoke peer MZUHVL-PYUMK6');
+  const signature = key.sign(m);
+  fc.assert(
+    fc.property(seed, (bytes) => !verifySignature(bytes, m, signature)),
+    { numRuns: 300 },
+  );
+  // y = 2 has no x on the curve; y = p (not reduced) and y = 2^255 - 1 are not canonical encodings.
+  const notPoints = [
+    '02',
+    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    'ff'.repeat(32),
+  ];
+  for (const hex of notPoints) {
+    const bytes = Buffer.from(hex.padEnd(64, '0'), 'hex');
+    t.notOk(verifySignature(bytes, m, signature), `${hex.slice(0, 8)}… is refused`);
+    t.notOk(verifySignature(bytes, m, signature), `${hex.slice(0, 8)}… is refused again (cached import)`);
+  }
+});
+
 t.test('the PKCS#8 PEM form round-trips and is what openssl writes', async (t) => {
   const key = SigningKey.generate();
   const pem = key.toPkcs8Pem();
