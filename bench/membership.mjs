@@ -69,9 +69,9 @@ for (let run = 0; run < RUNS; run++) {
   let start = performance.now();
   const events = wire.map((bytes) => m.decodeObject(bytes, 'event'));
   const fresh = m.MemberTree.create(events[0], { now: NOW, verifySignatures: true });
-  m.mergeEvents(fresh, await m.prepareEvents(events.slice(1)), NOW);
+  const { tree: verified } = await m.mergeVerified(fresh, events.slice(1), NOW);
   fullRuns.push(performance.now() - start);
-  if (fresh.tip().id !== tree.tip().id) throw new Error('verification picked another tip');
+  if (verified.tip().id !== tree.tip().id) throw new Error('verification picked another tip');
   start = performance.now();
   const single = m.MemberTree.create(events[0], { now: NOW, verifySignatures: true });
   m.mergeEvents(single, events.slice(1), NOW);
@@ -194,7 +194,7 @@ async function loadMembership() {
     "export { applyRemoteEvents } from './src/membership/exchange.ts';",
     "export { mergeEvents } from './src/membership/merge-events.ts';",
     "export { eventSigningBytes, joinRequestBytes, verifyEd25519 } from './src/membership/signing.ts';",
-    "export { prepareEvents } from './src/membership/batch-verify.ts';",
+    "export { mergeVerified } from './src/membership/batch-verify.ts';",
     "export { MemberTree } from './src/membership/tree.ts';",
     "export { decodeObject, encodeObject } from './src/store/objects.ts';",
     "export { initRepository } from './src/store/repository.ts';",

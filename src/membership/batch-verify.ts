@@ -1,45 +1,61 @@
-// Verifying the signatures of a large batch of events (a fresh peer's first fetch) on every core: the
-// Ed25519 checks of a 10,000-event chain dominate its verification (bench/membership.mjs).
+// Adding a large batch of events (a fresh peer's first fetch) with its Ed25519 checks on every core: those
+// checks dominate the verification of a 10,000-event chain (bench/membership.mjs, docs/performance.md).
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { parseEventBody } from './event-format.ts';
+import { type MergeResult, mergeEvents, type PreparedEvent } from './merge-events.ts';
 import { eventIdAndSigningBytes, joinRequestBytes, rotationSigningBytes, verifyEd25519 } from './signing.ts';
-
-/** An event with its id, and whether every signature it carries was verified here. */
-export interface PreparedEvent {
-  readonly id: ObjectId;
-  readonly event: EventObject;
-  readonly signaturesVerified: boolean;
-}
+import type { MemberTree } from './tree.ts';
 
 /** Below this many events the threads cost more than they save. */
 export const PARALLEL_THRESHOLD = 512;
+/** Events per unit of work the threads claim: small enough to balance, large enough to post cheaply. */
+const CHUNK_EVENTS = 128;
 
 type Check = [key: Uint8Array, message: Uint8Array, signature: Uint8Array];
+interface Chunk {
+  readonly index: number;
+  /** Index of the chunk's first check in the shared results. */
+  readonly offset: number;
+  readonly checks: Check[];
+}
 
-// Same check as signing.ts verifyEd25519, self-contained so it runs as an eval'd worker in the bundled CLI.
+// The worker claims chunks from a shared counter, pulls their checks off its port synchronously (waiting on
+// `posted` until the main thread has sent them), writes 1 per valid signature into the shared results and
+// marks the chunk done. Same check as verifyEd25519 (JWK import, a key per signer), self-contained so it runs
+// as an eval'd worker in the bundled CLI.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
-const PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const { next, posted, results, done } = workerData;
 const keys = new Map();
-parentPort.on('message', (checks) => {
-  const out = new Uint8Array(checks.length);
-  for (let i = 0; i < checks.length; i++) {
-    const [key, message, signature] = checks[i];
-    const hex = Buffer.from(key).toString('hex');
-    let k = keys.get(hex);
-    if (k === undefined) {
-      try { k = createPublicKey({ key: Buffer.concat([PREFIX, key]), format: 'der', type: 'spki' }); } catch { k = null; }
-      keys.set(hex, k);
-    }
-    try { out[i] = k !== null && signature.length === 64 && verify(null, message, k, signature) ? 1 : 0; } catch { out[i] = 0; }
+const received = [];
+function valid(key, message, signature) {
+  const hex = Buffer.from(key).toString('hex');
+  let k = keys.get(hex);
+  if (k === undefined) {
+    const x = Buffer.from(key).toString('base64url');
+    try { k = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }); } catch { k = null; }
+    keys.set(hex, k);
   }
-  parentPort.postMessage(out);
-});`;
+  try { return k !== null && key.length === 32 && signature.length === 64 && verify(null, message, k, signature); }
+  catch { return false; }
+}
+for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 1)) {
+  while (received[i] === undefined) {
+    const seen = Atomics.load(posted, 0);
+    const got = receiveMessageOnPort(parentPort);
+    if (got !== undefined) received[got.message.index] = got.message;
+    else Atomics.wait(posted, 0, seen, 50);
+  }
+  const { offset, checks } = received[i];
+  received[i] = null;
+  for (let k = 0; k < checks.length; k++) results[offset + k] = valid(...checks[k]) ? 1 : 0;
+  Atomics.store(done, i, 1);
+  parentPort.postMessage(i);
+}`;
 
 /** The signature checks an event needs: its own, plus a join request's or a new key's. Null: unparsable. */
 function checksOf(event: EventObject, signing: Uint8Array): Check[] | null {
@@ -57,48 +73,115 @@ function checksOf(event: EventObject, signing: Uint8Array): Check[] | null {
   return checks;
 }
 
-function runWorker(checks: Check[]): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.once('message', (out: Uint8Array) => {
-      resolve(out);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.postMessage(checks);
-  });
+/** Threads that check signatures chunk by chunk, with the calling thread joining in through `help`. */
+class VerifierPool {
+  readonly #next = new Int32Array(new SharedArrayBuffer(4));
+  readonly #posted = new Int32Array(new SharedArrayBuffer(4));
+  readonly #done: Uint8Array;
+  /** One byte per check: 1 when it verified; 0 when it failed or was never checked (a worker died). */
+  readonly results: Uint8Array;
+  readonly #chunks: Chunk[] = [];
+  readonly #workers: Worker[];
+  #alive: number;
+  #wake: (() => void) | null = null;
+
+  constructor(chunks: number, maxChecks: number, threads: number) {
+    this.#done = new Uint8Array(new SharedArrayBuffer(chunks));
+    this.results = new Uint8Array(new SharedArrayBuffer(maxChecks));
+    const workerData = { next: this.#next, posted: this.#posted, results: this.results, done: this.#done };
+    this.#workers = Array.from(
+      { length: threads },
+      () => new Worker(WORKER_SOURCE, { eval: true, workerData }),
+    );
+    this.#alive = threads;
+    for (const worker of this.#workers) {
+      const wake = (): void => {
+        this.#wake?.();
+      };
+      worker.on('message', wake);
+      worker.on('error', () => {}); // its unfinished chunk stays unverified; the rules check it again
+      worker.once('exit', () => {
+        this.#alive--;
+        wake();
+      });
+    }
+  }
+
+  post(chunk: Chunk): void {
+    this.#chunks.push(chunk);
+    for (const worker of this.#workers) worker.postMessage(chunk);
+    Atomics.add(this.#posted, 0, 1);
+    Atomics.notify(this.#posted, 0);
+  }
+
+  /** Checks chunks on this thread until none is left to claim, then waits for the workers' last ones. */
+  async help(): Promise<void> {
+    for (let i = Atomics.add(this.#next, 0, 1); i < this.#done.length; i = Atomics.add(this.#next, 0, 1)) {
+      const { offset, checks } = this.#chunks[i]!;
+      for (let k = 0; k < checks.length; k++) this.results[offset + k] = verifyEd25519(...checks[k]!) ? 1 : 0;
+      Atomics.store(this.#done, i, 1);
+    }
+    while (this.#alive > 0 && this.#done.includes(0)) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  close(): void {
+    for (const worker of this.#workers) void worker.terminate();
+  }
 }
 
 /**
- * Ids for every event and, for large batches, all their signatures checked in parallel. An event whose
- * checks fail is returned unverified, so the rules check it again and report it with the usual error.
+ * Adds `events` to `tree` as mergeEvents does, and returns the tree that holds the result. A large batch is
+ * checked optimistically: signatures on every core while this thread runs the rules on a copy of the tree;
+ * if every signature and rule passed, that copy is the result. Otherwise the batch is merged into `tree`
+ * itself on the exact sequential path (events whose signatures were not all verified are checked again), so
+ * the error, naming the first bad event, is the one a one-by-one merge reports. On error the tree returned
+ * or passed may hold part of the batch: callers discard it (all or nothing).
  */
-export async function prepareEvents(events: readonly EventObject[]): Promise<PreparedEvent[]> {
-  const encoded = events.map((event) => ({ event, ...eventIdAndSigningBytes(event) }));
-  if (events.length < PARALLEL_THRESHOLD) {
-    return encoded.map(({ id, event }) => ({ id, event, signaturesVerified: false }));
+export async function mergeVerified(
+  tree: MemberTree,
+  events: readonly EventObject[],
+  now: number,
+): Promise<{ tree: MemberTree; merged: MergeResult }> {
+  if (events.length < PARALLEL_THRESHOLD) return { tree, merged: mergeEvents(tree, events, now) };
+  const chunks = Math.ceil(events.length / CHUNK_EVENTS);
+  const threads = Math.max(1, Math.min(availableParallelism(), 4) - 1);
+  // Workers start first: their start-up overlaps the encoding below.
+  const pool = new VerifierPool(chunks, events.length * 2, threads);
+  try {
+    const prepared: PreparedEvent[] = [];
+    const spans: [offset: number, count: number][] = [];
+    let offset = 0;
+    for (let c = 0; c < chunks; c++) {
+      const chunk: Chunk = { index: c, offset, checks: [] };
+      for (const event of events.slice(c * CHUNK_EVENTS, (c + 1) * CHUNK_EVENTS)) {
+        const { id, signing } = eventIdAndSigningBytes(event);
+        const checks = checksOf(event, signing) ?? [];
+        prepared.push({ id, event, signaturesVerified: true });
+        spans.push([offset, checks.length]);
+        chunk.checks.push(...checks);
+        offset += checks.length;
+      }
+      pool.post(chunk);
+    }
+    const trial = tree.clone();
+    let optimistic: MergeResult | null = null;
+    try {
+      optimistic = mergeEvents(trial, prepared, now);
+    } catch {
+      // Reported below, by the sequential path.
+    }
+    await pool.help();
+    const verified = spans.map(
+      ([at, count]) => count > 0 && pool.results.subarray(at, at + count).every(Boolean),
+    );
+    if (optimistic !== null && verified.every(Boolean)) return { tree: trial, merged: optimistic };
+    const exact = prepared.map((held, i) => ({ ...held, signaturesVerified: verified[i]! }));
+    return { tree, merged: mergeEvents(tree, exact, now) };
+  } finally {
+    pool.close();
   }
-  const perEvent = encoded.map(({ event, signing }) => checksOf(event, signing));
-  const all = perEvent.flatMap((checks) => checks ?? []);
-  const lanes = Math.max(2, Math.min(availableParallelism(), 4));
-  const size = Math.ceil(all.length / lanes);
-  const chunks = Array.from({ length: lanes }, (_, i) => all.slice(i * size, (i + 1) * size));
-  const pending = chunks.slice(1).map(runWorker);
-  const mine = Uint8Array.from(chunks[0]!, ([key, message, signature]) =>
-    verifyEd25519(key, message, signature) ? 1 : 0,
-  );
-  const results = [mine, ...(await Promise.all(pending))];
-  const flat = new Uint8Array(all.length);
-  let at = 0;
-  for (const part of results) {
-    flat.set(part, at);
-    at += part.length;
-  }
-  let next = 0;
-  return encoded.map(({ id, event }, i) => {
-    const checks = perEvent[i];
-    let ok = checks !== null;
-    for (let k = 0; k < (checks?.length ?? 0); k++) ok = flat[next++] === 1 && ok;
-    return { id, event, signaturesVerified: ok };
-  });
 }

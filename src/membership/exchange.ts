@@ -5,10 +5,9 @@ import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
-import { prepareEvents } from './batch-verify.ts';
+import { mergeVerified } from './batch-verify.ts';
 import { loadChain, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
-import { mergeEvents } from './merge-events.ts';
 import { MemberTree } from './tree.ts';
 
 /**
@@ -72,7 +71,7 @@ export async function applyRemoteEvents(
   options: { readonly peer?: string; readonly source?: string } = {},
 ): Promise<ApplyResult> {
   const chain = await loadChain(repo, { now });
-  let tree: MemberTree;
+  let held: MemberTree;
   let rest = events;
   let genesis: HeldEvent[] = [];
   if (chain === null) {
@@ -81,13 +80,13 @@ export async function applyRemoteEvents(
     if (first === undefined || first.seq !== 0) {
       throw new EnvSyncError('E_EVENT_INVALID', 'the membership events do not start at a genesis event');
     }
-    tree = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
-    genesis = [tree.genesis];
+    held = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
+    genesis = [held.genesis];
     rest = events.slice(1);
   } else {
-    tree = chain.tree;
+    held = chain.tree;
   }
-  const merged = mergeEvents(tree, await prepareEvents(rest), now);
+  const { tree, merged } = await mergeVerified(held, rest, now);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [] };

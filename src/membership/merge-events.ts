@@ -2,13 +2,20 @@
 // tree under the fork rule, and re-issue one author's events that the fork rule left off the chain.
 
 import { isEnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
-import type { PreparedEvent } from './batch-verify.ts';
 import { childEvent } from './build-event.ts';
 import type { HeldEvent } from './event-format.ts';
 import { hex } from './registry.ts';
 import type { EventSigner } from './signing.ts';
 import type { MemberTree } from './tree.ts';
+
+/** An event with its id, and whether every signature it carries was verified already (batch-verify.ts). */
+export interface PreparedEvent {
+  readonly id: ObjectId;
+  readonly event: EventObject;
+  readonly signaturesVerified: boolean;
+}
 
 export interface MergeResult {
   /** Events new to the tree, in the order added. */
@@ -19,7 +26,7 @@ export interface MergeResult {
 
 /**
  * Adds `events` (parents before children) to `tree`, checking every rule, and every signature not already
- * verified by prepareEvents. Throws at the first bad event; the tree may then hold part of the batch, so
+ * verified already (mergeVerified). Throws at the first bad event; the tree may then hold part of the batch, so
  * callers work on a fresh or cloned tree and discard it on error (all or nothing).
  */
 export function mergeEvents(
