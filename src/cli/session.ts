@@ -40,8 +40,8 @@ export function configuredRecipients(repo: Repository): string[] {
  */
 export async function approvedReaders(repo: Repository): Promise<string[] | null> {
   if (repo.mode !== 'secure-peer') return null;
-  const { loadChain } = await import('../membership/chain-store.ts');
-  const chain = await loadChain(repo);
+  const { loadChainHead } = await import('../membership/chain-store.ts');
+  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000));
   if (chain === null) return null;
   return chain.tree
     .registry()

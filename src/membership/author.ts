@@ -2,9 +2,10 @@
 // move refs/members by compare-and-swap. Also re-issues this peer's events that a fork left behind.
 
 import { EnvSyncError } from '../errors.ts';
+import { memberForkTips } from '../store/member-fork-tips.ts';
 import type { Repository } from '../store/repository.ts';
 import { childEvent } from './build-event.ts';
-import { requireChain, saveChain } from './chain-store.ts';
+import { requireChain, requireChainHead, saveChain } from './chain-store.ts';
 import type { EventBody, HeldEvent } from './event-format.ts';
 import { type ReissueResult, reissueEvents } from './merge-events.ts';
 import type { EventSigner } from './signing.ts';
@@ -26,7 +27,7 @@ export async function authorEvent(
   make: (tree: MemberTree) => ChildBody,
   options: AuthorOptions,
 ): Promise<{ held: HeldEvent; tree: MemberTree }> {
-  const { tree, storedTip } = await requireChain(repo, { now: options.now });
+  const { tree, storedTip } = await requireChainHead(repo, options.now);
   const tip = tree.tip();
   const event = childEvent(signer, tree.group, tip, make(tree), Math.max(options.now, tip.event.time));
   const held = tree.add(event, { now: options.now, verifySignatures: true })!;
@@ -43,6 +44,8 @@ export async function reissueOwnEvents(
   signer: EventSigner,
   options: AuthorOptions,
 ): Promise<ReissueResult> {
+  // Every held event is on the canonical chain unless some branch lost a fork: then there is nothing to do.
+  if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [] };
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
   const result = reissueEvents(tree, signer, options.now);
   if (result.reissued.length > 0) await saveChain(repo, tree, result.reissued, storedTip, options);

@@ -1,5 +1,6 @@
 // The membership chain on disk: events are ordinary objects, `refs/members` holds the canonical tip (moved
-// only by compare-and-swap), and `.env-sync/members-tips` lists tips of branches that lost a fork.
+// only by compare-and-swap), `.env-sync/members-tips` lists tips of branches that lost a fork, and
+// `.env-sync/members-checkpoint` caches the state at the tip (chain-checkpoint.ts).
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import type { HeldEvent } from './event-format.ts';
+import { readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
+import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
 
 export interface RawEvent {
@@ -25,13 +27,14 @@ export interface StoredChain {
 }
 
 /** Every held event reachable from refs/members and the fork tips, parents first (seq, then id). */
-export async function readRawEvents(repo: Repository): Promise<{ tip: ObjectId | null; events: RawEvent[] }> {
+export async function readRawEvents(
+  repo: Repository,
+): Promise<{ tip: ObjectId | null; forks: ObjectId[]; events: RawEvent[] }> {
   const tip = await repo.refs.read(MEMBERS_REF);
-  if (tip === null) return { tip, events: [] };
+  if (tip === null) return { tip, forks: [], events: [] };
   const events = new Map<ObjectId, EventObject>();
-  const starts = [tip];
-  starts.push(...(await memberForkTips(repo)));
-  for (const start of starts) {
+  const forks = await memberForkTips(repo);
+  for (const start of [tip, ...forks]) {
     for (let at: ObjectId | null = start; at !== null && !events.has(at); ) {
       const event: EventObject = await repo.objects.readTyped(at, 'event');
       events.set(at, event);
@@ -40,7 +43,7 @@ export async function readRawEvents(repo: Repository): Promise<{ tip: ObjectId |
   }
   const sorted = [...events].map(([id, event]) => ({ id, event }));
   sorted.sort((a, b) => a.event.seq - b.event.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { tip, events: sorted };
+  return { tip, forks, events: sorted };
 }
 
 /** Builds the tree from raw events (genesis first), checking every rule; the genesis must be the group's. */
@@ -75,20 +78,63 @@ export async function requireChain(
   repo: Repository,
   options: Partial<AddOptions> = {},
 ): Promise<StoredChain> {
-  const chain = await loadChain(repo, options);
-  if (chain === null) {
-    throw new EnvSyncError(
-      'E_EVENT_INVALID',
-      'this repository has no membership chain (refs/members is missing); was its init interrupted?',
-    );
-  }
-  return chain;
+  return (await loadChain(repo, options)) ?? noChain();
+}
+
+function noChain(): never {
+  throw new EnvSyncError(
+    'E_EVENT_INVALID',
+    'this repository has no membership chain (refs/members is missing); was its init interrupted?',
+  );
 }
 
 /**
- * Stores `added` events durably, then moves refs/members to the tree's canonical tip if it still holds
- * `expected` (a concurrent writer makes this fail with E_REF_CONFLICT and nothing moves), then records the
- * tips of losing branches.
+ * The chain as of refs/members, cheaply: a tree resumed at the tip from the checkpoint when it is valid for the
+ * current tip and fork tips (one object read), else the whole chain loaded with every rule checked, after which
+ * the checkpoint is rewritten. Null without a chain. A resumed tree takes new children of the tip, answers
+ * `has` for every held event and gives the registry at the tip; for anything else use loadChain.
+ */
+export async function loadChainHead(
+  repo: Repository,
+  now: number,
+): Promise<(StoredChain & { readonly resumed: boolean }) | null> {
+  const storedTip = await repo.refs.read(MEMBERS_REF);
+  if (storedTip === null) return null;
+  const forks = await memberForkTips(repo);
+  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks });
+  if (checkpoint !== null && checkpoint.latest <= now + SKEW_SECONDS) {
+    const event = await repo.objects.readTyped(storedTip, 'event');
+    const tip = { id: storedTip, event, body: parseEventBody(event, storedTip) };
+    const before = new Set(checkpoint.held);
+    before.delete(storedTip);
+    const history = { before, forks, latest: checkpoint.latest };
+    return {
+      tree: MemberTree.resume(repo.group, tip, checkpoint.registry, history),
+      storedTip,
+      resumed: true,
+    };
+  }
+  const chain = (await loadChain(repo, { now })) ?? noChain();
+  if (chain.storedTip === storedTip && chain.tree.tip().id === storedTip) {
+    await writeCheckpoint(
+      repo,
+      chain.tree,
+      chain.tree.leaves().filter((id) => id !== storedTip),
+    );
+  }
+  return { ...chain, resumed: false };
+}
+
+/** loadChainHead for a repository that must have a chain. */
+export async function requireChainHead(repo: Repository, now: number): Promise<StoredChain> {
+  return (await loadChainHead(repo, now)) ?? noChain();
+}
+
+/**
+ * Stores `added` events durably (unless `eventsStored`: they are durable objects already, as a fetch's pack
+ * reader leaves them), then moves refs/members to the tree's canonical tip if it still holds `expected` (a
+ * concurrent writer makes this fail with E_REF_CONFLICT and nothing moves), then records the tips of losing
+ * branches and the checkpoint.
  */
 export async function saveChain(
   repo: Repository,
@@ -96,15 +142,19 @@ export async function saveChain(
   added: readonly HeldEvent[],
   expected: ObjectId | null,
   update: { readonly peer: string; readonly reason: string },
+  { eventsStored = false }: { readonly eventsStored?: boolean } = {},
 ): Promise<void> {
-  for (const held of added) await repo.objects.write(held.event, { durable: false });
-  await repo.objects.syncObjects(added.map((held) => held.id));
+  if (!eventsStored) {
+    for (const held of added) await repo.objects.write(held.event, { durable: false });
+    await repo.objects.syncObjects(added.map((held) => held.id));
+  }
   const tip = tree.tip().id;
   if (tip !== expected) await repo.refs.update(MEMBERS_REF, tip, { ...update, expected });
   const forks = tree.leaves().filter((id) => id !== tip);
   const file = path.join(repo.dir, FORK_TIPS_FILE);
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
+  await writeCheckpoint(repo, tree, forks);
 }
 
 /** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */

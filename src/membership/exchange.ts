@@ -6,8 +6,9 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { mergeVerified } from './batch-verify.ts';
-import { loadChain, saveChain } from './chain-store.ts';
+import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
+import { eventId } from './signing.ts';
 import { MemberTree } from './tree.ts';
 
 /**
@@ -47,6 +48,16 @@ export function missingEvents(tree: MemberTree, haveIds: readonly ObjectId[]): H
     .sort((a, b) => a.event.seq - b.event.seq);
 }
 
+/** True when `event` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
+function forksBeforeTip(tree: MemberTree, event: EventObject): boolean {
+  return (
+    event.prev !== null &&
+    tree.has(event.prev) &&
+    tree.get(event.prev) === undefined &&
+    !tree.has(eventId(event))
+  );
+}
+
 export interface ApplyResult {
   /** refs/members after the call (unchanged when nothing new arrived). */
   readonly tip: ObjectId;
@@ -68,9 +79,17 @@ export async function applyRemoteEvents(
   repo: Repository,
   events: readonly EventObject[],
   now: number,
-  options: { readonly peer?: string; readonly source?: string } = {},
+  options: {
+    readonly peer?: string;
+    readonly source?: string;
+    /** Every event is a durable object already (fetch: the pack reader stored and synced them). */
+    readonly eventsStored?: boolean;
+  } = {},
 ): Promise<ApplyResult> {
-  const chain = await loadChain(repo, { now });
+  let chain = await loadChainHead(repo, now);
+  if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
+    chain = { ...(await loadChain(repo, { now }))!, resumed: false };
+  }
   let held: MemberTree;
   let rest = events;
   let genesis: HeldEvent[] = [];
@@ -92,10 +111,17 @@ export async function applyRemoteEvents(
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [] };
   const from = options.source === undefined ? '' : ` from ${options.source}`;
   const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
-  await saveChain(repo, tree, added, previousTip, {
-    peer: options.peer ?? 'sync',
-    reason: `membership: ${added.length} event(s)${from}${forked}`,
-  });
+  await saveChain(
+    repo,
+    tree,
+    added,
+    previousTip,
+    {
+      peer: options.peer ?? 'sync',
+      reason: `membership: ${added.length} event(s)${from}${forked}`,
+    },
+    { eventsStored: options.eventsStored },
+  );
   return {
     tip: tree.tip().id,
     previousTip,

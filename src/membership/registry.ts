@@ -26,6 +26,13 @@ export interface PeerRecord {
   readonly reason: string | null;
 }
 
+/** A registry as plain JSON data: keys and nonces as lowercase hex. */
+export interface RegistrySnapshot {
+  readonly peers: readonly (Omit<PeerRecord, 'key'> & { readonly key: string })[];
+  /** [nonce, key it serves, consumed by an approval or genesis]. */
+  readonly nonces: readonly (readonly [nonce: string, key: string, consumed: boolean])[];
+}
+
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 // A chain has few signers and many events: derive each signer's peer id (a hash) once.
@@ -66,6 +73,26 @@ export class Registry {
 
   clone(): Registry {
     return new Registry(this);
+  }
+
+  /** Plain data for the chain checkpoint (chain-checkpoint.ts): every record, and every nonce with its key. */
+  snapshot(): RegistrySnapshot {
+    return {
+      peers: this.peers().map((r) => ({ ...r, key: hex(r.key) })),
+      nonces: [...this.#nonces].map(([nonce, key]) => [nonce, key, this.#consumed.has(nonce)]),
+    };
+  }
+
+  /** The inverse of snapshot; the caller has checked the shape of `data` (a cache file, never trusted blindly). */
+  static fromSnapshot(data: RegistrySnapshot): Registry {
+    const registry = new Registry();
+    for (const peer of data.peers)
+      registry.#put({ ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) });
+    for (const [nonce, key, consumed] of data.nonces) {
+      registry.#nonces.set(nonce, key);
+      if (consumed) registry.#consumed.add(nonce);
+    }
+    return registry;
   }
 
   byKey(key: Uint8Array): PeerRecord | undefined {

@@ -1,5 +1,6 @@
 // The membership tree: every event this peer holds (branches that lost a fork included), each validated
-// against the registry at its parent when added. The canonical chain is the fork rule's path from genesis.
+// against the registry at its parent when added. The canonical chain is the fork rule's path from its root:
+// the genesis, or for a tree resumed from a checkpoint (chain-checkpoint.ts) the checkpoint's tip.
 
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
@@ -14,31 +15,79 @@ export type AddOptions = Omit<CheckContext, 'group'>;
 
 export class MemberTree implements TreeView {
   readonly group: ObjectId;
+  /** The genesis, or the tip a checkpoint resumed from: every event here descends from it. */
+  readonly #root: HeldEvent;
+  /** The registry after the root, never mutated: replays start from a copy of it. */
+  readonly #rootState: Registry;
+  /** Ids of the events before the root (a checkpoint's history, not held in memory). */
+  readonly #before: ReadonlySet<ObjectId>;
+  /** Tips of branches that lost a fork before the root (a resumed tree's; the genesis has none). */
+  readonly #forksBefore: readonly ObjectId[];
   readonly #events = new Map<ObjectId, HeldEvent>();
   readonly #children = new Map<ObjectId, ObjectId[]>();
   /** Registry after each leaf (owned, mutated in place when the leaf gets its first child). */
   readonly #leafStates = new Map<ObjectId, Registry>();
   #canonical: HeldEvent[] | null = null;
+  /** The latest `time` of any held event (a checkpoint is unusable if "now" falls before it). */
+  #latest: number;
 
-  private constructor(group: ObjectId) {
+  private constructor(
+    group: ObjectId,
+    root: HeldEvent,
+    rootState: Registry,
+    before: ReadonlySet<ObjectId>,
+    forksBefore: readonly ObjectId[],
+    latest: number,
+  ) {
     this.group = group;
+    this.#forksBefore = forksBefore;
+    this.#latest = Math.max(latest, root.event.time);
+    this.#root = root;
+    this.#rootState = rootState;
+    this.#before = before;
+    this.#events.set(root.id, root);
+    this.#leafStates.set(root.id, rootState.clone());
   }
 
   /** A tree holding only `genesis`; `expectedGroup` (the repository's group id) must be its id when given. */
   static create(genesis: EventObject, options: AddOptions & { expectedGroup?: ObjectId }): MemberTree {
     const id = eventId(genesis);
     const body = checkEvent(id, genesis, null, null, { ...options, group: options.expectedGroup ?? null });
-    const tree = new MemberTree(id);
     const held = { id, event: genesis, body };
     const state = new Registry();
     state.apply(held);
-    tree.#events.set(id, held);
-    tree.#leafStates.set(id, state);
-    return tree;
+    return new MemberTree(id, held, state, new Set(), [], genesis.time);
   }
 
+  /**
+   * A tree resumed at `tip` (a checkpoint's): `state` is the registry there, `before` the ids of every event
+   * before it, `forks` the tips of branches that lost a fork, `latest` the latest time among them. It takes
+   * children of `tip` and their descendants, and the fork rule's outcome above `tip` cannot change (new events
+   * only add signers and revocations to the winning branch). It knows the earlier events by id only (has,
+   * leaves): path, all, canonical and stateAfter cover `tip` and after, so callers that need history, or
+   * events forking before `tip`, load the whole chain.
+   */
+  static resume(
+    group: ObjectId,
+    tip: HeldEvent,
+    state: Registry,
+    history: { before: ReadonlySet<ObjectId>; forks: readonly ObjectId[]; latest: number },
+  ): MemberTree {
+    return new MemberTree(group, tip, state, history.before, history.forks, history.latest);
+  }
+
+  get latest(): number {
+    return this.#latest;
+  }
+
+  /** The genesis; only for a tree built from it (create). */
   get genesis(): HeldEvent {
     return this.#events.get(this.group)!;
+  }
+
+  /** Ids of every held event, those before the root included. */
+  heldIds(): ObjectId[] {
+    return [...this.#before, ...this.#events.keys()];
   }
 
   get size(): number {
@@ -46,7 +95,7 @@ export class MemberTree implements TreeView {
   }
 
   has(id: ObjectId): boolean {
-    return this.#events.has(id);
+    return this.#events.has(id) || this.#before.has(id);
   }
 
   get(id: ObjectId): HeldEvent | undefined {
@@ -64,7 +113,7 @@ export class MemberTree implements TreeView {
 
   /** Events with no children: the canonical tip and the tips of branches that lost a fork. */
   leaves(): ObjectId[] {
-    return [...this.#events.keys()].filter((id) => !this.#children.has(id));
+    return [...this.#forksBefore, ...[...this.#events.keys()].filter((id) => !this.#children.has(id))];
   }
 
   /**
@@ -75,11 +124,16 @@ export class MemberTree implements TreeView {
     let signing: Uint8Array | undefined;
     let id = knownId;
     if (id === undefined) ({ id, signing } = eventIdAndSigningBytes(event));
-    if (this.#events.has(id)) return null;
+    if (this.has(id)) return null;
     if (event.seq === 0) {
       throw new EnvSyncError('E_EVENT_REPLAY', `${describeEvent(id, event)}: genesis of another group`);
     }
     const parent = event.prev === null ? undefined : this.#events.get(event.prev);
+    if (parent === undefined && this.#before.has(event.prev!)) {
+      throw new Error(
+        `${describeEvent(id, event)} forks before the root of a resumed tree (load the whole chain)`,
+      );
+    }
     if (parent === undefined) {
       throw new EnvSyncError('E_EVENT_INVALID', `${describeEvent(id, event)}: its parent event is not held`);
     }
@@ -92,6 +146,7 @@ export class MemberTree implements TreeView {
     state.apply(held);
     this.#leafStates.set(id, state);
     this.#events.set(id, held);
+    this.#latest = Math.max(this.#latest, event.time);
     const siblings = this.#children.get(parent.id);
     if (siblings === undefined) this.#children.set(parent.id, [id]);
     else siblings.push(id);
@@ -104,7 +159,7 @@ export class MemberTree implements TreeView {
     return held;
   }
 
-  /** The events from genesis to `id`, oldest first. */
+  /** The events from the root (the genesis) to `id`, oldest first. */
   path(id: ObjectId): HeldEvent[] {
     const path: HeldEvent[] = [];
     for (let at = this.#events.get(id); at !== undefined; ) {
@@ -118,8 +173,8 @@ export class MemberTree implements TreeView {
   stateAfter(id: ObjectId): Registry {
     const cached = this.#leafStates.get(id);
     if (cached !== undefined) return cached.clone();
-    const state = new Registry();
-    for (const held of this.path(id)) state.apply(held);
+    const state = this.#rootState.clone();
+    for (const held of this.path(id).slice(1)) state.apply(held);
     return state;
   }
 
@@ -127,19 +182,21 @@ export class MemberTree implements TreeView {
   isCanonical(id: ObjectId): boolean {
     const held = this.#events.get(id);
     if (held === undefined) return false;
-    this.#canonical ??= bestPath(this, this.group).map((at) => this.#events.get(at)!);
-    return this.#canonical[held.event.seq]?.id === id;
+    return this.#canonicalPath()[held.event.seq - this.#root.event.seq]?.id === id;
   }
 
-  /** The chain the fork rule selects, genesis first (a copy). */
+  #canonicalPath(): HeldEvent[] {
+    this.#canonical ??= bestPath(this, this.#root.id).map((id) => this.#events.get(id)!);
+    return this.#canonical;
+  }
+
+  /** The chain the fork rule selects, from the root (the genesis) on (a copy). */
   canonical(): readonly HeldEvent[] {
-    this.#canonical ??= bestPath(this, this.group).map((id) => this.#events.get(id)!);
-    return [...this.#canonical];
+    return [...this.#canonicalPath()];
   }
 
   tip(): HeldEvent {
-    this.#canonical ??= bestPath(this, this.group).map((id) => this.#events.get(id)!);
-    return this.#canonical.at(-1)!;
+    return this.#canonicalPath().at(-1)!;
   }
 
   /** The registry at the canonical tip. Read it; do not mutate it. */
@@ -149,8 +206,16 @@ export class MemberTree implements TreeView {
 
   /** An independent copy: adding to it leaves this tree untouched (used for all-or-nothing batches). */
   clone(): MemberTree {
-    const copy = new MemberTree(this.group);
+    const copy = new MemberTree(
+      this.group,
+      this.#root,
+      this.#rootState,
+      this.#before,
+      this.#forksBefore,
+      this.#latest,
+    );
     for (const [id, held] of this.#events) copy.#events.set(id, held);
+    copy.#leafStates.clear();
     for (const [id, kids] of this.#children) copy.#children.set(id, [...kids]);
     for (const [id, state] of this.#leafStates) copy.#leafStates.set(id, state.clone());
     copy.#canonical = this.#canonical === null ? null : [...this.#canonical];

@@ -78,7 +78,7 @@ async function applyFetchedMembership(
   { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
 ): Promise<MembershipOutcome> {
   const [
-    { readRawEvents, loadChain },
+    { loadChainHead, loadChain },
     { applyRemoteEvents },
     { reissueOwnEvents },
     { commitAuthorizationProblem },
@@ -89,12 +89,12 @@ async function applyFetchedMembership(
     import('../../membership/commit-authorization.ts'),
   ]);
   const commits = await newCommits(repo, arrived.tips);
-  const held = new Set((await readRawEvents(repo)).events.map((raw) => raw.id));
+  const head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
   const events = await eventsToApply(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
-    held,
+    (id) => head?.tree.has(id) ?? false,
   );
 
   let added: readonly ObjectId[] = [];
@@ -104,7 +104,11 @@ async function applyFetchedMembership(
   let dropped = 0;
   if (events.length > 0) {
     try {
-      const applied = await applyRemoteEvents(repo, events, now, { peer: peerId, source });
+      const applied = await applyRemoteEvents(repo, events, now, {
+        peer: peerId,
+        source,
+        eventsStored: true,
+      });
       ({ added, tip } = applied);
       displaced = applied.displaced.length;
     } catch (error) {
@@ -129,7 +133,10 @@ async function applyFetchedMembership(
 
   let self: PeerRecord | undefined | null = null;
   if (commits.length > 0 || added.length > 0) {
-    const chain = await loadChain(repo, { now });
+    // The state at the tip answers for commits naming the tip (the usual case) without reading the chain.
+    const head = await loadChainHead(repo, now);
+    const tipOnly = commits.every(({ commit }) => commit.members === head?.storedTip);
+    const chain = tipOnly || !head?.resumed ? head : await loadChain(repo, { now });
     if (chain === null) {
       throw new EnvSyncError(
         'E_EVENT_UNAUTHORIZED',
@@ -157,11 +164,11 @@ async function applyFetchedMembership(
 async function eventsToApply(
   repo: Repository,
   starts: readonly ObjectId[],
-  held: ReadonlySet<ObjectId>,
+  held: (id: ObjectId) => boolean,
 ): Promise<EventObject[]> {
   const found = new Map<ObjectId, EventObject>();
   for (const start of starts) {
-    for (let at: ObjectId | null = start; at !== null && !held.has(at) && !found.has(at); ) {
+    for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
       const event: EventObject = await repo.objects.readTyped(at, 'event');
       found.set(at, event);
       at = event.prev;
