@@ -2,6 +2,7 @@
 // applying new events costs what they cost, not a re-read of the chain. A derived cache, never truth
 // (docs/membership.md#storage): keyed by the tip and the fork tips, and ignored when anything is off.
 
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readFileOrNull, writeFileAtomic } from '../store/fs-atomic.ts';
 import { isObjectId, type ObjectId } from '../store/object-id.ts';
@@ -69,7 +70,9 @@ export async function readCheckpoint(repo: Repository, key: CheckpointKey): Prom
 
 /**
  * Records `tree`'s canonical tip, registry and held ids for the key refs/members and `forks` now hold. Written
- * atomically (0600) but not fsynced: after a crash it is at worst missing or stale, and then recomputed.
+ * atomically (0600) but not fsynced: after a crash it is at worst missing or stale, and then recomputed. Never
+ * fails the operation it follows: if it cannot be written, it is removed (and if that fails, its key no longer
+ * matches the chain, so it is ignored).
  */
 export async function writeCheckpoint(
   repo: Repository,
@@ -86,9 +89,12 @@ export async function writeCheckpoint(
     held: tree.heldIds(),
     registry: tree.registry().snapshot(),
   };
-  await writeFileAtomic(path.join(repo.dir, CHECKPOINT_FILE), JSON.stringify(data), undefined, {
-    durable: false,
-  });
+  const file = path.join(repo.dir, CHECKPOINT_FILE);
+  try {
+    await writeFileAtomic(file, JSON.stringify(data), undefined, { durable: false });
+  } catch {
+    await fs.rm(file, { force: true }).catch(() => {});
+  }
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -1,0 +1,161 @@
+// The membership checkpoint (.env-sync/members-checkpoint) is a cache: whatever state it is in — fresh,
+// missing, stale, corrupt — the registry and chain a peer ends with are the ones a full load derives.
+
+import { promises as fs, statSync } from 'node:fs';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { childEvent, genesisEvent } from '../../src/membership/build-event.ts';
+import { CHECKPOINT_FILE } from '../../src/membership/chain-checkpoint.ts';
+import { loadChain, loadChainHead, storeGenesis } from '../../src/membership/chain-store.ts';
+import { applyRemoteEvents } from '../../src/membership/exchange.ts';
+import { eventId } from '../../src/membership/signing.ts';
+import type { ObjectId } from '../../src/store/object-id.ts';
+import type { EventObject } from '../../src/store/objects.ts';
+import { MEMBERS_REF } from '../../src/store/ref-names.ts';
+import { initRepository, type Repository } from '../../src/store/repository.ts';
+import { type Actor, actor, approveBody, cardOf, NOW } from './model-helpers.ts';
+
+const founder = actor('founder');
+const admin = actor('admin');
+const people = Array.from({ length: 4 }, (_, i) => actor(`p${i}`));
+
+const genesis = genesisEvent(founder.key, cardOf(founder.key, 'founder'), NOW);
+const roots = new WeakMap<Test, string>();
+
+async function found(t: Test, name = 'repo'): Promise<Repository> {
+  // t.testdir() empties the directory on every call: make it once per test.
+  if (!roots.has(t)) roots.set(t, t.testdir());
+  const repo = await initRepository(path.join(roots.get(t)!, name), {
+    mode: 'secure-peer',
+    group: eventId(genesis),
+  });
+  await storeGenesis(repo, genesis, 'founder');
+  return repo;
+}
+
+/** A signed event on the repository's canonical tip (or on `parent`), not yet applied. */
+async function next(repo: Repository, by: Actor, make: 'approve' | 'revoke', who: Actor, parent?: ObjectId) {
+  const { tree } = (await loadChain(repo, { now: NOW }))!;
+  const body =
+    make === 'approve'
+      ? approveBody(tree, who, who === admin ? 'admin' : 'member')
+      : ({ kind: 'revoke', key: who.key.publicKey, reason: '' } as const);
+  return childEvent(by.key, tree.group, parent === undefined ? tree.tip() : tree.get(parent)!, body, NOW);
+}
+
+const file = (repo: Repository): string => path.join(repo.dir, CHECKPOINT_FILE);
+
+/** What a full load derives: the canonical chain's ids and every registry record. */
+async function fromScratch(repo: Repository) {
+  const { tree } = (await loadChain(repo, { now: NOW }))!;
+  return { tip: tree.tip().id, peers: tree.registry().peers(), held: tree.heldIds().sort() };
+}
+
+async function fromHead(repo: Repository) {
+  const head = (await loadChainHead(repo, NOW))!;
+  return {
+    resumed: head.resumed,
+    state: { tip: head.tree.tip().id, peers: head.tree.registry().peers(), held: head.tree.heldIds().sort() },
+  };
+}
+
+async function grow(repo: Repository): Promise<void> {
+  await applyRemoteEvents(repo, [await next(repo, founder, 'approve', admin)], NOW);
+  for (const who of people.slice(0, 2))
+    await applyRemoteEvents(repo, [await next(repo, admin, 'approve', who)], NOW);
+  await applyRemoteEvents(repo, [await next(repo, founder, 'revoke', people[0]!)], NOW);
+}
+
+t.test('every save writes a 0600 checkpoint that resumes to the registry a full load derives', async (t) => {
+  const repo = await found(t);
+  await grow(repo);
+  t.equal(statSync(file(repo)).mode & 0o777, 0o600);
+  const head = await fromHead(repo);
+  t.ok(head.resumed, 'the checkpoint is used');
+  t.same(head.state, await fromScratch(repo));
+  t.equal(head.state.tip, await repo.refs.read(MEMBERS_REF));
+});
+
+t.test('a missing, corrupt or stale checkpoint is recomputed, with the same registry', async (t) => {
+  const repo = await found(t);
+  await grow(repo);
+  const stale = await fs.readFile(file(repo));
+  await applyRemoteEvents(repo, [await next(repo, admin, 'approve', people[2]!)], NOW);
+  const good = await fs.readFile(file(repo));
+  const json = JSON.parse(good.toString());
+  const cases: [string, (() => Promise<void>) | string | Buffer][] = [
+    ['missing', () => fs.rm(file(repo))],
+    ['empty', ''],
+    ['truncated', good.subarray(0, good.length / 2)],
+    ['not JSON', 'garbage'],
+    ['stale (an older tip)', stale],
+    ['another version', JSON.stringify({ ...json, version: 2 })],
+    ['a held id that is not an id', JSON.stringify({ ...json, held: [...json.held, 'zz'] })],
+    ['a malformed peer', JSON.stringify({ ...json, registry: { ...json.registry, peers: [{ key: 1 }] } })],
+    ['fork tips that do not match', JSON.stringify({ ...json, forks: [json.tip] })],
+    ['a directory in its place', () => fs.rm(file(repo)).then(() => fs.mkdir(file(repo)))],
+  ];
+  for (const [name, damage] of cases) {
+    if (typeof damage === 'function') await damage();
+    else await fs.writeFile(file(repo), damage);
+    const head = await fromHead(repo).catch((error: Error) => error);
+    if (head instanceof Error) {
+      t.fail(`${name}: ${head.message}`);
+      continue;
+    }
+    t.notOk(head.resumed, `${name}: not used`);
+    t.same(head.state, await fromScratch(repo), `${name}: the same registry as from scratch`);
+    if (name === 'a directory in its place') await fs.rm(file(repo), { recursive: true });
+    else t.ok((await fromHead(repo)).resumed, `${name}: rewritten, used next time`);
+  }
+});
+
+t.test('applying events over any checkpoint state gives what applying without one gives', async (t) => {
+  const withCheckpoint = await found(t, 'with');
+  const without = await found(t, 'without');
+  const events: EventObject[] = [];
+  const apply = async (event: EventObject, damage: boolean) => {
+    events.push(event);
+    if (damage) await fs.writeFile(file(withCheckpoint), 'not a checkpoint');
+    await applyRemoteEvents(withCheckpoint, [event], NOW);
+    await fs.rm(file(without), { force: true });
+    await applyRemoteEvents(without, [event], NOW);
+  };
+  await apply(await next(without, founder, 'approve', admin), false);
+  await apply(await next(without, admin, 'approve', people[0]!), true);
+  await apply(await next(without, founder, 'revoke', people[0]!), false);
+  t.same(await fromScratch(withCheckpoint), await fromScratch(without));
+  t.same((await fromHead(withCheckpoint)).state, await fromScratch(without));
+});
+
+t.test('events forking before the tip, and chains with losing branches, keep every fork rule', async (t) => {
+  const repo = await found(t);
+  await grow(repo);
+  const { tree } = (await loadChain(repo, { now: NOW }))!;
+  const forkPoint = tree.canonical().at(-2)!.id;
+  // A revoke of someone else on the tip's parent: a fork the checkpoint cannot decide; the whole chain is read.
+  const rival = await next(repo, admin, 'revoke', people[1]!, forkPoint);
+  const result = await applyRemoteEvents(repo, [rival], NOW);
+  t.same(result.added, [eventId(rival)]);
+  const afterFork = await fromScratch(repo);
+  t.same((await fromHead(repo)).state, afterFork, 'the checkpoint after the fork matches');
+  // On top of the winner (resumed, with a losing branch held): the losing tip stays listed and held.
+  const on = await next(repo, founder, 'approve', people[3]!);
+  await applyRemoteEvents(repo, [on], NOW);
+  const head = await fromHead(repo);
+  t.ok(head.resumed);
+  t.same(head.state, await fromScratch(repo));
+  const { tree: full } = (await loadChain(repo, { now: NOW }))!;
+  t.equal(full.leaves().length, 2, 'the losing branch is still held');
+  t.same((await loadChainHead(repo, NOW))!.tree.leaves().sort(), full.leaves().sort());
+});
+
+t.test('a clock set back before the latest event ignores the checkpoint, as a full load would', async (t) => {
+  const repo = await found(t);
+  await grow(repo);
+  const early = NOW - 3600;
+  const full = await loadChain(repo, { now: early }).catch((error: Error) => error.message);
+  const head = await loadChainHead(repo, early).catch((error: Error) => error.message);
+  t.match(full, /in the future/);
+  t.equal(head, full);
+});
