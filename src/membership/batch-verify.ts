@@ -22,6 +22,30 @@ interface Chunk {
   readonly checks: Check[];
 }
 
+/**
+ * A chunk's checks as one shared buffer for the workers: per check, 1 if the key has 32 bytes and the signature
+ * 64 (else 0: it fails unchecked), key, signature, message length (uint32 BE) and message. Posting it shares
+ * memory; posting the arrays would clone three objects per check (≈200 ms for a 10,000-event chain).
+ */
+function packChecks(checks: readonly Check[]): Uint8Array {
+  let size = 0;
+  for (const [, message] of checks) size += 101 + message.length;
+  const bytes = new Uint8Array(new SharedArrayBuffer(size));
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  for (const [key, message, signature] of checks) {
+    if (key.length === 32 && signature.length === 64) {
+      bytes[at] = 1;
+      bytes.set(key, at + 1);
+      bytes.set(signature, at + 33);
+    }
+    view.setUint32(at + 97, message.length);
+    bytes.set(message, at + 101);
+    at += 101 + message.length;
+  }
+  return bytes;
+}
+
 // The worker claims chunks from a shared counter, pulls their checks off its port synchronously (waiting on
 // `posted` until the main thread has sent them), writes 1 per valid signature into the shared results and
 // marks the chunk done. Same check as verifyEd25519 (JWK import, a key per signer), self-contained so it runs
@@ -40,7 +64,7 @@ function valid(key, message, signature) {
     try { k = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }); } catch { k = null; }
     keys.set(hex, k);
   }
-  try { return k !== null && key.length === 32 && signature.length === 64 && verify(null, message, k, signature); }
+  try { return k !== null && verify(null, message, k, signature); }
   catch { return false; }
 }
 for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 1)) {
@@ -50,9 +74,16 @@ for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 
     if (got !== undefined) received[got.message.index] = got.message;
     else Atomics.wait(posted, 0, seen, 50);
   }
-  const { offset, checks } = received[i];
+  const { offset, bytes } = received[i];
   received[i] = null;
-  for (let k = 0; k < checks.length; k++) results[offset + k] = valid(...checks[k]) ? 1 : 0;
+  const view = new DataView(bytes.buffer);
+  for (let at = 0, k = offset; at < bytes.length; k++) {
+    const length = view.getUint32(at + 97);
+    const message = bytes.subarray(at + 101, at + 101 + length);
+    const ok = bytes[at] === 1 && valid(bytes.subarray(at + 1, at + 33), message, bytes.subarray(at + 33, at + 97));
+    results[k] = ok ? 1 : 0;
+    at += 101 + length;
+  }
   Atomics.store(done, i, 1);
   parentPort.postMessage(i);
 }`;
@@ -109,7 +140,8 @@ class VerifierPool {
 
   post(chunk: Chunk): void {
     this.#chunks.push(chunk);
-    for (const worker of this.#workers) worker.postMessage(chunk);
+    const message = { index: chunk.index, offset: chunk.offset, bytes: packChecks(chunk.checks) };
+    for (const worker of this.#workers) worker.postMessage(message);
     Atomics.add(this.#posted, 0, 1);
     Atomics.notify(this.#posted, 0);
   }
