@@ -146,7 +146,10 @@ let t2 = performance.now();
 await m.applyRemoteEvents(repo, chain, NOW);
 line('on disk: applyRemoteEvents of the whole chain into a fresh repository', performance.now() - t2);
 // A fetch's pack reader has already stored and fsynced the events when membership applies them.
-const fetched = await m.initRepository(path.join(WORK, 'fetched'), { mode: 'secure-peer', group: tree.group });
+const fetched = await m.initRepository(path.join(WORK, 'fetched'), {
+  mode: 'secure-peer',
+  group: tree.group,
+});
 for (const event of chain) await fetched.objects.write(event, { durable: false });
 await fetched.objects.syncObjects(chain.map((event) => m.eventId(event)));
 t2 = performance.now();
