@@ -97,6 +97,27 @@ export async function writeCheckpoint(
   }
 }
 
+/**
+ * Null when there is no checkpoint for `key` or it describes `tree` (the chain as refs/members and `key.forks`
+ * hold it) exactly; otherwise the problem, for `log --verify`: a checkpoint that matches its key is trusted.
+ */
+export async function checkpointMismatch(
+  repo: Repository,
+  tree: MemberTree,
+  key: CheckpointKey,
+): Promise<string | null> {
+  const checkpoint = await readCheckpoint(repo, key);
+  if (checkpoint === null) return null;
+  const registry = (r: Registry): string => JSON.stringify(r.snapshot());
+  if (
+    registry(checkpoint.registry) === registry(tree.registry()) &&
+    sameSet([...checkpoint.held], tree.heldIds())
+  ) {
+    return null;
+  }
+  return `.env-sync/${CHECKPOINT_FILE} does not match the chain; it is a cache: delete it and it is recomputed`;
+}
+
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const isText = (v: unknown): v is string => typeof v === 'string';

@@ -116,6 +116,17 @@ t.test(
     );
     t.same(kinds, ['genesis ok', 'approve ok', 'revoke ok']);
     t.match(show.stdout, /state: +revoked \(left the team\)/);
+
+    // The registry checkpoint is a cache: log --verify refuses one that does not match the chain.
+    const checkpoint = path.join(p.cwd, '.env-sync', 'members-checkpoint');
+    const json = JSON.parse(readFileSync(checkpoint, 'utf8'));
+    json.registry.peers[1].state = 'approved';
+    writeFileSync(checkpoint, JSON.stringify(json));
+    const tampered = await p.run('alice', ['log', '--verify']);
+    t.equal(tampered.code, 1);
+    t.match(tampered.stderr, /verify failed: \.env-sync\/members-checkpoint does not match the chain/);
+    rmSync(checkpoint);
+    t.match((await p.ok('alice', ['log', '--verify'])).stdout, /verified 3 event/, 'without it, recomputed');
   },
 );
 
