@@ -16,7 +16,7 @@ import { MemberTree } from './tree.ts';
  * (always included, so two peers of one group always find a common event). Empty without a chain.
  */
 export async function membershipTips(repo: Repository): Promise<ObjectId[]> {
-  const chain = await loadChain(repo);
+  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000));
   if (chain === null) return [];
   const { tree } = chain;
   const tip = tree.tip().id;
