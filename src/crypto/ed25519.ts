@@ -77,11 +77,12 @@ const keyObjects = new Map<string, KeyObject | null>();
 const KEY_CACHE_LIMIT = 4096;
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
-  const hex = Buffer.from(publicKey).toString('hex');
+  const view = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength);
+  const hex = view.toString('hex');
   let key = keyObjects.get(hex);
   if (key !== undefined) return key;
   try {
-    const x = Buffer.from(publicKey).toString('base64url');
+    const x = view.toString('base64url');
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
   } catch {
     key = null; // a public key that is not a curve point verifies nothing

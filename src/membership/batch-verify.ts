@@ -57,10 +57,11 @@ const { next, posted, results, done } = workerData;
 const keys = new Map();
 const received = [];
 function valid(key, message, signature) {
-  const hex = Buffer.from(key).toString('hex');
+  const view = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const hex = view.toString('hex');
   let k = keys.get(hex);
   if (k === undefined) {
-    const x = Buffer.from(key).toString('base64url');
+    const x = view.toString('base64url');
     try { k = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }); } catch { k = null; }
     keys.set(hex, k);
   }

@@ -33,7 +33,9 @@ export interface RegistrySnapshot {
   readonly nonces: readonly (readonly [nonce: string, key: string, consumed: boolean])[];
 }
 
-export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+// A Buffer view over the same memory: Buffer.from(bytes) would copy first (hex runs several times per event).
+export const hex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 // A chain has few signers and many events: derive each signer's peer id (a hash) once.
 const peerIds = new Map<string, PeerId>();
