@@ -39,8 +39,7 @@ export const hex = (bytes: Uint8Array): string =>
 
 // A chain has few signers and many events: derive each signer's peer id (a hash) once.
 const peerIds = new Map<string, PeerId>();
-export function peerIdOf(key: Uint8Array): PeerId {
-  const k = hex(key);
+export function peerIdOf(key: Uint8Array, k = hex(key)): PeerId {
   let id = peerIds.get(k);
   if (id === undefined) {
     if (peerIds.size > 65536) peerIds.clear();
@@ -66,8 +65,8 @@ export class Registry {
     this.#admins = from === undefined ? 0 : from.#admins;
   }
 
-  #put(record: PeerRecord): void {
-    const key = hex(record.key);
+  /** `key` is hex(record.key), when the caller has it already. */
+  #put(record: PeerRecord, key = hex(record.key)): void {
     const isAdmin = (r: PeerRecord | undefined) => (r?.state === 'approved' && r.role === 'admin' ? 1 : 0);
     this.#admins += isAdmin(record) - isAdmin(this.#peers.get(key));
     this.#peers.set(key, record);
@@ -89,7 +88,7 @@ export class Registry {
   static fromSnapshot(data: RegistrySnapshot): Registry {
     const registry = new Registry();
     for (const peer of data.peers)
-      registry.#put({ ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) });
+      registry.#put({ ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) }, peer.key);
     for (const [nonce, key, consumed] of data.nonces) {
       registry.#nonces.set(nonce, key);
       if (consumed) registry.#consumed.add(nonce);
@@ -128,33 +127,40 @@ export class Registry {
 
   apply(held: HeldEvent): void {
     const { id, event, body } = held;
-    const by = peerIdOf(event.actor);
+    // Each key and nonce is converted to hex once here: that conversion is a good part of the rules' cost.
+    const actor = hex(event.actor);
+    const by = peerIdOf(event.actor, actor);
     const since = { event: id, time: event.time };
-    const put = (record: PeerRecord): void => this.#put(record);
+    const put = (record: PeerRecord, key?: string): void => this.#put(record, key);
     switch (body.kind) {
       case 'genesis': {
         const card = { ...body, key: event.actor };
-        put(record(card, { role: 'admin', state: 'approved', since, by }));
-        this.#nonces.set(hex(body.nonce), hex(event.actor));
-        this.#consumed.add(hex(body.nonce));
+        put(record(card, { role: 'admin', state: 'approved', since, by }, actor), actor);
+        const nonce = hex(body.nonce);
+        this.#nonces.set(nonce, actor);
+        this.#consumed.add(nonce);
         return;
       }
       case 'request': {
         const r = body.request;
-        put({ ...record(r, { role: null, state: 'pending', since, by }), expires: r.expires });
-        this.#nonces.set(hex(r.nonce), hex(r.key));
+        const key = hex(r.key);
+        put({ ...record(r, { role: null, state: 'pending', since, by }, key), expires: r.expires }, key);
+        this.#nonces.set(hex(r.nonce), key);
         return;
       }
       case 'approve': {
         const r = body.request;
-        put(record(r, { role: body.role, state: 'approved', since, by }));
-        this.#nonces.set(hex(r.nonce), hex(r.key));
-        this.#consumed.add(hex(r.nonce));
+        const key = hex(r.key);
+        const nonce = hex(r.nonce);
+        put(record(r, { role: body.role, state: 'approved', since, by }, key), key);
+        this.#nonces.set(nonce, key);
+        this.#consumed.add(nonce);
         return;
       }
       case 'revoke': {
-        const old = this.byKey(body.key)!;
-        put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason });
+        const key = hex(body.key);
+        const old = this.#peers.get(key)!;
+        put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason }, key);
         return;
       }
       case 'rotate-key': {
@@ -179,9 +185,10 @@ export class Registry {
 function record(
   card: { key: Uint8Array; name: string; ageRecipient: string; certificateFingerprint: string },
   fields: Pick<PeerRecord, 'role' | 'state' | 'since' | 'by'>,
+  key = hex(card.key),
 ): PeerRecord {
   return {
-    peerId: peerIdOf(card.key),
+    peerId: peerIdOf(card.key, key),
     key: card.key,
     name: card.name,
     ageRecipient: card.ageRecipient,
