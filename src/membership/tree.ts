@@ -13,6 +13,13 @@ import { eventId, eventIdAndSigningBytes } from './signing.ts';
 
 export type AddOptions = Omit<CheckContext, 'group'>;
 
+/** What a tree resumed at a checkpoint knows of the events before its root. */
+interface ResumeHistory {
+  readonly before: ReadonlySet<ObjectId>;
+  readonly forks: readonly ObjectId[];
+  readonly latest: number;
+}
+
 export class MemberTree implements TreeView {
   readonly group: ObjectId;
   /** The genesis, or the tip a checkpoint resumed from: every event here descends from it. */
@@ -46,7 +53,13 @@ export class MemberTree implements TreeView {
     this.#rootState = rootState;
     this.#before = before;
     this.#events.set(root.id, root);
-    this.#leafStates.set(root.id, rootState.clone());
+  }
+
+  /** A tree whose only event so far is its root. */
+  static #rooted(group: ObjectId, root: HeldEvent, state: Registry, history: ResumeHistory): MemberTree {
+    const tree = new MemberTree(group, root, state, history.before, history.forks, history.latest);
+    tree.#leafStates.set(root.id, state.clone());
+    return tree;
   }
 
   /** A tree holding only `genesis`; `expectedGroup` (the repository's group id) must be its id when given. */
@@ -56,7 +69,7 @@ export class MemberTree implements TreeView {
     const held = { id, event: genesis, body };
     const state = new Registry();
     state.apply(held);
-    return new MemberTree(id, held, state, new Set(), [], genesis.time);
+    return MemberTree.#rooted(id, held, state, { before: new Set(), forks: [], latest: genesis.time });
   }
 
   /**
@@ -67,13 +80,8 @@ export class MemberTree implements TreeView {
    * leaves): path, all, canonical and stateAfter cover `tip` and after, so callers that need history, or
    * events forking before `tip`, load the whole chain.
    */
-  static resume(
-    group: ObjectId,
-    tip: HeldEvent,
-    state: Registry,
-    history: { before: ReadonlySet<ObjectId>; forks: readonly ObjectId[]; latest: number },
-  ): MemberTree {
-    return new MemberTree(group, tip, state, history.before, history.forks, history.latest);
+  static resume(group: ObjectId, tip: HeldEvent, state: Registry, history: ResumeHistory): MemberTree {
+    return MemberTree.#rooted(group, tip, state, history);
   }
 
   get latest(): number {
@@ -215,7 +223,6 @@ export class MemberTree implements TreeView {
       this.#latest,
     );
     for (const [id, held] of this.#events) copy.#events.set(id, held);
-    copy.#leafStates.clear();
     for (const [id, kids] of this.#children) copy.#children.set(id, [...kids]);
     for (const [id, state] of this.#leafStates) copy.#leafStates.set(id, state.clone());
     copy.#canonical = this.#canonical === null ? null : [...this.#canonical];

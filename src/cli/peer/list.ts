@@ -27,7 +27,7 @@ export class PeerListCommand extends MembershipCommand {
   json = Option.Boolean('--json', false, { description: 'print JSON' });
 
   async execute(): Promise<number> {
-    const { tree } = await this.loadChain(await this.openSecurePeer());
+    const { tree } = await this.loadChainHead(await this.openSecurePeer());
     const { peerJson, table } = await import('./format.ts');
     const peers = tree
       .registry()

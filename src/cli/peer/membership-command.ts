@@ -28,6 +28,12 @@ export abstract class MembershipCommand extends EnvSyncCommand {
     const { requireChain } = await import('../../membership/chain-store.ts');
     return requireChain(repo, { now: this.now, verifySignatures });
   }
+
+  /** The chain resumed at its tip from the checkpoint when valid: for the registry, not for history. */
+  protected async loadChainHead(repo: Repository): Promise<StoredChain> {
+    const { requireChainHead } = await import('../../membership/chain-store.ts');
+    return requireChainHead(repo, this.now);
+  }
 }
 
 /** The registry record for a peer id typed by a person (any case, dashes optional). */
