@@ -145,8 +145,13 @@ export async function saveChain(
   { eventsStored = false }: { readonly eventsStored?: boolean } = {},
 ): Promise<void> {
   if (!eventsStored) {
-    for (const held of added) await repo.objects.write(held.event, { durable: false });
-    await repo.objects.syncObjects(added.map((held) => held.id));
+    const written: ObjectId[] = [];
+    for (const held of added) {
+      // Stored already: packed (durable), or loose, maybe left by an unfinished batch (a durable write fsyncs it).
+      if (await repo.objects.has(held.id)) await repo.objects.write(held.event);
+      else written.push(await repo.objects.write(held.event, { durable: false }));
+    }
+    await repo.objects.syncObjects(written);
   }
   const tip = tree.tip().id;
   if (tip !== expected) await repo.refs.update(MEMBERS_REF, tip, { ...update, expected });

@@ -10,7 +10,7 @@ import { loadChain, loadChainHead, storeGenesis } from '../../src/membership/cha
 import { applyRemoteEvents } from '../../src/membership/exchange.ts';
 import { eventId } from '../../src/membership/signing.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
-import type { EventObject } from '../../src/store/objects.ts';
+import { type EventObject, encodeObject } from '../../src/store/objects.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { initRepository, type Repository } from '../../src/store/repository.ts';
 import { type Actor, actor, approveBody, cardOf, NOW } from './model-helpers.ts';
@@ -158,4 +158,20 @@ t.test('a clock set back before the latest event ignores the checkpoint, as a fu
   const head = await loadChainHead(repo, early).catch((error: Error) => error.message);
   t.match(full, /in the future/);
   t.equal(head, full);
+});
+
+t.test('events already stored in a pack apply (a fetch above the unpack limit stores them so)', async (t) => {
+  const source = await found(t, 'source');
+  await grow(source);
+  const { tree } = (await loadChain(source, { now: NOW }))!;
+  const events = tree.canonical().map((held) => held.event);
+  for (const eventsStored of [false, true]) {
+    const copy = await found(t, `packed-${eventsStored}`);
+    const into = copy.objects.startBatch(events.length, 1);
+    for (const event of events) await into.add(eventId(event), encodeObject(event));
+    await into.finish();
+    const result = await applyRemoteEvents(copy, events, NOW, { eventsStored });
+    t.equal(result.tip, tree.tip().id, `eventsStored ${eventsStored}: the chain applies`);
+    t.same(await fromScratch(copy), await fromScratch(source));
+  }
 });
