@@ -10,11 +10,13 @@ const { createRequire, wrap } = require('node:module');
 const path = require('node:path');
 const { Script } = require('node:vm');
 
-/** Compiles dist/main.cjs (or the bundle in `dir`) with its code cache when V8 accepts it. */
-function compileBundle(dir, cachedData) {
+/** Compiles and runs the bundle in `dir` (with its code cache when V8 accepts it); returns its exports. */
+function runBundle(dir, cachedData) {
   const file = path.join(dir, 'main.cjs');
   const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-  return { file, script };
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+  return { script, exports: module.exports };
 }
 
 function loadBundle(dir) {
@@ -24,10 +26,7 @@ function loadBundle(dir) {
   } catch {
     // no cache (a build interrupted before it was made): compile without one
   }
-  const { file, script } = compileBundle(dir, cachedData);
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
-  return module.exports;
+  return runBundle(dir, cachedData).exports;
 }
 
 /**
@@ -36,11 +35,9 @@ function loadBundle(dir) {
  * top-level code (a cache made before running holds only the latter).
  */
 async function writeCodeCache(dir, commands) {
-  const { file, script } = compileBundle(dir);
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+  const { script, exports } = runBundle(dir);
   for (const argv of commands) {
-    const code = await module.exports.main(argv);
+    const code = await exports.main(argv);
     if (code !== 0)
       throw new Error(`warming up the code cache: env-sync ${argv.join(' ')} exited with ${code}`);
   }

@@ -47,12 +47,13 @@ function usageErrorLine(message: string, args: readonly string[], commands: read
 }
 
 /**
- * Clipanion quotes the offending argument (`Extraneous positional argument ("…")`): a value typed in the wrong
- * place may be a secret, so only an option's name is kept, as a one-line error must not echo values.
+ * Clipanion quotes the offending argument (`Extraneous positional argument ("…")`, `expected a number (got
+ * "…")`): a value typed in the wrong place may be a secret, so only an option's name is kept, as a one-line
+ * error must not echo values.
  */
 function withoutArgumentValues(message: string): string {
-  return message.replace(/ \("((?:[^"\\]|\\.)*)"\)/g, (_, quoted: string) =>
-    quoted.startsWith('-') ? ` (${quoted.split('=')[0]})` : '',
+  return message.replace(/ \((got )?"((?:[^"\\]|\\.)*)"\)/g, (_, got: string | undefined, quoted: string) =>
+    got === undefined && quoted.startsWith('-') ? ` (${quoted.split('=')[0]})` : '',
   );
 }
 
@@ -85,14 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(args.length === 0 ? ['--help'] : args);
   } catch (error) {
-    const words = args.slice(
-      0,
-      Math.max(
-        0,
-        args.findIndex((arg) => arg.startsWith('-')),
-      ),
-    );
-    const listing = subcommandListing(cli, words.length > 0 ? words : args);
+    const firstOption = args.findIndex((arg) => arg.startsWith('-'));
+    const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));
     if (listing !== null) {
       const help = args.includes('--help') || args.includes('-h');
       (help ? process.stdout : process.stderr).write(listing);

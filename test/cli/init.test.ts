@@ -213,6 +213,8 @@ t.test('usage errors never echo the value of a misplaced argument', async (t) =>
     ['get', 'API_KEY', secret],
     ['set', `--token=${secret}`, 'API_KEY'],
     ['list', `--show-values=${secret}`],
+    ['export', '--format', secret],
+    ['history', '-n', secret],
   ]) {
     const result = await repo.run(args);
     t.equal(result.code, 2, args.join(' '));
