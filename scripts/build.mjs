@@ -50,6 +50,29 @@ const requireAtRunTime = {
   },
 };
 
+// clipanion's Cli class builds a default context when it loads: process.stdin, stdout and stderr (three
+// streams, with the tty or net module behind each) and a colour depth from the tty module. main() always
+// passes its own context (src/cli/stdio.ts, streams made on first use) and disables colours, so the bundle
+// takes clipanion's browser platform module (colour depth 1, no output capture: the CLI enables neither) and
+// drops the three streams from the default context. The build fails if clipanion's source no longer matches.
+const clipanionWithoutEagerStdio = {
+  name: 'clipanion-without-eager-stdio',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.\/platform$/ }, (args) =>
+      /[\\/]clipanion[\\/]lib[\\/]advanced$/.test(args.resolveDir)
+        ? { path: path.join(args.resolveDir, '../platform/browser.js') }
+        : undefined,
+    );
+    pluginBuild.onLoad({ filter: /[\\/]clipanion[\\/]lib[\\/]advanced[\\/]Cli\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = /\n\s*stdin: process\.stdin,\n\s*stdout: process\.stdout,\n\s*stderr: process\.stderr,/;
+      if (!eager.test(source))
+        throw new Error(`${args.path}: clipanion's default context changed; see scripts/build.mjs`);
+      return { contents: source.replace(eager, ''), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   format: 'cjs',
@@ -72,7 +95,7 @@ await build({
   ...common,
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: next.pathname,
-  plugins: [requireAtRunTime],
+  plugins: [requireAtRunTime, clipanionWithoutEagerStdio],
   external: ['cpu-features'],
   define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
 });

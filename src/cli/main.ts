@@ -5,6 +5,7 @@ import { Cli, type CommandClass } from 'clipanion';
 import { describeError, EnvSyncCommand } from './base-command.ts';
 import { subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
+import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
 
 export { renderManPages } from './man-pages.ts';
@@ -82,9 +83,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
+  const stdio = processStdio();
   let command: ReturnType<Cli['process']>;
   try {
-    command = cli.process(args.length === 0 ? ['--help'] : args);
+    command = cli.process(args.length === 0 ? ['--help'] : args, stdio);
   } catch (error) {
     const firstOption = args.findIndex((arg) => arg.startsWith('-'));
     const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));
@@ -96,11 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
     return 2;
   }
-  const exitCode = await cli.run(command, {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
+  const exitCode = await cli.run(command, stdio);
   if (command instanceof EnvSyncCommand && command.failure !== null) return command.failure.exitCode;
   return exitCode;
 }
