@@ -82,11 +82,15 @@ export async function allCommands(): Promise<CommandClass[]> {
   return [...BUILTINS, ...areas.flat()];
 }
 
-/** The commands a command line can reach: those of its first word when it names one, else all of them. */
+/**
+ * The commands a command line can reach: those of its first word when it names one (the built-ins' paths,
+ * `help`, `-h`, `--version`…, never start with a command's word, and clipanion answers `get --help` by
+ * itself), else all of them. Each registered command adds to the parser clipanion builds on every run.
+ */
 export async function commandsFor(args: readonly string[]): Promise<CommandClass[]> {
   const first = args[0];
   if (first === '--version' || first === '-v') return BUILTINS;
   const load =
     first === undefined || !Object.hasOwn(COMMANDS_OF_WORD, first) ? undefined : COMMANDS_OF_WORD[first];
-  return load === undefined ? allCommands() : [...BUILTINS, ...(await load())];
+  return load === undefined ? allCommands() : load();
 }
