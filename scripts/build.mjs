@@ -9,6 +9,9 @@
 //   (certificates) and ssh2 are required from node_modules, age-encryption (ESM only) is bundled into its own
 //   CommonJS file, dist/age-encryption.cjs, for encryption and key generation.
 // Modules the CLI loads lazily (`await import(...)` in src/) become functions run on first use.
+// - minified names as well as whitespace: a third less to read and a smaller cache to deserialize on every
+//   start (a cold `get` 187M -> 182M instructions); nothing in src/ depends on a function's or class's
+//   name, and dist/main.cjs.map maps stack traces back (`node --enable-source-maps`).
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -81,6 +84,7 @@ const common = {
   sourcemap: 'linked',
   minifyWhitespace: true,
   minifySyntax: true,
+  minifyIdentifiers: true,
   outExtension: { '.js': '.cjs' },
   logLevel: 'warning',
 };
