@@ -3,7 +3,7 @@
 // time; heavy libraries stay out of the bundle.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ROOT, runCli } from '../helpers/cli.ts';
@@ -23,15 +23,20 @@ function plainNode(code: string, ...args: string[]): string {
   return result.stdout.trim();
 }
 
-t.test('a plain node accepts the code cache the build recorded', async (t) => {
-  const verdict = plainNode(
-    `const fs = require('node:fs'); const { wrap } = require('node:module'); const vm = require('node:vm');
-     const file = process.argv[1];
-     const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
-     console.log(script.cachedDataRejected ? 'rejected' : 'accepted');`,
-    path.join(DIST, 'main.cjs'),
-  );
-  t.equal(verdict, 'accepted');
+t.test('a plain node accepts each code cache the build recorded', async (t) => {
+  const caches = readdirSync(DIST).filter((name) => name.endsWith('.cache'));
+  t.same(caches.sort(), ['main.cjs.cache', 'main.get.cache', 'main.run.cache', 'main.set.cache']);
+  for (const cache of caches) {
+    const verdict = plainNode(
+      `const fs = require('node:fs'); const { wrap } = require('node:module'); const vm = require('node:vm');
+       const [file, cache] = process.argv.slice(1);
+       const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(cache) });
+       console.log(script.cachedDataRejected ? 'rejected' : 'accepted');`,
+      path.join(DIST, 'main.cjs'),
+      path.join(DIST, cache),
+    );
+    t.equal(verdict, 'accepted', cache);
+  }
 });
 
 t.test('the bundle leaves age-encryption and node-forge to be loaded on first use', async (t) => {
@@ -50,18 +55,20 @@ t.test('a missing or damaged code cache only costs time', async (t) => {
   cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
   cpSync(DIST, path.join(copy, 'dist'), { recursive: true });
   const bin = path.join(copy, 'bin/env-sync.js');
-  const version = () =>
-    spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, bin, '--version'], { encoding: 'utf8' });
-  const expected = version().stdout;
+  const cli = (...args: string[]) =>
+    spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, bin, ...args], { encoding: 'utf8' });
+  const expected = cli('--version').stdout;
   t.match(expected, /^\d+\.\d+\.\d+\n$/);
-  writeFileSync(path.join(copy, 'dist/main.cjs.cache'), Buffer.from('not a code cache'));
-  t.same(
-    [version().status, version().stdout],
-    [0, expected],
-    'a damaged cache is rejected by V8 and ignored',
-  );
-  rmSync(path.join(copy, 'dist/main.cjs.cache'));
-  t.same([version().status, version().stdout], [0, expected], 'no cache at all');
+  const getHelp = cli('get', '--help').stdout;
+  t.match(getHelp, /print one secret's value/i);
+  for (const cache of ['main.cjs.cache', 'main.get.cache']) {
+    writeFileSync(path.join(copy, 'dist', cache), Buffer.from('not a code cache'));
+  }
+  t.same([cli('--version').status, cli('--version').stdout], [0, expected], 'a damaged cache is ignored');
+  t.same([cli('get', '--help').status, cli('get', '--help').stdout], [0, getHelp], "and so is get's own");
+  for (const cache of ['main.cjs.cache', 'main.get.cache']) rmSync(path.join(copy, 'dist', cache));
+  t.same([cli('--version').status, cli('--version').stdout], [0, expected], 'no cache at all');
+  t.same([cli('get', '--help').status, cli('get', '--help').stdout], [0, getHelp], "nor get's own");
 });
 
 t.test('an encrypted read loads only the age key: a damaged TLS key does not stop get', async (t) => {
