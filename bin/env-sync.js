@@ -23,7 +23,7 @@ function runBundle(dir, cachedData) {
  * The daily commands have a code cache of their own, recorded after running just that command: it holds only
  * what the command compiles, so it is quicker to load than the cache of all the warm-up commands.
  */
-const OWN_CACHE = new Set(['get', 'run', 'set']);
+const OWN_CACHE = new Set(['get', 'run', 'set', 'fetch']);
 
 function cacheFile(dir, argv) {
   return path.join(dir, OWN_CACHE.has(argv[0]) ? `main.${argv[0]}.cache` : 'main.cjs.cache');
@@ -39,18 +39,23 @@ function loadBundle(dir, argv) {
   return runBundle(dir, cachedData).exports;
 }
 
+/** Runs the bundle in `dir` through `commands` (argv arrays), each of which must succeed. */
+async function runCommands(dir, commands) {
+  const bundle = runBundle(dir);
+  for (const argv of commands) {
+    const code = await bundle.exports.main(argv);
+    if (code !== 0) throw new Error(`env-sync ${argv.join(' ')} exited with ${code}`);
+  }
+  return bundle;
+}
+
 /**
- * Called by scripts/build.mjs in a plain `node`: runs the bundle in `dir` through `commands` (argv arrays),
- * then records its code cache into `file` (under `dir`), which then holds the functions those commands
- * compiled as well as the top-level code (a cache made before running holds only the latter).
+ * Called by scripts/build.mjs in a plain `node`: runs `commands` (see runCommands), then records the code
+ * cache into `file` (under `dir`), which then holds the functions those commands compiled as well as the
+ * top-level code (a cache made before running holds only the latter).
  */
 async function writeCodeCache(dir, commands, file) {
-  const { script, exports } = runBundle(dir);
-  for (const argv of commands) {
-    const code = await exports.main(argv);
-    if (code !== 0)
-      throw new Error(`warming up the code cache: env-sync ${argv.join(' ')} exited with ${code}`);
-  }
+  const { script } = await runCommands(dir, commands);
   writeFileSync(path.join(dir, file), script.createCachedData());
 }
 
@@ -62,5 +67,5 @@ if (require.main === module) {
       process.exitCode = code;
     });
 } else {
-  module.exports = { OWN_CACHE, writeCodeCache };
+  module.exports = { OWN_CACHE, runCommands, writeCodeCache };
 }

@@ -114,8 +114,9 @@ if (dynamicImport !== null) {
 // The caches are made by a plain `node` (no NODE_OPTIONS, no flags): V8 accepts a cache only from a process
 // whose flags match, and the CLI runs as plain `node`. main.cjs.cache is recorded after init, set, get and run
 // have run in a plaintext and in an encrypted scratch repository (output discarded), so it holds what those
-// paths compile; then get, run and set each get a cache of their own (bin/env-sync.js, OWN_CACHE), recorded
-// after running only that command in the same two repositories: it is smaller, so quicker to load.
+// paths compile. Then each command of OWN_CACHE (bin/env-sync.js) gets a cache of its own, recorded after
+// running only that command in the same two repositories (fetch: in a clone of each, after a new commit):
+// smaller than the first, so quicker to load, and holding what that command compiles.
 const bin = new URL('../bin/env-sync.js', import.meta.url).pathname;
 const { OWN_CACHE } = createRequire(import.meta.url)(bin);
 const scratch = mkdtempSync(path.join(tmpdir(), 'env-sync-build-'));
@@ -123,40 +124,54 @@ const repos = {
   'trusted-owner-ssh': path.join(scratch, 'plain'),
   'secure-peer': path.join(scratch, 'encrypted'),
 };
+const clones = Object.values(repos).map((repo) => `${repo}-clone`);
+const inEach = (dirs, argv) => dirs.map((dir) => ['-C', dir, ...argv]);
 const daily = {
   set: ['set', 'WARM_UP'],
   get: ['get', 'WARM_UP'],
   run: ['run', '--', process.execPath, '-e', '0'],
 };
-const inEachRepo = (argv) => Object.values(repos).map((repo) => ['-C', repo, ...argv]);
 const env = { ...process.env, ENV_SYNC_HOME: path.join(scratch, 'home') };
 delete env.NODE_OPTIONS;
-function recordCodeCache(file, commands) {
-  const made = spawnSync(
+
+/** Runs `call` of bin/env-sync.js (runCommands or writeCodeCache) on the new bundle in a plain node. */
+function inPlainNode(call, commands, file) {
+  const done = spawnSync(
     process.execPath,
     [
       '-e',
-      'require(process.argv[1]).writeCodeCache(process.argv[2], JSON.parse(process.argv[3]), process.argv[4])',
+      `require(process.argv[1]).${call}(process.argv[2], JSON.parse(process.argv[3]), process.argv[4])`,
       bin,
       next.pathname,
       JSON.stringify(commands),
-      file,
+      file ?? '',
     ],
-    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+    { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
   );
-  if (made.status !== 0) throw new Error(`making the code cache ${file} failed`);
+  if (done.status !== 0)
+    throw new Error(`${call} ${file ?? ''} failed while building dist/:\n${done.stderr}`);
 }
 try {
   for (const repo of Object.values(repos)) mkdirSync(repo);
-  recordCodeCache(
-    'main.cjs.cache',
+  inPlainNode(
+    'writeCodeCache',
     Object.entries(repos).flatMap(([mode, repo]) =>
       [['init', '--mode', mode], ...Object.values(daily)].map((argv) => ['-C', repo, ...argv]),
     ),
+    'main.cjs.cache',
   );
-  // set again, on a new key: the same path as the first set (a commit), not "nothing to commit".
-  daily.set = ['set', 'WARM_UP_AGAIN'];
-  for (const word of OWN_CACHE) recordCodeCache(`main.${word}.cache`, inEachRepo(daily[word]));
+  const warmUps = {
+    // set again, on a new key: the same path as the first set (a commit), not "nothing to commit".
+    set: inEach(Object.values(repos), ['set', 'WARM_UP_AGAIN']),
+    get: inEach(Object.values(repos), daily.get),
+    run: inEach(Object.values(repos), daily.run),
+    fetch: inEach(clones, ['fetch']),
+  };
+  inPlainNode('runCommands', [
+    ...Object.values(repos).map((repo, i) => ['clone', repo, clones[i]]),
+    ...inEach(Object.values(repos), ['set', 'WARM_UP_FETCHED']),
+  ]);
+  for (const word of OWN_CACHE) inPlainNode('writeCodeCache', warmUps[word], `main.${word}.cache`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
