@@ -70,7 +70,7 @@ const sequentialRuns = [];
 for (let run = 0; run < RUNS; run++) {
   const cpu = process.cpuUsage();
   let start = performance.now();
-  const events = wire.map((bytes) => m.decodeObject(bytes, 'event'));
+  const events = wire.map((bytes) => m.wireEventFromBytes(bytes, 'event'));
   const fresh = m.MemberTree.create(events[0], { now: NOW, verifySignatures: true });
   const { tree: verified } = await m.mergeVerified(fresh, events.slice(1), NOW);
   fullRuns.push(performance.now() - start);
@@ -216,7 +216,7 @@ async function loadMembership() {
     "export { parseEventBody } from './src/membership/event-format.ts';",
     "export { applyRemoteEvents } from './src/membership/exchange.ts';",
     "export { mergeEvents } from './src/membership/merge-events.ts';",
-    "export { eventId, eventSigningBytes, joinRequestBytes, verifyEd25519 } from './src/membership/signing.ts';",
+    "export { eventId, eventSigningBytes, joinRequestBytes, verifyEd25519, wireEventFromBytes } from './src/membership/signing.ts';",
     "export { mergeVerified } from './src/membership/batch-verify.ts';",
     "export { MemberTree } from './src/membership/tree.ts';",
     "export { decodeObject, encodeObject } from './src/store/objects.ts';",

@@ -8,7 +8,7 @@ import type { Repository } from '../store/repository.ts';
 import { mergeVerified } from './batch-verify.ts';
 import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
-import { eventId } from './signing.ts';
+import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
 
 /**
@@ -48,14 +48,9 @@ export function missingEvents(tree: MemberTree, haveIds: readonly ObjectId[]): H
     .sort((a, b) => a.event.seq - b.event.seq);
 }
 
-/** True when `event` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
-function forksBeforeTip(tree: MemberTree, event: EventObject): boolean {
-  return (
-    event.prev !== null &&
-    tree.has(event.prev) &&
-    tree.get(event.prev) === undefined &&
-    !tree.has(eventId(event))
-  );
+/** True when `wire` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
+function forksBeforeTip(tree: MemberTree, { id, event }: WireEvent): boolean {
+  return event.prev !== null && tree.has(event.prev) && tree.get(event.prev) === undefined && !tree.has(id);
 }
 
 export interface ApplyResult {
@@ -77,7 +72,7 @@ export interface ApplyResult {
  */
 export async function applyRemoteEvents(
   repo: Repository,
-  events: readonly EventObject[],
+  received: readonly (EventObject | WireEvent)[],
   now: number,
   options: {
     readonly peer?: string;
@@ -86,6 +81,7 @@ export async function applyRemoteEvents(
     readonly eventsStored?: boolean;
   } = {},
 ): Promise<ApplyResult> {
+  const events = received.map(asWireEvent);
   let chain = await loadChainHead(repo, now);
   if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
     chain = { ...(await loadChain(repo, { now }))!, resumed: false };
@@ -96,7 +92,7 @@ export async function applyRemoteEvents(
   if (chain === null) {
     // A fresh clone: the chain must start at this repository's own genesis.
     const [first] = events;
-    if (first === undefined || first.seq !== 0) {
+    if (first === undefined || first.event.seq !== 0) {
       throw new EnvSyncError('E_EVENT_INVALID', 'the membership events do not start at a genesis event');
     }
     held = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });

@@ -6,7 +6,7 @@
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
-import type { CommitObject, EventObject } from '../../store/objects.ts';
+import type { CommitObject } from '../../store/objects.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { BeforeRefMoves } from '../../sync/fetch.ts';
 import type { BeforeRefUpdates } from '../../sync/upload-pack.ts';
@@ -78,7 +78,7 @@ async function applyFetchedMembership(
   { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
 ): Promise<MembershipOutcome> {
   const [
-    { loadChainHead, loadChain },
+    { loadChainHead, loadChain, readEventsFrom },
     { applyRemoteEvents },
     { reissueOwnEvents },
     { commitAuthorizationProblem },
@@ -91,7 +91,7 @@ async function applyFetchedMembership(
   const commits = await newCommits(repo, arrived.tips);
   const head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
-  const events = await eventsToApply(
+  const events = await readEventsFrom(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
     (id) => head?.tree.has(id) ?? false,
@@ -155,28 +155,6 @@ async function applyFetchedMembership(
     }
   }
   return { added, tip, displaced, reissued, dropped, commitsChecked: commits.length, self };
-}
-
-/**
- * Events reachable from `starts` and not `held` (held: in this peer's chain), parents first. They were stored by
- * the pack (each with its parent, so every walk ends at a held event or at a genesis).
- */
-async function eventsToApply(
-  repo: Repository,
-  starts: readonly ObjectId[],
-  held: (id: ObjectId) => boolean,
-): Promise<EventObject[]> {
-  const found = new Map<ObjectId, EventObject>();
-  for (const start of starts) {
-    for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
-      const event: EventObject = await repo.objects.readTyped(at, 'event');
-      found.set(at, event);
-      at = event.prev;
-    }
-  }
-  return [...found]
-    .sort(([a, x], [b, y]) => x.seq - y.seq || (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, event]) => event);
 }
 
 /**
