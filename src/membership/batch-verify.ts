@@ -8,9 +8,8 @@ import { type EventBody, parseEventBody } from './event-format.ts';
 import { type MergeResult, mergeEvents, type PreparedEvent } from './merge-events.ts';
 import {
   asWireEvent,
-  EMPTY_FIELD,
-  joinRequestBytes,
-  signedPrefix,
+  joinRequestParts,
+  signedMessageParts,
   verifyEd25519,
   type WireEvent,
 } from './signing.ts';
@@ -21,12 +20,11 @@ export const PARALLEL_THRESHOLD = 512;
 /** Events per unit of work the threads claim: small enough to balance, large enough to post cheaply. */
 const CHUNK_EVENTS = 128;
 
-/** One signature check: the message is `message` followed by `emptied` empty byte strings (c4 00 each). */
+/** One signature check; the message is its parts one after the other (none: it cannot be derived, and fails). */
 interface Check {
   readonly key: Uint8Array;
   readonly signature: Uint8Array;
-  readonly message: Uint8Array;
-  readonly emptied: number;
+  readonly parts: readonly Uint8Array[];
 }
 interface Chunk {
   readonly index: number;
@@ -37,27 +35,30 @@ interface Chunk {
 
 /**
  * A chunk's checks as one shared buffer, which every thread reads the same way (verifyPacked): per check, 1 if
- * the key has 32 bytes and the signature 64 (else 0: it fails unchecked), key, signature, message length
+ * the key has 32 bytes, the signature 64 and the message could be derived (else 0: it fails unchecked), key, signature, message length
  * (uint32 BE) and message. Posting it shares memory; posting arrays would clone three objects per check, and
  * each message is written here once, straight from the event's bytes.
  */
 function packChecks(checks: readonly Check[]): Uint8Array {
   let size = 0;
-  for (const check of checks) size += 101 + check.message.length + check.emptied * EMPTY_FIELD.length;
+  for (const { parts } of checks) for (const part of parts) size += part.length;
+  size += 101 * checks.length;
   const bytes = new Uint8Array(new SharedArrayBuffer(size));
   const view = new DataView(bytes.buffer);
   let at = 0;
-  for (const { key, signature, message, emptied } of checks) {
-    if (key.length === 32 && signature.length === 64) {
+  for (const { key, signature, parts } of checks) {
+    if (key.length === 32 && signature.length === 64 && parts.length > 0) {
       bytes[at] = 1;
       bytes.set(key, at + 1);
       bytes.set(signature, at + 33);
     }
-    const length = message.length + emptied * EMPTY_FIELD.length;
-    view.setUint32(at + 97, length);
-    bytes.set(message, at + 101);
-    for (let i = 0; i < emptied; i++) bytes.set(EMPTY_FIELD, at + 101 + message.length + 2 * i);
-    at += 101 + length;
+    let end = at + 101;
+    for (const part of parts) {
+      bytes.set(part, end);
+      end += part.length;
+    }
+    view.setUint32(at + 97, end - at - 101);
+    at = end;
   }
   return bytes;
 }
@@ -119,8 +120,6 @@ for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 
   parentPort.postMessage(i);
 }`;
 
-const NOTHING = new Uint8Array(0);
-
 /**
  * The signature checks an event needs: its own, plus a join request's or a new key's; a message that cannot be
  * derived (a signature field of the wrong size) is checked as empty and fails. The body is null when the
@@ -134,18 +133,16 @@ function checksOf(wire: WireEvent): { checks: Check[]; body: EventBody | null } 
   } catch {
     return { checks: [], body: null };
   }
-  const signed = (key: Uint8Array, signature: Uint8Array, fields: 1 | 2): Check => {
-    const cut = signedPrefix(bytes, fields);
-    return cut === null
-      ? { key, signature, message: NOTHING, emptied: 0 }
-      : { key, signature, message: bytes.subarray(0, cut), emptied: fields };
-  };
-  const checks = [signed(event.actor, event.signature, 1)];
+  const check = (key: Uint8Array, signature: Uint8Array, parts: Uint8Array[] | null): Check => ({
+    key,
+    signature,
+    parts: parts ?? [],
+  });
+  const checks = [check(event.actor, event.signature, signedMessageParts(bytes, 1))];
   if (body.kind === 'request' || body.kind === 'approve') {
-    const { key, signature } = body.request;
-    checks.push({ key, signature, message: joinRequestBytes(body.request), emptied: 0 });
+    checks.push(check(body.request.key, body.request.signature, joinRequestParts(wire)));
   } else if (body.kind === 'rotate-key') {
-    checks.push(signed(body.next.key, body.keySignature, 2));
+    checks.push(check(body.next.key, body.keySignature, signedMessageParts(bytes, 2)));
   }
   return { checks, body };
 }

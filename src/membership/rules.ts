@@ -15,7 +15,7 @@ import {
 } from './event-format.ts';
 import type { Registry } from './registry.ts';
 import {
-  joinRequestBytes,
+  joinRequestBytesOf,
   rotationSigningBytesOf,
   signingBytesOf,
   verifyEd25519,
@@ -95,7 +95,7 @@ export function checkEvent(
   }
 
   const checkRequest = (r: JoinRequest, recording: boolean): void => {
-    if (!signed(r.key, () => joinRequestBytes(r), r.signature)) {
+    if (!signed(r.key, () => joinRequestBytesOf(wire), r.signature)) {
       fail('E_EVENT_INVALID', 'the join request signature does not verify');
     }
     if (r.expires < event.time) fail('E_EVENT_INVALID', 'the join request had expired');

@@ -4,7 +4,7 @@
 import { EnvSyncError } from '../errors.ts';
 import { encodeCanonical } from '../store/encoding.ts';
 import { hashObjectBytes, idToBytes, type ObjectId } from '../store/object-id.ts';
-import { decodeObject, type EventObject, encodeObject } from '../store/objects.ts';
+import { decodeObject, type EventField, type EventObject, encodeObject } from '../store/objects.ts';
 import type { JoinRequest } from './event-format.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -66,7 +66,7 @@ export function eventId(event: EventObject): ObjectId {
 // with nothing before it changed (msgpack arrays carry a count, not a byte length). A rotate-key event's
 // subject ends with the new key's signature, right before the event's own.
 const SIGNATURE_FIELD = 66;
-export const EMPTY_FIELD = Uint8Array.of(0xc4, 0x00);
+const EMPTY_FIELD = Uint8Array.of(0xc4, 0x00);
 
 /**
  * Where the last `fields` fields of stored event bytes start, if each is a 64-byte byte string: the signed
@@ -81,23 +81,65 @@ export function signedPrefix(bytes: Uint8Array, fields: 1 | 2): number | null {
   return cut;
 }
 
-function signedMessage(bytes: Uint8Array, fields: 1 | 2): Uint8Array | null {
+/** The message the last `fields` signatures of stored event bytes cover, in parts (null: see signedPrefix). */
+export function signedMessageParts(bytes: Uint8Array, fields: 1 | 2): Uint8Array[] | null {
   const cut = signedPrefix(bytes, fields);
   if (cut === null) return null;
-  const message = new Uint8Array(cut + fields * EMPTY_FIELD.length);
-  message.set(bytes.subarray(0, cut));
-  for (let i = 0; i < fields; i++) message.set(EMPTY_FIELD, cut + i * EMPTY_FIELD.length);
-  return message;
+  return [bytes.subarray(0, cut), ...Array<Uint8Array>(fields).fill(EMPTY_FIELD)];
 }
+
+const joined = (parts: Uint8Array[] | null): Uint8Array | null =>
+  parts === null ? null : Buffer.concat(parts);
 
 /** The signing bytes of a stored event, from its bytes; null when its signature is not 64 bytes. */
 export function signingBytesOf(wire: WireEvent): Uint8Array | null {
-  return signedMessage(wire.bytes, 1);
+  return joined(signedMessageParts(wire.bytes, 1));
 }
 
 /** What the new key of a rotate-key event signs: its signing bytes with its own signature field emptied too. */
 export function rotationSigningBytesOf(wire: WireEvent): Uint8Array | null {
-  return signedMessage(wire.bytes, 2);
+  return joined(signedMessageParts(wire.bytes, 2));
+}
+
+// ["env-sync-join-request", 1, group…]: a 9-item array, the type string, the version, the group's 32-byte header.
+const JOIN_REQUEST_HEADER = Uint8Array.of(
+  0x99,
+  0xb5,
+  ...Buffer.from('env-sync-join-request'),
+  0x01,
+  0xc4,
+  0x20,
+);
+
+/** The length of a subject field in canonical msgpack (docs/object-format.md#canonical-encoding). */
+function fieldLength(value: EventField): number {
+  if (value === null || typeof value === 'boolean') return 1;
+  if (typeof value === 'number') return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5;
+  const size = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  const header = typeof value === 'string' && size < 32 ? 1 : size < 0x100 ? 2 : size < 0x10000 ? 3 : 5;
+  return header + size;
+}
+
+/**
+ * joinRequestBytes of the join request a `request` or `approve` event carries, in parts, from the event's
+ * bytes: the request's key, name, age recipient, fingerprint, expiry and nonce are the subject's first six
+ * fields, encoded as the request encodes them, so they are copied rather than encoded again. The event's
+ * subject must have parsed as a request (parseEventBody); null when its signature field is not 64 bytes.
+ */
+export function joinRequestParts(wire: WireEvent): Uint8Array[] | null {
+  const subjectEnd = signedPrefix(wire.bytes, 1);
+  if (subjectEnd === null || wire.event.group === null) return null;
+  const { subject } = wire.event;
+  let end = subjectEnd;
+  for (let i = 6; i < subject.length; i++) end -= fieldLength(subject[i]!);
+  let start = end;
+  for (let i = 0; i < 6; i++) start -= fieldLength(subject[i]!);
+  return [JOIN_REQUEST_HEADER, idToBytes(wire.event.group), wire.bytes.subarray(start, end)];
+}
+
+/** joinRequestBytes of the join request a `request` or `approve` event carries (joinRequestParts). */
+export function joinRequestBytesOf(wire: WireEvent): Uint8Array | null {
+  return joined(joinRequestParts(wire));
 }
 
 /** What a join request's self-signature covers: its group, card, expiry and nonce, in canonical msgpack. */
