@@ -35,6 +35,7 @@ export class MemberTree implements TreeView {
   /** Registry after each leaf (owned, mutated in place when the leaf gets its first child). */
   readonly #leafStates = new Map<ObjectId, Registry>();
   #canonical: HeldEvent[] | null = null;
+  #resumed = false;
   /** The latest `time` of any held event (a checkpoint is unusable if "now" falls before it). */
   #latest: number;
 
@@ -85,11 +86,23 @@ export class MemberTree implements TreeView {
    * events forking before `tip`, load the whole chain.
    */
   static resume(group: ObjectId, tip: HeldEvent, state: Registry, history: ResumeHistory): MemberTree {
-    return MemberTree.#rooted(group, tip, state, history);
+    const tree = MemberTree.#rooted(group, tip, state, history);
+    tree.#resumed = true;
+    return tree;
   }
 
   get latest(): number {
     return this.#latest;
+  }
+
+  /** The checkpoint tip this tree was resumed at (resume), or null for a tree built from the genesis. */
+  get resumedAt(): ObjectId | null {
+    return this.#resumed ? this.#root.id : null;
+  }
+
+  /** Ids of the held events added after the root, in the order added. */
+  addedIds(): ObjectId[] {
+    return [...this.#events.keys()].filter((id) => id !== this.#root.id);
   }
 
   /** The genesis; only for a tree built from it (create). */
@@ -230,6 +243,7 @@ export class MemberTree implements TreeView {
     for (const [id, kids] of this.#children) copy.#children.set(id, [...kids]);
     for (const [id, state] of this.#leafStates) copy.#leafStates.set(id, state.clone());
     copy.#canonical = this.#canonical === null ? null : [...this.#canonical];
+    copy.#resumed = this.#resumed;
     return copy;
   }
 }
