@@ -61,6 +61,8 @@ export interface ApplyResult {
   readonly added: readonly ObjectId[];
   /** Events that were on the canonical chain before and are not now (the fork rule chose another branch). */
   readonly displaced: readonly HeldEvent[];
+  /** The chain after the call, as loadChainHead would give it (resumed at the checkpoint, or whole). */
+  readonly tree: MemberTree;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function applyRemoteEvents(
   const { tree, merged } = await mergeVerified(held, rest, now);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
-  if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [] };
+  if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
   const from = options.source === undefined ? '' : ` from ${options.source}`;
   const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
   await saveChain(
@@ -123,5 +125,6 @@ export async function applyRemoteEvents(
     previousTip,
     added: added.map((held) => held.id),
     displaced: merged.displaced,
+    tree,
   };
 }

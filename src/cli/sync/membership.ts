@@ -89,7 +89,8 @@ async function applyFetchedMembership(
     import('../../membership/commit-authorization.ts'),
   ]);
   const commits = await newCommits(repo, arrived.tips);
-  const head = await loadChainHead(repo, now);
+  // The chain as refs/members holds it, kept up to date below so that it is read from disk once.
+  let head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
   const events = await readEventsFrom(
     repo,
@@ -111,6 +112,7 @@ async function applyFetchedMembership(
       });
       ({ added, tip } = applied);
       displaced = applied.displaced.length;
+      head = { tree: applied.tree, storedTip: applied.tip, resumed: applied.tree.resumedAt !== null };
     } catch (error) {
       if (!isEnvSyncError(error)) throw error;
       throw new EnvSyncError(
@@ -127,14 +129,16 @@ async function applyFetchedMembership(
       });
       reissued = result.reissued.length;
       dropped = result.dropped.length;
-      if (reissued > 0) tip = result.reissued.at(-1)!.id;
+      if (reissued > 0) {
+        tip = result.reissued.at(-1)!.id;
+        head = await loadChainHead(repo, now);
+      }
     }
   }
 
   let self: PeerRecord | undefined | null = null;
   if (commits.length > 0 || added.length > 0) {
     // The state at the tip answers for commits naming the tip (the usual case) without reading the chain.
-    const head = await loadChainHead(repo, now);
     const tipOnly = commits.every(({ commit }) => commit.members === head?.storedTip);
     const chain = tipOnly || !head?.resumed ? head : await loadChain(repo, { now });
     if (chain === null) {
