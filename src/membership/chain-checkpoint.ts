@@ -17,8 +17,8 @@ const TYPE = 'env-sync-members-checkpoint';
 const VERSION = 2;
 /** A save rewrites the base (compacts) instead of appending once the deltas outweigh it, or after this many. */
 export const MAX_DELTAS = 1000;
-/** How much of the file's end a save reads to find the last record; a longer last record means a rewrite. */
-const TAIL_BYTES = 64 * 1024;
+/** How much of the file's end a save reads to find where the last record ends (see DELTA_END). */
+const TAIL_BYTES = 256;
 
 /** What the checkpoint is valid for: refs/members and the fork tips as read from disk. */
 export interface CheckpointKey {
@@ -58,19 +58,20 @@ interface DeltaRecord extends ChainState {
 }
 
 /** One record per line: the first 16 hex digits of the SHA-256 of the JSON, a space, the JSON. */
-function line(record: BaseRecord | DeltaRecord): string {
-  const json = JSON.stringify(record);
-  return `${checksum(json)} ${json}\n`;
+function line(record: BaseRecord | DeltaRecord): Buffer {
+  const json = Buffer.from(JSON.stringify(record));
+  return Buffer.concat([Buffer.from(`${checksum(json)} `), json, NEWLINE]);
 }
 
-const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
+const NEWLINE = Buffer.from('\n');
+const checksum = (json: Uint8Array): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
 
 /** The record on a line, or null when its checksum or JSON is off (a torn or altered write). */
-function parseLine(text: string): unknown {
-  const json = text.slice(17);
-  if (text[16] !== ' ' || checksum(json) !== text.slice(0, 16)) return null;
+function parseLine(text: Buffer): unknown {
+  const json = text.subarray(17);
+  if (text[16] !== 0x20 || checksum(json) !== text.toString('latin1', 0, 16)) return null;
   try {
-    return JSON.parse(json);
+    return JSON.parse(json.toString('utf8'));
   } catch {
     return null;
   }
@@ -80,10 +81,10 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 /** The chain state a journal describes: its base with every delta applied in order; null if any record is off. */
-function replayJournal(text: string, group: ObjectId): (ChainState & { held: ObjectId[] }) | null {
-  if (!text.endsWith('\n')) return null; // a torn last append
-  const lines = text.slice(0, -1).split('\n');
-  const base = parseLine(lines[0]!) as BaseRecord;
+function replayJournal(bytes: Buffer, group: ObjectId): (ChainState & { held: ObjectId[] }) | null {
+  if (bytes.at(-1) !== 0x0a) return null; // empty, or a torn last append
+  let end = bytes.indexOf(0x0a);
+  const base = parseLine(bytes.subarray(0, end)) as BaseRecord;
   if (!isState(base) || base.type !== TYPE || base.version !== VERSION || base.group !== group) return null;
   let state = {
     ...base,
@@ -91,8 +92,9 @@ function replayJournal(text: string, group: ObjectId): (ChainState & { held: Obj
     peers: [...base.registry.peers],
     nonces: [...base.registry.nonces],
   };
-  for (let i = 1; i < lines.length; i++) {
-    const delta = parseLine(lines[i]!) as DeltaRecord;
+  for (let start = end + 1; start < bytes.length; start = end + 1) {
+    end = bytes.indexOf(0x0a, start);
+    const delta = parseLine(bytes.subarray(start, end)) as DeltaRecord;
     if (!isState(delta) || delta.from !== state.tip || !Number.isSafeInteger(delta.deltas)) return null;
     state.held.push(...delta.held);
     state.peers.push(...delta.registry.peers);
@@ -106,7 +108,7 @@ function replayJournal(text: string, group: ObjectId): (ChainState & { held: Obj
 export async function readCheckpoint(repo: Repository, key: CheckpointKey): Promise<ChainCheckpoint | null> {
   const bytes = await readFileOrNull(path.join(repo.dir, CHECKPOINT_FILE)).catch(() => null);
   if (bytes === null) return null;
-  const state = replayJournal(bytes.toString('utf8'), repo.group);
+  const state = replayJournal(bytes, repo.group);
   if (state === null || state.tip !== key.tip || !sameSet(state.forks, key.forks)) return null;
   const held = new Set(state.held);
   if (!held.has(key.tip)) return null;
@@ -137,18 +139,23 @@ export async function writeCheckpoint(
 
 function baseState(tree: MemberTree, forks: readonly ObjectId[]): ChainState {
   return {
-    tip: tree.tip().id,
     forks,
     latest: tree.latest,
     held: tree.heldIds(),
     registry: tree.registry().snapshot(),
+    tip: tree.tip().id,
   };
 }
 
+// Every record ends with its tip, a delta's after its count and base size, so a save finds them in the file's
+// last bytes however long the record is. (The line's checksum is not checked there: reading checks it.)
+const BASE_END = /,"tip":"([0-9a-f]{64})"\}\n$/;
+const DELTA_END = /,"deltas":(\d+),"base":(\d+),"tip":"([0-9a-f]{64})"\}\n$/;
+
 /**
  * Appends what `tree` added since `from` when the journal's last record ends at `from`: reads only the file's
- * end and writes one line. False (nothing written) when there is no journal, its last record is another tip
- * or unreadable, or it is time to compact.
+ * last bytes and writes one line. False (nothing written) when there is no journal, its last record is
+ * another tip or unrecognizable, or it is time to compact.
  */
 async function appendDelta(
   file: string,
@@ -168,25 +175,26 @@ async function appendDelta(
     const length = Math.min(size, TAIL_BYTES);
     const tail = Buffer.alloc(length);
     await handle.read(tail, 0, length, size - length);
-    const text = tail.toString('utf8');
-    const start = text.lastIndexOf('\n', text.length - 2) + 1;
-    if (!text.endsWith('\n') || (start === 0 && length < size)) return false;
-    const last = parseLine(text.slice(start, -1)) as Partial<BaseRecord & DeltaRecord> | null;
-    if (last?.tip !== from) return false;
-    const deltas = (last.deltas ?? 0) + 1;
-    const base = last.base ?? size;
+    const text = tail.toString('latin1');
+    // A base is always the first record: when it is the last one too, the journal is that base alone.
+    const delta = DELTA_END.exec(text);
+    const last = delta === null ? BASE_END.exec(text) : null;
+    const tip = delta?.[3] ?? last?.[1];
+    if (tip !== from) return false;
+    const deltas = delta === null ? 1 : Number(delta[1]) + 1;
+    const base = delta === null ? size : Number(delta[2]);
     if (deltas > MAX_DELTAS || size > 2 * base) return false;
-    const delta: DeltaRecord = {
+    const record: DeltaRecord = {
       from,
-      tip: tree.tip().id,
       forks,
       latest: tree.latest,
       held: tree.addedIds(),
       registry: tree.registry().changes(),
       deltas,
       base,
+      tip: tree.tip().id,
     };
-    await handle.write(line(delta));
+    await handle.write(line(record));
     return true;
   } finally {
     await handle.close();
