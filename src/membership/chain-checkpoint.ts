@@ -16,7 +16,7 @@ export const CHECKPOINT_FILE = 'members-checkpoint';
 const TYPE = 'env-sync-members-checkpoint';
 const VERSION = 2;
 /** A save rewrites the base (compacts) instead of appending once the deltas outweigh it, or after this many. */
-export const MAX_DELTAS = 1000;
+const MAX_DELTAS = 1000;
 /** How much of the file's end a save reads to find where the last record ends (see DELTA_END). */
 const TAIL_BYTES = 256;
 

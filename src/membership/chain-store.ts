@@ -23,7 +23,7 @@ export interface StoredChain {
 }
 
 /** A stored event with its bytes (read and checked against its id by the object store). */
-export async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
+async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
   return wireEventFromBytes(await repo.objects.readRaw(id), `object ${shortId(id)}`, id);
 }
 

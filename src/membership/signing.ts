@@ -72,7 +72,7 @@ const EMPTY_FIELD = Uint8Array.of(0xc4, 0x00);
  * Where the last `fields` fields of stored event bytes start, if each is a 64-byte byte string: the signed
  * message is `bytes` up to there, then `fields` empty byte strings. Null otherwise (nothing then verifies).
  */
-export function signedPrefix(bytes: Uint8Array, fields: 1 | 2): number | null {
+function signedPrefix(bytes: Uint8Array, fields: 1 | 2): number | null {
   const cut = bytes.length - fields * SIGNATURE_FIELD;
   if (cut < 0) return null;
   for (let at = cut; at < bytes.length; at += SIGNATURE_FIELD) {
