@@ -3,11 +3,11 @@
 
 import { isEnvSyncError } from '../errors.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
-import type { RawEvent } from './chain-store.ts';
 import { type EventBody, parseEventBody } from './event-format.ts';
+import type { WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
 
-export interface AuditEntry extends RawEvent {
+export interface AuditEntry extends WireEvent {
   /** Null when the subject does not parse. */
   readonly body: EventBody | null;
   /** 'ok', 'unchecked' (after the first problem), or the problem. */
@@ -20,7 +20,7 @@ export interface AuditReport {
   readonly problem: string | null;
 }
 
-function parsed(raw: RawEvent): EventBody | null {
+function parsed(raw: WireEvent): EventBody | null {
   try {
     return parseEventBody(raw.event, shortId(raw.id));
   } catch {
@@ -31,11 +31,11 @@ function parsed(raw: RawEvent): EventBody | null {
 export function auditChain(
   group: ObjectId,
   tip: ObjectId,
-  events: readonly RawEvent[],
+  events: readonly WireEvent[],
   now: number,
 ): AuditReport {
   const byId = new Map(events.map((raw) => [raw.id, raw]));
-  const path: RawEvent[] = [];
+  const path: WireEvent[] = [];
   for (
     let at = byId.get(tip);
     at !== undefined;
@@ -54,8 +54,8 @@ export function auditChain(
       continue;
     }
     try {
-      if (tree === null) tree = MemberTree.create(raw.event, { ...options, expectedGroup: group });
-      else tree.add(raw.event, options, raw.id);
+      if (tree === null) tree = MemberTree.create(raw, { ...options, expectedGroup: group });
+      else tree.add(raw, options);
       entries.push({ ...raw, body: tree.get(raw.id)!.body, status: 'ok' });
     } catch (error) {
       if (!isEnvSyncError(error)) throw error;
@@ -70,7 +70,7 @@ export function auditChain(
   for (const raw of events) {
     if (onPath.has(raw.id)) continue;
     try {
-      tree.add(raw.event, options, raw.id);
+      tree.add(raw, options);
     } catch (error) {
       if (!isEnvSyncError(error)) throw error;
       return { entries, problem: `off-chain ${error.message}` };

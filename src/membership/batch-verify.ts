@@ -4,9 +4,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EventObject } from '../store/objects.ts';
-import { parseEventBody } from './event-format.ts';
+import { type EventBody, parseEventBody } from './event-format.ts';
 import { type MergeResult, mergeEvents, type PreparedEvent } from './merge-events.ts';
-import { eventIdAndSigningBytes, joinRequestBytes, rotationSigningBytes, verifyEd25519 } from './signing.ts';
+import {
+  asWireEvent,
+  joinRequestParts,
+  signedMessageParts,
+  verifyEd25519,
+  type WireEvent,
+} from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
 /** Below this many events the threads cost more than they save. */
@@ -14,42 +20,73 @@ export const PARALLEL_THRESHOLD = 512;
 /** Events per unit of work the threads claim: small enough to balance, large enough to post cheaply. */
 const CHUNK_EVENTS = 128;
 
-type Check = [key: Uint8Array, message: Uint8Array, signature: Uint8Array];
+/** One signature check; the message is its parts one after the other (none: it cannot be derived, and fails). */
+interface Check {
+  readonly key: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly parts: readonly Uint8Array[];
+}
 interface Chunk {
   readonly index: number;
   /** Index of the chunk's first check in the shared results. */
   readonly offset: number;
-  readonly checks: Check[];
+  readonly bytes: Uint8Array;
 }
 
 /**
- * A chunk's checks as one shared buffer for the workers: per check, 1 if the key has 32 bytes and the signature
- * 64 (else 0: it fails unchecked), key, signature, message length (uint32 BE) and message. Posting it shares
- * memory; posting the arrays would clone three objects per check (≈200 ms for a 10,000-event chain).
+ * A chunk's checks as one shared buffer, which every thread reads the same way (verifyPacked): per check, 1 if
+ * the key has 32 bytes, the signature 64 and the message could be derived (else 0: it fails unchecked), key, signature, message length
+ * (uint32 BE) and message. Posting it shares memory; posting arrays would clone three objects per check, and
+ * each message is written here once, straight from the event's bytes.
  */
 function packChecks(checks: readonly Check[]): Uint8Array {
   let size = 0;
-  for (const [, message] of checks) size += 101 + message.length;
+  for (const { parts } of checks) for (const part of parts) size += part.length;
+  size += 101 * checks.length;
   const bytes = new Uint8Array(new SharedArrayBuffer(size));
   const view = new DataView(bytes.buffer);
   let at = 0;
-  for (const [key, message, signature] of checks) {
-    if (key.length === 32 && signature.length === 64) {
+  for (const { key, signature, parts } of checks) {
+    if (key.length === 32 && signature.length === 64 && parts.length > 0) {
       bytes[at] = 1;
       bytes.set(key, at + 1);
       bytes.set(signature, at + 33);
     }
-    view.setUint32(at + 97, message.length);
-    bytes.set(message, at + 101);
-    at += 101 + message.length;
+    let end = at + 101;
+    for (const part of parts) {
+      bytes.set(part, end);
+      end += part.length;
+    }
+    view.setUint32(at + 97, end - at - 101);
+    at = end;
   }
   return bytes;
 }
 
+/**
+ * Checks every signature of a packed chunk with `valid`, writing 1 (verified) or 0 into `results` from
+ * `offset`. Self-contained: the worker runs this same function, from its source text.
+ */
+function verifyPacked(
+  bytes: Uint8Array,
+  offset: number,
+  results: Uint8Array,
+  valid: (key: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean,
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0, k = offset; at < bytes.length; k++) {
+    const end = at + 101 + view.getUint32(at + 97);
+    const key = bytes.subarray(at + 1, at + 33);
+    const ok = bytes[at] === 1 && valid(key, bytes.subarray(at + 101, end), bytes.subarray(at + 33, at + 97));
+    results[k] = ok ? 1 : 0;
+    at = end;
+  }
+}
+
 // The worker claims chunks from a shared counter, pulls their checks off its port synchronously (waiting on
-// `posted` until the main thread has sent them), writes 1 per valid signature into the shared results and
-// marks the chunk done. Same check as verifyEd25519 (JWK import, a key per signer), self-contained so it runs
-// as an eval'd worker in the bundled CLI.
+// `posted` until the main thread has sent them), verifies them into the shared results and marks the chunk
+// done. `valid` is verifyEd25519's check (JWK import, a key per signer), self-contained so that it runs as an
+// eval'd worker in the bundled CLI.
 const WORKER_SOURCE = `
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
@@ -68,6 +105,7 @@ function valid(key, message, signature) {
   try { return k !== null && verify(null, message, k, signature); }
   catch { return false; }
 }
+const verifyPacked = ${verifyPacked.toString()};
 for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 1)) {
   while (received[i] === undefined) {
     const seen = Atomics.load(posted, 0);
@@ -77,32 +115,36 @@ for (let i = Atomics.add(next, 0, 1); i < done.length; i = Atomics.add(next, 0, 
   }
   const { offset, bytes } = received[i];
   received[i] = null;
-  const view = new DataView(bytes.buffer);
-  for (let at = 0, k = offset; at < bytes.length; k++) {
-    const length = view.getUint32(at + 97);
-    const message = bytes.subarray(at + 101, at + 101 + length);
-    const ok = bytes[at] === 1 && valid(bytes.subarray(at + 1, at + 33), message, bytes.subarray(at + 33, at + 97));
-    results[k] = ok ? 1 : 0;
-    at += 101 + length;
-  }
+  verifyPacked(bytes, offset, results, valid);
   Atomics.store(done, i, 1);
   parentPort.postMessage(i);
 }`;
 
-/** The signature checks an event needs: its own, plus a join request's or a new key's. Null: unparsable. */
-function checksOf(event: EventObject, signing: Uint8Array): Check[] | null {
-  const checks: Check[] = [[event.actor, signing, event.signature]];
+/**
+ * The signature checks an event needs: its own, plus a join request's or a new key's; a message that cannot be
+ * derived (a signature field of the wrong size) is checked as empty and fails. The body is null when the
+ * subject does not parse: the event then counts as unverified and the rules report it.
+ */
+function checksOf(wire: WireEvent): { checks: Check[]; body: EventBody | null } {
+  const { event, bytes } = wire;
+  let body: EventBody;
   try {
-    const body = parseEventBody(event, 'event');
-    if (body.kind === 'request' || body.kind === 'approve') {
-      checks.push([body.request.key, joinRequestBytes(body.request), body.request.signature]);
-    } else if (body.kind === 'rotate-key') {
-      checks.push([body.next.key, rotationSigningBytes(event), body.keySignature]);
-    }
+    body = parseEventBody(event, 'event');
   } catch {
-    return null;
+    return { checks: [], body: null };
   }
-  return checks;
+  const check = (key: Uint8Array, signature: Uint8Array, parts: Uint8Array[] | null): Check => ({
+    key,
+    signature,
+    parts: parts ?? [],
+  });
+  const checks = [check(event.actor, event.signature, signedMessageParts(bytes, 1))];
+  if (body.kind === 'request' || body.kind === 'approve') {
+    checks.push(check(body.request.key, body.request.signature, joinRequestParts(wire)));
+  } else if (body.kind === 'rotate-key') {
+    checks.push(check(body.next.key, body.keySignature, signedMessageParts(bytes, 2)));
+  }
+  return { checks, body };
 }
 
 /** Threads that check signatures chunk by chunk, with the calling thread joining in through `help`. */
@@ -141,8 +183,7 @@ class VerifierPool {
 
   post(chunk: Chunk): void {
     this.#chunks.push(chunk);
-    const message = { index: chunk.index, offset: chunk.offset, bytes: packChecks(chunk.checks) };
-    for (const worker of this.#workers) worker.postMessage(message);
+    for (const worker of this.#workers) worker.postMessage(chunk);
     Atomics.add(this.#posted, 0, 1);
     Atomics.notify(this.#posted, 0);
   }
@@ -150,8 +191,8 @@ class VerifierPool {
   /** Checks chunks on this thread until none is left to claim, then waits for the workers' last ones. */
   async help(): Promise<void> {
     for (let i = Atomics.add(this.#next, 0, 1); i < this.#done.length; i = Atomics.add(this.#next, 0, 1)) {
-      const { offset, checks } = this.#chunks[i]!;
-      for (let k = 0; k < checks.length; k++) this.results[offset + k] = verifyEd25519(...checks[k]!) ? 1 : 0;
+      const { offset, bytes } = this.#chunks[i]!;
+      verifyPacked(bytes, offset, this.results, verifyEd25519);
       Atomics.store(this.#done, i, 1);
     }
     while (this.#alive > 0 && this.#done.includes(0)) {
@@ -176,7 +217,7 @@ class VerifierPool {
  */
 export async function mergeVerified(
   tree: MemberTree,
-  events: readonly EventObject[],
+  events: readonly (EventObject | WireEvent)[],
   now: number,
 ): Promise<{ tree: MemberTree; merged: MergeResult }> {
   if (events.length < PARALLEL_THRESHOLD) return { tree, merged: mergeEvents(tree, events, now) };
@@ -189,16 +230,17 @@ export async function mergeVerified(
     const spans: [offset: number, count: number][] = [];
     let offset = 0;
     for (let c = 0; c < chunks; c++) {
-      const chunk: Chunk = { index: c, offset, checks: [] };
-      for (const event of events.slice(c * CHUNK_EVENTS, (c + 1) * CHUNK_EVENTS)) {
-        const { id, signing } = eventIdAndSigningBytes(event);
-        const checks = checksOf(event, signing) ?? [];
-        prepared.push({ id, event, signaturesVerified: true });
+      const first = offset;
+      const chunkChecks: Check[] = [];
+      for (const item of events.slice(c * CHUNK_EVENTS, (c + 1) * CHUNK_EVENTS)) {
+        const wire = asWireEvent(item);
+        const { checks, body } = checksOf(wire);
+        prepared.push({ ...wire, signaturesVerified: true, body: body ?? undefined });
         spans.push([offset, checks.length]);
-        chunk.checks.push(...checks);
+        chunkChecks.push(...checks);
         offset += checks.length;
       }
-      pool.post(chunk);
+      pool.post({ index: c, offset: first, bytes: packChecks(chunkChecks) });
     }
     const trial = tree.clone();
     let optimistic: MergeResult | null = null;

@@ -13,7 +13,7 @@ import {
   type PeerCard,
   REQUEST_TTL_SECONDS,
 } from './event-format.ts';
-import { type EventSigner, eventSigningBytes, joinRequestBytes, rotationSigningBytes } from './signing.ts';
+import { type EventSigner, eventSigningBytes, joinRequestBytes } from './signing.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -69,7 +69,8 @@ export function rotateKeyEvent(
     keySignature: EMPTY,
   };
   const draft = unsigned(oldSigner, at, body);
-  const keySignature = newSigner.sign(rotationSigningBytes(draft));
+  // Both signatures empty: the draft's signing bytes are what the new key signs (rotationSigningBytesOf).
+  const keySignature = newSigner.sign(eventSigningBytes(draft));
   return signed(oldSigner, { ...draft, subject: [...draft.subject.slice(0, 3), keySignature] });
 }
 

@@ -7,18 +7,14 @@ import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import { writeFileAtomic } from '../store/fs-atomic.ts';
 import { FORK_TIPS_FILE, memberForkTips } from '../store/member-fork-tips.ts';
-import type { ObjectId } from '../store/object-id.ts';
+import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
 import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
+import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
-
-export interface RawEvent {
-  readonly id: ObjectId;
-  readonly event: EventObject;
-}
 
 export interface StoredChain {
   readonly tree: MemberTree;
@@ -26,34 +22,48 @@ export interface StoredChain {
   readonly storedTip: ObjectId;
 }
 
+/** A stored event with its bytes (read and checked against its id by the object store). */
+async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
+  return wireEventFromBytes(await repo.objects.readRaw(id), `object ${shortId(id)}`, id);
+}
+
+/** Every event reachable from `starts` and not `held`, parents first (seq, then id). */
+export async function readEventsFrom(
+  repo: Repository,
+  starts: readonly ObjectId[],
+  held: (id: ObjectId) => boolean = () => false,
+): Promise<WireEvent[]> {
+  const found = new Map<ObjectId, WireEvent>();
+  for (const start of starts) {
+    for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
+      const wire = await readEvent(repo, at);
+      found.set(at, wire);
+      at = wire.event.prev;
+    }
+  }
+  const sorted = [...found.values()];
+  sorted.sort((a, b) => a.event.seq - b.event.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sorted;
+}
+
 /** Every held event reachable from refs/members and the fork tips, parents first (seq, then id). */
 export async function readRawEvents(
   repo: Repository,
-): Promise<{ tip: ObjectId | null; forks: ObjectId[]; events: RawEvent[] }> {
+): Promise<{ tip: ObjectId | null; forks: ObjectId[]; events: WireEvent[] }> {
   const tip = await repo.refs.read(MEMBERS_REF);
   if (tip === null) return { tip, forks: [], events: [] };
-  const events = new Map<ObjectId, EventObject>();
   const forks = await memberForkTips(repo);
-  for (const start of [tip, ...forks]) {
-    for (let at: ObjectId | null = start; at !== null && !events.has(at); ) {
-      const event: EventObject = await repo.objects.readTyped(at, 'event');
-      events.set(at, event);
-      at = event.prev;
-    }
-  }
-  const sorted = [...events].map(([id, event]) => ({ id, event }));
-  sorted.sort((a, b) => a.event.seq - b.event.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { tip, forks, events: sorted };
+  return { tip, forks, events: await readEventsFrom(repo, [tip, ...forks]) };
 }
 
-/** Builds the tree from raw events (genesis first), checking every rule; the genesis must be the group's. */
-export function buildTree(repo: Repository, events: readonly RawEvent[], options: AddOptions): MemberTree {
+/** Builds the tree from stored events (genesis first), checking every rule; the genesis must be the group's. */
+export function buildTree(repo: Repository, events: readonly WireEvent[], options: AddOptions): MemberTree {
   const [genesis, ...rest] = events;
   if (genesis === undefined || genesis.event.seq !== 0) {
     throw new EnvSyncError('E_EVENT_INVALID', 'the membership chain has no genesis event');
   }
-  const tree = MemberTree.create(genesis.event, { ...options, expectedGroup: repo.group });
-  for (const { id, event } of rest) tree.add(event, options, id);
+  const tree = MemberTree.create(genesis, { ...options, expectedGroup: repo.group });
+  for (const wire of rest) tree.add(wire, options);
   return tree;
 }
 

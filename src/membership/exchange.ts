@@ -8,7 +8,7 @@ import type { Repository } from '../store/repository.ts';
 import { mergeVerified } from './batch-verify.ts';
 import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
-import { eventId } from './signing.ts';
+import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
 
 /**
@@ -48,14 +48,9 @@ export function missingEvents(tree: MemberTree, haveIds: readonly ObjectId[]): H
     .sort((a, b) => a.event.seq - b.event.seq);
 }
 
-/** True when `event` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
-function forksBeforeTip(tree: MemberTree, event: EventObject): boolean {
-  return (
-    event.prev !== null &&
-    tree.has(event.prev) &&
-    tree.get(event.prev) === undefined &&
-    !tree.has(eventId(event))
-  );
+/** True when `wire` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
+function forksBeforeTip(tree: MemberTree, { id, event }: WireEvent): boolean {
+  return event.prev !== null && tree.has(event.prev) && tree.get(event.prev) === undefined && !tree.has(id);
 }
 
 export interface ApplyResult {
@@ -66,6 +61,8 @@ export interface ApplyResult {
   readonly added: readonly ObjectId[];
   /** Events that were on the canonical chain before and are not now (the fork rule chose another branch). */
   readonly displaced: readonly HeldEvent[];
+  /** The chain after the call, as loadChainHead would give it (resumed at the checkpoint, or whole). */
+  readonly tree: MemberTree;
 }
 
 /**
@@ -77,7 +74,7 @@ export interface ApplyResult {
  */
 export async function applyRemoteEvents(
   repo: Repository,
-  events: readonly EventObject[],
+  received: readonly (EventObject | WireEvent)[],
   now: number,
   options: {
     readonly peer?: string;
@@ -86,6 +83,7 @@ export async function applyRemoteEvents(
     readonly eventsStored?: boolean;
   } = {},
 ): Promise<ApplyResult> {
+  const events = received.map(asWireEvent);
   let chain = await loadChainHead(repo, now);
   if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
     chain = { ...(await loadChain(repo, { now }))!, resumed: false };
@@ -96,7 +94,7 @@ export async function applyRemoteEvents(
   if (chain === null) {
     // A fresh clone: the chain must start at this repository's own genesis.
     const [first] = events;
-    if (first === undefined || first.seq !== 0) {
+    if (first === undefined || first.event.seq !== 0) {
       throw new EnvSyncError('E_EVENT_INVALID', 'the membership events do not start at a genesis event');
     }
     held = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
@@ -108,7 +106,7 @@ export async function applyRemoteEvents(
   const { tree, merged } = await mergeVerified(held, rest, now);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
-  if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [] };
+  if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
   const from = options.source === undefined ? '' : ` from ${options.source}`;
   const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
   await saveChain(
@@ -127,5 +125,6 @@ export async function applyRemoteEvents(
     previousTip,
     added: added.map((held) => held.id),
     displaced: merged.displaced,
+    tree,
   };
 }

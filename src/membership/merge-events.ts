@@ -2,19 +2,17 @@
 // tree under the fork rule, and re-issue one author's events that the fork rule left off the chain.
 
 import { isEnvSyncError } from '../errors.ts';
-import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { childEvent } from './build-event.ts';
-import type { HeldEvent } from './event-format.ts';
+import type { EventBody, HeldEvent } from './event-format.ts';
 import { hex } from './registry.ts';
-import type { EventSigner } from './signing.ts';
+import { asWireEvent, type EventSigner, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
-/** An event with its id, and whether every signature it carries was verified already (batch-verify.ts). */
-export interface PreparedEvent {
-  readonly id: ObjectId;
-  readonly event: EventObject;
+/** An event, whether every signature it carries was verified already, and its body (batch-verify.ts). */
+export interface PreparedEvent extends WireEvent {
   readonly signaturesVerified: boolean;
+  readonly body?: EventBody;
 }
 
 export interface MergeResult {
@@ -31,15 +29,15 @@ export interface MergeResult {
  */
 export function mergeEvents(
   tree: MemberTree,
-  events: readonly (EventObject | PreparedEvent)[],
+  events: readonly (EventObject | WireEvent | PreparedEvent)[],
   now: number,
 ): MergeResult {
   const before = tree.tip();
   const added: HeldEvent[] = [];
   for (const item of events) {
     const prepared = 'signaturesVerified' in item ? item : null;
-    const event = prepared?.event ?? (item as EventObject);
-    const held = tree.add(event, { now, verifySignatures: !prepared?.signaturesVerified }, prepared?.id);
+    const options = { now, verifySignatures: !prepared?.signaturesVerified };
+    const held = tree.add(prepared ?? asWireEvent(item), options, prepared?.body);
     if (held !== null) added.push(held);
   }
   if (added.length === 0 || tree.isCanonical(before.id)) return { added, displaced: [] };

@@ -14,7 +14,13 @@ import {
   SKEW_SECONDS,
 } from './event-format.ts';
 import type { Registry } from './registry.ts';
-import { eventSigningBytes, joinRequestBytes, rotationSigningBytes, verifyEd25519 } from './signing.ts';
+import {
+  joinRequestBytesOf,
+  rotationSigningBytesOf,
+  signingBytesOf,
+  verifyEd25519,
+  type WireEvent,
+} from './signing.ts';
 
 export interface CheckContext {
   /** The group (genesis id) the chain belongs to; null while checking a genesis of unknown group. */
@@ -29,26 +35,31 @@ export function describeEvent(id: ObjectId, event: EventObject): string {
   return `event #${event.seq} ${shortId(id)} (${event.kind.slice(0, 32)})`;
 }
 
-/** Checks `event` (whose id is `id`) as a child of `parent`, given the registry after the parent. */
+/**
+ * Checks `wire` as a child of `parent`, given the registry after the parent. `body`, when given, is
+ * parseEventBody's result for it (a batch parses each event once).
+ */
 export function checkEvent(
-  id: ObjectId,
-  event: EventObject,
+  wire: WireEvent,
   parent: HeldEvent | null,
   state: Registry | null,
   ctx: CheckContext,
-  signingBytes?: Uint8Array,
+  parsed?: EventBody,
 ): EventBody {
-  const what = describeEvent(id, event);
+  const { id, event } = wire;
   const fail = (code: ErrorCode, detail: string): never => {
-    throw new EnvSyncError(code, `${what}: ${detail}; nothing was applied`);
+    throw new EnvSyncError(code, `${describeEvent(id, event)}: ${detail}; nothing was applied`);
   };
   if (event.time > ctx.now + SKEW_SECONDS) {
     fail('E_EVENT_INVALID', `dated ${event.time - ctx.now} s in the future (allowed skew ${SKEW_SECONDS} s)`);
   }
-  const body = parseEventBody(event, what);
-  const signed = (key: Uint8Array, bytes: () => Uint8Array, signature: Uint8Array): boolean =>
-    !ctx.verifySignatures || verifyEd25519(key, bytes(), signature);
-  if (!signed(event.actor, () => signingBytes ?? eventSigningBytes(event), event.signature)) {
+  const body = parsed ?? parseEventBody(event, describeEvent(id, event));
+  const signed = (key: Uint8Array, bytes: () => Uint8Array | null, signature: Uint8Array): boolean => {
+    if (!ctx.verifySignatures) return true;
+    const message = bytes();
+    return message !== null && verifyEd25519(key, message, signature);
+  };
+  if (!signed(event.actor, () => signingBytesOf(wire), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
 
@@ -84,7 +95,7 @@ export function checkEvent(
   }
 
   const checkRequest = (r: JoinRequest, recording: boolean): void => {
-    if (!signed(r.key, () => joinRequestBytes(r), r.signature)) {
+    if (!signed(r.key, () => joinRequestBytesOf(wire), r.signature)) {
       fail('E_EVENT_INVALID', 'the join request signature does not verify');
     }
     if (r.expires < event.time) fail('E_EVENT_INVALID', 'the join request had expired');
@@ -121,7 +132,7 @@ export function checkEvent(
     }
     case 'rotate-key':
       if (state.byKey(body.next.key) !== undefined) fail('E_EVENT_INVALID', 'the new key is already known');
-      if (!signed(body.next.key, () => rotationSigningBytes(event), body.keySignature)) {
+      if (!signed(body.next.key, () => rotationSigningBytesOf(wire), body.keySignature)) {
         fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
       }
       break;

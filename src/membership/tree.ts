@@ -5,11 +5,11 @@
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
-import type { HeldEvent } from './event-format.ts';
+import type { EventBody, HeldEvent } from './event-format.ts';
 import { bestPath, type TreeView } from './fork-choice.ts';
 import { Registry } from './registry.ts';
 import { type CheckContext, checkEvent, describeEvent } from './rules.ts';
-import { eventId, eventIdAndSigningBytes } from './signing.ts';
+import { asWireEvent, type WireEvent } from './signing.ts';
 
 export type AddOptions = Omit<CheckContext, 'group'>;
 
@@ -35,6 +35,7 @@ export class MemberTree implements TreeView {
   /** Registry after each leaf (owned, mutated in place when the leaf gets its first child). */
   readonly #leafStates = new Map<ObjectId, Registry>();
   #canonical: HeldEvent[] | null = null;
+  #resumed = false;
   /** The latest `time` of any held event (a checkpoint is unusable if "now" falls before it). */
   #latest: number;
 
@@ -63,13 +64,17 @@ export class MemberTree implements TreeView {
   }
 
   /** A tree holding only `genesis`; `expectedGroup` (the repository's group id) must be its id when given. */
-  static create(genesis: EventObject, options: AddOptions & { expectedGroup?: ObjectId }): MemberTree {
-    const id = eventId(genesis);
-    const body = checkEvent(id, genesis, null, null, { ...options, group: options.expectedGroup ?? null });
-    const held = { id, event: genesis, body };
+  static create(
+    genesis: EventObject | WireEvent,
+    options: AddOptions & { expectedGroup?: ObjectId },
+  ): MemberTree {
+    const wire = asWireEvent(genesis);
+    const body = checkEvent(wire, null, null, { ...options, group: options.expectedGroup ?? null });
+    const { id, event } = wire;
+    const held = { id, event, body };
     const state = new Registry();
     state.apply(held);
-    return MemberTree.#rooted(id, held, state, { before: new Set(), forks: [], latest: genesis.time });
+    return MemberTree.#rooted(id, held, state, { before: new Set(), forks: [], latest: event.time });
   }
 
   /**
@@ -81,11 +86,23 @@ export class MemberTree implements TreeView {
    * events forking before `tip`, load the whole chain.
    */
   static resume(group: ObjectId, tip: HeldEvent, state: Registry, history: ResumeHistory): MemberTree {
-    return MemberTree.#rooted(group, tip, state, history);
+    const tree = MemberTree.#rooted(group, tip, state, history);
+    tree.#resumed = true;
+    return tree;
   }
 
   get latest(): number {
     return this.#latest;
+  }
+
+  /** The checkpoint tip this tree was resumed at (resume), or null for a tree built from the genesis. */
+  get resumedAt(): ObjectId | null {
+    return this.#resumed ? this.#root.id : null;
+  }
+
+  /** Ids of the held events added after the root, in the order added. */
+  addedIds(): ObjectId[] {
+    return [...this.#events.keys()].filter((id) => id !== this.#root.id);
   }
 
   /** The genesis; only for a tree built from it (create). */
@@ -126,12 +143,12 @@ export class MemberTree implements TreeView {
 
   /**
    * Validates `event` against the registry at its parent and adds it. Returns null when the event is already
-   * held (a no-op); throws a typed error otherwise, leaving the tree unchanged.
+   * held (a no-op); throws a typed error otherwise, leaving the tree unchanged. `body` is the event's parsed
+   * body when the caller has it.
    */
-  add(event: EventObject, options: AddOptions, knownId?: ObjectId): HeldEvent | null {
-    let signing: Uint8Array | undefined;
-    let id = knownId;
-    if (id === undefined) ({ id, signing } = eventIdAndSigningBytes(event));
+  add(input: EventObject | WireEvent, options: AddOptions, body?: EventBody): HeldEvent | null {
+    const wire = asWireEvent(input);
+    const { id, event } = wire;
     if (this.has(id)) return null;
     if (event.seq === 0) {
       throw new EnvSyncError('E_EVENT_REPLAY', `${describeEvent(id, event)}: genesis of another group`);
@@ -147,8 +164,8 @@ export class MemberTree implements TreeView {
     }
     const owned = this.#leafStates.get(parent.id);
     const state = owned ?? this.stateAfter(parent.id);
-    const body = checkEvent(id, event, parent, state, { ...options, group: this.group }, signing);
-    const held: HeldEvent = { id, event, body };
+    const checked = checkEvent(wire, parent, state, { ...options, group: this.group }, body);
+    const held: HeldEvent = { id, event, body: checked };
     // The parent's own state is reused only while the parent is a leaf: a second child gets a replayed copy.
     if (owned !== undefined) this.#leafStates.delete(parent.id);
     state.apply(held);
@@ -226,6 +243,7 @@ export class MemberTree implements TreeView {
     for (const [id, kids] of this.#children) copy.#children.set(id, [...kids]);
     for (const [id, state] of this.#leafStates) copy.#leafStates.set(id, state.clone());
     copy.#canonical = this.#canonical === null ? null : [...this.#canonical];
+    copy.#resumed = this.#resumed;
     return copy;
   }
 }

@@ -1,6 +1,7 @@
 // The membership checkpoint (.env-sync/members-checkpoint) is a cache: whatever state it is in — fresh,
 // missing, stale, corrupt — the registry and chain a peer ends with are the ones a full load derives.
 
+import { createHash } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -76,23 +77,54 @@ t.test('every save writes a 0600 checkpoint that resumes to the registry a full 
   t.equal(head.state.tip, await repo.refs.read(MEMBERS_REF));
 });
 
-t.test('a missing, corrupt or stale checkpoint is recomputed, with the same registry', async (t) => {
+/** The journal's records (docs/membership.md#checkpoint): one JSON per line after a 16-hex-digit checksum. */
+const records = (text: string): Record<string, unknown>[] =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line.slice(17)));
+const journal = (recs: readonly Record<string, unknown>[]): string =>
+  recs
+    .map((record) => {
+      const json = JSON.stringify(record);
+      return `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}\n`;
+    })
+    .join('');
+
+t.test('a missing, corrupt, torn or stale checkpoint is recomputed, with the same registry', async (t) => {
   const repo = await found(t);
   await grow(repo);
   const stale = await fs.readFile(file(repo));
   await applyRemoteEvents(repo, [await next(repo, admin, 'approve', people[2]!)], NOW);
   const good = await fs.readFile(file(repo));
-  const json = JSON.parse(good.toString());
+  const text = good.toString();
+  const [base, ...deltas] = records(text);
+  t.ok(deltas.length > 0, 'the last saves appended deltas');
+  const last = deltas.at(-1)!;
+  const baseRegistry = base!.registry as { peers: unknown[] };
   const cases: [string, (() => Promise<void>) | string | Buffer][] = [
     ['missing', () => fs.rm(file(repo))],
     ['empty', ''],
     ['truncated', good.subarray(0, good.length / 2)],
-    ['not JSON', 'garbage'],
+    ['torn last append (no newline)', good.subarray(0, good.length - 1)],
+    ['torn last append (half a line)', good.subarray(0, good.length - 40)],
+    ['not JSON', 'garbage\n'],
+    [
+      'a flipped byte in the last delta',
+      text.slice(0, -30) + (text.at(-30) === 'a' ? 'b' : 'a') + text.slice(-29),
+    ],
+    ['zeros where the last append was', Buffer.concat([stale, Buffer.alloc(good.length - stale.length)])],
     ['stale (an older tip)', stale],
-    ['another version', JSON.stringify({ ...json, version: 2 })],
-    ['a held id that is not an id', JSON.stringify({ ...json, held: [...json.held, 'zz'] })],
-    ['a malformed peer', JSON.stringify({ ...json, registry: { ...json.registry, peers: [{ key: 1 }] } })],
-    ['fork tips that do not match', JSON.stringify({ ...json, forks: [json.tip] })],
+    ['a delta that does not follow the record before it', journal([base!, last])],
+    ['a delta without its base', journal(deltas)],
+    ['another version', journal([{ ...base, version: 3 }, ...deltas])],
+    ['another group', journal([{ ...base, group: base!.tip }, ...deltas])],
+    ['a held id that is not an id', journal([base!, ...deltas.slice(0, -1), { ...last, held: ['zz'] }])],
+    [
+      'a malformed peer',
+      journal([{ ...base, registry: { ...baseRegistry, peers: [{ key: 1 }] } }, ...deltas]),
+    ],
+    ['fork tips that do not match', journal([base!, ...deltas.slice(0, -1), { ...last, forks: [last.tip] }])],
     ['a directory in its place', () => fs.rm(file(repo)).then(() => fs.mkdir(file(repo)))],
   ];
   for (const [name, damage] of cases) {
@@ -109,6 +141,56 @@ t.test('a missing, corrupt or stale checkpoint is recomputed, with the same regi
     else t.ok((await fromHead(repo)).resumed, `${name}: rewritten, used next time`);
   }
 });
+
+t.test(
+  'a save appends one delta of what it added; the base is rewritten once deltas outweigh it',
+  async (t) => {
+    const repo = await found(t);
+    await grow(repo);
+    await fs.rm(file(repo));
+    await loadChainHead(repo, NOW); // a full load writes a base
+    const before = (await fs.readFile(file(repo))).toString();
+    t.equal(records(before).length, 1, 'a base record');
+    const event = await next(repo, admin, 'approve', people[2]!);
+    await applyRemoteEvents(repo, [event], NOW);
+    const after = (await fs.readFile(file(repo))).toString();
+    t.ok(after.startsWith(before), 'the base and earlier records are left as they were');
+    const [delta] = records(after.slice(before.length));
+    t.same(delta!.held, [eventId(event)], 'the delta holds the new event');
+    t.same(
+      (delta!.registry as { peers: { name: string }[] }).peers.map((peer) => peer.name),
+      [people[2]!.name],
+      'and the one record it changed',
+    );
+    t.same((await fromHead(repo)).state, await fromScratch(repo));
+    // Appending until the deltas outweigh the base compacts the journal into one base record again.
+    let lines = records(after).length;
+    for (let i = 0; i < 8 && lines > 1; i++) {
+      const who = actor(`extra${i}`);
+      await applyRemoteEvents(repo, [await next(repo, founder, 'approve', who)], NOW);
+      lines = records((await fs.readFile(file(repo))).toString()).length;
+    }
+    t.equal(lines, 1, 'compacted');
+    const head = await fromHead(repo);
+    t.ok(head.resumed);
+    t.same(head.state, await fromScratch(repo));
+  },
+);
+
+t.test(
+  'a crash between moving refs/members and appending leaves a stale journal, then rebuilt',
+  async (t) => {
+    const repo = await found(t);
+    await grow(repo);
+    const journalBefore = await fs.readFile(file(repo));
+    await applyRemoteEvents(repo, [await next(repo, admin, 'approve', people[2]!)], NOW);
+    await fs.writeFile(file(repo), journalBefore); // as if the process died before its append
+    const head = await fromHead(repo);
+    t.notOk(head.resumed, 'the journal names an older tip: not used');
+    t.same(head.state, await fromScratch(repo));
+    t.ok((await fromHead(repo)).resumed, 'rewritten');
+  },
+);
 
 t.test('applying events over any checkpoint state gives what applying without one gives', async (t) => {
   const withCheckpoint = await found(t, 'with');

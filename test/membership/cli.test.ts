@@ -2,6 +2,7 @@
 // file: identity creation costs an RSA key generation), working on one secure-peer repository. Processes run
 // without tap's coverage hooks (see test/store/cli-repo.ts): they triple each start-up.
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -117,11 +118,15 @@ t.test(
     t.same(kinds, ['genesis ok', 'approve ok', 'revoke ok']);
     t.match(show.stdout, /state: +revoked \(left the team\)/);
 
-    // The registry checkpoint is a cache: log --verify refuses one that does not match the chain.
+    // The registry checkpoint is a cache: log --verify refuses one that does not match the chain, even with
+    // its record's checksum made good (docs/membership.md#checkpoint).
     const checkpoint = path.join(p.cwd, '.env-sync', 'members-checkpoint');
-    const json = JSON.parse(readFileSync(checkpoint, 'utf8'));
-    json.registry.peers[1].state = 'approved';
-    writeFileSync(checkpoint, JSON.stringify(json));
+    const lines = readFileSync(checkpoint, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(lines.at(-1)!.slice(17));
+    last.registry.peers.find((peer: { state: string }) => peer.state === 'revoked').state = 'approved';
+    const json = JSON.stringify(last);
+    lines[lines.length - 1] = `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}`;
+    writeFileSync(checkpoint, `${lines.join('\n')}\n`);
     const tampered = await p.run('alice', ['log', '--verify']);
     t.equal(tampered.code, 1);
     t.match(tampered.stderr, /verify failed: \.env-sync\/members-checkpoint does not match the chain/);

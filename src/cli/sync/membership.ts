@@ -6,7 +6,7 @@
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
-import type { CommitObject, EventObject } from '../../store/objects.ts';
+import type { CommitObject } from '../../store/objects.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { BeforeRefMoves } from '../../sync/fetch.ts';
 import type { BeforeRefUpdates } from '../../sync/upload-pack.ts';
@@ -78,7 +78,7 @@ async function applyFetchedMembership(
   { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
 ): Promise<MembershipOutcome> {
   const [
-    { loadChainHead, loadChain },
+    { loadChainHead, loadChain, readEventsFrom },
     { applyRemoteEvents },
     { reissueOwnEvents },
     { commitAuthorizationProblem },
@@ -89,9 +89,10 @@ async function applyFetchedMembership(
     import('../../membership/commit-authorization.ts'),
   ]);
   const commits = await newCommits(repo, arrived.tips);
-  const head = await loadChainHead(repo, now);
+  // The chain as refs/members holds it, kept up to date below so that it is read from disk once.
+  let head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
-  const events = await eventsToApply(
+  const events = await readEventsFrom(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
     (id) => head?.tree.has(id) ?? false,
@@ -111,6 +112,7 @@ async function applyFetchedMembership(
       });
       ({ added, tip } = applied);
       displaced = applied.displaced.length;
+      head = { tree: applied.tree, storedTip: applied.tip, resumed: applied.tree.resumedAt !== null };
     } catch (error) {
       if (!isEnvSyncError(error)) throw error;
       throw new EnvSyncError(
@@ -127,14 +129,16 @@ async function applyFetchedMembership(
       });
       reissued = result.reissued.length;
       dropped = result.dropped.length;
-      if (reissued > 0) tip = result.reissued.at(-1)!.id;
+      if (reissued > 0) {
+        tip = result.reissued.at(-1)!.id;
+        head = await loadChainHead(repo, now);
+      }
     }
   }
 
   let self: PeerRecord | undefined | null = null;
   if (commits.length > 0 || added.length > 0) {
     // The state at the tip answers for commits naming the tip (the usual case) without reading the chain.
-    const head = await loadChainHead(repo, now);
     const tipOnly = commits.every(({ commit }) => commit.members === head?.storedTip);
     const chain = tipOnly || !head?.resumed ? head : await loadChain(repo, { now });
     if (chain === null) {
@@ -155,28 +159,6 @@ async function applyFetchedMembership(
     }
   }
   return { added, tip, displaced, reissued, dropped, commitsChecked: commits.length, self };
-}
-
-/**
- * Events reachable from `starts` and not `held` (held: in this peer's chain), parents first. They were stored by
- * the pack (each with its parent, so every walk ends at a held event or at a genesis).
- */
-async function eventsToApply(
-  repo: Repository,
-  starts: readonly ObjectId[],
-  held: (id: ObjectId) => boolean,
-): Promise<EventObject[]> {
-  const found = new Map<ObjectId, EventObject>();
-  for (const start of starts) {
-    for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
-      const event: EventObject = await repo.objects.readTyped(at, 'event');
-      found.set(at, event);
-      at = event.prev;
-    }
-  }
-  return [...found]
-    .sort(([a, x], [b, y]) => x.seq - y.seq || (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, event]) => event);
 }
 
 /**
