@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -27,14 +27,14 @@ t.test('output larger than a full non-blocking socket arrives whole and in order
   t.equal(expected.code, 0);
   t.ok(expected.stdoutBytes.length > 1_000_000, 'more than any socket buffer holds');
 
-  // The child's stdout is a TCP socket Node made non-blocking; nothing reads it until the child has filled it.
+  // The child's stdout is a Unix socket Node made non-blocking (a TCP socket on loopback may buffer it all);
+  // nothing reads it until the child has filled it.
   const server = createServer();
-  server.listen(0, '127.0.0.1');
+  server.listen(path.join(path.dirname(dir), 'stdout.sock'));
   await once(server, 'listening');
   t.teardown(() => server.close());
   const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const { port } = server.address() as AddressInfo;
-  const client = connect(port, '127.0.0.1');
+  const client = connect(server.address() as string);
   await once(client, 'connect');
   const [reader] = await accepted;
   reader.pause();
@@ -44,14 +44,17 @@ t.test('output larger than a full non-blocking socket arrives whole and in order
     stdio: ['ignore', client, 'pipe'],
   });
   client.destroy();
+  const closed = once(child, 'close') as Promise<[number | null]>;
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  await sleep(300);
+  await sleep(500);
+  t.equal(child.exitCode, null, 'the child waits for its output to be read');
   const received: Buffer[] = [];
+  const ended = once(reader, 'end');
   reader.on('data', (chunk: Buffer) => received.push(chunk));
   reader.resume();
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (!reader.readableEnded) await once(reader, 'end');
+  const [code] = await closed;
+  await ended;
   t.equal(code, 0, Buffer.concat(stderr).toString());
   t.equal(Buffer.compare(Buffer.concat(received), expected.stdoutBytes), 0, 'the same bytes, in order');
 });
