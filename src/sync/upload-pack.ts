@@ -68,7 +68,7 @@ export async function serveUploadPack(
       request.deltaBase && ids.length <= DELTA_BASE_MAX_OBJECTS
         ? await sharedSnapshot(repo, request.haves)
         : null;
-    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', base);
+    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', { base });
     return null;
   } catch (error) {
     if (!packStarted) await sendError(output, error);

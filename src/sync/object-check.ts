@@ -1,0 +1,143 @@
+// What a receiver needs of each object it is sent (docs/protocol.md#receiving-a-pack): proof that the bytes are
+// a canonical object of a known type, that type, and the objects it refers to. Plain snapshots, nearly all of a
+// large pack's bytes, are checked in place without building their key → value map.
+
+import { isUtf8 } from 'node:buffer';
+import { MAX_KEY_BYTES, MAX_OBJECT_BYTES, MAX_SNAPSHOT_ENTRIES } from '../store/limits.ts';
+import { decodeObject, type ObjectType } from '../store/objects.ts';
+import { type Reference, referencesOf } from './object-graph.ts';
+
+export interface CheckedObject {
+  readonly type: ObjectType;
+  /** Ids it refers to, with the type each must have. */
+  readonly refs: readonly Reference[];
+}
+
+const NO_REFS: CheckedObject['refs'] = [];
+const PLAIN_SNAPSHOT: CheckedObject = { type: 'snapshot', refs: NO_REFS };
+
+/**
+ * Checks untrusted bytes exactly as `decodeObject` does (throwing its errors); `what` names the object in them.
+ * A plain snapshot that `isCanonicalPlainSnapshot` accepts is one `decodeObject` accepts: it skips the decode.
+ */
+export function checkObject(bytes: Uint8Array, what: string): CheckedObject {
+  if (isCanonicalPlainSnapshot(bytes)) return PLAIN_SNAPSHOT;
+  const object = decodeObject(bytes, what);
+  return { type: object.type, refs: referencesOf(object) };
+}
+
+// ['snapshot', 1, 'plain', …] in canonical msgpack: a 4-array, two fixstrs and the fixint 1.
+const PLAIN_PREFIX = Buffer.from([
+  0x94,
+  0xa8,
+  ...Buffer.from('snapshot'),
+  0x01,
+  0xa5,
+  ...Buffer.from('plain'),
+]);
+
+/** Bytes allowed in a key name (KEY_NAME_PATTERN, `^[A-Za-z_][A-Za-z0-9_.-]*$`): 1 anywhere, 2 after the first. */
+const KEY_BYTE = new Uint8Array(256);
+for (let byte = 0; byte < 128; byte++) {
+  const char = String.fromCharCode(byte);
+  if (/[A-Za-z_]/.test(char)) KEY_BYTE[byte] = 1;
+  else if (/[0-9.-]/.test(char)) KEY_BYTE[byte] = 2;
+}
+
+/**
+ * True only for the canonical encoding of a valid plain snapshot: the prefix above, then an array of
+ * `[key, value]` string pairs, every length in its smallest form, keys valid names in strictly ascending
+ * order, values well-formed UTF-8, nothing after. Anything else is false, valid or not: the caller then
+ * decodes it. Keys are ASCII, so their byte order is the string order `decodeObject` checks.
+ * test/sync/object-check.test.ts holds it to `decodeObject`'s verdicts.
+ */
+export function isCanonicalPlainSnapshot(bytes: Uint8Array): boolean {
+  const end = bytes.length;
+  const prefix = PLAIN_PREFIX.length;
+  if (end <= prefix || end > MAX_OBJECT_BYTES) return false;
+  for (let i = 0; i < prefix; i++) if (bytes[i] !== PLAIN_PREFIX[i]) return false;
+  let at = prefix;
+  let count: number;
+  const head = bytes[at++]!;
+  if (head >= 0x90 && head <= 0x9f) count = head - 0x90;
+  else if (head === 0xdc && at + 2 <= end) {
+    count = (bytes[at]! << 8) | bytes[at + 1]!;
+    at += 2;
+    if (count < 16) return false;
+  } else if (head === 0xdd && at + 4 <= end) {
+    count = bytes[at]! * 2 ** 24 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+    at += 4;
+    if (count < 0x10000) return false;
+  } else return false;
+  if (count > MAX_SNAPSHOT_ENTRIES) return false;
+  let previousAt = -1;
+  let previousLength = 0;
+  for (let entry = 0; entry < count; entry++) {
+    if (at >= end || bytes[at++] !== 0x92) return false;
+    // The key: a name of 1 to MAX_KEY_BYTES ASCII characters.
+    let length = stringLength(bytes, at);
+    if (length < 0) return false;
+    at = stringStart(bytes, at);
+    if (length === 0 || length > MAX_KEY_BYTES || at + length > end) return false;
+    if (KEY_BYTE[bytes[at]!] !== 1) return false;
+    for (let i = 1; i < length; i++) if (KEY_BYTE[bytes[at + i]!] === 0) return false;
+    if (previousAt >= 0 && !ascending(bytes, previousAt, previousLength, at, length)) return false;
+    previousAt = at;
+    previousLength = length;
+    at += length;
+    // The value: any well-formed UTF-8.
+    if (at >= end) return false;
+    length = stringLength(bytes, at);
+    if (length < 0) return false;
+    at = stringStart(bytes, at);
+    if (at + length > end) return false;
+    let ascii = true;
+    for (let i = at; i < at + length; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii && !isUtf8(bytes.subarray(at, at + length))) return false;
+    at += length;
+  }
+  return at === end;
+}
+
+/** The length of the canonical string header at `at`, or -1 if there is none (or it is not minimal). */
+function stringLength(bytes: Uint8Array, at: number): number {
+  const end = bytes.length;
+  const head = bytes[at]!;
+  if (head >= 0xa0 && head <= 0xbf) return head - 0xa0;
+  if (head === 0xd9 && at + 2 <= end) {
+    const length = bytes[at + 1]!;
+    return length >= 32 ? length : -1;
+  }
+  if (head === 0xda && at + 3 <= end) {
+    const length = (bytes[at + 1]! << 8) | bytes[at + 2]!;
+    return length >= 0x100 ? length : -1;
+  }
+  if (head === 0xdb && at + 5 <= end) {
+    const length =
+      bytes[at + 1]! * 2 ** 24 + ((bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!);
+    return length >= 0x10000 ? length : -1;
+  }
+  return -1;
+}
+
+/** Where the string whose (valid) header is at `at` starts. */
+function stringStart(bytes: Uint8Array, at: number): number {
+  const head = bytes[at]!;
+  return at + (head <= 0xbf ? 1 : head === 0xd9 ? 2 : head === 0xda ? 3 : 5);
+}
+
+/** True when the bytes at `b` are strictly greater than those at `a` (byte order). */
+function ascending(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): boolean {
+  const shorter = Math.min(aLength, bLength);
+  for (let i = 0; i < shorter; i++) {
+    const x = bytes[a + i]!;
+    const y = bytes[b + i]!;
+    if (x !== y) return x < y;
+  }
+  return aLength < bLength;
+}
