@@ -1,7 +1,7 @@
 // Object storage: loose objects (objects/<2 hex>/<62 hex>, mode 0600) and packs (objects/pack/), immutable once
 // written. Every read re-hashes and decodes; every write is atomic and idempotent.
 
-import { closeSync, existsSync, promises as fs, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, promises as fs, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
@@ -171,9 +171,13 @@ export class ObjectDatabase {
     await fsyncDirectory(this.#dir);
   }
 
-  /** Loose objects are looked up first: a cold command that finds its objects loose never reads an index. */
+  /**
+   * Packs already loaded are looked up first (in memory), then loose files, then packs not loaded yet: a cold
+   * command that finds its objects loose never reads an index, and one whose objects are packed stops
+   * looking for loose files once the index is loaded. Reads follow the same order.
+   */
   async has(id: ObjectId): Promise<boolean> {
-    return existsSync(this.pathOf(id)) || this.#packs.has(id);
+    return this.#packs.hasLoaded(id) || existsSync(this.pathOf(id)) || this.#packs.has(id);
   }
 
   /**
@@ -197,7 +201,10 @@ export class ObjectDatabase {
    * it receives (docs/protocol.md#receiving-a-pack), as git sends packed data without re-hashing it.
    */
   async readUnverified(id: ObjectId): Promise<Uint8Array> {
-    const bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`) ?? this.#packs.read(id);
+    const bytes =
+      this.#packs.readLoaded(id) ??
+      readLooseSync(this.pathOf(id), `object ${shortId(id)}`) ??
+      this.#packs.read(id);
     if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
     return bytes;
   }
@@ -269,22 +276,33 @@ export class ObjectDatabase {
   }
 }
 
+/** Most objects fit: one read fills it, and a shorter read of an immutable regular file ends at its end. */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+
 /**
- * Reads a whole object file, refusing one over the size limit before reading it; null when there is none.
- * stat without throwing: every packed object is a loose miss first, and an ENOENT error costs more to build
- * than the read itself.
+ * Reads a whole loose object, refusing one over the size limit; null when there is none. Open, read, close:
+ * no stat for an object smaller than the scratch buffer (system calls are most of the cost of a read). A
+ * miss throws inside openSync, which is dear, but readers look in loaded packs first, so misses are rare.
  */
-function readBoundedSync(file: string, what: string): Buffer | null {
-  const stat = statSync(file, { throwIfNoEntry: false });
-  if (stat === undefined) return null;
-  const size = stat.size;
-  if (size > MAX_OBJECT_BYTES) {
-    throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
-  }
-  const fd = openSync(file, 'r');
+function readLooseSync(file: string, what: string): Buffer | null {
+  let fd: number;
   try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  try {
+    const first = readSync(fd, scratch, 0, SCRATCH_BYTES, 0);
+    if (first < SCRATCH_BYTES) return Buffer.from(scratch.subarray(0, first));
+    const size = fstatSync(fd).size;
+    if (size > MAX_OBJECT_BYTES) {
+      throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
+    }
     const bytes = Buffer.allocUnsafe(size);
-    let read = 0;
+    scratch.copy(bytes, 0, 0, Math.min(first, size));
+    let read = Math.min(first, size);
     while (read < size) {
       const n = readSync(fd, bytes, read, size - read, read);
       if (n === 0) break;

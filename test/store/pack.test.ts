@@ -106,7 +106,7 @@ t.test(
     const second = readdirSync(repo.objects.packDir).filter((name) => name.endsWith('.idx'));
     t.equal(second.length, 2);
     const counts = second.map((name) => readFileSync(path.join(repo.objects.packDir, name)).readUInt32BE(8));
-    t.same(counts.sort(), [1, 6], 'the held pack\'s object and the repeat were left out, the loose ones kept');
+    t.same(counts.sort(), [1, 6], "the held pack's object and the repeat were left out, the loose ones kept");
     t.equal(ids[6], packedFirst);
     t.equal(await repo.objects.has(ids[5]!), true);
     t.equal((await fsck(repo)).ok, true, 'fsck accepts an object both loose and packed');
