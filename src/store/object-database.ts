@@ -295,7 +295,11 @@ function readLooseSync(file: string, what: string): Buffer | null {
   }
   try {
     const first = readSync(fd, scratch, 0, SCRATCH_BYTES, 0);
-    if (first < SCRATCH_BYTES) return Buffer.from(scratch.subarray(0, first));
+    if (first < SCRATCH_BYTES) {
+      const bytes = Buffer.allocUnsafe(first);
+      scratch.copy(bytes, 0, 0, first);
+      return bytes;
+    }
     const size = fstatSync(fd).size;
     if (size > MAX_OBJECT_BYTES) {
       throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);

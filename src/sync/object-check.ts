@@ -91,15 +91,11 @@ export function isCanonicalPlainSnapshot(bytes: Uint8Array): boolean {
     if (length < 0) return false;
     at = stringStart(bytes, at);
     if (at + length > end) return false;
-    let ascii = true;
-    for (let i = at; i < at + length; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii && !isUtf8(bytes.subarray(at, at + length))) return false;
-    at += length;
+    const valueEnd = at + length;
+    let high = 0;
+    for (let i = at; i < valueEnd; i++) high |= bytes[i]!;
+    if (high >= 0x80 && !isUtf8(bytes.subarray(at, valueEnd))) return false;
+    at = valueEnd;
   }
   return at === end;
 }

@@ -8,6 +8,7 @@ import type { Repository } from '../store/repository.ts';
 import { type Compression, createCompressor, flushCompressor } from './compression.ts';
 import { encodeFrame, objectFrameHeader } from './frames.ts';
 import { errorFrame } from './messages.ts';
+import type { ObjectCache } from './object-cache.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 
 const BATCH_BYTES = 256 * 1024;
@@ -25,6 +26,8 @@ export interface PackOptions {
    * only a pack written for later (a bundle) needs it; git likewise sends packed data without re-hashing it.
    */
   readonly verify?: boolean;
+  /** A long-running server's cache of recently sent objects, read before the store and filled from it. */
+  readonly cache?: ObjectCache;
 }
 
 /** Writes the pack and ends `output`. A failure mid-pack is sent to the peer as an `error` frame. */
@@ -53,7 +56,7 @@ export async function writePack(
       batchBytes = 0;
     };
     for (const id of ids) {
-      const data = await (options.verify ? repo.objects.readRaw(id) : repo.objects.readUnverified(id));
+      const data = await readForSending(repo, id, options);
       bytes += data.length;
       const header = objectFrameHeader(idToBytes(id), data.length);
       batch.push(header, data);
@@ -77,6 +80,15 @@ export async function writePack(
   await endStream(sink);
   await flushed;
   return { objects: ids.length, bytes };
+}
+
+async function readForSending(repo: Repository, id: ObjectId, options: PackOptions): Promise<Uint8Array> {
+  if (options.verify) return repo.objects.readRaw(id);
+  const cached = options.cache?.get(id);
+  if (cached !== undefined) return cached;
+  const data = await repo.objects.readUnverified(id);
+  options.cache?.add(id, data);
+  return data;
 }
 
 /** Pipes a compressor into `output` and ends `output` when the compressor finishes. */

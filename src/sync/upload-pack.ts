@@ -9,6 +9,7 @@ import { buildAdvertisement, checkClient } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { type SyncLimits, syncLimitsFromConfig } from './limits.ts';
 import { advertisementFrame, errorFrame, readUploadRequest } from './messages.ts';
+import type { ObjectCache } from './object-cache.ts';
 import { writePack } from './pack-writer.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 import { objectsToSend } from './walk.ts';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly limits?: SyncLimits;
   /** receive-pack: runs after the pushed pack is stored and verified, before any branch moves; throwing refuses. */
   readonly beforeRefUpdates?: BeforeRefUpdates;
+  /** upload-pack in a long-running server: objects sent recently are kept in memory (object-cache.ts). */
+  readonly objectCache?: ObjectCache;
 }
 
 /** A check of pushed branch tips (all objects present and verified) that may refuse the push by throwing. */
@@ -68,7 +71,10 @@ export async function serveUploadPack(
       request.deltaBase && ids.length <= DELTA_BASE_MAX_OBJECTS
         ? await sharedSnapshot(repo, request.haves)
         : null;
-    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', { base });
+    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', {
+      base,
+      cache: options.objectCache,
+    });
     return null;
   } catch (error) {
     if (!packStarted) await sendError(output, error);
