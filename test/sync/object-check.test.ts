@@ -3,7 +3,11 @@ import t from 'tap';
 import { isEnvSyncError } from '../../src/errors.ts';
 import { encodeCanonical } from '../../src/store/encoding.ts';
 import { decodeObject, encodeObject, plainSnapshot } from '../../src/store/objects.ts';
-import { checkObject, isCanonicalPlainSnapshot } from '../../src/sync/object-check.ts';
+import {
+  canonicalCommitReferences,
+  checkObject,
+  isCanonicalPlainSnapshot,
+} from '../../src/sync/object-check.ts';
 import { referencesOf } from '../../src/sync/object-graph.ts';
 import { mutate, mutation } from '../store/mutations.ts';
 import { validObject } from '../store/sample-objects.ts';
@@ -46,7 +50,7 @@ const manyEntries = fc
   .map((entries) => plainSnapshot(entries));
 
 t.test(
-  'every valid object gets the verdict decodeObject gives; plain snapshots skip the decode',
+  'every valid object gets the verdict decodeObject gives; plain snapshots and commits skip the decode',
   async (t) => {
     fc.assert(
       fc.property(fc.oneof(validObject, manyEntries), (object) => {
@@ -54,6 +58,8 @@ t.test(
         t.same(checkVerdict(bytes), decodeVerdict(bytes));
         const plain = object.type === 'snapshot' && object.encoding === 'plain';
         t.equal(isCanonicalPlainSnapshot(bytes), plain);
+        const asciiCommit = object.type === 'commit' && /^[\x00-\x7f]*$/.test(object.author);
+        t.equal(canonicalCommitReferences(bytes) !== null, asciiCommit);
       }),
       { numRuns: 300 },
     );
@@ -125,6 +131,81 @@ t.test('what the decoder refuses, the check refuses, with the same error', async
   };
   for (const [name, bytes] of Object.entries(cases)) {
     t.equal(isCanonicalPlainSnapshot(bytes), false, name);
+    const verdict = decodeVerdict(bytes);
+    t.match(verdict, { code: /^E_/ }, `${name}: the decoder refuses it`);
+    t.same(checkVerdict(bytes), verdict, `${name}: same error`);
+  }
+});
+
+/** A commit's encoding with the given fields: encodeCanonical checks none of the commit rules. */
+function rawCommit(fields: {
+  parents?: Buffer[];
+  author?: string;
+  time?: number;
+  message?: string;
+  members?: boolean;
+}) {
+  return encodeCanonical([
+    'commit',
+    1,
+    Buffer.alloc(32, 1),
+    fields.parents ?? [],
+    fields.author ?? 'peer-1',
+    fields.time ?? 1,
+    fields.message ?? 'm',
+    fields.members ? Buffer.alloc(32, 9) : null,
+  ]);
+}
+
+const commitFields = fc.record({
+  parents: fc
+    .integer({ min: 0, max: 17 })
+    .map((n) => Array.from({ length: n }, (_, i) => Buffer.alloc(32, i + 2))),
+  members: fc.boolean(),
+  time: fc.constantFrom(0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1),
+  message: fc.string({ unit: 'grapheme', maxLength: 40 }),
+  author: fc.constantFrom('peer-1', 'p', 'x'.repeat(128), 'x'.repeat(129), 'péer', ''),
+});
+
+t.test(
+  'a commit, mutated or not, is accepted in place only if decodeObject accepts it, with its references',
+  async (t) => {
+    fc.assert(
+      fc.property(commitFields, mutation, (fields, m) => {
+        const bytes = rawCommit(fields);
+        for (const candidate of [bytes, mutate(bytes, m)]) {
+          const verdict = decodeVerdict(candidate);
+          const refs = canonicalCommitReferences(candidate);
+          if (refs !== null) t.same(verdict, { type: 'commit', refs });
+          t.same(checkVerdict(candidate), verdict);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  },
+);
+
+t.test('commits the decoder refuses are refused in place too, with the same error', async (t) => {
+  const cases: Record<string, Uint8Array> = {
+    'a repeated parent': rawCommit({ parents: [Buffer.alloc(32, 2), Buffer.alloc(32, 2)] }),
+    '17 parents': rawCommit({ parents: Array.from({ length: 17 }, (_, i) => Buffer.alloc(32, i + 2)) }),
+    'a 31-byte parent': rawCommit({ parents: [Buffer.alloc(31, 2)] }),
+    'an empty author': rawCommit({ author: '' }),
+    'an author of 129 characters': rawCommit({ author: 'a'.repeat(129) }),
+    'a message over 64 KiB': rawCommit({ message: 'm'.repeat(64 * 1024 + 1) }),
+    'a uint64 marker where the time is': encodeCanonical([
+      'commit',
+      1,
+      Buffer.alloc(32, 1),
+      [],
+      'p',
+      1,
+      'm',
+      null,
+    ]).map((byte, i, all) => (i === all.length - 4 ? 0xcf : byte)),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    t.equal(canonicalCommitReferences(bytes), null, name);
     const verdict = decodeVerdict(bytes);
     t.match(verdict, { code: /^E_/ }, `${name}: the decoder refuses it`);
     t.same(checkVerdict(bytes), verdict, `${name}: same error`);
