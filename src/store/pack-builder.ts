@@ -60,11 +60,12 @@ export class PackBuilder {
     this.#flush();
     const checksum = this.#hash.digest();
     writeAll(this.#fd, checksum);
-    await fsyncAsync(this.#fd);
-    closeSync(this.#fd);
     this.#open = false;
     const name = `pack-${checksum.toString('hex')}`;
     const indexTemp = tempName(this.#dir, 'idx');
+    // The pack is fsynced while the index is written and fsynced: both are durable before either is renamed.
+    const packSynced = fsyncAsync(this.#fd);
+    packSynced.catch(() => {}); // awaited below, where a failure surfaces
     try {
       const fd = openSync(indexTemp, 'wx', FILE_MODE);
       try {
@@ -73,12 +74,16 @@ export class PackBuilder {
       } finally {
         closeSync(fd);
       }
+      await packSynced;
       renameSync(this.#temp, path.join(this.#dir, `${name}.pack`));
       renameSync(indexTemp, path.join(this.#dir, `${name}.idx`));
     } catch (error) {
+      await packSynced.catch(() => {}); // the first failure is the one reported
       rmSync(indexTemp, { force: true });
       rmSync(this.#temp, { force: true });
       throw error;
+    } finally {
+      closeSync(this.#fd);
     }
     await fsyncDirectory(this.#dir);
     return name;
