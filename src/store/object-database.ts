@@ -159,16 +159,22 @@ export class ObjectDatabase {
     return true;
   }
 
-  /** Makes objects written with `durable: false` durable: fsyncs each file, then each fan-out directory. */
+  /** Makes objects written with `durable: false` durable: fsyncs each file, its fan-out directory and objects/. */
   async syncObjects(ids: Iterable<ObjectId>, concurrency = 8): Promise<void> {
     const files = [...ids].map((id) => this.pathOf(id));
+    // Files and directories alike, `concurrency` at a time: every one is durable before this returns, and the
+    // order among them does not matter (nothing refers to the objects yet).
+    const syncs = [
+      ...files.map((file) => () => fsyncFile(file)),
+      ...[...new Set(files.map((file) => path.dirname(file))), this.#dir].map(
+        (dir) => () => fsyncDirectory(dir),
+      ),
+    ];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < files.length) await fsyncFile(files[next++]!);
+      while (next < syncs.length) await syncs[next++]!();
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    for (const dir of new Set(files.map((file) => path.dirname(file)))) await fsyncDirectory(dir);
-    await fsyncDirectory(this.#dir);
+    await Promise.all(Array.from({ length: Math.min(concurrency, syncs.length) }, worker));
   }
 
   /**

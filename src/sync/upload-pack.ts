@@ -10,6 +10,7 @@ import { encodeFrame, FrameReader } from './frames.ts';
 import { type SyncLimits, syncLimitsFromConfig } from './limits.ts';
 import { advertisementFrame, errorFrame, readUploadRequest } from './messages.ts';
 import type { ObjectCache } from './object-cache.ts';
+import { graphNode, holds } from './object-graph.ts';
 import { writePack } from './pack-writer.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 import { objectsToSend } from './walk.ts';
@@ -88,9 +89,9 @@ const DELTA_BASE_MAX_OBJECTS = 64;
 /** The snapshot of the first have that is a commit this repository holds: both sides have its bytes. */
 async function sharedSnapshot(repo: Repository, haves: readonly ObjectId[]): Promise<ObjectId | null> {
   for (const have of haves.slice(0, 32)) {
-    if (!(await repo.objects.has(have))) continue;
-    const object = await repo.objects.read(have);
-    if (object.type === 'commit') return object.snapshot;
+    if (!(await holds(repo.objects, have))) continue;
+    const node = await graphNode(repo.objects, have);
+    if (node.type === 'commit') return node.refs.find((ref) => ref.type === 'snapshot')!.id;
   }
   return null;
 }
