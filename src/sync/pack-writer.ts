@@ -12,6 +12,8 @@ import type { ObjectCache } from './object-cache.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 
 const BATCH_BYTES = 256 * 1024;
+/** Room for a batch and the object that takes it past BATCH_BYTES, for all but unusually large objects. */
+const STAGE_BYTES = 2 * BATCH_BYTES;
 
 export interface PackStats {
   readonly objects: number;
@@ -48,10 +50,24 @@ export async function writePack(
   try {
     // Frames are written in batches: each write into a compressor is a round trip through libuv's thread pool.
     // Each batch is flushed so that the receiver verifies objects while later ones are still being read here.
+    // A compressor has read a batch once the flush after it is done, so one staging buffer serves every batch
+    // (a fresh 256 KiB buffer per batch cost more in page faults than the copy); a socket keeps what it is
+    // given until it is sent, so without compression each batch is a new buffer.
+    const stage = compressor === null ? null : Buffer.allocUnsafeSlow(STAGE_BYTES);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const writeBatch = async () => {
-      await writeChunk(sink, batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes));
+      let chunk: Uint8Array;
+      if (batch.length === 1) chunk = batch[0]!;
+      else if (stage !== null && batchBytes <= stage.length) {
+        let at = 0;
+        for (const part of batch) {
+          stage.set(part, at);
+          at += part.length;
+        }
+        chunk = stage.subarray(0, batchBytes);
+      } else chunk = Buffer.concat(batch, batchBytes);
+      await writeChunk(sink, chunk);
       batch = [];
       batchBytes = 0;
     };
