@@ -1,7 +1,8 @@
 // Object storage: loose objects (objects/<2 hex>/<62 hex>, mode 0600) and packs (objects/pack/), immutable once
-// written. Every read re-hashes and decodes; every write is atomic and idempotent.
+// written. Every read re-hashes and decodes (readUnverified, for sending to a peer that checks, only reads);
+// every write is atomic and idempotent. Loose-file reads and listings are in loose-objects.ts.
 
-import { closeSync, existsSync, promises as fs, fstatSync, openSync, readSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
@@ -9,12 +10,11 @@ import {
   FILE_MODE,
   fsyncDirectory,
   fsyncFile,
-  isNotFound,
   makeDirectory,
   writeFileAtomic,
   writeFileAtomicUnsyncedSync,
 } from './fs-atomic.ts';
-import { MAX_OBJECT_BYTES } from './limits.ts';
+import { findLooseByPrefix, listLooseIds, readLooseSync } from './loose-objects.ts';
 import { hashObjectBytes, type ObjectId, shortId } from './object-id.ts';
 import {
   type CommitObject,
@@ -245,81 +245,17 @@ export class ObjectDatabase {
   }
 
   /** Every loose object id, sorted. */
-  async *listLoose(): AsyncGenerator<ObjectId> {
-    let fanouts: string[];
-    try {
-      fanouts = await fs.readdir(this.#dir);
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    for (const fanout of fanouts.sort()) {
-      if (!/^[0-9a-f]{2}$/.test(fanout)) continue;
-      for (const rest of (await fs.readdir(path.join(this.#dir, fanout))).sort()) {
-        if (/^[0-9a-f]{62}$/.test(rest)) yield `${fanout}${rest}` as ObjectId;
-      }
-    }
+  listLoose(): AsyncGenerator<ObjectId> {
+    return listLooseIds(this.#dir);
   }
 
   /** Ids starting with a hex prefix (at least 4 characters), for rev-parse. */
   async findByPrefix(prefix: string): Promise<ObjectId[]> {
-    const fanoutDir = path.join(this.#dir, prefix.slice(0, 2));
-    let names: string[] = [];
-    try {
-      names = await fs.readdir(fanoutDir);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    const rest = prefix.slice(2);
-    const loose = names
-      .filter((name) => /^[0-9a-f]{62}$/.test(name) && name.startsWith(rest))
-      .map((name) => `${prefix.slice(0, 2)}${name}` as ObjectId);
+    const loose = await findLooseByPrefix(this.#dir, prefix);
     return [...new Set([...loose, ...this.#packs.findByPrefix(prefix)])].sort();
   }
 
   async sync(): Promise<void> {
     await fsyncDirectory(this.#dir);
-  }
-}
-
-/** Most objects fit: one read fills it, and a shorter read of an immutable regular file ends at its end. */
-const SCRATCH_BYTES = 64 * 1024;
-const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-
-/**
- * Reads a whole loose object, refusing one over the size limit; null when there is none. Open, read, close:
- * no stat for an object smaller than the scratch buffer (system calls are most of the cost of a read). A
- * miss throws inside openSync, which is dear, but readers look in loaded packs first, so misses are rare.
- */
-function readLooseSync(file: string, what: string): Buffer | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
-  try {
-    const first = readSync(fd, scratch, 0, SCRATCH_BYTES, 0);
-    if (first < SCRATCH_BYTES) {
-      const bytes = Buffer.allocUnsafe(first);
-      scratch.copy(bytes, 0, 0, first);
-      return bytes;
-    }
-    const size = fstatSync(fd).size;
-    if (size > MAX_OBJECT_BYTES) {
-      throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
-    }
-    const bytes = Buffer.allocUnsafe(size);
-    scratch.copy(bytes, 0, 0, Math.min(first, size));
-    let read = Math.min(first, size);
-    while (read < size) {
-      const n = readSync(fd, bytes, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return read === size ? bytes : bytes.subarray(0, read);
-  } finally {
-    closeSync(fd);
   }
 }
