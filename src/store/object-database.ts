@@ -1,7 +1,8 @@
 // Object storage: loose objects (objects/<2 hex>/<62 hex>, mode 0600) and packs (objects/pack/), immutable once
-// written. Every read re-hashes and decodes; every write is atomic and idempotent.
+// written. Every read re-hashes and decodes (readUnverified, for sending to a peer that checks, only reads);
+// every write is atomic and idempotent. Loose-file reads and listings are in loose-objects.ts.
 
-import { closeSync, existsSync, promises as fs, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
@@ -9,12 +10,11 @@ import {
   FILE_MODE,
   fsyncDirectory,
   fsyncFile,
-  isNotFound,
   makeDirectory,
   writeFileAtomic,
   writeFileAtomicUnsyncedSync,
 } from './fs-atomic.ts';
-import { MAX_OBJECT_BYTES } from './limits.ts';
+import { findLooseByPrefix, listLooseIds, readLooseSync } from './loose-objects.ts';
 import { hashObjectBytes, type ObjectId, shortId } from './object-id.ts';
 import {
   type CommitObject,
@@ -118,8 +118,9 @@ export class ObjectDatabase {
     const added = new Set<ObjectId>();
     return {
       add: async (id, bytes) => {
-        // Objects already here (loose, or in a pack this process knows) are not written twice.
-        if (added.has(id) || existsSync(this.pathOf(id)) || this.#packs.hasLoaded(id)) return;
+        // Repeats and objects in a pack this process has loaded are not written twice. Loose files are not
+        // looked for: a stat per object cost more than the rare duplicate (readers look loose first anyway).
+        if (added.has(id) || this.#packs.hasLoaded(id)) return;
         if (builder === null) {
           await makeDirectory(this.packDir);
           builder = new PackBuilder(this.packDir);
@@ -158,21 +159,31 @@ export class ObjectDatabase {
     return true;
   }
 
-  /** Makes objects written with `durable: false` durable: fsyncs each file, then each fan-out directory. */
+  /** Makes objects written with `durable: false` durable: fsyncs each file, its fan-out directory and objects/. */
   async syncObjects(ids: Iterable<ObjectId>, concurrency = 8): Promise<void> {
     const files = [...ids].map((id) => this.pathOf(id));
+    // Files and directories alike, `concurrency` at a time: every one is durable before this returns, and the
+    // order among them does not matter (nothing refers to the objects yet).
+    const syncs = [
+      ...files.map((file) => () => fsyncFile(file)),
+      ...[...new Set(files.map((file) => path.dirname(file))), this.#dir].map(
+        (dir) => () => fsyncDirectory(dir),
+      ),
+    ];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < files.length) await fsyncFile(files[next++]!);
+      while (next < syncs.length) await syncs[next++]!();
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    for (const dir of new Set(files.map((file) => path.dirname(file)))) await fsyncDirectory(dir);
-    await fsyncDirectory(this.#dir);
+    await Promise.all(Array.from({ length: Math.min(concurrency, syncs.length) }, worker));
   }
 
-  /** Loose objects are looked up first: a cold command that finds its objects loose never reads an index. */
+  /**
+   * Packs already loaded are looked up first (in memory), then loose files, then packs not loaded yet: a cold
+   * command that finds its objects loose never reads an index, and one whose objects are packed stops
+   * looking for loose files once the index is loaded. Reads follow the same order.
+   */
   async has(id: ObjectId): Promise<boolean> {
-    return existsSync(this.pathOf(id)) || this.#packs.has(id);
+    return this.#packs.hasLoaded(id) || existsSync(this.pathOf(id)) || this.#packs.has(id);
   }
 
   /**
@@ -180,8 +191,7 @@ export class ObjectDatabase {
    * read costs a fraction of four thread-pool round trips (open, stat, read, close; bench/store.mjs).
    */
   async readRaw(id: ObjectId): Promise<Uint8Array> {
-    const bytes = readBoundedSync(this.pathOf(id), `object ${shortId(id)}`) ?? this.#packs.read(id);
-    if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
+    const bytes = await this.readUnverified(id);
     const actual = hashObjectBytes(bytes);
     if (actual !== id) {
       throw new EnvSyncError(
@@ -189,6 +199,19 @@ export class ObjectDatabase {
         `object ${shortId(id)} is corrupt: its bytes hash to ${shortId(actual)}`,
       );
     }
+    return bytes;
+  }
+
+  /**
+   * The exact stored bytes, not checked against the id: for sending them to a peer, which checks every object
+   * it receives (docs/protocol.md#receiving-a-pack), as git sends packed data without re-hashing it.
+   */
+  async readUnverified(id: ObjectId): Promise<Uint8Array> {
+    const bytes =
+      this.#packs.readLoaded(id) ??
+      readLooseSync(this.pathOf(id), `object ${shortId(id)}`) ??
+      this.#packs.read(id);
+    if (bytes === null) throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(id)} is missing`);
     return bytes;
   }
 
@@ -222,66 +245,17 @@ export class ObjectDatabase {
   }
 
   /** Every loose object id, sorted. */
-  async *listLoose(): AsyncGenerator<ObjectId> {
-    let fanouts: string[];
-    try {
-      fanouts = await fs.readdir(this.#dir);
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    for (const fanout of fanouts.sort()) {
-      if (!/^[0-9a-f]{2}$/.test(fanout)) continue;
-      for (const rest of (await fs.readdir(path.join(this.#dir, fanout))).sort()) {
-        if (/^[0-9a-f]{62}$/.test(rest)) yield `${fanout}${rest}` as ObjectId;
-      }
-    }
+  listLoose(): AsyncGenerator<ObjectId> {
+    return listLooseIds(this.#dir);
   }
 
   /** Ids starting with a hex prefix (at least 4 characters), for rev-parse. */
   async findByPrefix(prefix: string): Promise<ObjectId[]> {
-    const fanoutDir = path.join(this.#dir, prefix.slice(0, 2));
-    let names: string[] = [];
-    try {
-      names = await fs.readdir(fanoutDir);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    const rest = prefix.slice(2);
-    const loose = names
-      .filter((name) => /^[0-9a-f]{62}$/.test(name) && name.startsWith(rest))
-      .map((name) => `${prefix.slice(0, 2)}${name}` as ObjectId);
+    const loose = await findLooseByPrefix(this.#dir, prefix);
     return [...new Set([...loose, ...this.#packs.findByPrefix(prefix)])].sort();
   }
 
   async sync(): Promise<void> {
     await fsyncDirectory(this.#dir);
-  }
-}
-
-/**
- * Reads a whole object file, refusing one over the size limit before reading it; null when there is none.
- * stat without throwing: every packed object is a loose miss first, and an ENOENT error costs more to build
- * than the read itself.
- */
-function readBoundedSync(file: string, what: string): Buffer | null {
-  const stat = statSync(file, { throwIfNoEntry: false });
-  if (stat === undefined) return null;
-  const size = stat.size;
-  if (size > MAX_OBJECT_BYTES) {
-    throw new EnvSyncError('E_OBJECT_TOO_LARGE', `${what}: ${size} bytes exceeds the limit`);
-  }
-  const fd = openSync(file, 'r');
-  try {
-    const bytes = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, bytes, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return read === size ? bytes : bytes.subarray(0, read);
-  } finally {
-    closeSync(fd);
   }
 }

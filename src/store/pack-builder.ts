@@ -19,7 +19,7 @@ export class PackBuilder {
   readonly #temp: string;
   readonly #fd: number;
   readonly #hash: Hash = createHash('sha256');
-  readonly #entries: { id: Buffer; offset: number }[] = [];
+  readonly #entries: { id: ObjectId; offset: number }[] = [];
   readonly #stage = Buffer.allocUnsafe(WRITE_BYTES);
   #staged = 0;
   #size = 0;
@@ -40,13 +40,15 @@ export class PackBuilder {
 
   /** Appends an object; the caller has checked that `bytes` hash to `id` and that it is not stored yet. */
   add(id: ObjectId, bytes: Uint8Array): void {
+    if (!this.#open) throw new Error('pack already finished');
     if (this.#entries.length >= MAX_PACK_OBJECTS) {
       throw new EnvSyncError('E_OBJECT_TOO_LARGE', `a pack holds at most ${MAX_PACK_OBJECTS} objects`);
     }
-    this.#entries.push({ id: Buffer.from(id, 'hex'), offset: this.#size });
-    const header = Buffer.allocUnsafe(ENTRY_HEADER_BYTES);
-    header.writeUInt32BE(bytes.length, 0);
-    this.#append(header);
+    this.#entries.push({ id, offset: this.#size });
+    if (this.#staged + ENTRY_HEADER_BYTES > this.#stage.length) this.#flush();
+    this.#stage.writeUInt32BE(bytes.length, this.#staged);
+    this.#staged += ENTRY_HEADER_BYTES;
+    this.#size += ENTRY_HEADER_BYTES;
     this.#append(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
@@ -55,14 +57,15 @@ export class PackBuilder {
    * Returns the pack's name (`pack-<checksum hex>`).
    */
   async finish(): Promise<string> {
-    const checksum = this.#hash.digest();
-    this.#append(checksum, false);
     this.#flush();
-    await fsyncAsync(this.#fd);
-    closeSync(this.#fd);
+    const checksum = this.#hash.digest();
+    writeAll(this.#fd, checksum);
     this.#open = false;
     const name = `pack-${checksum.toString('hex')}`;
     const indexTemp = tempName(this.#dir, 'idx');
+    // The pack is fsynced while the index is written and fsynced: both are durable before either is renamed.
+    const packSynced = fsyncAsync(this.#fd);
+    packSynced.catch(() => {}); // awaited below, where a failure surfaces
     try {
       const fd = openSync(indexTemp, 'wx', FILE_MODE);
       try {
@@ -71,12 +74,16 @@ export class PackBuilder {
       } finally {
         closeSync(fd);
       }
+      await packSynced;
       renameSync(this.#temp, path.join(this.#dir, `${name}.pack`));
       renameSync(indexTemp, path.join(this.#dir, `${name}.idx`));
     } catch (error) {
+      await packSynced.catch(() => {}); // the first failure is the one reported
       rmSync(indexTemp, { force: true });
       rmSync(this.#temp, { force: true });
       throw error;
+    } finally {
+      closeSync(this.#fd);
     }
     await fsyncDirectory(this.#dir);
     return name;
@@ -89,20 +96,24 @@ export class PackBuilder {
     rmSync(this.#temp, { force: true });
   }
 
-  #append(bytes: Buffer, hashed = true): void {
+  /** Stages `bytes`; what is staged is hashed and written in one piece (a hash update per object costs more). */
+  #append(bytes: Buffer): void {
     if (!this.#open) throw new Error('pack already finished');
-    if (hashed) this.#hash.update(bytes);
     this.#size += bytes.length;
     if (this.#staged + bytes.length > this.#stage.length) this.#flush();
-    if (bytes.length >= this.#stage.length) writeAll(this.#fd, bytes);
-    else {
+    if (bytes.length >= this.#stage.length) {
+      this.#hash.update(bytes);
+      writeAll(this.#fd, bytes);
+    } else {
       bytes.copy(this.#stage, this.#staged);
       this.#staged += bytes.length;
     }
   }
 
   #flush(): void {
-    writeAll(this.#fd, this.#stage.subarray(0, this.#staged));
+    const staged = this.#stage.subarray(0, this.#staged);
+    this.#hash.update(staged);
+    writeAll(this.#fd, staged);
     this.#staged = 0;
   }
 }

@@ -51,22 +51,24 @@ export interface PackIndex {
   readonly packChecksum: Buffer;
 }
 
-/** Serializes the index of a pack; `entries` in any order. */
+/** Serializes the index of a pack; `entries` in any order (lowercase hex ids sort as their bytes do). */
 export function encodeIndex(
-  entries: readonly { readonly id: Buffer; readonly offset: number }[],
+  entries: readonly { readonly id: ObjectId; readonly offset: number }[],
   packChecksum: Buffer,
 ): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(a.id, b.id));
+  const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const count = sorted.length;
   const bytes = Buffer.alloc(indexSize(count));
   bytes.write(INDEX_MAGIC, 0, 'latin1');
   bytes.writeUInt32BE(VERSION, 4);
   bytes.writeUInt32BE(count, 8);
   const offsetsAt = INDEX_HEADER_BYTES + count * ID_BYTES;
-  for (const [i, entry] of sorted.entries()) {
-    entry.id.copy(bytes, INDEX_HEADER_BYTES + i * ID_BYTES);
-    bytes.writeUInt32BE(Math.floor(entry.offset / 2 ** 32), offsetsAt + i * OFFSET_BYTES);
-    bytes.writeUInt32BE(entry.offset % 2 ** 32, offsetsAt + i * OFFSET_BYTES + 4);
+  const offsets = new DataView(bytes.buffer, bytes.byteOffset + offsetsAt, count * OFFSET_BYTES);
+  for (let i = 0; i < count; i++) {
+    const entry = sorted[i]!;
+    bytes.write(entry.id, INDEX_HEADER_BYTES + i * ID_BYTES, 'hex');
+    offsets.setUint32(i * OFFSET_BYTES, Math.floor(entry.offset / 2 ** 32));
+    offsets.setUint32(i * OFFSET_BYTES + 4, entry.offset % 2 ** 32);
   }
   const checksumAt = offsetsAt + count * OFFSET_BYTES;
   packChecksum.copy(bytes, checksumAt);

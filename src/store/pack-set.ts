@@ -52,12 +52,24 @@ export class PackSet {
     );
   }
 
+  /** Like `read`, in the packs this process has loaded only: never scans the directory. */
+  readLoaded(id: ObjectId): Buffer | null {
+    if (this.#packs.size === 0) return null;
+    const key = Buffer.from(id, 'hex');
+    for (const pack of this.#packs.values()) {
+      const position = findPosition(pack.index, key);
+      if (position >= 0) return readEntry(pack.fd, offsetAt(pack.index, position), pack.size, pack.file);
+    }
+    return null;
+  }
+
   has(id: ObjectId): boolean {
     return this.#find(id) !== null;
   }
 
   /** True when a pack this process has loaded holds `id`; never scans the directory. */
   hasLoaded(id: ObjectId): boolean {
+    if (this.#packs.size === 0) return false;
     const key = Buffer.from(id, 'hex');
     for (const pack of this.#packs.values()) if (findPosition(pack.index, key) >= 0) return true;
     return false;

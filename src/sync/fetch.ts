@@ -60,11 +60,15 @@ export async function openUpload(
   }
 }
 
-/** Receives every advertised tip this repository lacks. Moves no ref. */
+/**
+ * Receives every advertised tip this repository lacks. Moves no ref. `haves` may have been started before the
+ * advertisement arrived (they depend on this repository only); by default they are collected when needed.
+ */
 export async function fetchObjects(
   repo: Repository,
   open: OpenUpload,
   limits: SyncLimits,
+  haves?: Promise<ObjectId[]>,
 ): Promise<FetchStats> {
   const { exchange, reader, ad } = open;
   const tips: PackTip[] = ad.refs.map((ref) => ({ name: ref.name, id: ref.id, type: 'commit' }));
@@ -88,7 +92,7 @@ export async function fetchObjects(
     group: repo.group,
     mode: repo.mode,
     wants: wanted.map((tip) => tip.id),
-    haves: await collectHaves(repo),
+    haves: await (haves ?? collectHaves(repo)),
     compression: chooseCompression(ad.capabilities),
     deltaBase: ad.capabilities.includes(DEFLATE_BASE),
   });
@@ -107,10 +111,13 @@ export async function fetchRemote(
   limits: SyncLimits,
   beforeRefMoves?: BeforeRefMoves,
 ): Promise<{ moves: RefMove[]; stats: FetchStats; ad: Advertisement }> {
+  // The haves are read while the advertisement is on its way: a round trip the history walk then costs nothing.
+  const haves = collectHaves(repo);
+  haves.catch(() => {}); // awaited only if something is wanted; a failure then surfaces there
   const open = await openUpload(transport, limits, `remote '${remote}'`);
   try {
     checkCompatible(repo, open.ad, `remote '${remote}'`);
-    const stats = await fetchObjects(repo, open, limits);
+    const stats = await fetchObjects(repo, open, limits, haves);
     await beforeRefMoves?.(repo, open.ad);
     const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
     return { moves, stats, ad: open.ad };

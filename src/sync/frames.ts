@@ -18,6 +18,76 @@ export function encodeFrame(frame: Frame): Buffer {
   return out;
 }
 
+// An `object` frame as msgpackr writes `{ type: 'object', id, data }`: a map16 of three keys, the id a bin 8
+// of 32 bytes, then the data's bin header. Object frames are nearly all of a pack: pack-writer.ts builds them
+// from this prefix instead of through msgpackr, and FrameReader reads frames that start with it in place.
+const OBJECT_FRAME_PREFIX = Buffer.from([
+  0xde,
+  0x00,
+  0x03,
+  0xa4,
+  ...Buffer.from('type'),
+  0xa6,
+  ...Buffer.from('object'),
+  0xa2,
+  ...Buffer.from('id'),
+  0xc4,
+  32,
+]);
+const DATA_KEY = Buffer.from([0xa4, ...Buffer.from('data')]);
+const ID_AT = OBJECT_FRAME_PREFIX.length;
+const DATA_KEY_AT = ID_AT + 32;
+const DATA_AT = DATA_KEY_AT + DATA_KEY.length;
+
+/**
+ * The length prefix and msgpack bytes of an `object` frame up to its data, which follows: the frame is this
+ * header and then `dataLength` bytes. Together they are the bytes `encodeFrame` gives the same frame.
+ */
+export function objectFrameHeader(id: Uint8Array, dataLength: number): Buffer {
+  const binHeader = dataLength < 0x100 ? 2 : dataLength < 0x10000 ? 3 : 5;
+  const header = Buffer.allocUnsafe(4 + DATA_AT + binHeader);
+  header.writeUInt32BE(DATA_AT + binHeader + dataLength, 0);
+  OBJECT_FRAME_PREFIX.copy(header, 4);
+  header.set(id, 4 + ID_AT);
+  DATA_KEY.copy(header, 4 + DATA_KEY_AT);
+  const at = 4 + DATA_AT;
+  if (binHeader === 2) {
+    header[at] = 0xc4;
+    header[at + 1] = dataLength;
+  } else if (binHeader === 3) {
+    header[at] = 0xc5;
+    header.writeUInt16BE(dataLength, at + 1);
+  } else {
+    header[at] = 0xc6;
+    header.writeUInt32BE(dataLength, at + 1);
+  }
+  return header;
+}
+
+/**
+ * The frame `body` holds if it is an `object` frame laid out as objectFrameHeader writes it, with views of its
+ * id and data (no copies); null for anything else, which msgpackr then decodes.
+ */
+function readObjectFrame(body: Buffer): Frame | null {
+  if (body.length < DATA_AT + 2 || body.compare(OBJECT_FRAME_PREFIX, 0, ID_AT, 0, ID_AT) !== 0) return null;
+  if (body.compare(DATA_KEY, 0, DATA_KEY.length, DATA_KEY_AT, DATA_AT) !== 0) return null;
+  const head = body[DATA_AT]!;
+  let start: number;
+  let length: number;
+  if (head === 0xc4) {
+    start = DATA_AT + 2;
+    length = body[DATA_AT + 1]!;
+  } else if (head === 0xc5 && body.length >= DATA_AT + 3) {
+    start = DATA_AT + 3;
+    length = body.readUInt16BE(DATA_AT + 1);
+  } else if (head === 0xc6 && body.length >= DATA_AT + 5) {
+    start = DATA_AT + 5;
+    length = body.readUInt32BE(DATA_AT + 1);
+  } else return null;
+  if (start + length !== body.length) return null;
+  return { type: 'object', id: body.subarray(ID_AT, DATA_KEY_AT), data: body.subarray(start) };
+}
+
 export class FrameReader {
   readonly #source: AsyncIterator<Uint8Array>;
   readonly #limits: SyncLimits;
@@ -57,9 +127,9 @@ export class FrameReader {
     }
     if (!(await this.#fill(size))) throw this.#error('connection closed in the middle of a frame');
     const body = this.#take(size);
-    let value: unknown;
+    let value: unknown = readObjectFrame(body);
     try {
-      value = packr.unpack(body);
+      value ??= packr.unpack(body);
     } catch {
       throw this.#error('sent a frame that is not valid msgpack');
     }
@@ -115,12 +185,28 @@ export class FrameReader {
     return true;
   }
 
+  /** The next `size` buffered bytes: a view when one chunk holds them, else a copy of just those bytes. */
   #take(size: number): Buffer {
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    const taken = all.subarray(0, size);
-    const left = all.subarray(size);
-    this.#chunks = left.length > 0 ? [left] : [];
-    this.#length = left.length;
+    if (size === 0) return EMPTY;
+    const first = this.#chunks[0]!;
+    let taken: Buffer;
+    if (first.length >= size) {
+      taken = first.subarray(0, size);
+      if (first.length === size) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(size);
+    } else {
+      taken = Buffer.allocUnsafe(size);
+      let copied = 0;
+      while (copied < size) {
+        const chunk = this.#chunks[0]!;
+        const part = Math.min(chunk.length, size - copied);
+        chunk.copy(taken, copied, 0, part);
+        copied += part;
+        if (part === chunk.length) this.#chunks.shift();
+        else this.#chunks[0] = chunk.subarray(part);
+      }
+    }
+    this.#length -= size;
     return taken;
   }
 

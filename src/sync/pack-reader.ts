@@ -3,12 +3,12 @@
 
 import { isEnvSyncError } from '../errors.ts';
 import { hashObjectBytes, idFromBytes, isObjectId, type ObjectId, shortId } from '../store/object-id.ts';
-import { decodeObject, type ObjectType, type StoredObject } from '../store/objects.ts';
+import type { ObjectType } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { decompressedReader, isCompression } from './compression.ts';
 import type { FrameReader } from './frames.ts';
 import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
-import { referencesOf } from './walk.ts';
+import { type CheckedObject, checkObject } from './object-check.ts';
 
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
@@ -102,15 +102,15 @@ export async function receivePack(
       if (actual !== expected) {
         throw frames.error(`sent object ${shortId(expected)} whose bytes hash to ${shortId(actual)}`);
       }
-      let object: StoredObject;
+      let object: CheckedObject;
       try {
-        object = decodeObject(data, `object ${shortId(expected)}`);
+        object = checkObject(data, `object ${shortId(expected)}`);
       } catch (error) {
         throw frames.error(
           `sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`,
         );
       }
-      const refs = referencesOf(object);
+      const refs = object.refs;
       for (const ref of refs) {
         const type = await typeOf(ref.id);
         if (type === null) {

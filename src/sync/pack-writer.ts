@@ -1,21 +1,35 @@
 // Streams a pack (docs/protocol.md#pack): a `pack` frame, then, compressed as negotiated, one `object` frame
-// per object in dependency order and a closing `done` summary. Reads run a few objects ahead of the socket.
+// per object in dependency order and a closing `done` summary.
 
 import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
 import { idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import { type Compression, createCompressor, flushCompressor } from './compression.ts';
-import { encodeFrame } from './frames.ts';
+import { encodeFrame, objectFrameHeader } from './frames.ts';
 import { errorFrame } from './messages.ts';
+import type { ObjectCache } from './object-cache.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 
-const READ_AHEAD = 16;
 const BATCH_BYTES = 256 * 1024;
+/** Room for a batch and the object that takes it past BATCH_BYTES, for all but unusually large objects. */
+const STAGE_BYTES = 2 * BATCH_BYTES;
 
 export interface PackStats {
   readonly objects: number;
   readonly bytes: number;
+}
+
+export interface PackOptions {
+  /** A snapshot both sides hold, to prime the deflate dictionary (docs/protocol.md#compression). */
+  readonly base?: ObjectId | null;
+  /**
+   * Hash every object against its id before sending it. A live peer checks every object it receives, so
+   * only a pack written for later (a bundle) needs it; git likewise sends packed data without re-hashing it.
+   */
+  readonly verify?: boolean;
+  /** A long-running server's cache of recently sent objects, read before the store and filled from it. */
+  readonly cache?: ObjectCache;
 }
 
 /** Writes the pack and ends `output`. A failure mid-pack is sent to the peer as an `error` frame. */
@@ -24,9 +38,9 @@ export async function writePack(
   ids: readonly ObjectId[],
   output: Writable,
   compression: Compression,
-  base: ObjectId | null = null,
+  options: PackOptions = {},
 ): Promise<PackStats> {
-  // A base is a snapshot both sides hold; its bytes prime the deflate dictionary (docs/protocol.md#compression).
+  const base = options.base ?? null;
   const dictionary = base === null ? undefined : await repo.objects.readRaw(base);
   await writeChunk(output, encodeFrame({ type: 'pack', compression, objects: ids.length, base }));
   const compressor = createCompressor(compression, dictionary);
@@ -34,37 +48,43 @@ export async function writePack(
   const flushed = compressor === null ? Promise.resolve() : pipeInto(compressor, output);
   let bytes = 0;
   try {
-    const pending: Promise<Uint8Array>[] = [];
-    let next = 0;
-    const refill = () => {
-      while (pending.length < READ_AHEAD && next < ids.length) {
-        const read = repo.objects.readRaw(ids[next++]!);
-        read.catch(() => {});
-        pending.push(read);
-      }
-    };
     // Frames are written in batches: each write into a compressor is a round trip through libuv's thread pool.
     // Each batch is flushed so that the receiver verifies objects while later ones are still being read here.
-    let batch: Buffer[] = [];
+    // A compressor has read a batch once the flush after it is done, so one staging buffer serves every batch
+    // (a fresh 256 KiB buffer per batch cost more in page faults than the copy); a socket keeps what it is
+    // given until it is sent, so without compression each batch is a new buffer.
+    const stage = compressor === null ? null : Buffer.allocUnsafeSlow(STAGE_BYTES);
+    let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const writeBatch = async () => {
-      await writeChunk(sink, batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      let chunk: Uint8Array;
+      if (batch.length === 1) chunk = batch[0]!;
+      else if (stage !== null && batchBytes <= stage.length) {
+        let at = 0;
+        for (const part of batch) {
+          stage.set(part, at);
+          at += part.length;
+        }
+        chunk = stage.subarray(0, batchBytes);
+      } else chunk = Buffer.concat(batch, batchBytes);
+      await writeChunk(sink, chunk);
       batch = [];
       batchBytes = 0;
     };
     for (const id of ids) {
-      refill();
-      const data = await pending.shift()!;
+      const data = await readForSending(repo, id, options);
       bytes += data.length;
-      const frame = encodeFrame({ type: 'object', id: idToBytes(id), data });
-      batch.push(frame);
-      batchBytes += frame.length;
+      const header = objectFrameHeader(idToBytes(id), data.length);
+      batch.push(header, data);
+      batchBytes += header.length + data.length;
       if (batchBytes >= BATCH_BYTES) {
         await writeBatch();
         if (compressor !== null) await flushCompressor(compressor);
       }
     }
-    batch.push(encodeFrame({ type: 'done', objects: ids.length, bytes }));
+    const done = encodeFrame({ type: 'done', objects: ids.length, bytes });
+    batch.push(done);
+    batchBytes += done.length;
     await writeBatch();
   } catch (error) {
     const message = isEnvSyncError(error) ? error.message : 'internal error while sending objects';
@@ -76,6 +96,15 @@ export async function writePack(
   await endStream(sink);
   await flushed;
   return { objects: ids.length, bytes };
+}
+
+async function readForSending(repo: Repository, id: ObjectId, options: PackOptions): Promise<Uint8Array> {
+  if (options.verify) return repo.objects.readRaw(id);
+  const cached = options.cache?.get(id);
+  if (cached !== undefined) return cached;
+  const data = await repo.objects.readUnverified(id);
+  options.cache?.add(id, data);
+  return data;
 }
 
 /** Pipes a compressor into `output` and ends `output` when the compressor finishes. */

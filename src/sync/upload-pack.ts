@@ -9,6 +9,8 @@ import { buildAdvertisement, checkClient } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { type SyncLimits, syncLimitsFromConfig } from './limits.ts';
 import { advertisementFrame, errorFrame, readUploadRequest } from './messages.ts';
+import type { ObjectCache } from './object-cache.ts';
+import { graphNode, holds } from './object-graph.ts';
 import { writePack } from './pack-writer.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 import { objectsToSend } from './walk.ts';
@@ -21,6 +23,8 @@ export interface ServeOptions {
   readonly limits?: SyncLimits;
   /** receive-pack: runs after the pushed pack is stored and verified, before any branch moves; throwing refuses. */
   readonly beforeRefUpdates?: BeforeRefUpdates;
+  /** upload-pack in a long-running server: objects sent recently are kept in memory (object-cache.ts). */
+  readonly objectCache?: ObjectCache;
 }
 
 /** A check of pushed branch tips (all objects present and verified) that may refuse the push by throwing. */
@@ -68,7 +72,10 @@ export async function serveUploadPack(
       request.deltaBase && ids.length <= DELTA_BASE_MAX_OBJECTS
         ? await sharedSnapshot(repo, request.haves)
         : null;
-    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', base);
+    await writePack(repo, ids, output, base === null ? request.compression : 'deflate', {
+      base,
+      cache: options.objectCache,
+    });
     return null;
   } catch (error) {
     if (!packStarted) await sendError(output, error);
@@ -82,9 +89,9 @@ const DELTA_BASE_MAX_OBJECTS = 64;
 /** The snapshot of the first have that is a commit this repository holds: both sides have its bytes. */
 async function sharedSnapshot(repo: Repository, haves: readonly ObjectId[]): Promise<ObjectId | null> {
   for (const have of haves.slice(0, 32)) {
-    if (!(await repo.objects.has(have))) continue;
-    const object = await repo.objects.read(have);
-    if (object.type === 'commit') return object.snapshot;
+    if (!(await holds(repo.objects, have))) continue;
+    const node = await graphNode(repo.objects, have);
+    if (node.type === 'commit') return node.refs.find((ref) => ref.type === 'snapshot')!.id;
   }
   return null;
 }

@@ -4,47 +4,37 @@
 import { EnvSyncError } from '../errors.ts';
 import { memberForkTips } from '../store/member-fork-tips.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
-import type { ObjectType, StoredObject } from '../store/objects.ts';
+import type { ObjectType } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-
-/** Ids an object refers to, with the type each must have. */
-export function referencesOf(object: StoredObject): { id: ObjectId; type: ObjectType }[] {
-  if (object.type === 'commit') {
-    const refs: { id: ObjectId; type: ObjectType }[] = [{ id: object.snapshot, type: 'snapshot' }];
-    if (object.members !== null) refs.push({ id: object.members, type: 'event' });
-    for (const parent of object.parents) refs.push({ id: parent, type: 'commit' });
-    return refs;
-  }
-  if (object.type === 'event' && object.prev !== null) return [{ id: object.prev, type: 'event' }];
-  return [];
-}
+import { graphNode, holds } from './object-graph.ts';
 
 /**
  * Every object reachable from `wants` and not from `haves`, each after everything it refers to. The walk stops
  * at commits and events the other side has; snapshots and events those commits refer to are left out too.
- * Haves this repository does not hold are ignored (the other side may have history we lack).
+ * Haves this repository does not hold are ignored (the other side may have history we lack). Commits and
+ * events are read through the object graph (object-graph.ts): a second walk over the same history reads none.
  */
 export async function objectsToSend(
   repo: Repository,
   wants: readonly ObjectId[],
   haves: readonly ObjectId[],
 ): Promise<ObjectId[]> {
+  const objects = repo.objects;
   const excluded = new Set<ObjectId>();
   for (const have of haves) {
-    if (excluded.has(have) || !(await repo.objects.has(have))) continue;
+    if (excluded.has(have) || !(await holds(objects, have))) continue;
     excluded.add(have);
-    const object = await repo.objects.read(have);
-    if (object.type === 'commit') {
-      excluded.add(object.snapshot);
-      if (object.members !== null) excluded.add(object.members);
+    const node = await graphNode(objects, have);
+    if (node.type === 'commit') {
+      for (const ref of node.refs) if (ref.type !== 'commit') excluded.add(ref.id);
     }
   }
   const order: ObjectId[] = [];
   const done = new Set<ObjectId>();
   const stack: { id: ObjectId; type: ObjectType | null; children: boolean }[] = [];
   for (const want of [...wants].reverse()) {
-    if (!(await repo.objects.has(want))) {
+    if (!(await holds(objects, want))) {
       throw new EnvSyncError('E_OBJECT_MISSING', `wanted object ${shortId(want)} is not in this repository`);
     }
     stack.push({ id: want, type: null, children: false });
@@ -58,15 +48,12 @@ export async function objectsToSend(
     // Snapshots refer to nothing: no need to read one before sending it.
     if (!top.children && top.type !== 'snapshot') {
       top.children = true;
-      const object = await repo.objects.read(top.id);
-      if (top.type !== null && object.type !== top.type) {
-        throw new EnvSyncError(
-          'E_OBJECT_TYPE',
-          `object ${shortId(top.id)} is a ${object.type}, expected a ${top.type}`,
-        );
+      const node = await graphNode(objects, top.id, top.type);
+      for (let i = node.refs.length - 1; i >= 0; i--) {
+        const ref = node.refs[i]!;
+        if (!done.has(ref.id) && !excluded.has(ref.id))
+          stack.push({ id: ref.id, type: ref.type, children: false });
       }
-      const refs = referencesOf(object).filter((ref) => !done.has(ref.id) && !excluded.has(ref.id));
-      for (const ref of refs.reverse()) stack.push({ id: ref.id, type: ref.type, children: false });
       continue;
     }
     stack.pop();

@@ -53,7 +53,7 @@ export async function createBundle(
   try {
     await writeChunk(out, BUNDLE_MAGIC);
     await writeChunk(out, encodeFrame(advertisementFrame(bundleAd)));
-    const stats = await writePack(repo, ids, out, compression);
+    const stats = await writePack(repo, ids, out, compression, { verify: true });
     await new Promise<void>((resolve, reject) =>
       out.closed ? resolve() : out.once('close', resolve).once('error', reject),
     );

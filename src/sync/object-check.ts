@@ -1,0 +1,228 @@
+// What a receiver needs of each object it is sent (docs/protocol.md#receiving-a-pack): proof that the bytes are
+// a canonical object of a known type, that type, and the objects it refers to. Plain snapshots (nearly all of a
+// large pack's bytes) and commits are checked in place, without building the decoded object.
+
+import { isUtf8 } from 'node:buffer';
+import {
+  MAX_KEY_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_OBJECT_BYTES,
+  MAX_PARENTS,
+  MAX_SNAPSHOT_ENTRIES,
+} from '../store/limits.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import { decodeObject, type ObjectType } from '../store/objects.ts';
+import { type Reference, referencesOf } from './object-graph.ts';
+
+export interface CheckedObject {
+  readonly type: ObjectType;
+  /** Ids it refers to, with the type each must have. */
+  readonly refs: readonly Reference[];
+}
+
+const NO_REFS: CheckedObject['refs'] = [];
+const PLAIN_SNAPSHOT: CheckedObject = { type: 'snapshot', refs: NO_REFS };
+
+/**
+ * Checks untrusted bytes exactly as `decodeObject` does (throwing its errors); `what` names the object in them.
+ * What the in-place checks accept, `decodeObject` accepts with the same references; whatever they do not
+ * accept, valid or not, is decoded.
+ */
+export function checkObject(bytes: Uint8Array, what: string): CheckedObject {
+  if (isCanonicalPlainSnapshot(bytes)) return PLAIN_SNAPSHOT;
+  const commitRefs = canonicalCommitReferences(bytes);
+  if (commitRefs !== null) return { type: 'commit', refs: commitRefs };
+  const object = decodeObject(bytes, what);
+  return { type: object.type, refs: referencesOf(object) };
+}
+
+// ['snapshot', 1, 'plain', …] in canonical msgpack: a 4-array, two fixstrs and the fixint 1.
+const PLAIN_PREFIX = Buffer.from([
+  0x94,
+  0xa8,
+  ...Buffer.from('snapshot'),
+  0x01,
+  0xa5,
+  ...Buffer.from('plain'),
+]);
+
+/** Bytes allowed in a key name (KEY_NAME_PATTERN, `^[A-Za-z_][A-Za-z0-9_.-]*$`): 1 anywhere, 2 after the first. */
+const KEY_BYTE = new Uint8Array(256);
+for (let byte = 0; byte < 128; byte++) {
+  const char = String.fromCharCode(byte);
+  if (/[A-Za-z_]/.test(char)) KEY_BYTE[byte] = 1;
+  else if (/[0-9.-]/.test(char)) KEY_BYTE[byte] = 2;
+}
+
+/**
+ * True only for the canonical encoding of a valid plain snapshot: the prefix above, then an array of
+ * `[key, value]` string pairs, every length in its smallest form, keys valid names in strictly ascending
+ * order, values well-formed UTF-8, nothing after. Anything else is false, valid or not: the caller then
+ * decodes it. Keys are ASCII, so their byte order is the string order `decodeObject` checks.
+ * test/sync/object-check.test.ts holds it to `decodeObject`'s verdicts.
+ */
+export function isCanonicalPlainSnapshot(bytes: Uint8Array): boolean {
+  const end = bytes.length;
+  const prefix = PLAIN_PREFIX.length;
+  if (end <= prefix || end > MAX_OBJECT_BYTES) return false;
+  for (let i = 0; i < prefix; i++) if (bytes[i] !== PLAIN_PREFIX[i]) return false;
+  let at = prefix;
+  let count: number;
+  const head = bytes[at++]!;
+  if (head >= 0x90 && head <= 0x9f) count = head - 0x90;
+  else if (head === 0xdc && at + 2 <= end) {
+    count = (bytes[at]! << 8) | bytes[at + 1]!;
+    at += 2;
+    if (count < 16) return false;
+  } else if (head === 0xdd && at + 4 <= end) {
+    count = bytes[at]! * 2 ** 24 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+    at += 4;
+    if (count < 0x10000) return false;
+  } else return false;
+  if (count > MAX_SNAPSHOT_ENTRIES) return false;
+  let previousAt = -1;
+  let previousLength = 0;
+  for (let entry = 0; entry < count; entry++) {
+    if (at >= end || bytes[at++] !== 0x92) return false;
+    // The key: a name of 1 to MAX_KEY_BYTES ASCII characters.
+    let length = stringLength(bytes, at);
+    if (length < 0) return false;
+    at = stringStart(bytes, at);
+    if (length === 0 || length > MAX_KEY_BYTES || at + length > end) return false;
+    if (KEY_BYTE[bytes[at]!] !== 1) return false;
+    for (let i = 1; i < length; i++) if (KEY_BYTE[bytes[at + i]!] === 0) return false;
+    if (previousAt >= 0 && !ascending(bytes, previousAt, previousLength, at, length)) return false;
+    previousAt = at;
+    previousLength = length;
+    at += length;
+    // The value: any well-formed UTF-8.
+    if (at >= end) return false;
+    length = stringLength(bytes, at);
+    if (length < 0) return false;
+    at = stringStart(bytes, at);
+    if (at + length > end) return false;
+    const valueEnd = at + length;
+    let high = 0;
+    for (let i = at; i < valueEnd; i++) high |= bytes[i]!;
+    if (high >= 0x80 && !isUtf8(bytes.subarray(at, valueEnd))) return false;
+    at = valueEnd;
+  }
+  return at === end;
+}
+
+// ['commit', 1, …]: an 8-array, a fixstr and the fixint 1.
+const COMMIT_PREFIX = Buffer.from([0x98, 0xa6, ...Buffer.from('commit'), 0x01]);
+const ID_BYTES = 32;
+
+/**
+ * The references of a canonical, valid commit whose author is ASCII, in `referencesOf` order (snapshot,
+ * membership event, parents); null for anything else. Fields: snapshot id, parent ids (at most MAX_PARENTS,
+ * distinct), author (1 to 128 characters), time (a uint32 in its smallest form), message (well-formed UTF-8,
+ * at most MAX_MESSAGE_BYTES), membership event id or nil; nothing after.
+ */
+export function canonicalCommitReferences(bytes: Uint8Array): Reference[] | null {
+  const end = bytes.length;
+  if (end > MAX_OBJECT_BYTES || end < COMMIT_PREFIX.length) return null;
+  for (let i = 0; i < COMMIT_PREFIX.length; i++) if (bytes[i] !== COMMIT_PREFIX[i]) return null;
+  let at = COMMIT_PREFIX.length;
+  const snapshot = idAt(bytes, at);
+  if (snapshot === null) return null;
+  at += 2 + ID_BYTES;
+  const head = bytes[at++];
+  if (head === undefined || head < 0x90 || (head > 0x9f && head !== 0xdc)) return null;
+  let count = head - 0x90;
+  if (head === 0xdc) {
+    if (at + 2 > end) return null;
+    count = (bytes[at]! << 8) | bytes[at + 1]!;
+    at += 2;
+    if (count < 16) return null;
+  }
+  if (count > MAX_PARENTS) return null;
+  const parents: Reference[] = [];
+  for (let i = 0; i < count; i++) {
+    const parent = idAt(bytes, at);
+    if (parent === null || parents.some((p) => p.id === parent)) return null;
+    parents.push({ id: parent, type: 'commit' });
+    at += 2 + ID_BYTES;
+  }
+  // The author: a peer id, 1 to 128 characters; only ASCII is taken here (its length is its byte count).
+  let length = at < end ? stringLength(bytes, at) : -1;
+  if (length < 1 || length > 128) return null;
+  at = stringStart(bytes, at);
+  if (at + length > end) return null;
+  for (let i = at; i < at + length; i++) if (bytes[i]! >= 0x80) return null;
+  at += length;
+  at = uintEnd(bytes, at);
+  if (at < 0 || at >= end) return null;
+  length = stringLength(bytes, at);
+  if (length < 0 || length > MAX_MESSAGE_BYTES) return null;
+  at = stringStart(bytes, at);
+  if (at + length > end || !isUtf8(bytes.subarray(at, at + length))) return null;
+  at += length;
+  const refs: Reference[] = [{ id: snapshot, type: 'snapshot' }];
+  if (bytes[at] === 0xc0) at += 1;
+  else {
+    const members = idAt(bytes, at);
+    if (members === null) return null;
+    refs.push({ id: members, type: 'event' });
+    at += 2 + ID_BYTES;
+  }
+  return at === end ? [...refs, ...parents] : null;
+}
+
+/** The hex id of the canonical 32-byte bin at `at` (`c4 20` and the bytes), or null. */
+function idAt(bytes: Uint8Array, at: number): ObjectId | null {
+  if (at + 2 + ID_BYTES > bytes.length || bytes[at] !== 0xc4 || bytes[at + 1] !== ID_BYTES) return null;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + at + 2, ID_BYTES).toString('hex') as ObjectId;
+}
+
+/** Where the canonical unsigned integer at `at` ends (it is at most 32 bits), or -1 if there is none. */
+function uintEnd(bytes: Uint8Array, at: number): number {
+  const head = bytes[at];
+  if (head === undefined) return -1;
+  if (head <= 0x7f) return at + 1;
+  const size = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : 0;
+  if (size === 0 || at + 1 + size > bytes.length) return -1;
+  let value = 0;
+  for (let i = 1; i <= size; i++) value = value * 256 + bytes[at + i]!;
+  const least = size === 1 ? 0x80 : size === 2 ? 0x100 : 0x10000;
+  return value >= least ? at + 1 + size : -1;
+}
+
+/** The length of the canonical string header at `at`, or -1 if there is none (or it is not minimal). */
+function stringLength(bytes: Uint8Array, at: number): number {
+  const end = bytes.length;
+  const head = bytes[at]!;
+  if (head >= 0xa0 && head <= 0xbf) return head - 0xa0;
+  if (head === 0xd9 && at + 2 <= end) {
+    const length = bytes[at + 1]!;
+    return length >= 32 ? length : -1;
+  }
+  if (head === 0xda && at + 3 <= end) {
+    const length = (bytes[at + 1]! << 8) | bytes[at + 2]!;
+    return length >= 0x100 ? length : -1;
+  }
+  if (head === 0xdb && at + 5 <= end) {
+    const length =
+      bytes[at + 1]! * 2 ** 24 + ((bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!);
+    return length >= 0x10000 ? length : -1;
+  }
+  return -1;
+}
+
+/** Where the string whose (valid) header is at `at` starts. */
+function stringStart(bytes: Uint8Array, at: number): number {
+  const head = bytes[at]!;
+  return at + (head <= 0xbf ? 1 : head === 0xd9 ? 2 : head === 0xda ? 3 : 5);
+}
+
+/** True when the bytes at `b` are strictly greater than those at `a` (byte order). */
+function ascending(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): boolean {
+  const shorter = Math.min(aLength, bLength);
+  for (let i = 0; i < shorter; i++) {
+    const x = bytes[a + i]!;
+    const y = bytes[b + i]!;
+    if (x !== y) return x < y;
+  }
+  return aLength < bLength;
+}
