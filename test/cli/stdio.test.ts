@@ -4,8 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -30,7 +31,9 @@ t.test('output larger than a full non-blocking socket arrives whole and in order
   // The child's stdout is a Unix socket Node made non-blocking (a TCP socket on loopback may buffer it all);
   // nothing reads it until the child has filled it.
   const server = createServer();
-  server.listen(path.join(path.dirname(dir), 'stdout.sock'));
+  const socketDir = mkdtempSync(path.join(tmpdir(), 'env-sync-')); // a socket path must be short
+  t.teardown(() => rmSync(socketDir, { recursive: true, force: true }));
+  server.listen(path.join(socketDir, 'stdout.sock'));
   await once(server, 'listening');
   t.teardown(() => server.close());
   const accepted = once(server, 'connection') as Promise<[Socket]>;

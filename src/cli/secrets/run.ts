@@ -69,7 +69,8 @@ function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise
       );
       resolve(notFound ? 127 : 126);
     });
-    child.on('exit', (code, signal) => {
+    // 'close' rather than 'exit': the child's handle is closed too, so nothing is left for Node to wait for.
+    child.on('close', (code, signal) => {
       stopForwarding();
       resolve(signal === null ? (code ?? 1) : 128 + (constants.signals[signal] ?? 0));
     });
