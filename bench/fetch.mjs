@@ -1,9 +1,11 @@
 // Fetch benchmark: the same history in env-sync and in git (one file per key, one commit per change): a full
 // fetch of 1,000 commits × 200 keys, then an incremental fetch of one changed key; env-sync over http://
 // (`env-sync serve`) beside `git fetch` from `git daemon`, both on loopback behind a byte-counting proxy.
-// One run; prints times, bytes on the wire, ratios, and the peak RSS of the env-sync fetch process.
+// Each fetch is timed --runs times (default 5) into fresh copies of the destination; prints median times, bytes
+// on the wire, ratios, and the peak RSS of the env-sync fetch process.
 //
-// Run: `node scripts/build.mjs && node bench/fetch.mjs [--commits N] [--keys N]`. Figures: docs/performance.md#sync.
+// Run: `node scripts/build.mjs && node bench/fetch.mjs [--commits N] [--keys N] [--runs N]`.
+// Figures: docs/performance.md#sync.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,7 @@ const argValue = (name, fallback) => {
   return at < 0 ? fallback : Number(process.argv[at + 1]);
 };
 const COMMITS = argValue('--commits', 1000);
+const RUNS = argValue('--runs', 5);
 const KEYS = argValue('--keys', 200);
 const HOME = path.join(WORK, '.home');
 const ENV = { ...process.env, ENV_SYNC_HOME: HOME, GIT_CONFIG_NOSYSTEM: '1', HOME: WORK };
@@ -89,18 +92,36 @@ async function main() {
   ];
 
   const rows = [];
+  // Each fetch runs RUNS times, env-sync and git in turn, each time into a fresh copy of the destination as
+  // it was before the fetch; the table gives the medians (bytes are the same every time).
   const measure = async (name) => {
-    const rssDest = `${esDest}-rss`;
-    rmSync(rssDest, { recursive: true, force: true });
-    cpSync(esDest, rssDest, { recursive: true });
-    await run(rssDest, esFetchWithRss, { ENV_SYNC_BENCH_RSS: rssFile });
+    const fresh = (dest) => {
+      const copy = `${dest}-run`;
+      rmSync(copy, { recursive: true, force: true });
+      cpSync(dest, copy, { recursive: true });
+      return copy;
+    };
+    await run(fresh(esDest), esFetchWithRss, { ENV_SYNC_BENCH_RSS: rssFile });
     esProxy.take();
     const esRss = Number(readFileSync(rssFile, 'utf8'));
-    const esTime = await timed(() => run(esDest, esFetch));
-    const esBytes = esProxy.take();
-    const gitTime = await timed(() => run(gitDest, gitFetch));
-    const gitBytes = gitProxy.take();
-    rows.push({ name, esTime, gitTime, esBytes, gitBytes, esRss });
+    const esTimes = [];
+    const gitTimes = [];
+    let esBytes;
+    let gitBytes;
+    for (let i = 0; i < RUNS; i++) {
+      const esCopy = fresh(esDest);
+      esTimes.push(await timed(() => run(esCopy, esFetch)));
+      esBytes = esProxy.take();
+      const gitCopy = fresh(gitDest);
+      gitTimes.push(await timed(() => run(gitCopy, gitFetch)));
+      gitBytes = gitProxy.take();
+    }
+    // The next measurement starts from where this fetch left the destinations.
+    await run(esDest, esFetch);
+    await run(gitDest, gitFetch);
+    esProxy.take();
+    gitProxy.take();
+    rows.push({ name, esTime: median(esTimes), gitTime: median(gitTimes), esBytes, gitBytes, esRss });
   };
   await measure(`full fetch (${COMMITS} commits × ${KEYS} keys)`);
   await appendEs(changes.slice(COMMITS));
@@ -109,7 +130,7 @@ async function main() {
 
   const fmt = (n) => n.toLocaleString('en-US');
   console.log(
-    `node ${process.version}, git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`,
+    `node ${process.version}, git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, median of ${RUNS} runs`,
   );
   console.log(
     '| fetch | env-sync ms | git ms | time ratio | env-sync bytes (down/up) | git bytes (down/up) | bytes ratio | env-sync peak RSS |',
@@ -143,6 +164,12 @@ function run(cwd, argv, extraEnv = {}) {
       code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`)),
     );
   });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function timed(fn) {
