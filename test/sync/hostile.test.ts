@@ -189,7 +189,9 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
           randomBytes(300),
         ),
       },
-      error: /corrupt compressed pack|not valid msgpack|frame/,
+      // Random bytes are now and then the valid start of a brotli stream, which then ends early: that reads
+      // as a connection cut, and is reported so.
+      error: /corrupt compressed pack|not valid msgpack|frame|ended the pack without its summary/,
     },
     {
       name: 'a connection cut in the middle of the pack',
