@@ -37,7 +37,9 @@ export function decodeCanonical(bytes: Uint8Array, what: string): Canonical {
   return value;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string may start with U+FEFF like any other character; by default TextDecoder drops it, which
+// would decode `a3 ef bb bf` to "" (whose encoding is `a0`): a second encoding of one value.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class CanonicalReader {
   readonly #bytes: Uint8Array;

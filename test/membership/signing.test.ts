@@ -26,6 +26,7 @@ t.test('signing bytes from the stored bytes equal the encoding with an empty sig
     draft(tree, founder, approveBody(tree, actor('a'))),
     draft(tree, founder, requestBody(tree, actor('b'))),
     draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: 'é'.repeat(200) }),
+    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: '\uFEFFkicked' }),
     draft(tree, founder, { kind: 'ignorable', name: 'opt-note' }),
   ];
   for (const event of events) {
@@ -37,7 +38,7 @@ t.test('signing bytes from the stored bytes equal the encoding with an empty sig
 });
 
 t.test('the join request inside an event gives the bytes its requester signed', async (t) => {
-  const names = ['a', 'x'.repeat(31), 'y'.repeat(32), 'ü'.repeat(100), 'z'.repeat(128)];
+  const names = ['a', 'x'.repeat(31), 'y'.repeat(32), 'ü'.repeat(100), 'z'.repeat(128), '\uFEFFbob'];
   const expiries = [0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, NOW];
   for (const name of names) {
     for (const expires of expiries) {

@@ -14,11 +14,17 @@ t.test('set KEY reads stdin (minus one trailing newline) and get prints exactly 
     t.notMatch(set.stderr, /visible/, 'no argv warning for stdin values');
   }
   await repo.ok(t, ['set', 'WINDOWS'], { input: 'value\r\n' });
-  const keys = ['NEWLINES', 'EMPTY', 'TRAILING_NEWLINE', 'UNICODE', 'WINDOWS'];
+  await repo.ok(t, ['set', 'BOM'], { input: '\uFEFFstarts with a byte-order mark\n' });
+  const keys = ['NEWLINES', 'EMPTY', 'TRAILING_NEWLINE', 'UNICODE', 'WINDOWS', 'BOM'];
   const gets = await Promise.all(keys.map((key) => repo.cli(['get', key])));
+  const special: Record<string, string> = { WINDOWS: 'value', BOM: '\uFEFFstarts with a byte-order mark' };
   keys.forEach((key, i) => {
-    const expected = key === 'WINDOWS' ? 'value' : HOSTILE_VALUES[key];
-    t.equal(gets[i]!.stdout, `${expected}\n`, `${key} round-trips (a CRLF line end is removed too)`);
+    const expected = special[key] ?? HOSTILE_VALUES[key];
+    t.equal(
+      gets[i]!.stdout,
+      `${expected}\n`,
+      `${key} round-trips (a CRLF line end is removed too; a BOM kept)`,
+    );
   });
 });
 

@@ -17,6 +17,7 @@ const canonical: fc.Arbitrary<Canonical> = fc.letrec<{ value: Canonical }>((tie)
     fc.boolean(),
     fc.nat({ max: 2 ** 32 - 1 }),
     fc.string({ unit: 'grapheme' }),
+    fc.string({ unit: 'grapheme' }).map((text) => `\uFEFF${text}`),
     fc.uint8Array({ maxLength: 64 }),
     fc.array(tie('value'), { maxLength: 4 }),
   ),
@@ -30,6 +31,14 @@ t.test('decodeCanonical inverts encodeCanonical for every value of the data mode
     }),
   );
 });
+
+t.test(
+  'a string that starts with U+FEFF (a byte-order mark) keeps it: one value, one encoding',
+  async (t) => {
+    t.equal(decodeCanonical(Uint8Array.of(0xa3, 0xef, 0xbb, 0xbf), 'x'), '\uFEFF');
+    t.equal(decodeCanonical(encodeCanonical('\uFEFFalice'), 'x'), '\uFEFFalice');
+  },
+);
 
 t.test('a float posing as an integer is refused as non-canonical', async (t) => {
   const float = Buffer.from([0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]); // 1.0 as float64

@@ -17,11 +17,14 @@ export function splitAssignment(argument: string, position: number): [string, st
   return [checkKeyArgument(argument.slice(0, at), position), argument.slice(at + 1)];
 }
 
-/** Stdin bytes as a value: strict UTF-8, minus one trailing newline (what `echo` and editors add). */
+/**
+ * Stdin bytes as a value: strict UTF-8, minus one trailing newline (what `echo` and editors add). A leading
+ * U+FEFF is kept: a value is stored exactly as given.
+ */
 export function valueFromInput(bytes: Buffer): string {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new EnvSyncError('E_USAGE', 'the value on stdin is not valid UTF-8');
   }
