@@ -153,8 +153,9 @@ let t2 = performance.now();
 await m.applyRemoteEvents(repo, chain, NOW);
 line('on disk: applyRemoteEvents of the whole chain into a fresh repository', performance.now() - t2);
 // A fetch's pack reader has already stored and fsynced the events (in one pack, above fetch.unpackLimit) when
-// membership applies them: given their bytes (decoded here, as the store's read does), and read back from the
-// pack as the fetch hook does (≈ 50 µs per object read).
+// membership applies them: given their bytes (decoded here, as the store's read does); walked from the tip
+// through the bytes the pack reader kept, as the fetch hook does; and read back from the pack, as the hook of
+// a push (receive-pack) does.
 const packed = async (name) => {
   const into = await m.initRepository(path.join(WORK, name), { mode: 'secure-peer', group: tree.group });
   const pack = into.objects.startBatch(chain.length, 1);
@@ -170,11 +171,17 @@ line(
   '  the same, events already stored by the fetch (eventsStored), from their bytes',
   performance.now() - t2,
 );
+const receivedBytes = new Map(wire.map((bytes) => [m.hashObjectBytes(bytes), bytes]));
 const stored2 = await packed('fetched-again');
 t2 = performance.now();
-const received = await m.readEventsFrom(stored2, [tree.tip().id]);
-await m.applyRemoteEvents(stored2, received, NOW, { eventsStored: true });
-line("  the same, first read back from the fetch's pack (the fetch hook)", performance.now() - t2);
+const walked = await m.readEventsFrom(stored2, [tree.tip().id], () => false, receivedBytes);
+await m.applyRemoteEvents(stored2, walked, NOW, { eventsStored: true });
+line('  the same, walked from the tip through the received bytes (the fetch hook)', performance.now() - t2);
+const stored3 = await packed('pushed');
+t2 = performance.now();
+const readBack = await m.readEventsFrom(stored3, [tree.tip().id]);
+await m.applyRemoteEvents(stored3, readBack, NOW, { eventsStored: true });
+line("  the same, read back from the pack (a push's receive hook)", performance.now() - t2);
 const checkpoint = path.join(repo.dir, 'members-checkpoint');
 const applyOne = async (dropCheckpoint) => {
   const runs = [];

@@ -22,21 +22,33 @@ export interface StoredChain {
   readonly storedTip: ObjectId;
 }
 
-/** A stored event with its bytes (read and checked against its id by the object store). */
-async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
-  return wireEventFromBytes(await repo.objects.readRaw(id), `object ${shortId(id)}`, id);
+/**
+ * An event with its bytes: from `received` (a fetch's, already checked against their ids) when there, else
+ * read and checked against its id by the object store.
+ */
+async function readEvent(
+  repo: Repository,
+  id: ObjectId,
+  received?: ReadonlyMap<ObjectId, Uint8Array>,
+): Promise<WireEvent> {
+  const bytes = received?.get(id) ?? (await repo.objects.readRaw(id));
+  return wireEventFromBytes(bytes, `object ${shortId(id)}`, id);
 }
 
-/** Every event reachable from `starts` and not `held`, parents first (seq, then id). */
+/**
+ * Every event reachable from `starts` and not `held`, parents first (seq, then id). `received`: the bytes of
+ * events a fetch has just received and stored, hash-checked, so that they need not be read back.
+ */
 export async function readEventsFrom(
   repo: Repository,
   starts: readonly ObjectId[],
   held: (id: ObjectId) => boolean = () => false,
+  received?: ReadonlyMap<ObjectId, Uint8Array>,
 ): Promise<WireEvent[]> {
   const found = new Map<ObjectId, WireEvent>();
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
-      const wire = await readEvent(repo, at);
+      const wire = await readEvent(repo, at, received);
       found.set(at, wire);
       at = wire.event.prev;
     }

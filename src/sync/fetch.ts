@@ -27,6 +27,8 @@ export interface FetchStats {
   readonly objects: number;
   /** Bytes received, as they came over the pipe (compressed). */
   readonly wireBytes: number;
+  /** The membership events received, by id (see ReceivedPack.events). */
+  readonly events: ReadonlyMap<ObjectId, Uint8Array>;
 }
 
 /**
@@ -34,7 +36,11 @@ export interface FetchStats {
  * membership events and checks the new commits (src/cli/sync/membership.ts). Throwing refuses the fetch with
  * no ref moved. Kept a parameter so that the protocol does not depend on the membership rules.
  */
-export type BeforeRefMoves = (repo: Repository, ad: Advertisement) => Promise<void>;
+export type BeforeRefMoves = (
+  repo: Repository,
+  ad: Advertisement,
+  received: ReadonlyMap<ObjectId, Uint8Array>,
+) => Promise<void>;
 
 export interface RefMove {
   readonly env: string;
@@ -76,7 +82,7 @@ export async function fetchObjects(
   for (const id of ad.memberForks) tips.push({ name: 'a losing membership branch', id, type: 'event' });
   if (ad.service === 'bundle') {
     const pack = await receivePack(repo, reader, limits, tips, 'fetch');
-    return { objects: pack.objects, wireBytes: reader.totalBytes };
+    return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
   }
   const wanted: PackTip[] = [];
   for (const tip of tips) {
@@ -86,7 +92,7 @@ export async function fetchObjects(
   if (output === null) throw new EnvSyncError('E_PROTOCOL', `${reader.peer} cannot take requests`);
   if (wanted.length === 0) {
     await endStream(output);
-    return { objects: 0, wireBytes: reader.totalBytes };
+    return { objects: 0, wireBytes: reader.totalBytes, events: new Map() };
   }
   const request = uploadRequestFrame({
     group: repo.group,
@@ -99,7 +105,7 @@ export async function fetchObjects(
   await writeChunk(output, encodeFrame(request));
   await endStream(output);
   const pack = await receivePack(repo, reader, limits, wanted, 'fetch');
-  return { objects: pack.objects, wireBytes: reader.totalBytes };
+  return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
 }
 
 /** Fetches from `transport` into refs/remotes/<remote>/*; returns the refs that moved. */
@@ -118,7 +124,7 @@ export async function fetchRemote(
   try {
     checkCompatible(repo, open.ad, `remote '${remote}'`);
     const stats = await fetchObjects(repo, open, limits, haves);
-    await beforeRefMoves?.(repo, open.ad);
+    await beforeRefMoves?.(repo, open.ad, stats.events);
     const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
     return { moves, stats, ad: open.ad };
   } finally {

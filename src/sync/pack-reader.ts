@@ -23,6 +23,8 @@ export interface ReceivedPack {
   /** Bytes of the pack after decompression. */
   readonly bytes: number;
   readonly ids: ReadonlySet<ObjectId>;
+  /** The bytes of the membership events received (hash-checked and valid), for the check before refs move. */
+  readonly events: ReadonlyMap<ObjectId, Uint8Array>;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function receivePack(
   const batch = repo.objects.startBatch(announced, unpackLimit);
   const frames = decompressedReader(reader, header.compression, limits, dictionary);
   const types = new Map<ObjectId, ObjectType>();
+  const events = new Map<ObjectId, Uint8Array>();
   const links = new Map<ObjectId, ObjectId[]>();
   const localTypes = new Map<ObjectId, ObjectType>();
   const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
@@ -127,6 +130,8 @@ export async function receivePack(
       // Hashed and decoded once, above: the batch stores the bytes as they are. Objects arrive in dependency
       // order, so loose writes (a small batch) never leave an object whose references are missing.
       await batch.add(expected, data);
+      // A copy: `data` may be a view of a larger decompressed chunk, which it would keep alive.
+      if (object.type === 'event') events.set(expected, data.slice());
       types.set(expected, object.type);
       links.set(
         expected,
@@ -151,7 +156,7 @@ export async function receivePack(
     batch.abort();
     throw error;
   }
-  return { objects: count, bytes, ids: new Set(types.keys()) };
+  return { objects: count, bytes, ids: new Set(types.keys()), events };
 }
 
 /** Received objects not reachable from any tip through other received objects. */

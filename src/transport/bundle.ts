@@ -106,7 +106,7 @@ export async function verifyBundle(
   try {
     const repo = await initRepository(scratchDir, { mode: open.ad.mode, group: open.ad.group });
     const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
-    await check?.(repo, open.ad);
+    await check?.(repo, open.ad, stats.events);
     return { objects: stats.objects, refs: open.ad.refs, group: open.ad.group, mode: open.ad.mode };
   } finally {
     open.exchange.close();

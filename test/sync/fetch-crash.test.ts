@@ -60,7 +60,7 @@ t.test('SIGKILL during a fetch that writes a pack leaves fsck clean and no ref m
   // How long a whole fetch takes here, so that the kills spread over it.
   const probe = path.join(root, 'probe');
   await destination(probe, source.dir, group);
-  const { ms } = await fetchUntil(probe, home, 60_000);
+  let { ms } = await fetchUntil(probe, home, 60_000);
   t.ok(readdirSync(path.join(probe, '.env-sync/objects/pack')).length === 2, 'a whole fetch writes one pack');
 
   let killed = 0;
@@ -70,6 +70,8 @@ t.test('SIGKILL during a fetch that writes a pack leaves fsck clean and no ref m
     await destination(dir, source.dir, group);
     const run = await fetchUntil(dir, home, ms * (0.3 + 0.7 * Math.random()));
     if (run.killed) killed++;
+    // A fetch that finished first shows how long one takes now (the probe may have met a busier machine).
+    else ms = Math.min(ms, run.ms);
     const repo = await openRepository(dir);
     const report = await fsck(repo);
     t.same(

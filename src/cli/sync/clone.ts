@@ -70,7 +70,7 @@ export class CloneCommand extends EnvSyncCommand {
         source: `remote '${this.url}'`,
         now: Math.floor(Date.now() / 1000),
       });
-      await membership.hook(repo, open.ad);
+      await membership.hook(repo, open.ad, stats.events);
       await moveRefs(repo, open.ad, (env) => remoteRef('origin', env), peer, `clone ${this.url}`);
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);

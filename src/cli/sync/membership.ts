@@ -39,10 +39,14 @@ export function membershipOnFetch(options: {
   readonly reissue?: boolean;
 }): { readonly hook: BeforeRefMoves; outcome(): MembershipOutcome | null } {
   let outcome: MembershipOutcome | null = null;
-  const hook: BeforeRefMoves = async (repo, ad) => {
+  const hook: BeforeRefMoves = async (repo, ad, received) => {
     if (repo.mode !== 'secure-peer') return;
     const memberTips = [ad.members, ...ad.memberForks].filter((id): id is ObjectId => id !== null);
-    outcome = await applyFetchedMembership(repo, { tips: ad.refs.map((ref) => ref.id), memberTips }, options);
+    outcome = await applyFetchedMembership(
+      repo,
+      { tips: ad.refs.map((ref) => ref.id), memberTips, received },
+      options,
+    );
   };
   return { hook, outcome: () => outcome };
 }
@@ -70,6 +74,8 @@ export function membershipOnReceive(options: {
 interface Arrived {
   readonly tips: readonly ObjectId[];
   readonly memberTips: readonly ObjectId[];
+  /** The events' bytes as received (hash-checked): read from here instead of back from the store. */
+  readonly received?: ReadonlyMap<ObjectId, Uint8Array>;
 }
 
 async function applyFetchedMembership(
@@ -96,6 +102,7 @@ async function applyFetchedMembership(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
     (id) => head?.tree.has(id) ?? false,
+    arrived.received,
   );
 
   let added: readonly ObjectId[] = [];
