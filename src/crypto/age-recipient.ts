@@ -22,7 +22,9 @@ export function parseAgeRecipient(input: string): AgeRecipient {
     );
   }
   if (/^ssh-/.test(text)) throw refuse(text, 'SSH recipients are not supported; use an age1… key');
-  if (/^age1(pq|tag)/i.test(text)) {
+  // Their human-readable part is `age1pq` or `age1tag` (bech32's separator is the last `1`). An X25519 key's
+  // data part never holds a `1`, yet may well start with `pq` or `tag`: about one key in a thousand.
+  if (/^age1(pq|tag)1/i.test(text)) {
     throw refuse(text, 'post-quantum and tag recipients are not supported; use an X25519 age1… key');
   }
   if (!/^age1/i.test(text)) throw refuse(text, 'it does not start with age1');

@@ -8,6 +8,7 @@ import {
   NotRecipientError,
 } from '../../src/crypto/age-envelope.ts';
 import { parseAgeRecipient } from '../../src/crypto/age-recipient.ts';
+import { encodeBech32 } from '../../src/crypto/bech32.ts';
 import { createIdentity } from '../../src/crypto/create-identity.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
 import { assertNoSecrets, failure, secretFragments, temporaryHome } from './helpers.ts';
@@ -178,6 +179,18 @@ t.test('parseAgeRecipient accepts age1 X25519 keys and explains everything else'
     message: /SSH recipients/,
   });
   t.throws(() => parseAgeRecipient('age1pq1qqqq'), { code: 'E_USAGE', message: /post-quantum/ });
+  t.throws(() => parseAgeRecipient('age1tag1qqqq'), { code: 'E_USAGE', message: /tag recipients/ });
+  // X25519 keys whose bech32 data starts with "pq" or "tag" (bytes 08 00… and 5f 50…) are ordinary keys.
+  for (const start of [
+    [0x08, 0x00],
+    [0x5f, 0x50],
+  ]) {
+    const key = new Uint8Array(32).fill(7);
+    key.set(start);
+    const lookalike = encodeBech32('age', key);
+    t.match(lookalike, /^age1(pq|tag)[^1]/);
+    t.equal(parseAgeRecipient(lookalike), lookalike, `${lookalike.slice(0, 8)}… is an X25519 recipient`);
+  }
   t.throws(() => parseAgeRecipient('hello'), { code: 'E_USAGE', message: /does not start with age1/ });
   const error = (() => {
     try {
