@@ -9,6 +9,7 @@ import { type ObjectId, shortId } from './object-id.ts';
 import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
 import { listPackFiles, verifyPack } from './pack-verify.ts';
 import { MEMBERS_REF } from './ref-names.ts';
+import { referencesOf } from './references.ts';
 import { readReflog } from './reflog.ts';
 import type { Repository } from './repository.ts';
 
@@ -47,13 +48,7 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
       if (message !== null) error(`object ${shortId(id)}`, message);
     }
     const from = `${object.type} ${shortId(id)}`;
-    if (object.type === 'commit') {
-      links.push({ from, to: object.snapshot, type: 'snapshot' });
-      for (const parent of object.parents) links.push({ from, to: parent, type: 'commit' });
-      if (object.members !== null) links.push({ from, to: object.members, type: 'event' });
-    } else if (object.type === 'event' && object.prev !== null) {
-      links.push({ from, to: object.prev, type: 'event' });
-    }
+    for (const ref of referencesOf(object)) links.push({ from, to: ref.id, type: ref.type });
   };
   for await (const id of repo.objects.listLoose()) {
     try {

@@ -31,6 +31,17 @@ interface LoadedPack {
   readonly index: PackIndex;
 }
 
+interface Found {
+  readonly pack: LoadedPack;
+  readonly position: number;
+}
+
+function readFound(found: Found | null): Buffer | null {
+  if (found === null) return null;
+  const { pack, position } = found;
+  return readEntry(pack.fd, offsetAt(pack.index, position), pack.size, pack.file);
+}
+
 export class PackSet {
   readonly #dir: string;
   readonly #packs = new Map<string, LoadedPack>();
@@ -42,25 +53,12 @@ export class PackSet {
 
   /** The stored bytes of a packed object, not yet checked against `id`; null if no pack holds it. */
   read(id: ObjectId): Buffer | null {
-    const found = this.#find(id);
-    if (found === null) return null;
-    return readEntry(
-      found.pack.fd,
-      offsetAt(found.pack.index, found.position),
-      found.pack.size,
-      found.pack.file,
-    );
+    return readFound(this.#find(id));
   }
 
   /** Like `read`, in the packs this process has loaded only: never scans the directory. */
   readLoaded(id: ObjectId): Buffer | null {
-    if (this.#packs.size === 0) return null;
-    const key = Buffer.from(id, 'hex');
-    for (const pack of this.#packs.values()) {
-      const position = findPosition(pack.index, key);
-      if (position >= 0) return readEntry(pack.fd, offsetAt(pack.index, position), pack.size, pack.file);
-    }
-    return null;
+    return readFound(this.#findLoaded(id));
   }
 
   has(id: ObjectId): boolean {
@@ -69,10 +67,7 @@ export class PackSet {
 
   /** True when a pack this process has loaded holds `id`; never scans the directory. */
   hasLoaded(id: ObjectId): boolean {
-    if (this.#packs.size === 0) return false;
-    const key = Buffer.from(id, 'hex');
-    for (const pack of this.#packs.values()) if (findPosition(pack.index, key) >= 0) return true;
-    return false;
+    return this.#findLoaded(id) !== null;
   }
 
   /** Every packed id (an id in two packs appears twice). */
@@ -103,15 +98,20 @@ export class PackSet {
     this.#load(name);
   }
 
-  #find(id: ObjectId): { pack: LoadedPack; position: number } | null {
-    const key = Buffer.from(id, 'hex');
+  #find(id: ObjectId): Found | null {
     this.#scanOnce();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      for (const pack of this.#packs.values()) {
-        const position = findPosition(pack.index, key);
-        if (position >= 0) return { pack, position };
-      }
-      if (attempt === 0 && !this.#scan()) break;
+    const found = this.#findLoaded(id);
+    if (found !== null || !this.#scan()) return found;
+    return this.#findLoaded(id);
+  }
+
+  /** In the packs loaded so far. */
+  #findLoaded(id: ObjectId): Found | null {
+    if (this.#packs.size === 0) return null;
+    const key = Buffer.from(id, 'hex');
+    for (const pack of this.#packs.values()) {
+      const position = findPosition(pack.index, key);
+      if (position >= 0) return { pack, position };
     }
     return null;
   }

@@ -12,7 +12,7 @@ import {
 } from '../store/limits.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { decodeObject, type ObjectType } from '../store/objects.ts';
-import { type Reference, referencesOf } from './object-graph.ts';
+import { type Reference, referencesOf } from '../store/references.ts';
 
 export interface CheckedObject {
   readonly type: ObjectType;

@@ -5,29 +5,12 @@
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectDatabase } from '../store/object-database.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
-import type { ObjectType, StoredObject } from '../store/objects.ts';
-
-export interface Reference {
-  readonly id: ObjectId;
-  /** The type the referenced object must have. */
-  readonly type: ObjectType;
-}
+import type { ObjectType } from '../store/objects.ts';
+import { type Reference, referencesOf } from '../store/references.ts';
 
 export interface GraphNode {
   readonly type: ObjectType;
   readonly refs: readonly Reference[];
-}
-
-/** Ids an object refers to, with the type each must have. */
-export function referencesOf(object: StoredObject): Reference[] {
-  if (object.type === 'commit') {
-    const refs: Reference[] = [{ id: object.snapshot, type: 'snapshot' }];
-    if (object.members !== null) refs.push({ id: object.members, type: 'event' });
-    for (const parent of object.parents) refs.push({ id: parent, type: 'commit' });
-    return refs;
-  }
-  if (object.type === 'event' && object.prev !== null) return [{ id: object.prev, type: 'event' }];
-  return [];
 }
 
 /** Nodes kept per database; past this many the cache starts over (about 300 bytes each). */

@@ -3,12 +3,12 @@ import t from 'tap';
 import { isEnvSyncError } from '../../src/errors.ts';
 import { encodeCanonical } from '../../src/store/encoding.ts';
 import { decodeObject, encodeObject, plainSnapshot } from '../../src/store/objects.ts';
+import { referencesOf } from '../../src/store/references.ts';
 import {
   canonicalCommitReferences,
   checkObject,
   isCanonicalPlainSnapshot,
 } from '../../src/sync/object-check.ts';
-import { referencesOf } from '../../src/sync/object-graph.ts';
 import { mutate, mutation } from '../store/mutations.ts';
 import { validObject } from '../store/sample-objects.ts';
 
