@@ -81,10 +81,13 @@ if (haveDotenvx) {
 }
 const cases = [
   ['node -e 0', [node, '-e', '0'], plain],
-  ['env-sync get KEY (plaintext)', [node, BIN, 'get', KEY], plain],
-  ['env-sync get KEY (age, secure-peer)', [node, BIN, 'get', KEY], repos['secure-peer']],
-  ['env-sync run -- true (plaintext)', [node, BIN, 'run', '--', 'true'], plain],
-  ['env-sync run -- true (age, secure-peer)', [node, BIN, 'run', '--', 'true'], repos['secure-peer']],
+  // The command as installed (bin/env-sync.js started by its #! line, /bin/sh, which starts node on it).
+  ['env-sync get KEY (plaintext)', [BIN, 'get', KEY], plain],
+  ['env-sync get KEY (age, secure-peer)', [BIN, 'get', KEY], repos['secure-peer']],
+  ['env-sync run -- true (plaintext)', [BIN, 'run', '--', 'true'], plain],
+  ['env-sync run -- true (age, secure-peer)', [BIN, 'run', '--', 'true'], repos['secure-peer']],
+  // `node bin/env-sync.js run`: no shell to exec the command, so Node spawns it and waits (the fallback).
+  ['node bin/env-sync.js run -- true (spawns)', [node, BIN, 'run', '--', 'true'], plain],
   ...(haveDotenvx
     ? [
         ['dotenvx get KEY', [node, DOTENVX, 'get', KEY], plain],
@@ -148,9 +151,12 @@ if (process.argv.includes('--instructions')) {
     if (result.status !== 0) throw new Error(`valgrind ${args.join(' ')} failed: ${result.stderr}`);
     return Number(/refs:\s+([\d,]+)/.exec(result.stderr)[1].replaceAll(',', ''));
   };
-  const counted = cases.filter(([name]) => name.startsWith('node') || name.startsWith('env-sync'));
+  // Node's own instructions: the command as `node bin/env-sync.js …` (callgrind would count only the shell).
+  const counted = cases
+    .filter(([name]) => name.startsWith('node') || name.startsWith('env-sync'))
+    .map(([name, args, cwd]) => [name, args[0] === BIN ? [node, ...args] : args, cwd]);
   const counts = counted.map(([, args, cwd]) => instructions(args, cwd));
-  console.log('\ninstructions (valgrind --tool=callgrind), one run each');
+  console.log('\ninstructions (valgrind --tool=callgrind), one run each, as `node bin/env-sync.js …`');
   counted.forEach(([name], i) => {
     const millions = (counts[i] / 1e6).toFixed(1);
     console.log(
@@ -171,7 +177,7 @@ for (const mode of ['trusted-owner-ssh', 'secure-peer']) {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'big.env'), big);
     must([node, BIN, 'init', '--mode', mode], { cwd: dir });
-    times.push(timed([node, BIN, 'import', 'big.env'], dir));
+    times.push(timed([BIN, 'import', 'big.env'], dir));
   }
   console.log(`env-sync import big.env (${mode})`.padEnd(42), median(times).toFixed(1).padStart(10), 'ms');
 }

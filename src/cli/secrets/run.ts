@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { answerExecPlan, EXEC_PLAN_VARIABLE, execPlanDescriptor, shellExecPlan } from './exec-plan.ts';
 import { SecretsCommand } from './secrets-command.ts';
 
 /** Signals passed on to the child; SIGKILL and SIGSTOP cannot be caught. */
@@ -28,9 +29,13 @@ export class RunCommand extends SecretsCommand {
       of the environment wins over a variable of the same name). No file is written. Put \`--\` before the
       command so its own options are not read as env-sync's.
 
-      Signals env-sync receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) are forwarded to the command, and
-      env-sync exits with the command's exit code, or with 128 + the signal number when a signal ended it, as
-      shells do. A command that cannot be found exits 127; one that cannot be executed, 126.
+      Started as the \`env-sync\` command, env-sync replaces itself with the command (the shell's \`exec\`), so
+      signals reach the command directly and its exit status is its own. Where a shell cannot set the
+      variables exactly (a key with \`.\` or \`-\`, or a name a shell holds read-only), and when started as
+      \`node bin/env-sync.js\`, env-sync runs the command as a child instead: signals it receives (INT, TERM,
+      HUP, QUIT, USR1, USR2, WINCH) are forwarded, and it exits with the command's exit code, or with 128 +
+      the signal number when a signal ended it, as shells do. A command that cannot be found exits 127; one
+      that cannot be executed, 126.
     `,
     examples: [
       ['Start the app with main', '$0 run -- npm start'],
@@ -45,7 +50,14 @@ export class RunCommand extends SecretsCommand {
     const args = this.command[0] === '--' ? this.command.slice(1) : this.command;
     if (args.length === 0) throw new EnvSyncError('E_USAGE', 'give the command to run after --');
     const state = await readExistingEnvironment(await this.openSession(), this.env);
+    const planFd = execPlanDescriptor(process.env);
+    if (planFd !== undefined) {
+      const plan = shellExecPlan(state.entries, args);
+      answerExecPlan(planFd, plan);
+      if (plan !== undefined) return 0;
+    }
     const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env[EXEC_PLAN_VARIABLE];
     for (const [key, value] of state.entries) env[key] = value;
     return runChild(args[0]!, args.slice(1), env);
   }
