@@ -78,7 +78,7 @@ export async function receivePack(
   let bytes = 0;
   const readObjects = async (): Promise<void> => {
     for (;;) {
-      const frame = await frames.next();
+      const frame = frames.nextBuffered() ?? (await frames.next());
       if (frame === null) throw frames.error('ended the pack without its summary (connection cut?)');
       if (frame.type === 'done') {
         if (frame.objects !== count || count !== announced) {
@@ -115,7 +115,7 @@ export async function receivePack(
       }
       const refs = object.refs;
       for (const ref of refs) {
-        const type = await typeOf(ref.id);
+        const type = types.get(ref.id) ?? (await typeOf(ref.id));
         if (type === null) {
           throw frames.error(
             `sent ${object.type} ${shortId(expected)} before ${shortId(ref.id)}, which it refers to`,
