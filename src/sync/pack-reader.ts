@@ -9,6 +9,7 @@ import { decompressedReader, isCompression } from './compression.ts';
 import type { FrameReader } from './frames.ts';
 import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
 import { type CheckedObject, checkObject } from './object-check.ts';
+import { graphNode, holds } from './object-graph.ts';
 
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
@@ -65,14 +66,11 @@ export async function receivePack(
   const types = new Map<ObjectId, ObjectType>();
   const events = new Map<ObjectId, Uint8Array>();
   const links = new Map<ObjectId, ObjectId[]>();
-  const localTypes = new Map<ObjectId, ObjectType>();
   const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
-    const known = types.get(id) ?? localTypes.get(id);
+    const known = types.get(id);
     if (known !== undefined) return known;
-    if (!(await repo.objects.has(id))) return null;
-    const type = (await repo.objects.read(id)).type;
-    localTypes.set(id, type);
-    return type;
+    if (!(await holds(repo.objects, id))) return null;
+    return (await graphNode(repo.objects, id)).type;
   };
   let count = 0;
   let bytes = 0;
