@@ -16,6 +16,7 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 const { createRequire, wrap } = require('node:module');
 const path = require('node:path');
+const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 
 /** Compiles and runs the bundle in `dir` (with its code cache when V8 accepts it); returns its exports. */
@@ -63,6 +64,7 @@ async function runCommands(dir, commands) {
  * top-level code (a cache made before running holds only the latter).
  */
 async function writeCodeCache(dir, commands, file) {
+  setFlagsFromString(SHORT_LIVED_BUDGET);
   const { script } = await runCommands(dir, commands);
   writeFileSync(path.join(dir, file), script.createCachedData());
 }
@@ -84,9 +86,38 @@ function exitWhenIdle(code) {
   );
 }
 
+/**
+ * V8 hands a function to its optimizing compiler (TurboFan, on a background thread) once it has run through
+ * `--interrupt-budget` bytes of bytecode; the default, 66 KiB, suits long-lived programs. A command lives a few
+ * hundred milliseconds: at the default, a full fetch spent a third of its CPU compiling, mostly code that
+ * finished compiling too late to pay off, on two cores it shares with the inflate thread (and, in the bench,
+ * with the server). Only `serve` lives long enough to want the default. Set before the bundle is compiled,
+ * and so also in the process that records a code cache (scripts/build.mjs calls writeCodeCache through this
+ * module): V8 accepts a cache only from a process with the same flags. serve's cache is therefore rejected: a
+ * server compiles its bundle once.
+ */
+const SHORT_LIVED_BUDGET = '--interrupt-budget=1200000';
+const LONG_RUNNING = new Set(['serve']);
+
+/**
+ * Node's own code cache for its built-in modules was made with the default flags too, so a built-in first
+ * loaded after the flag changes is compiled from source (crypto alone: 10-20 ms). The built-ins that commands
+ * load are loaded first: every command reads files and hashes; the sync commands add zlib and http.
+ */
+const BUILT_INS = ['node:crypto', 'node:fs/promises'];
+const SYNC_BUILT_INS = ['node:zlib', 'node:http'];
+const SYNC_COMMANDS = new Set(['fetch', 'pull', 'clone', 'push']);
+
+function favourShortRun(argv) {
+  for (const name of BUILT_INS) require(name);
+  if (SYNC_COMMANDS.has(argv[0])) for (const name of SYNC_BUILT_INS) require(name);
+  setFlagsFromString(SHORT_LIVED_BUDGET);
+}
+
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  if (!LONG_RUNNING.has(argv[0])) favourShortRun(argv);
   loadBundle(path.join(__dirname, '../dist'), argv).main(argv).then(exitWhenIdle);
 } else {
-  module.exports = { OWN_CACHE, runCommands, writeCodeCache };
+  module.exports = { OWN_CACHE, SHORT_LIVED_BUDGET, runCommands, writeCodeCache };
 }

@@ -130,9 +130,10 @@ export class ObjectDatabase {
       },
       finish: async () => {
         if (builder === null) return;
-        const name = await builder.finish();
+        // objects/ holds the entry of objects/pack/ (made before the first object was added): its fsync need
+        // not wait for the pack's.
+        const [name] = await Promise.all([builder.finish(), this.sync()]);
         builder = null;
-        await this.sync();
         this.#packs.add(name);
       },
       abort: () => builder?.abort(),

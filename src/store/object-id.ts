@@ -36,7 +36,7 @@ export function idToBytes(id: ObjectId): Uint8Array {
 export function idFromBytes(bytes: Uint8Array, what: string): ObjectId {
   if (bytes.length !== 32)
     throw new EnvSyncError('E_OBJECT_CORRUPT', `${what}: object reference must be 32 bytes`);
-  return Buffer.from(bytes).toString('hex') as ObjectId;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex') as ObjectId;
 }
 
 export function shortId(id: ObjectId): string {

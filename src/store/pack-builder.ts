@@ -1,5 +1,5 @@
-// Writes one new pack and its index into objects/pack/: temp files, one fsync each, then rename the pack and
-// then the index (an index names a complete pack; a pack without one is a crash leftover nothing reads).
+// Writes one new pack and its index into objects/pack/: temp files, fsynced, then rename the pack and then the
+// index (an index names a complete pack; a pack without one is a crash leftover nothing reads).
 
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -13,6 +13,12 @@ import { ENTRY_HEADER_BYTES, encodeIndex, MAX_PACK_OBJECTS, packHeader } from '.
 const fsyncAsync = promisify(fsync);
 /** Entries are gathered into writes of this size: one syscall per object would dominate. */
 const WRITE_BYTES = 1 << 20;
+/**
+ * A large pack is fsynced as it grows, once per this many bytes written (on the thread pool, while objects
+ * are still being received and checked), so that the fsync in `finish`, which the caller waits for, has
+ * little left to write: 9 MB cost 13-25 ms there, against 3-7 ms after syncs on the way.
+ */
+const SYNC_EVERY_BYTES = 2 << 20;
 
 export class PackBuilder {
   readonly #dir: string;
@@ -24,6 +30,9 @@ export class PackBuilder {
   #staged = 0;
   #size = 0;
   #open = true;
+  #unsynced = 0;
+  /** The fsync started on the way, if one is running (its failure is reported by `finish`). */
+  #syncing: Promise<void> | null = null;
 
   /** Starts a pack in `dir`, which must exist (mode 0700). */
   constructor(dir: string) {
@@ -57,14 +66,14 @@ export class PackBuilder {
    * Returns the pack's name (`pack-<checksum hex>`).
    */
   async finish(): Promise<string> {
-    this.#flush();
+    this.#flush(false);
     const checksum = this.#hash.digest();
     writeAll(this.#fd, checksum);
     this.#open = false;
     const name = `pack-${checksum.toString('hex')}`;
     const indexTemp = tempName(this.#dir, 'idx');
     // The pack is fsynced while the index is written and fsynced: both are durable before either is renamed.
-    const packSynced = fsyncAsync(this.#fd);
+    const packSynced = Promise.all([this.#syncing, fsyncAsync(this.#fd)]);
     packSynced.catch(() => {}); // awaited below, where a failure surfaces
     try {
       const fd = openSync(indexTemp, 'wx', FILE_MODE);
@@ -91,7 +100,16 @@ export class PackBuilder {
 
   /** Drops the unfinished pack. */
   abort(): void {
-    if (this.#open) closeSync(this.#fd);
+    if (this.#open) {
+      // Not under an fsync still running on the thread pool: the number could name another file by then.
+      const fd = this.#fd;
+      if (this.#syncing === null) closeSync(fd);
+      else
+        void this.#syncing
+          .catch(() => {})
+          .then(() => closeSync(fd))
+          .catch(() => {});
+    }
     this.#open = false;
     rmSync(this.#temp, { force: true });
   }
@@ -104,17 +122,27 @@ export class PackBuilder {
     if (bytes.length >= this.#stage.length) {
       this.#hash.update(bytes);
       writeAll(this.#fd, bytes);
+      this.#unsynced += bytes.length;
     } else {
       bytes.copy(this.#stage, this.#staged);
       this.#staged += bytes.length;
     }
   }
 
-  #flush(): void {
+  #flush(syncOnTheWay = true): void {
     const staged = this.#stage.subarray(0, this.#staged);
     this.#hash.update(staged);
     writeAll(this.#fd, staged);
+    this.#unsynced += staged.length;
     this.#staged = 0;
+    if (syncOnTheWay && this.#unsynced >= SYNC_EVERY_BYTES && this.#syncing === null) {
+      this.#unsynced = 0;
+      const syncing = fsyncAsync(this.#fd).finally(() => {
+        if (this.#syncing === syncing) this.#syncing = null;
+      });
+      syncing.catch(() => {}); // reported by finish
+      this.#syncing = syncing;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { compressionCapabilities } from './compression.ts';
 import { type Advertisement, PROTOCOL_VERSION, type Service } from './messages.ts';
+import type { PackTip } from './pack-reader.ts';
 
 export const AGENT = 'env-sync/1';
 
@@ -36,6 +37,14 @@ export async function buildAdvertisement(
     capabilities,
     agent: AGENT,
   };
+}
+
+/** Every tip an advertisement offers: its branches, the membership tip and the tips of losing forks. */
+export function advertisedTips(ad: Advertisement): PackTip[] {
+  const tips: PackTip[] = ad.refs.map((ref) => ({ name: ref.name, id: ref.id, type: 'commit' }));
+  if (ad.members !== null) tips.push({ name: 'refs/members', id: ad.members, type: 'event' });
+  for (const id of ad.memberForks) tips.push({ name: 'a losing membership branch', id, type: 'event' });
+  return tips;
 }
 
 /** Refuses a peer in another mode or group before any object moves. `remote` names it in messages. */

@@ -34,7 +34,9 @@ export function chooseCompression(theirCapabilities: readonly string[]): Compres
   return 'none';
 }
 
-// Brotli quality 5 with a 4 MiB window: fast, and the window spans many snapshots of a large environment.
+// Brotli quality 4 with a 4 MiB window: fast, and the window spans many snapshots of a large environment.
+// Quality 5 wrote 1% fewer bytes for nearly twice the CPU (a 9 MB pack in 256 KiB flushed batches: 36 against
+// 20 ms at best), paid by a server whose core the fetching client may share.
 const BROTLI_WINDOW_BITS = 22;
 
 export function createCompressor(
@@ -44,7 +46,7 @@ export function createCompressor(
   if (compression === 'brotli') {
     return zlib.createBrotliCompress({
       params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 5,
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 4,
         [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW_BITS,
       },
     });

@@ -1,5 +1,6 @@
 // What a transport gives the protocol: one exchange per service. The server speaks first (advertisement),
-// the client takes exactly one turn (a request, maybe followed by a pack), then the server answers.
+// the client takes exactly one turn (a request, maybe followed by a pack), then the server answers; or, for a
+// one-turn fetch, the client asks first and the server's answer starts with the advertisement.
 
 import type { Writable } from 'node:stream';
 import type { Service } from './messages.ts';
@@ -13,8 +14,16 @@ export interface Exchange {
   close(): void;
 }
 
+export interface ConnectOptions {
+  /**
+   * The client writes its turn without waiting for the advertisement (a `fetch` frame), and the server's
+   * answer carries it: a transport that fetches the advertisement separately (HTTP's GET) skips that.
+   */
+  readonly askFirst?: boolean;
+}
+
 export interface Transport {
   /** The URL as the user wrote it, for messages. */
   readonly url: string;
-  connect(service: Service): Promise<Exchange>;
+  connect(service: Service, options?: ConnectOptions): Promise<Exchange>;
 }

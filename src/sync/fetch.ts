@@ -1,18 +1,19 @@
-// The client side of fetch: read the advertisement, refuse another mode or group, ask for the tips we lack
-// with our recent history as haves, receive and verify the pack, let the caller check what arrived (membership
-// events are applied there, before secrets); only then move refs/remotes/<remote>/<env>.
+// The client side of fetch: ask for every tip the remote has with our recent history as haves (one turn, sent
+// before the advertisement arrives), read the advertisement and refuse another mode or group, receive and
+// verify the pack, let the caller check what arrived (membership events are applied there, before secrets);
+// only then move refs/remotes/<remote>/<env>. Clone reads the advertisement first, then asks.
 
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { remoteRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { checkCompatible } from './advertise.ts';
+import { advertisedTips, checkCompatible } from './advertise.ts';
 import { chooseCompression, DEFLATE_BASE } from './compression.ts';
 import type { Exchange, Transport } from './exchange.ts';
-import { encodeFrame, FrameReader } from './frames.ts';
+import { encodeFrame, type Frame, FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
 import type { Advertisement } from './messages.ts';
-import { readAdvertisement, uploadRequestFrame } from './messages.ts';
+import { fetchRequestFrame, readAdvertisement, uploadRequestFrame } from './messages.ts';
 import { type PackTip, receivePack } from './pack-reader.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 import { collectHaves } from './walk.ts';
@@ -21,6 +22,8 @@ export interface OpenUpload {
   readonly exchange: Exchange;
   readonly reader: FrameReader;
   readonly ad: Advertisement;
+  /** The client's turn went out with the connection (a `fetch` frame): the pack follows the advertisement. */
+  readonly asked: boolean;
 }
 
 export interface FetchStats {
@@ -49,38 +52,48 @@ export interface RefMove {
   readonly new: ObjectId;
 }
 
-/** Connects and reads the advertisement; the caller checks compatibility (clone has no repository yet). */
+/**
+ * Connects and reads the advertisement; the caller checks compatibility (clone has no repository yet). With
+ * `ask`, its frame is the client's turn, sent as soon as it is ready, without waiting for the advertisement
+ * (a bundle, which takes no request, ignores it).
+ */
 export async function openUpload(
   transport: Transport,
   limits: SyncLimits,
   label: string,
+  ask?: Promise<Frame>,
 ): Promise<OpenUpload> {
-  const exchange = await transport.connect('upload-pack');
+  const exchange = await transport.connect('upload-pack', { askFirst: ask !== undefined });
   try {
     const reader = new FrameReader(exchange.incoming, limits, label);
-    const ad = await readAdvertisement(reader, limits);
-    return { exchange, reader, ad };
+    const output = exchange.outgoing;
+    if (ask === undefined || output === null) {
+      return { exchange, reader, ad: await readAdvertisement(reader, limits), asked: false };
+    }
+    const sent = ask.then(async (frame) => {
+      await writeChunk(output, encodeFrame(frame));
+      await endStream(output);
+    });
+    // A request that cannot be made (its haves failed to read) fails the fetch at once: the server would
+    // wait for it until its idle timeout.
+    const [ad] = await Promise.all([readAdvertisement(reader, limits), sent]);
+    return { exchange, reader, ad, asked: true };
   } catch (error) {
     exchange.close();
     throw error;
   }
 }
 
-/**
- * Receives every advertised tip this repository lacks. Moves no ref. `haves` may have been started before the
- * advertisement arrived (they depend on this repository only); by default they are collected when needed.
- */
+/** Receives every advertised tip this repository lacks. Moves no ref. */
 export async function fetchObjects(
   repo: Repository,
   open: OpenUpload,
   limits: SyncLimits,
-  haves?: Promise<ObjectId[]>,
 ): Promise<FetchStats> {
   const { exchange, reader, ad } = open;
-  const tips: PackTip[] = ad.refs.map((ref) => ({ name: ref.name, id: ref.id, type: 'commit' }));
-  if (ad.members !== null) tips.push({ name: 'refs/members', id: ad.members, type: 'event' });
-  for (const id of ad.memberForks) tips.push({ name: 'a losing membership branch', id, type: 'event' });
-  if (ad.service === 'bundle') {
+  const tips = advertisedTips(ad);
+  // A bundle and a `fetch` frame want every tip; the old-style `want` lists those this repository lacks.
+  if (ad.service === 'bundle' || open.asked) {
     const pack = await receivePack(repo, reader, limits, tips, 'fetch');
     return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
   }
@@ -98,7 +111,7 @@ export async function fetchObjects(
     group: repo.group,
     mode: repo.mode,
     wants: wanted.map((tip) => tip.id),
-    haves: await (haves ?? collectHaves(repo)),
+    haves: await collectHaves(repo),
     compression: chooseCompression(ad.capabilities),
     deltaBase: ad.capabilities.includes(DEFLATE_BASE),
   });
@@ -117,13 +130,15 @@ export async function fetchRemote(
   limits: SyncLimits,
   beforeRefMoves?: BeforeRefMoves,
 ): Promise<{ moves: RefMove[]; stats: FetchStats; ad: Advertisement }> {
-  // The haves are read while the advertisement is on its way: a round trip the history walk then costs nothing.
-  const haves = collectHaves(repo);
-  haves.catch(() => {}); // awaited only if something is wanted; a failure then surfaces there
-  const open = await openUpload(transport, limits, `remote '${remote}'`);
+  // One turn: every advertised tip, asked for while the connection opens; the haves are read meanwhile.
+  const ask = collectHaves(repo).then((haves) =>
+    fetchRequestFrame({ group: repo.group, mode: repo.mode, haves }),
+  );
+  ask.catch(() => {}); // a bundle never takes it; otherwise openUpload awaits it
+  const open = await openUpload(transport, limits, `remote '${remote}'`, ask);
   try {
     checkCompatible(repo, open.ad, `remote '${remote}'`);
-    const stats = await fetchObjects(repo, open, limits, haves);
+    const stats = await fetchObjects(repo, open, limits);
     await beforeRefMoves?.(repo, open.ad, stats.events);
     const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
     return { moves, stats, ad: open.ad };

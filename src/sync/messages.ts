@@ -5,7 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import { idToBytes, isObjectId, type ObjectId } from '../store/object-id.ts';
 import { isValidRefName } from '../store/ref-names.ts';
 import { isSecurityMode, type SecurityMode } from '../store/repository.ts';
-import { type Compression, isCompression } from './compression.ts';
+import { COMPRESSIONS, type Compression, isCompression } from './compression.ts';
 import type { Frame, FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
 
@@ -37,7 +37,11 @@ export interface Advertisement {
 export interface UploadRequest {
   readonly group: ObjectId;
   readonly mode: SecurityMode;
-  readonly wants: readonly ObjectId[];
+  /**
+   * The tips asked for (a `want` frame), or null for every tip the server advertises (a `fetch` frame: the
+   * client sent it before any advertisement, which the server then sends first in its answer).
+   */
+  readonly wants: readonly ObjectId[] | null;
   readonly haves: readonly ObjectId[];
   readonly compression: Compression;
   /** The client accepts a deflate pack primed with a snapshot it holds (capability `deflate-base`). */
@@ -125,7 +129,8 @@ export async function readAdvertisement(reader: FrameReader, limits: SyncLimits)
   };
 }
 
-export function uploadRequestFrame(request: UploadRequest): Frame {
+/** A `want` frame: the tips the client chose from the advertisement it read. */
+export function uploadRequestFrame(request: UploadRequest & { readonly wants: readonly ObjectId[] }): Frame {
   return {
     type: 'want',
     protocol: PROTOCOL_VERSION,
@@ -136,24 +141,61 @@ export function uploadRequestFrame(request: UploadRequest): Frame {
   };
 }
 
-/** Null when the client closed without asking for anything (it only wanted the advertisement). */
+export interface FetchRequest {
+  readonly group: ObjectId;
+  readonly mode: SecurityMode;
+  readonly haves: readonly ObjectId[];
+}
+
+/**
+ * A `fetch` frame: every advertised tip, asked for before the advertisement is read (docs/protocol.md,
+ * "one-turn fetch"). The client offers every compression it reads, best first, and a deflate base.
+ */
+export function fetchRequestFrame(request: FetchRequest): Frame {
+  return {
+    type: 'fetch',
+    protocol: PROTOCOL_VERSION,
+    group: request.group,
+    mode: request.mode,
+    haves: request.haves.map(idToBytes),
+    compressions: [...COMPRESSIONS],
+    deltaBase: true,
+  };
+}
+
+/** Most compressions a `fetch` frame may list (more is malformed): room for names added later. */
+const MAX_COMPRESSIONS = 16;
+
+/**
+ * A `want` or a `fetch` frame. Null when the client closed without asking for anything (it only wanted the
+ * advertisement).
+ */
 export async function readUploadRequest(
   reader: FrameReader,
   limits: SyncLimits,
 ): Promise<UploadRequest | null> {
   const frame = await reader.next();
   if (frame === null) return null;
-  if (frame.type !== 'want')
-    throw reader.error(`sent a '${String(frame.type).slice(0, 20)}' frame; expected 'want'`);
+  if (frame.type !== 'want' && frame.type !== 'fetch') {
+    throw reader.error(`sent a '${String(frame.type).slice(0, 20)}' frame; expected 'want' or 'fetch'`);
+  }
   const bad = (detail: string): never => {
-    throw reader.error(`sent a malformed want request (${detail})`);
+    throw reader.error(`sent a malformed ${frame.type} request (${detail})`);
   };
-  return {
+  const common = {
     ...groupAndMode(frame, bad),
-    wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => binaryId(id, bad, 'want')),
     haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => binaryId(id, bad, 'have')),
-    compression: isCompression(frame.compression) ? frame.compression : bad('compression'),
     deltaBase: frame.deltaBase === true,
+  };
+  if (frame.type === 'fetch') {
+    // The first compression this peer knows, as the client listed them; every peer reads `none`.
+    const offered = list(frame.compressions, MAX_COMPRESSIONS, bad, 'compressions');
+    return { ...common, wants: null, compression: offered.find(isCompression) ?? 'none' };
+  }
+  return {
+    ...common,
+    wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => binaryId(id, bad, 'want')),
+    compression: isCompression(frame.compression) ? frame.compression : bad('compression'),
   };
 }
 

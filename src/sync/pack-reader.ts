@@ -9,6 +9,7 @@ import { decompressedReader, isCompression } from './compression.ts';
 import type { FrameReader } from './frames.ts';
 import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
 import { type CheckedObject, checkObject } from './object-check.ts';
+import { graphNode, holds } from './object-graph.ts';
 
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
@@ -65,20 +66,17 @@ export async function receivePack(
   const types = new Map<ObjectId, ObjectType>();
   const events = new Map<ObjectId, Uint8Array>();
   const links = new Map<ObjectId, ObjectId[]>();
-  const localTypes = new Map<ObjectId, ObjectType>();
   const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
-    const known = types.get(id) ?? localTypes.get(id);
+    const known = types.get(id);
     if (known !== undefined) return known;
-    if (!(await repo.objects.has(id))) return null;
-    const type = (await repo.objects.read(id)).type;
-    localTypes.set(id, type);
-    return type;
+    if (!(await holds(repo.objects, id))) return null;
+    return (await graphNode(repo.objects, id)).type;
   };
   let count = 0;
   let bytes = 0;
   const readObjects = async (): Promise<void> => {
     for (;;) {
-      const frame = await frames.next();
+      const frame = frames.nextBuffered() ?? (await frames.next());
       if (frame === null) throw frames.error('ended the pack without its summary (connection cut?)');
       if (frame.type === 'done') {
         if (frame.objects !== count || count !== announced) {
@@ -115,7 +113,7 @@ export async function receivePack(
       }
       const refs = object.refs;
       for (const ref of refs) {
-        const type = await typeOf(ref.id);
+        const type = types.get(ref.id) ?? (await typeOf(ref.id));
         if (type === null) {
           throw frames.error(
             `sent ${object.type} ${shortId(expected)} before ${shortId(ref.id)}, which it refers to`,

@@ -12,6 +12,8 @@ import type { ObjectCache } from './object-cache.ts';
 import { endStream, writeChunk } from './stream-write.ts';
 
 const BATCH_BYTES = 256 * 1024;
+/** The first batch is smaller: the receiver starts on it while the sender compresses the next. */
+const FIRST_BATCH_BYTES = 32 * 1024;
 /** Room for a batch and the object that takes it past BATCH_BYTES, for all but unusually large objects. */
 const STAGE_BYTES = 2 * BATCH_BYTES;
 
@@ -56,6 +58,7 @@ export async function writePack(
     const stage = compressor === null ? null : Buffer.allocUnsafeSlow(STAGE_BYTES);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
+    let batchLimit = FIRST_BATCH_BYTES;
     const writeBatch = async () => {
       let chunk: Uint8Array;
       if (batch.length === 1) chunk = batch[0]!;
@@ -77,7 +80,8 @@ export async function writePack(
       const header = objectFrameHeader(idToBytes(id), data.length);
       batch.push(header, data);
       batchBytes += header.length + data.length;
-      if (batchBytes >= BATCH_BYTES) {
+      if (batchBytes >= batchLimit) {
+        batchLimit = BATCH_BYTES;
         await writeBatch();
         if (compressor !== null) await flushCompressor(compressor);
       }

@@ -22,7 +22,7 @@ export async function serveReceivePack(
 ): Promise<Error | null> {
   const limits = options.limits ?? syncLimitsFromConfig(repo.config);
   try {
-    if (!(await advertiseFirst(repo, output, 'receive-pack', options))) return null;
+    if (!(await advertiseFirst(repo, output, 'receive-pack', options)).answer) return null;
     const reader = new FrameReader(input, limits, 'client');
     const request = await readReceiveRequest(reader, limits);
     checkClient(repo, request);

@@ -1,14 +1,15 @@
 // The serving side of fetch: advertise, read the client's wants and haves, stream exactly the objects it lacks.
+// A client may ask before reading the advertisement (a `fetch` frame): the answer then starts with it.
 // Transport-independent: bytes in, bytes out (stdin/stdout, an HTTP request and response, in-memory pipes).
 
 import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { buildAdvertisement, checkClient } from './advertise.ts';
+import { advertisedTips, buildAdvertisement, checkClient } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { type SyncLimits, syncLimitsFromConfig } from './limits.ts';
-import { advertisementFrame, errorFrame, readUploadRequest } from './messages.ts';
+import { type Advertisement, advertisementFrame, errorFrame, readUploadRequest } from './messages.ts';
 import type { ObjectCache } from './object-cache.ts';
 import { graphNode, holds } from './object-graph.ts';
 import { writePack } from './pack-writer.ts';
@@ -31,21 +32,28 @@ export interface ServeOptions {
 export type BeforeRefUpdates = (repo: Repository, tips: readonly ObjectId[]) => Promise<void>;
 
 /**
- * The opening both services share: the advertisement (on stream transports), then either the end of the
- * exchange (advertisement only: returns false) or the client's turn (returns true).
+ * The opening both services share: the advertisement (on stream transports; returned, else null), then either
+ * the end of the exchange (advertisement only: `answer` false) or the client's turn.
  */
 export async function advertiseFirst(
   repo: Repository,
   output: Writable,
   service: 'upload-pack' | 'receive-pack',
   options: ServeOptions,
-): Promise<boolean> {
-  if (options.advertise) {
-    await writeChunk(output, encodeFrame(advertisementFrame(await buildAdvertisement(repo, service))));
-  }
-  if (options.answer) return true;
-  await endStream(output);
-  return false;
+): Promise<{ answer: boolean; ad: Advertisement | null }> {
+  const ad = options.advertise ? await sendAdvertisement(repo, output, service) : null;
+  if (!options.answer) await endStream(output);
+  return { answer: options.answer, ad };
+}
+
+async function sendAdvertisement(
+  repo: Repository,
+  output: Writable,
+  service: 'upload-pack' | 'receive-pack',
+): Promise<Advertisement> {
+  const ad = await buildAdvertisement(repo, service);
+  await writeChunk(output, encodeFrame(advertisementFrame(ad)));
+  return ad;
 }
 
 /** Serves one upload-pack exchange. Errors are sent to the client as an `error` frame and returned. */
@@ -58,15 +66,24 @@ export async function serveUploadPack(
   const limits = options.limits ?? syncLimitsFromConfig(repo.config);
   let packStarted = false;
   try {
-    if (!(await advertiseFirst(repo, output, 'upload-pack', options))) return null;
+    const opening = await advertiseFirst(repo, output, 'upload-pack', options);
+    if (!opening.answer) return null;
     const reader = new FrameReader(input, limits, 'client');
     const request = await readUploadRequest(reader, limits);
     if (request === null) {
       await endStream(output);
       return null;
     }
+    // A `fetch` frame asks for every advertised tip, before it read any advertisement: where none was sent
+    // yet (HTTP's POST), the answer starts with it. Either way the client's mode and group are checked before
+    // any object is sent.
+    let wants = request.wants;
+    if (wants === null) {
+      const ad = opening.ad ?? (await sendAdvertisement(repo, output, 'upload-pack'));
+      wants = advertisedTips(ad).map((tip) => tip.id);
+    }
     checkClient(repo, request);
-    const ids = await objectsToSend(repo, request.wants, request.haves);
+    const ids = await objectsToSend(repo, wants, request.haves);
     packStarted = true;
     const base =
       request.deltaBase && ids.length <= DELTA_BASE_MAX_OBJECTS

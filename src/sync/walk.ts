@@ -89,8 +89,9 @@ export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
         // Reading past the last ancestor offered (depth 64) would offer nothing more.
         if (nextOffer >= MAX_HAVE_WALK) break;
       }
-      const object = await repo.objects.read(id);
-      id = object.type === 'commit' ? object.parents[0] : undefined;
+      const node = await graphNode(repo.objects, id);
+      // A commit's references are its snapshot, its membership event, then its parents (references.ts).
+      id = node.type === 'commit' ? node.refs.find((ref) => ref.type === 'commit')?.id : undefined;
     }
   }
   const members = await repo.refs.read(MEMBERS_REF);

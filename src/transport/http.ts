@@ -1,10 +1,11 @@
 // The dev-plaintext-http client pipe: GET <url>/env-sync/v1/<service> is the advertisement, POST to the same
-// path carries the client's turn and returns the server's answer; both bodies are protocol frames.
+// path carries the client's turn and returns the server's answer; both bodies are protocol frames. A client
+// that asks first (a one-turn fetch) sends only the POST, whose answer then starts with the advertisement.
 
 import http from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
 import { EnvSyncError } from '../errors.ts';
-import type { Exchange, Transport } from '../sync/exchange.ts';
+import type { ConnectOptions, Exchange, Transport } from '../sync/exchange.ts';
 import type { Service } from '../sync/messages.ts';
 
 export const CONTENT_TYPE = 'application/x-env-sync-frames';
@@ -17,7 +18,7 @@ export function httpTransport(url: string): Transport {
     new URL(`${base.pathname.replace(/\/$/, '')}${PATH_PREFIX}${service}`, base);
   return {
     url,
-    async connect(service: Service): Promise<Exchange> {
+    async connect(service: Service, options: ConnectOptions = {}): Promise<Exchange> {
       const target = endpoint(service);
       const incoming = new PassThrough();
       const requests: http.ClientRequest[] = [];
@@ -48,15 +49,18 @@ export function httpTransport(url: string): Transport {
         response.on('end', done);
         response.pipe(incoming, { end });
       };
-      let advertised!: () => void;
-      const advertisementDone = new Promise<void>((resolve) => {
-        advertised = resolve;
-      });
-      const get = http.get(target, { headers: { accept: CONTENT_TYPE } }, (response) =>
-        relay(response, false, advertised),
-      );
-      get.on('error', fail);
-      requests.push(get);
+      let advertisementDone: Promise<void> = Promise.resolve();
+      if (!options.askFirst) {
+        let advertised!: () => void;
+        advertisementDone = new Promise<void>((resolve) => {
+          advertised = resolve;
+        });
+        const get = http.get(target, { headers: { accept: CONTENT_TYPE } }, (response) =>
+          relay(response, false, advertised),
+        );
+        get.on('error', fail);
+        requests.push(get);
+      }
       let postRequest: http.ClientRequest | null = null;
       const post = (): http.ClientRequest => {
         if (postRequest !== null) return postRequest;
@@ -72,7 +76,10 @@ export function httpTransport(url: string): Transport {
         });
         return request;
       };
-      // The POST starts with the client's first byte, so a push streams its pack instead of buffering it.
+      // The POST starts with the client's first byte, so a push streams its pack instead of buffering it; a
+      // client that asks first has nothing to wait for, so its request goes out now (the connection and the
+      // headers while it prepares its turn).
+      if (options.askFirst) post().flushHeaders();
       const outgoing = new Writable({
         write(chunk: Buffer, _encoding, callback) {
           const request = post();

@@ -24,20 +24,25 @@ function plainNode(code: string, ...args: string[]): string {
   return result.stdout.trim();
 }
 
-t.test('a plain node accepts each code cache the build recorded', async (t) => {
+t.test('a plain node with the V8 flags of the CLI accepts each code cache the build recorded', async (t) => {
   const caches = readdirSync(DIST).filter((name) => name.endsWith('.cache'));
-  const { OWN_CACHE } = createRequire(import.meta.url)(path.join(ROOT, 'bin/env-sync.js')) as {
+  const { OWN_CACHE, SHORT_LIVED_BUDGET } = createRequire(import.meta.url)(
+    path.join(ROOT, 'bin/env-sync.js'),
+  ) as {
     OWN_CACHE: Set<string>;
+    SHORT_LIVED_BUDGET: string;
   };
   t.same(caches.sort(), ['main.cjs.cache', ...[...OWN_CACHE].map((word) => `main.${word}.cache`)].sort());
   for (const cache of caches) {
     const verdict = plainNode(
       `const fs = require('node:fs'); const { wrap } = require('node:module'); const vm = require('node:vm');
-       const [file, cache] = process.argv.slice(1);
+       const [file, cache, flags] = process.argv.slice(1);
+       require('node:v8').setFlagsFromString(flags);
        const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(cache) });
        console.log(script.cachedDataRejected ? 'rejected' : 'accepted');`,
       path.join(DIST, 'main.cjs'),
       path.join(DIST, cache),
+      SHORT_LIVED_BUDGET,
     );
     t.equal(verdict, 'accepted', cache);
   }

@@ -75,6 +75,41 @@ t.test('objects written as a pack read back through the object database, as if l
   t.equal(report.packs, 1);
 });
 
+t.test(
+  'a pack larger than its sync interval is fsynced on the way, and dropped cleanly mid-way',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    // 600 snapshots of about 10 KB: about 6 MB, several syncs on the way (every 2 MiB written).
+    const big = (i: number) =>
+      plainSnapshot(
+        Array.from({ length: 250 }, (_, k) => [
+          `K${String(k).padStart(3, '0')}`,
+          `${i}-${k}-${'v'.repeat(24)}`,
+        ]),
+      );
+    const objects = Array.from({ length: 600 }, (_, i) => big(i));
+    const ids = await packObjects(objects, repo.objects);
+    const fresh = await openRepository(repo.workTree);
+    t.same(await fresh.objects.read(ids[599]!), objects[599], 'the last object reads back');
+    t.equal((await fsck(fresh)).ok, true);
+
+    // Dropped while a sync may still be running: the temp file goes at once, nothing is left or thrown later.
+    const batch = repo.objects.startBatch(600, 1);
+    for (let i = 0; i < 400; i++) {
+      const bytes = encodeObject(big(1000 + i));
+      await batch.add(hashObjectBytes(bytes), bytes);
+    }
+    batch.abort();
+    t.same(
+      readdirSync(repo.objects.packDir).filter((name) => name.includes('.tmp-')),
+      [],
+      'no temp file is left',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.equal((await fsck(repo)).ok, true);
+  },
+);
+
 t.test('a reader notices a pack written by another process after it started', async (t) => {
   const repo = await makeStoreRepo(t);
   const reader = await openRepository(repo.workTree);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { unpack } from 'msgpackr';
 import t, { type Test } from 'tap';
 import { hashObjectBytes, idToBytes, type ObjectId } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
@@ -12,12 +13,15 @@ import { objectsToSend } from '../../src/sync/walk.ts';
 import { initPeer, type Peer } from './helpers.ts';
 
 // A test double that speaks the protocol: it advertises what a scenario says and answers the POST with
-// whatever bytes the scenario makes, valid or not.
+// whatever bytes the scenario makes, valid or not. A fetch asks first (a `fetch` frame): the POST's answer
+// then starts with the advertisement, unless the scenario sends its own opening.
 type Answer = (response: http.ServerResponse) => void;
 
 interface Scenario {
   readonly refs: [string, ObjectId][];
   readonly answer: Answer;
+  /** Replaces the advertisement the answer to a `fetch` frame starts with (null: none at all). */
+  readonly opening?: Buffer | null;
 }
 
 function objectFrame(bytes: Uint8Array, id: ObjectId = hashObjectBytes(bytes)): Buffer {
@@ -48,31 +52,39 @@ function commitBytes(snapshot: ObjectId): Uint8Array {
   });
 }
 
+function advertisement(group: ObjectId, refs: [string, ObjectId][]): Buffer {
+  return encodeFrame({
+    type: 'advertise',
+    protocol: 1,
+    service: 'upload-pack',
+    group,
+    mode: 'dev-plaintext-http',
+    head: 'refs/heads/main',
+    refs,
+    members: null,
+    capabilities: [],
+    agent: 'hostile/1',
+  });
+}
+
 async function hostileServer(t: Test, victim: Peer, scenario: () => Scenario): Promise<string> {
   const repo = await openRepository(victim.dir);
   const server = http.createServer((request, response) => {
     const current = scenario();
     response.writeHead(200, { 'content-type': 'application/x-env-sync-frames' });
+    const opening = current.opening === undefined ? advertisement(repo.group, current.refs) : current.opening;
     if (request.method === 'GET') {
       request.resume();
-      response.end(
-        encodeFrame({
-          type: 'advertise',
-          protocol: 1,
-          service: 'upload-pack',
-          group: repo.group,
-          mode: repo.mode,
-          head: 'refs/heads/main',
-          refs: current.refs,
-          members: null,
-          capabilities: [],
-          agent: 'hostile/1',
-        }),
-      );
+      response.end(opening);
       return;
     }
-    request.resume();
-    request.on('end', () => current.answer(response));
+    const body: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => body.push(chunk));
+    request.on('end', () => {
+      const turn = unpack(Buffer.concat(body).subarray(4)) as { type: string };
+      if (turn.type === 'fetch' && opening !== null) response.write(opening);
+      current.answer(response);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => {
@@ -205,6 +217,24 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
       error: /closed the connection mid-answer|connection cut|in the middle of a frame|connection failed/,
     },
     {
+      name: 'objects after an advertisement of another group (the fetch frame named ours)',
+      scenario: ((o) => ({
+        refs: o.refs,
+        opening: advertisement(hashObjectBytes(randomBytes(8)), o.refs),
+        answer: send(packHeader(2), objectFrame(o.snapshot), objectFrame(o.commit), done(2)),
+      }))(fresh()),
+      error: /belongs to group [0-9a-f]{12}, this repository to [0-9a-f]{12}: unrelated repositories/,
+    },
+    {
+      name: 'a pack without the advertisement',
+      scenario: ((o) => ({
+        refs: o.refs,
+        opening: null,
+        answer: send(packHeader(2), objectFrame(o.snapshot), objectFrame(o.commit), done(2)),
+      }))(fresh()),
+      error: /sent a 'pack' frame; expected 'advertise'/,
+    },
+    {
       name: 'an error frame',
       scenario: { refs: fresh().refs, answer: send(encodeFrame({ type: 'error', message: 'no such luck' })) },
       error: /remote 'evil': no such luck/,
@@ -223,6 +253,11 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
     t.equal(await victim.ref('refs/remotes/evil/main'), null, `${c.name}: no ref moved`);
   }
   t.equal(await victim.ref('refs/heads/main'), mainBefore);
+  const victimRepo = await openRepository(victim.dir);
+  for (const c of cases.slice(-3, -1)) {
+    for (const [, id] of c.scenario.refs)
+      t.notOk(await victimRepo.objects.has(id), `${c.name}: the objects sent were not stored`);
+  }
   t.notMatch((await victim.ok(t, ['fsck'])).stdout, /^error/m, 'fsck is clean after every attack');
 
   // The same real pack, uncut, is accepted: the cut was the only problem.
