@@ -79,7 +79,9 @@ async function main() {
   const profile = process.argv.includes('--profile')
     ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}`]
     : [];
-  const esFetch = [process.execPath, ...profile, BIN, 'fetch', 'origin'];
+  // The command as installed (its #! line starts /bin/sh, which execs node on it); with --profile, node itself.
+  const esFetch =
+    profile.length > 0 ? [process.execPath, ...profile, BIN, 'fetch', 'origin'] : [BIN, 'fetch', 'origin'];
   // Peak RSS comes from a separate, untimed run of the same fetch into a copy of the repository: the preload
   // that reports it starts Node's ESM loader (≈ 28M instructions), which the timed run must not pay.
   const esFetchWithRss = [
