@@ -79,7 +79,7 @@ async function main() {
   const profile = process.argv.includes('--profile')
     ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}`]
     : [];
-  // The command as installed (its #! line starts /bin/sh, which execs node on it); with --profile, node itself.
+  // The command as installed (its #! line: env, which execs node on it); with --profile, node itself.
   const esFetch =
     profile.length > 0 ? [process.execPath, ...profile, BIN, 'fetch', 'origin'] : [BIN, 'fetch', 'origin'];
   // Peak RSS comes from a separate, untimed run of the same fetch into a copy of the repository: the preload

@@ -6,7 +6,7 @@
 // Commands are run round-robin (one of each per round), so load from other processes hits them alike.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,13 +81,11 @@ if (haveDotenvx) {
 }
 const cases = [
   ['node -e 0', [node, '-e', '0'], plain],
-  // The command as installed (bin/env-sync.js started by its #! line, /bin/sh, which starts node on it).
+  // The command as installed: bin/env-sync.js started through its #! line (env, which execs node on it).
   ['env-sync get KEY (plaintext)', [BIN, 'get', KEY], plain],
   ['env-sync get KEY (age, secure-peer)', [BIN, 'get', KEY], repos['secure-peer']],
   ['env-sync run -- true (plaintext)', [BIN, 'run', '--', 'true'], plain],
   ['env-sync run -- true (age, secure-peer)', [BIN, 'run', '--', 'true'], repos['secure-peer']],
-  // `node bin/env-sync.js run`: no shell to exec the command, so Node spawns it and waits (the fallback).
-  ['node bin/env-sync.js run -- true (spawns)', [node, BIN, 'run', '--', 'true'], plain],
   ...(haveDotenvx
     ? [
         ['dotenvx get KEY', [node, DOTENVX, 'get', KEY], plain],
@@ -142,32 +140,21 @@ cases.forEach(([name], i) => {
 // With --instructions: the node and env-sync commands once each under valgrind's callgrind, which counts
 // instructions instead of timing them: the same count whatever else the machine is doing.
 if (process.argv.includes('--instructions')) {
-  const instructions = (args, cwd, execPlan) => {
-    // The installed command's `run`: Node writes an exec plan on descriptor 3 for its shell (here /dev/null).
-    const plan = execPlan ? openSync('/dev/null', 'w') : undefined;
+  const instructions = (args, cwd) => {
     const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...args], {
-      env: execPlan ? { ...env, ENV_SYNC_EXEC_PLAN_FD: '3' } : env,
+      env,
       cwd,
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe', ...(execPlan ? [plan] : [])],
     });
-    if (plan !== undefined) closeSync(plan);
     if (result.status !== 0) throw new Error(`valgrind ${args.join(' ')} failed: ${result.stderr}`);
     return Number(/refs:\s+([\d,]+)/.exec(result.stderr)[1].replaceAll(',', ''));
   };
-  // Node's own instructions: the command as `node bin/env-sync.js …` (callgrind would count only the shell).
+  // Node's own instructions: the command as `node bin/env-sync.js …` (callgrind would count only env).
   const counted = cases
     .filter(([name]) => name.startsWith('node') || name.startsWith('env-sync'))
-    .map(([name, args, cwd]) => [
-      name,
-      args[0] === BIN ? [node, ...args] : args,
-      cwd,
-      args[0] === BIN && args[1] === 'run',
-    ]);
-  const counts = counted.map(([, args, cwd, execPlan]) => instructions(args, cwd, execPlan));
-  console.log(
-    "\ninstructions (valgrind --tool=callgrind), one run each: Node's part (`node bin/env-sync.js …`; run: its exec plan)",
-  );
+    .map(([name, args, cwd]) => [name, args[0] === BIN ? [node, ...args] : args, cwd]);
+  const counts = counted.map(([, args, cwd]) => instructions(args, cwd));
+  console.log('\ninstructions (valgrind --tool=callgrind), one run each, as `node bin/env-sync.js …`');
   counted.forEach(([name], i) => {
     const millions = (counts[i] / 1e6).toFixed(1);
     console.log(

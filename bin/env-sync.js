@@ -1,15 +1,7 @@
-#!/bin/sh
-':' //; if [ "$1" = run ]; then { plan=$(ENV_SYNC_EXEC_PLAN_FD=3 node "$0" "$@" 3>&1 1>&4 4>&-); } 4>&1 || exit; eval "$plan"; exit; fi; exec node "$0" "$@"
-// The env-sync command. Read by /bin/sh first (the line above is a no-op `:` for sh and a string then a
-// comment for JavaScript): sh starts Node on this same file. For `run`, sh first asks Node for an exec plan
-// on descriptor 3 (its stdout stays the terminal's) and evaluates it: the variables are exported and the
-// command replaces the shell, so no Node process has to fork and wait for it (src/cli/secrets/exec-plan.ts).
-// When Node cannot make a plan, or its run printed help or an error, it has done the work itself, or failed,
-// and the shell exits with its status.
-//
-// Node then loads the bundled CLI (dist/main.cjs, built by scripts/build.mjs) with the V8 code cache recorded
-// at build time, so a cold start does not compile the bundle again. CommonJS on purpose (bin/package.json):
-// Node 20 has no code cache for ES modules, nor a built-in one for CommonJS.
+#!/usr/bin/env node
+// The env-sync command: loads the bundled CLI (dist/main.cjs, built by scripts/build.mjs) with the V8 code
+// cache recorded at build time, so a cold start does not compile the bundle again. CommonJS on purpose
+// (bin/package.json): Node 20 has no code cache for ES modules, nor a built-in one for CommonJS.
 
 'use strict';
 

@@ -7,4 +7,4 @@ export { MAX_DOTENV_BYTES, parseDotenv, parseDotenvDocument } from './parse.ts';
 export { encodeDotenvValue } from './quote.ts';
 export { serializeDotenv } from './serialize-dotenv.ts';
 export { serializeJson } from './serialize-json.ts';
-export { SHELL_NAME, serializeShell, shellQuote } from './serialize-shell.ts';
+export { serializeShell } from './serialize-shell.ts';

@@ -5,12 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import { validateKeyName } from './key-name.ts';
 
 /** A shell variable name: dotenv also allows `.` and `-`, which sh rejects. */
-export const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** One word for a POSIX shell that stands for `text` exactly (no expansion, no splitting). */
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`;
-}
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function serializeShell(entries: ReadonlyMap<string, string>): string {
   let text = '';
@@ -28,7 +23,7 @@ export function serializeShell(entries: ReadonlyMap<string, string>): string {
         `the value of ${key} holds a NUL byte, which no shell variable can; use --format json`,
       );
     }
-    text += `export ${key}=${shellQuote(value)}\n`;
+    text += `export ${key}='${value.replaceAll("'", "'\\''")}'\n`;
   }
   return text;
 }

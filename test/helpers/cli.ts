@@ -24,11 +24,6 @@ export interface CliOptions {
   readonly input?: string | Buffer;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
-  /**
-   * How env-sync is started: `node` (default) as `node bin/env-sync.js`, or `command` as the installed command
-   * is, bin/env-sync.js itself, through its `#!/bin/sh` line (which starts node on it, or execs `run`'s command).
-   */
-  readonly entry?: 'node' | 'command';
 }
 
 /**
@@ -39,11 +34,9 @@ export interface CliOptions {
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   const home = options.home ?? path.join(path.dirname(options.cwd), `.home-${path.basename(options.cwd)}`);
   return new Promise((resolve, reject) => {
-    const start = options.entry === 'command' ? [BIN] : [process.execPath, BIN];
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', ...start, ...args], {
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
       cwd: options.cwd,
-      // The command's shell finds node on PATH: this very node first.
-      env: { PATH: searchPath(), HOME: home, ENV_SYNC_HOME: home, ...options.env },
+      env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -67,11 +60,6 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
-}
-
-/** PATH with the directory of the node running the tests first. */
-export function searchPath(): string {
-  return [path.dirname(process.execPath), process.env.PATH ?? ''].join(path.delimiter);
 }
 
 /** A fresh directory under the OS temp dir (tap's t.testdir() is preferred inside tests). */

@@ -1,10 +1,22 @@
 // `env-sync run -- CMD …`: run a command with an environment's variables, writing no file.
 
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import { answerExecPlan, EXEC_PLAN_VARIABLE, execPlanDescriptor, shellExecPlan } from './exec-plan.ts';
 import { SecretsCommand } from './secrets-command.ts';
+
+/** Signals passed on to the child; SIGKILL and SIGSTOP cannot be caught. */
+const FORWARDED: readonly NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+];
 
 export class RunCommand extends SecretsCommand {
   static override paths = [['run']];
@@ -16,13 +28,9 @@ export class RunCommand extends SecretsCommand {
       of the environment wins over a variable of the same name). No file is written. Put \`--\` before the
       command so its own options are not read as env-sync's.
 
-      Started as the \`env-sync\` command, env-sync replaces itself with the command (the shell's \`exec\`), so
-      signals reach the command directly and its exit status is its own. Where a shell cannot set the
-      variables exactly (a key with \`.\` or \`-\`, or a name a shell holds read-only), and when started as
-      \`node bin/env-sync.js\`, env-sync runs the command as a child instead: signals it receives (INT, TERM,
-      HUP, QUIT, USR1, USR2, WINCH) are forwarded, and it exits with the command's exit code, or with 128 +
-      the signal number when a signal ended it, as shells do. A command that cannot be found exits 127; one
-      that cannot be executed, 126.
+      Signals env-sync receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) are forwarded to the command, and
+      env-sync exits with the command's exit code, or with 128 + the signal number when a signal ended it, as
+      shells do. A command that cannot be found exits 127; one that cannot be executed, 126.
     `,
     examples: [
       ['Start the app with main', '$0 run -- npm start'],
@@ -37,17 +45,34 @@ export class RunCommand extends SecretsCommand {
     const args = this.command[0] === '--' ? this.command.slice(1) : this.command;
     if (args.length === 0) throw new EnvSyncError('E_USAGE', 'give the command to run after --');
     const state = await readExistingEnvironment(await this.openSession(), this.env);
-    const planFd = execPlanDescriptor(process.env);
-    if (planFd !== undefined) {
-      const plan = shellExecPlan(state.entries, args);
-      answerExecPlan(planFd, plan);
-      if (plan !== undefined) return 0;
-    }
     const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env[EXEC_PLAN_VARIABLE];
     for (const [key, value] of state.entries) env[key] = value;
-    // Loaded only here: child_process (and net, which it loads) costs ≈ 5 ms that an exec plan does not need.
-    const { runChild } = await import('./run-child.ts');
     return runChild(args[0]!, args.slice(1), env);
   }
+}
+
+function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env, stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => {
+      child.kill(signal);
+    };
+    for (const signal of FORWARDED) process.on(signal, forward);
+    const stopForwarding = () => {
+      for (const signal of FORWARDED) process.removeListener(signal, forward);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      stopForwarding();
+      const notFound = error.code === 'ENOENT';
+      process.stderr.write(
+        `env-sync: cannot run '${file}': ${notFound ? 'command not found' : (error.code ?? 'failed to start')}\n`,
+      );
+      resolve(notFound ? 127 : 126);
+    });
+    // 'close' rather than 'exit': the child's handle is closed too, so nothing is left for Node to wait for.
+    child.on('close', (code, signal) => {
+      stopForwarding();
+      resolve(signal === null ? (code ?? 1) : 128 + (constants.signals[signal] ?? 0));
+    });
+  });
 }
