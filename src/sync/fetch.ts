@@ -70,13 +70,20 @@ export async function openUpload(
     if (ask === undefined || output === null) {
       return { exchange, reader, ad: await readAdvertisement(reader, limits), asked: false };
     }
+    const advertised = readAdvertisement(reader, limits);
     const sent = ask.then(async (frame) => {
-      await writeChunk(output, encodeFrame(frame));
-      await endStream(output);
+      try {
+        await writeChunk(output, encodeFrame(frame));
+        await endStream(output);
+      } catch (writeError) {
+        // A server that refused and closed has said why: its reason, not the broken pipe, is the error.
+        await advertised;
+        throw writeError;
+      }
     });
     // A request that cannot be made (its haves failed to read) fails the fetch at once: the server would
     // wait for it until its idle timeout.
-    const [ad] = await Promise.all([readAdvertisement(reader, limits), sent]);
+    const [ad] = await Promise.all([advertised, sent]);
     return { exchange, reader, ad, asked: true };
   } catch (error) {
     exchange.close();
@@ -131,13 +138,20 @@ export async function fetchRemote(
   beforeRefMoves?: BeforeRefMoves,
 ): Promise<{ moves: RefMove[]; stats: FetchStats; ad: Advertisement }> {
   // One turn: every advertised tip, asked for while the connection opens; the haves are read meanwhile.
-  const ask = collectHaves(repo).then((haves) =>
-    fetchRequestFrame({ group: repo.group, mode: repo.mode, haves }),
-  );
+  const haves = collectHaves(repo);
+  const ask = haves.then((list) => fetchRequestFrame({ group: repo.group, mode: repo.mode, haves: list }));
   ask.catch(() => {}); // a bundle never takes it; otherwise openUpload awaits it
-  const open = await openUpload(transport, limits, `remote '${remote}'`, ask);
+  const label = `remote '${remote}'`;
+  let open = await openUpload(transport, limits, label, ask);
   try {
-    checkCompatible(repo, open.ad, `remote '${remote}'`);
+    checkCompatible(repo, open.ad, label);
+    if (open.asked && (await holdsTipNotOffered(repo, open.ad, await haves))) {
+      // The server would walk that tip back to the haves and send what this repository holds (a peer that
+      // is behind, reached through another): ask again in two turns, wanting only what is missing.
+      open.exchange.close();
+      open = await openUpload(transport, limits, label);
+      checkCompatible(repo, open.ad, label);
+    }
     const stats = await fetchObjects(repo, open, limits);
     await beforeRefMoves?.(repo, open.ad, stats.events);
     const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
@@ -145,6 +159,15 @@ export async function fetchRemote(
   } finally {
     open.exchange.close();
   }
+}
+
+/** Whether this repository holds an advertised tip it did not offer as a have. */
+async function holdsTipNotOffered(repo: Repository, ad: Advertisement, haves: readonly ObjectId[]) {
+  const offered = new Set(haves);
+  for (const tip of advertisedTips(ad)) {
+    if (!offered.has(tip.id) && (await repo.objects.has(tip.id))) return true;
+  }
+  return false;
 }
 
 /** Points `refFor(env)` at each advertised branch, compare-and-swap against what it held. */

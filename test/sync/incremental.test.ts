@@ -34,3 +34,20 @@ t.test(
     t.equal((await bob.entries()).KEY_0042, 'changed');
   },
 );
+
+t.test('a peer that is behind sends nothing this repository holds, even as a new remote', async (t) => {
+  const root = t.testdir();
+  const alice = await initPeer(root, 'alice');
+  await buildHistory(alice.dir, 20, 100);
+  const server = await serve(t, alice);
+  const bob = peer(root, 'bob');
+  await bob.ok(t, ['clone', server.url, bob.dir]);
+  // Alice's tip ends up deeper in bob's history than any have bob offers (tips, 1-8, 16, 32, 64 back).
+  for (let i = 0; i < 70; i++) await bob.commit({ [`NEW_${i}`]: String(i) });
+  await bob.ok(t, ['remote', 'remove', 'origin']); // and its tracking refs, which would be offered as haves
+  await bob.ok(t, ['config', 'set', 'sync.maxObjects', '50']);
+  await bob.ok(t, ['remote', 'add', 'again', server.url]);
+  const fetched = await bob.ok(t, ['fetch', 'again']);
+  t.match(fetched.stderr, /again: 0 objects/, 'no object travels (the history would exceed sync.maxObjects)');
+  t.match(fetched.stdout, /^main: \(new\) [0-9a-f]{12}\n$/);
+});
