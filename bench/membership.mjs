@@ -172,11 +172,20 @@ line(
   performance.now() - t2,
 );
 const receivedBytes = new Map(wire.map((bytes) => [m.hashObjectBytes(bytes), bytes]));
-const stored2 = await packed('fetched-again');
-t2 = performance.now();
-const walked = await m.readEventsFrom(stored2, [tree.tip().id], () => false, receivedBytes);
-await m.applyRemoteEvents(stored2, walked, NOW, { eventsStored: true });
-line('  the same, walked from the tip through the received bytes (the fetch hook)', performance.now() - t2);
+// The fetch's own hook (src/cli/sync/membership.ts), as a first fetch calls it once the pack is stored: it
+// walks from the advertised tip through the received bytes, checking signatures as it reads, then applies.
+const hookRuns = [];
+for (let run = 0; run < RUNS; run++) {
+  const into = await packed(`fetched-again-${run}`);
+  const { hook } = m.membershipOnFetch({ peerId: 'bench', source: 'bench', now: NOW, reissue: false });
+  const ad = { refs: [], members: tree.tip().id, memberForks: [] };
+  t2 = performance.now();
+  await hook(into, ad, receivedBytes);
+  hookRuns.push(performance.now() - t2);
+  rmSync(into.workTree, { recursive: true, force: true });
+}
+line('  the same, through the fetch hook (walk the received bytes, checks start as it reads)', sorted(hookRuns));
+line('    fastest of the runs', Math.min(...hookRuns));
 const stored3 = await packed('pushed');
 t2 = performance.now();
 const readBack = await m.readEventsFrom(stored3, [tree.tip().id]);
@@ -240,6 +249,7 @@ async function loadMembership() {
     "export { eventId, eventSigningBytes, joinRequestBytes, verifyEd25519, wireEventFromBytes } from './src/membership/signing.ts';",
     "export { mergeVerified } from './src/membership/batch-verify.ts';",
     "export { MemberTree } from './src/membership/tree.ts';",
+    "export { membershipOnFetch } from './src/cli/sync/membership.ts';",
     "export { decodeObject, encodeObject } from './src/store/objects.ts';",
     "export { initRepository } from './src/store/repository.ts';",
     "export { hashObjectBytes } from './src/store/object-id.ts';",

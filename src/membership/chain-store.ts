@@ -37,18 +37,21 @@ async function readEvent(
 
 /**
  * Every event reachable from `starts` and not `held`, parents first (seq, then id). `received`: the bytes of
- * events a fetch has just received and stored, hash-checked, so that they need not be read back.
+ * events a fetch has just received and stored, hash-checked, so that they need not be read back. `read` sees
+ * each event as it is read (a fetch starts checking its signatures then).
  */
 export async function readEventsFrom(
   repo: Repository,
   starts: readonly ObjectId[],
   held: (id: ObjectId) => boolean = () => false,
   received?: ReadonlyMap<ObjectId, Uint8Array>,
+  read?: (wire: WireEvent) => void,
 ): Promise<WireEvent[]> {
   const found = new Map<ObjectId, WireEvent>();
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
       const wire = await readEvent(repo, at, received);
+      read?.(wire);
       found.set(at, wire);
       at = wire.event.prev;
     }

@@ -5,7 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
-import { mergeVerified } from './batch-verify.ts';
+import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
 import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
@@ -81,6 +81,8 @@ export async function applyRemoteEvents(
     readonly source?: string;
     /** Every event is a durable object already (fetch: the pack reader stored and synced them). */
     readonly eventsStored?: boolean;
+    /** Checks already under way for these very event objects (a fetch feeds them as it reads); closed here. */
+    readonly signatures?: SignatureBatch;
   } = {},
 ): Promise<ApplyResult> {
   const events = received.map(asWireEvent);
@@ -103,7 +105,7 @@ export async function applyRemoteEvents(
   } else {
     held = chain.tree;
   }
-  const { tree, merged } = await mergeVerified(held, rest, now);
+  const { tree, merged } = await mergeVerified(held, rest, now, options.signatures);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
