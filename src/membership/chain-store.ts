@@ -12,7 +12,9 @@ import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
+import type { CheckpointTouch } from './checkpoint-pages.ts';
 import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
+import { hex } from './registry.ts';
 import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
 
@@ -115,30 +117,32 @@ function noChain(): never {
 
 /**
  * The chain as of refs/members, cheaply: a tree resumed at the tip from the checkpoint when it is valid for the
- * current tip and fork tips (one object read), else the whole chain loaded with every rule checked, after which
- * the checkpoint is rewritten. Null without a chain. A resumed tree takes new children of the tip, answers
- * `has` for every held event and gives the registry at the tip; for anything else use loadChain.
+ * current tip and fork tips (one object read, and the checkpoint pages `touch` names: by default all of them),
+ * else the whole chain loaded with every rule checked, after which the checkpoint is rewritten. Null without a
+ * chain. A resumed tree takes new children of the tip, answers `has` for every held event and gives the
+ * registry at the tip, reading pages not touched yet when asked (E_CHECKPOINT_DAMAGED if one is damaged);
+ * for anything else use loadChain.
  */
 export async function loadChainHead(
   repo: Repository,
   now: number,
+  touch?: CheckpointTouch,
 ): Promise<(StoredChain & { readonly resumed: boolean }) | null> {
   const storedTip = await repo.refs.read(MEMBERS_REF);
   if (storedTip === null) return null;
   const forks = await memberForkTips(repo);
-  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks });
+  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks }, touch);
   if (checkpoint !== null && checkpoint.latest <= now + SKEW_SECONDS) {
     const event = await repo.objects.readTyped(storedTip, 'event');
     const tip = { id: storedTip, event, body: parseEventBody(event, storedTip) };
-    const before = new Set(checkpoint.held);
-    before.delete(storedTip);
-    const history = { before, forks, latest: checkpoint.latest };
+    const history = { before: checkpoint.held, forks, latest: checkpoint.latest };
     return {
       tree: MemberTree.resume(repo.group, tip, checkpoint.registry, history),
       storedTip,
       resumed: true,
     };
   }
+  checkpoint?.held.close();
   const chain = (await loadChain(repo, { now })) ?? noChain();
   if (chain.storedTip === storedTip && chain.tree.tip().id === storedTip) {
     await writeCheckpoint(
@@ -148,6 +152,23 @@ export async function loadChainHead(
     );
   }
   return { ...chain, resumed: false };
+}
+
+/** What applying `events` will look up in a checkpoint: their ids and parents, every key and nonce they carry. */
+export function touchedBy(events: readonly WireEvent[]): CheckpointTouch {
+  const ids: ObjectId[] = [];
+  const keys: string[] = [];
+  const nonces: string[] = [];
+  for (const { id, event } of events) {
+    ids.push(id);
+    if (event.prev !== null) ids.push(event.prev);
+    keys.push(hex(event.actor));
+    for (const field of event.subject) {
+      if (field instanceof Uint8Array && field.length === 32) keys.push(hex(field));
+      if (field instanceof Uint8Array && field.length === 16) nonces.push(hex(field));
+    }
+  }
+  return { ids, keys, nonces };
 }
 
 /** loadChainHead for a repository that must have a chain. */

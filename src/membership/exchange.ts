@@ -6,7 +6,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
-import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
+import { loadChain, loadChainHead, saveChain, touchedBy } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
@@ -16,7 +16,7 @@ import { MemberTree } from './tree.ts';
  * (always included, so two peers of one group always find a common event). Empty without a chain.
  */
 export async function membershipTips(repo: Repository): Promise<ObjectId[]> {
-  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000));
+  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000), {});
   if (chain === null) return [];
   const { tree } = chain;
   const tip = tree.tip().id;
@@ -86,7 +86,7 @@ export async function applyRemoteEvents(
   } = {},
 ): Promise<ApplyResult> {
   const events = received.map(asWireEvent);
-  let chain = await loadChainHead(repo, now);
+  let chain = await loadChainHead(repo, now, touchedBy(events));
   if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
     chain = { ...(await loadChain(repo, { now }))!, resumed: false };
   }

@@ -121,9 +121,13 @@ async function applyArrived(
   const { loadChainHead, loadChain, readEventsFrom, applyRemoteEvents, reissueOwnEvents } = m;
   const { commitAuthorizationProblem } = m;
   const commits = await newCommits(repo, arrived.tips);
-  // The chain as refs/members holds it, kept up to date below so that it is read from disk once.
-  let head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
+  // The chain as refs/members holds it, kept up to date below so that it is read from disk once; of the
+  // checkpoint, only what the walk and the commit check will ask for.
+  let head = await loadChainHead(repo, now, {
+    ids: [...starts.filter((id): id is ObjectId => id !== null), ...(arrived.received?.keys() ?? [])],
+    peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
+  });
   const events = await readEventsFrom(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
@@ -166,7 +170,9 @@ async function applyArrived(
       dropped = result.dropped.length;
       if (reissued > 0) {
         tip = result.reissued.at(-1)!.id;
-        head = await loadChainHead(repo, now);
+        head = await loadChainHead(repo, now, {
+          peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
+        });
       }
     }
   }
