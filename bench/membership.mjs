@@ -184,7 +184,10 @@ for (let run = 0; run < RUNS; run++) {
   hookRuns.push(performance.now() - t2);
   rmSync(into.workTree, { recursive: true, force: true });
 }
-line('  the same, through the fetch hook (walk the received bytes, checks start as it reads)', sorted(hookRuns));
+line(
+  '  the same, through the fetch hook (walk the received bytes, checks start as it reads)',
+  sorted(hookRuns),
+);
 line('    fastest of the runs', Math.min(...hookRuns));
 const stored3 = await packed('pushed');
 t2 = performance.now();
