@@ -115,12 +115,15 @@ export class SignatureBatch {
  * exact sequential path (events whose signatures were not all verified are checked again), so the error,
  * naming the first bad event, is the one a one-by-one merge reports. On error the tree returned or passed may
  * hold part of the batch: callers discard it (all or nothing). `batch` is settled and closed here.
+ * `whileChecking` gets the optimistic result, once its rules passed, while the signatures are still being
+ * checked (work for this thread that would otherwise follow them).
  */
 export async function mergeVerified(
   tree: MemberTree,
   events: readonly (EventObject | WireEvent)[],
   now: number,
   batch?: SignatureBatch,
+  whileChecking?: (trial: MemberTree) => void,
 ): Promise<{ tree: MemberTree; merged: MergeResult }> {
   if (batch === undefined && events.length < PARALLEL_THRESHOLD) {
     return { tree, merged: mergeEvents(tree, events, now) };
@@ -138,6 +141,7 @@ export async function mergeVerified(
     let optimistic: MergeResult | null = null;
     try {
       optimistic = mergeEvents(trial, prepared, now);
+      whileChecking?.(trial);
     } catch {
       // Reported below, by the sequential path.
     }

@@ -54,14 +54,14 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
 export async function readCheckpoint(
   repo: Repository,
   key: CheckpointKey,
-  touch: CheckpointTouch | 'all' = 'all',
+  touch: CheckpointTouch | 'all' | (() => CheckpointTouch) = 'all',
 ): Promise<ChainCheckpoint | null> {
   const pages = CheckpointPages.open(path.join(repo.dir, CHECKPOINT_FILE), repo.group);
   if (pages === null) return null;
   const { root } = pages;
   try {
     if (root.tip !== key.tip || !sameSet(root.forks, key.forks)) throw new Error('another chain state');
-    pages.touch(touch);
+    pages.touch(typeof touch === 'function' ? touch() : touch);
     if (!pages.has(key.tip)) throw new Error('the tip is not held');
   } catch {
     pages.close();
@@ -81,13 +81,16 @@ export async function writeCheckpoint(
   repo: Repository,
   tree: MemberTree,
   forks: readonly ObjectId[],
+  prepared?: PreparedCheckpoint,
 ): Promise<void> {
   const file = path.join(repo.dir, CHECKPOINT_FILE);
   try {
     const from = tree.heldBefore;
     const resumed = from instanceof CheckpointPages && from.root.tip === tree.resumedAt;
     if (resumed && (await appendSave(file, from, tree, forks))) return;
-    await writeFileAtomic(file, wholeFile(repo.group, tree, forks), undefined, { durable: false });
+    const ready = prepared?.tree === tree && sameSet(prepared.forks, forks) ? prepared.bytes : null;
+    const bytes = ready ?? wholeFile(repo.group, tree, forks);
+    await writeFileAtomic(file, bytes, undefined, { durable: false });
   } catch {
     await fs.rm(file, { force: true }).catch(() => {});
   }
@@ -124,17 +127,32 @@ function lines(
   root: Root,
   appends: number,
 ): Buffer {
-  const out: Buffer[] = [];
+  const out: string[] = [];
   let offset = start;
   for (const page of pages) {
-    const { line, checksum } = recordLine(page);
-    refs[page.bucket] = [offset, line.length, checksum];
+    const { line, checksum, length } = recordLine(page);
+    refs[page.bucket] = [offset, length, checksum];
     out.push(line);
-    offset += line.length;
+    offset += length;
   }
-  const at = offset;
-  out.push(recordLine({ ...root, pages: refs, appends, at }).line);
-  return Buffer.concat(out);
+  out.push(recordLine({ ...root, pages: refs, appends, at: offset }).line);
+  return Buffer.from(out.join(''));
+}
+
+/** The whole file for `tree` and `forks`, made ahead of the save that writes it (writeCheckpoint). */
+export interface PreparedCheckpoint {
+  readonly tree: MemberTree;
+  readonly forks: readonly ObjectId[];
+  readonly bytes: Buffer;
+}
+
+/**
+ * Serializes the whole checkpoint of a tree not resumed from one (a first fetch's), while other threads are
+ * still checking its signatures: the save then only writes the bytes.
+ */
+export function prepareCheckpoint(group: ObjectId, tree: MemberTree): PreparedCheckpoint {
+  const forks = tree.leaves().filter((id) => id !== tree.tip().id);
+  return { tree, forks, bytes: wholeFile(group, tree, forks) };
 }
 
 /** The whole file: every record of the tree's registry and every held id, on pages by bucket. */
@@ -241,10 +259,13 @@ export async function checkpointMismatch(
 ): Promise<string | null> {
   const checkpoint = await readCheckpoint(repo, key);
   if (checkpoint === null) return null;
-  const registry = (r: Registry): string => JSON.stringify(r.snapshot());
+  // Pages list nonces by bucket, a registry in the order it met them: compare them sorted.
+  const registry = (r: Registry): string => {
+    const { peers, nonces } = r.snapshot();
+    return JSON.stringify([peers, [...nonces].sort((a, b) => (a[0] < b[0] ? -1 : 1)), r.approvedAdmins()]);
+  };
   const same =
     registry(checkpoint.registry) === registry(tree.registry()) &&
-    checkpoint.registry.approvedAdmins() === tree.registry().approvedAdmins() &&
     sameSet(checkpoint.held.values(), tree.heldIds());
   checkpoint.held.close();
   if (same) return null;

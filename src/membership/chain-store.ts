@@ -11,7 +11,7 @@ import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
+import { type PreparedCheckpoint, readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
 import type { CheckpointTouch } from './checkpoint-pages.ts';
 import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
 import { hex } from './registry.ts';
@@ -126,7 +126,7 @@ function noChain(): never {
 export async function loadChainHead(
   repo: Repository,
   now: number,
-  touch?: CheckpointTouch,
+  touch?: CheckpointTouch | (() => CheckpointTouch),
 ): Promise<(StoredChain & { readonly resumed: boolean }) | null> {
   const storedTip = await repo.refs.read(MEMBERS_REF);
   if (storedTip === null) return null;
@@ -188,7 +188,10 @@ export async function saveChain(
   added: readonly HeldEvent[],
   expected: ObjectId | null,
   update: { readonly peer: string; readonly reason: string },
-  { eventsStored = false }: { readonly eventsStored?: boolean } = {},
+  {
+    eventsStored = false,
+    checkpoint,
+  }: { readonly eventsStored?: boolean; readonly checkpoint?: PreparedCheckpoint } = {},
 ): Promise<void> {
   if (!eventsStored) {
     const written: ObjectId[] = [];
@@ -205,7 +208,7 @@ export async function saveChain(
   const file = path.join(repo.dir, FORK_TIPS_FILE);
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
-  await writeCheckpoint(repo, tree, forks);
+  await writeCheckpoint(repo, tree, forks, checkpoint);
 }
 
 /** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */

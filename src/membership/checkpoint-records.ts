@@ -64,15 +64,21 @@ export interface RootRecord {
   readonly at: number;
 }
 
-const NEWLINE = Buffer.from('\n');
-export const checksum = (json: Uint8Array): string =>
+export const checksum = (json: string | Uint8Array): string =>
   createHash('sha256').update(json).digest('hex').slice(0, 16);
 
-/** One record per line: the first 16 hex digits of the SHA-256 of the JSON, a space, the JSON, a newline. */
-export function recordLine(record: RootRecord | PageRecord): { line: Buffer; checksum: string } {
-  const json = Buffer.from(JSON.stringify(record));
+/**
+ * One record per line: the first 16 hex digits of the SHA-256 of the JSON, a space, the JSON, a newline.
+ * `length` is the line's length in bytes.
+ */
+export function recordLine(record: RootRecord | PageRecord): {
+  line: string;
+  checksum: string;
+  length: number;
+} {
+  const json = JSON.stringify(record);
   const sum = checksum(json);
-  return { line: Buffer.concat([Buffer.from(`${sum} `), json, NEWLINE]), checksum: sum };
+  return { line: `${sum} ${json}\n`, checksum: sum, length: Buffer.byteLength(json) + 18 };
 }
 
 /** The record on `line` (newline included), or null when its checksum, its end or its JSON is off. */

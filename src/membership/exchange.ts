@@ -6,6 +6,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
+import { type PreparedCheckpoint, prepareCheckpoint } from './chain-checkpoint.ts';
 import { loadChain, loadChainHead, saveChain, touchedBy } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
@@ -86,7 +87,7 @@ export async function applyRemoteEvents(
   } = {},
 ): Promise<ApplyResult> {
   const events = received.map(asWireEvent);
-  let chain = await loadChainHead(repo, now, touchedBy(events));
+  let chain = await loadChainHead(repo, now, () => touchedBy(events));
   if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
     chain = { ...(await loadChain(repo, { now }))!, resumed: false };
   }
@@ -105,7 +106,12 @@ export async function applyRemoteEvents(
   } else {
     held = chain.tree;
   }
-  const { tree, merged } = await mergeVerified(held, rest, now, options.signatures);
+  // A tree not resumed from a checkpoint is saved whole: that file is made while signatures are checked.
+  let checkpoint: PreparedCheckpoint | undefined;
+  const whileChecking = (trial: MemberTree): void => {
+    if (trial.resumedAt === null) checkpoint = prepareCheckpoint(repo.group, trial);
+  };
+  const { tree, merged } = await mergeVerified(held, rest, now, options.signatures, whileChecking);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
@@ -120,7 +126,7 @@ export async function applyRemoteEvents(
       peer: options.peer ?? 'sync',
       reason: `membership: ${added.length} event(s)${from}${forked}`,
     },
-    { eventsStored: options.eventsStored },
+    { eventsStored: options.eventsStored, checkpoint },
   );
   return {
     tip: tree.tip().id,

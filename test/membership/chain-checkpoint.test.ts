@@ -1,7 +1,6 @@
 // The membership checkpoint (.env-sync/members-checkpoint) is a cache: whatever state it is in — fresh,
 // missing, stale, corrupt — the registry and chain a peer ends with are the ones a full load derives.
 
-import { createHash } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -16,6 +15,7 @@ import type { ObjectId } from '../../src/store/object-id.ts';
 import { type EventObject, encodeObject } from '../../src/store/objects.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { initRepository, type Repository } from '../../src/store/repository.ts';
+import { lineOf, live, type Rec, records, rewrite } from './checkpoint-file.ts';
 import { type Actor, actor, approveBody, cardOf, NOW } from './model-helpers.ts';
 
 const founder = actor('founder');
@@ -78,39 +78,6 @@ t.test('every save writes a 0600 checkpoint that resumes to the registry a full 
   t.same(head.state, await fromScratch(repo));
   t.equal(head.state.tip, await repo.refs.read(MEMBERS_REF));
 });
-
-/** The file's records (docs/membership.md#checkpoint): one JSON per line after a 16-hex-digit checksum. */
-type Rec = Record<string, unknown>;
-const records = (text: string): Rec[] =>
-  text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line.slice(17)));
-const lineOf = (record: Rec): string => {
-  const json = JSON.stringify(record);
-  return `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}\n`;
-};
-/** The last root, and for each bucket the page it points at. */
-function live(text: string): { root: Rec; pages: Rec[] } {
-  const root = records(text).at(-1)!;
-  const bytes = Buffer.from(text);
-  const pages = (root.pages as [number, number, string][]).map(([offset, length]) =>
-    JSON.parse(bytes.subarray(offset + 17, offset + length).toString()),
-  );
-  return { root, pages };
-}
-/** A file written whole from `pages` and `root` (offsets, checksums and `at` recomputed), as the format says. */
-function rewrite(pages: readonly Rec[], root: Rec, mix = (refs: unknown[]) => refs): string {
-  let text = '';
-  const refs: [number, number, string][] = [];
-  for (const page of pages) {
-    const line = lineOf(page);
-    refs[page.bucket as number] = [Buffer.byteLength(text), Buffer.byteLength(line), line.slice(0, 16)];
-    text += line;
-  }
-  const { at: _, ...rest } = root;
-  return text + lineOf({ ...rest, pages: mix(refs), at: Buffer.byteLength(text) });
-}
 
 /** Enough peers (approved in one batch) for the checkpoint to spread them over many pages. */
 async function growLarge(repo: Repository, peers = 300): Promise<void> {
