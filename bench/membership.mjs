@@ -209,7 +209,23 @@ const applyOne = async (dropCheckpoint) => {
   return sorted(runs);
 };
 line('on disk: applyRemoteEvents of 1 new event (held chain from the checkpoint)', await applyOne(false));
+const inARow = await appliedInARow(150);
+line('  the same, 150 more in a row: median', sorted(inARow));
+line('    the slowest (a save that compacts the checkpoint)', Math.max(...inARow));
 line('  the same without a checkpoint (reads the whole chain, rewrites it)', await applyOne(true));
+/** `count` single events applied one after the other: their times (a save that compacts included). */
+async function appliedInARow(count) {
+  const runs = [];
+  for (let i = 0; i < count; i++) {
+    const { tree: held } = await m.loadChainHead(repo, NOW, {});
+    const body = approveBody(m.SigningKey.generate(), 'member');
+    const event = m.childEvent(admins[0], held.group, held.tip(), body, NOW);
+    t2 = performance.now();
+    await m.applyRemoteEvents(repo, [event], NOW);
+    runs.push(performance.now() - t2);
+  }
+  return runs;
+}
 const timed = async (fn) => {
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
@@ -220,7 +236,14 @@ const timed = async (fn) => {
   return sorted(runs);
 };
 line('on disk: loading the held chain alone (read objects + rules)', await timed(() => m.loadChain(repo)));
-line('on disk: the state at the tip from the checkpoint', await timed(() => m.loadChainHead(repo, NOW)));
+line(
+  'on disk: the state at the tip from the checkpoint, every page',
+  await timed(() => m.loadChainHead(repo, NOW)),
+);
+line(
+  '  the same, the root only (pages read as keys are asked for)',
+  await timed(() => m.loadChainHead(repo, NOW, {})),
+);
 rmSync(WORK, { recursive: true, force: true });
 
 function ms(start) {

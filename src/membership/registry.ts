@@ -72,7 +72,7 @@ export class Registry {
   readonly #consumed: Set<string>;
   /** Kept up to date by #put: the last-admin rule asks for it on every revoke. */
   #admins: number;
-  /** Keys and nonces changed since the registry was read from a snapshot or source (a checkpoint's update). */
+  /** Keys and nonces changed since the registry was read over a source (what a checkpoint save appends). */
   readonly #changedPeers: Set<string>;
   readonly #changedNonces: Set<string>;
 
@@ -137,7 +137,7 @@ export class Registry {
 
   /**
    * The records and nonces changed since this registry (or the one it was cloned from) was read with
-   * fromSnapshot or over a source, as snapshot data: applied over that state (in this order) it gives
+   * over a source (a checkpoint), as snapshot data: applied over that state (in this order) it gives
    * snapshot().
    */
   changes(): RegistrySnapshot {
@@ -149,23 +149,6 @@ export class Registry {
         this.#consumed.has(nonce),
       ]),
     };
-  }
-
-  /**
-   * The inverse of snapshot, with nothing counted as changed; the caller has checked the shape of `data` (a cache
-   * file, never trusted blindly). A key or nonce listed twice takes its last entry, in its first one's place.
-   */
-  static fromSnapshot(data: RegistrySnapshot): Registry {
-    const registry = new Registry();
-    for (const peer of data.peers)
-      registry.#put({ ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) }, peer.key);
-    for (const [nonce, key, consumed] of data.nonces) {
-      registry.#nonces.set(nonce, key);
-      if (consumed) registry.#consumed.add(nonce);
-      else registry.#consumed.delete(nonce);
-    }
-    registry.#changedPeers.clear();
-    return registry;
   }
 
   byKey(key: Uint8Array): PeerRecord | undefined {
