@@ -19,11 +19,11 @@ import {
   type RootRecord,
   recordLine,
   type StoredNonce,
-  type StoredPeer,
+  storedPeer,
   TYPE,
   VERSION,
 } from './checkpoint-records.ts';
-import { Registry } from './registry.ts';
+import { hex, Registry } from './registry.ts';
 import type { MemberTree } from './tree.ts';
 
 export const CHECKPOINT_FILE = 'members-checkpoint';
@@ -127,16 +127,16 @@ function lines(
   root: Root,
   appends: number,
 ): Buffer {
-  const out: string[] = [];
+  const out: Buffer[] = [];
   let offset = start;
   for (const page of pages) {
-    const { line, checksum, length } = recordLine(page);
+    const { parts, checksum, length } = recordLine(page);
     refs[page.bucket] = [offset, length, checksum];
-    out.push(line);
+    out.push(...parts);
     offset += length;
   }
-  out.push(recordLine({ ...root, pages: refs, appends, at: offset }).line);
-  return Buffer.from(out.join(''));
+  out.push(...recordLine({ ...root, pages: refs, appends, at: offset }).parts);
+  return Buffer.concat(out);
 }
 
 /** The whole file for `tree` and `forks`, made ahead of the save that writes it (writeCheckpoint). */
@@ -157,14 +157,17 @@ export function prepareCheckpoint(group: ObjectId, tree: MemberTree): PreparedCh
 
 /** The whole file: every record of the tree's registry and every held id, on pages by bucket. */
 function wholeFile(group: ObjectId, tree: MemberTree, forks: readonly ObjectId[]): Buffer {
-  const { peers, nonces } = tree.registry().snapshot();
+  const registry = tree.registry();
+  const peers = registry.peers();
+  const nonces = registry.nonceEntries();
   const held = tree.heldIds();
   const entries = peers.length * 2 + nonces.length + held.length;
   const buckets = bucketsFor(entries);
   const pages = Array.from({ length: buckets }, (_, bucket) => emptyPage(bucket));
-  peers.forEach((peer, order) => {
-    pages[bucketOf(peer.key, buckets)]!.peers.push({ ...peer, order });
-    pages[bucketOf(peer.peerId, buckets)]!.ids.push([peer.peerId, peer.key]);
+  peers.forEach((record, order) => {
+    const key = hex(record.key);
+    pages[bucketOf(key, buckets)]!.peers.push(storedPeer(record, key, order));
+    pages[bucketOf(record.peerId, buckets)]!.ids.push([record.peerId, key]);
   });
   for (const nonce of nonces) pages[bucketOf(nonce[0], buckets)]!.nonces.push(nonce);
   for (const id of held) pages[bucketOf(id, buckets)]!.held.push(id);
@@ -211,7 +214,7 @@ async function appendSave(
     let entries = root.entries;
     for (const peer of peers) {
       const order = from.order(peer.key);
-      const stored: StoredPeer = { ...peer, order: order ?? count++ };
+      const stored = storedPeer(peer, peer.key, order ?? count++);
       replace(page(peer.key).peers, stored, (p) => p.key === peer.key);
       if (order !== undefined) continue;
       page(peer.peerId).ids.push([peer.peerId, peer.key]);

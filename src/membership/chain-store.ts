@@ -24,17 +24,9 @@ export interface StoredChain {
   readonly storedTip: ObjectId;
 }
 
-/**
- * An event with its bytes: from `received` (a fetch's, already checked against their ids) when there, else
- * read and checked against its id by the object store.
- */
-async function readEvent(
-  repo: Repository,
-  id: ObjectId,
-  received?: ReadonlyMap<ObjectId, Uint8Array>,
-): Promise<WireEvent> {
-  const bytes = received?.get(id) ?? (await repo.objects.readRaw(id));
-  return wireEventFromBytes(bytes, `object ${shortId(id)}`, id);
+/** An event with its bytes, read and checked against its id by the object store. */
+async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
+  return wireEventFromBytes(await repo.objects.readRaw(id), `object ${shortId(id)}`, id);
 }
 
 /**
@@ -52,7 +44,12 @@ export async function readEventsFrom(
   const found = new Map<ObjectId, WireEvent>();
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
-      const wire = await readEvent(repo, at, received);
+      const bytes: Uint8Array | undefined = received?.get(at);
+      // Received bytes are decoded in place: no promise per event on a first fetch's 10,000.
+      const wire: WireEvent =
+        bytes === undefined
+          ? await readEvent(repo, at)
+          : wireEventFromBytes(bytes, `object ${shortId(at)}`, at);
       read?.(wire);
       found.set(at, wire);
       at = wire.event.prev;

@@ -11,6 +11,7 @@ import {
   isRoot,
   type PageRecord,
   parseLine,
+  peerRecord,
   type RootRecord,
   type StoredNonce,
 } from './checkpoint-records.ts';
@@ -138,12 +139,7 @@ export class CheckpointPages implements RegistrySource, HeldIds {
     if (!isPage(record, bucket, this.buckets)) throw damaged(this.#file);
     const page: LoadedPage = {
       record,
-      peers: new Map(
-        record.peers.map(({ order, ...peer }) => [
-          peer.key,
-          { record: { ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) }, order },
-        ]),
-      ),
+      peers: new Map(record.peers.map((peer) => [peer.key, { record: peerRecord(peer), order: peer.order }])),
       nonces: new Map(record.nonces.map(([nonce, key, consumed]) => [nonce, [key, consumed]])),
       held: new Set(record.held),
       ids: new Map(record.ids),

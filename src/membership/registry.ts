@@ -125,14 +125,19 @@ export class Registry {
 
   /** Plain data for the chain checkpoint (chain-checkpoint.ts): every record, and every nonce with its key. */
   snapshot(): RegistrySnapshot {
+    return {
+      peers: this.peers().map((record) => ({ ...record, key: hex(record.key) })),
+      nonces: this.nonceEntries(),
+    };
+  }
+
+  /** Every join-request nonce: [nonce, key it serves, consumed by an approval or genesis]. */
+  nonceEntries(): [nonce: string, key: string, consumed: boolean][] {
     const nonces = new Map<string, [string, string, boolean]>();
     for (const [nonce, key, consumed] of this.#source?.nonces() ?? [])
       nonces.set(nonce, [nonce, key, consumed]);
     for (const [nonce, key] of this.#nonces) nonces.set(nonce, [nonce, key, this.#consumed.has(nonce)]);
-    return {
-      peers: this.peers().map((record) => ({ ...record, key: hex(record.key) })),
-      nonces: [...nonces.values()],
-    };
+    return [...nonces.values()];
   }
 
   /**
