@@ -124,10 +124,10 @@ async function applyArrived(
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
   // The chain as refs/members holds it, kept up to date below so that it is read from disk once; of the
   // checkpoint, only what the walk and the commit check will ask for.
-  let head = await loadChainHead(repo, now, {
+  let head = await loadChainHead(repo, now, () => ({
     ids: [...starts.filter((id): id is ObjectId => id !== null), ...(arrived.received?.keys() ?? [])],
     peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
-  });
+  }));
   const events = await readEventsFrom(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
