@@ -1,24 +1,34 @@
 // `.env-sync/members-checkpoint`: the registry at the canonical tip and the ids of every held event, so that
-// applying new events costs what they cost, not a re-read of the chain. A derived cache, never truth
-// (docs/membership.md#checkpoint): an append-only journal, a base record then one delta per save, keyed by the
-// tip and the fork tips and ignored whole when any record is off.
+// applying new events costs what they touch, not a re-read of the chain or of the whole registry. A derived
+// cache, never truth (docs/membership.md#checkpoint): pages by key bucket and a root that points at them,
+// appended to on each save, keyed by the tip and the fork tips and ignored whole when its root is off.
 
-import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { isNotFound, readFileOrNull, writeFileAtomic } from '../store/fs-atomic.ts';
-import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import { writeFileAtomic } from '../store/fs-atomic.ts';
+import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { type PeerRecord, Registry, type RegistrySnapshot } from './registry.ts';
+import { CheckpointPages, type CheckpointTouch } from './checkpoint-pages.ts';
+import {
+  bucketOf,
+  bucketsFor,
+  emptyPage,
+  type PageDraft,
+  type PageRecord,
+  type PageRef,
+  type RootRecord,
+  recordLine,
+  type StoredNonce,
+  storedPeer,
+  TYPE,
+  VERSION,
+} from './checkpoint-records.ts';
+import { hex, Registry } from './registry.ts';
 import type { MemberTree } from './tree.ts';
 
 export const CHECKPOINT_FILE = 'members-checkpoint';
-const TYPE = 'env-sync-members-checkpoint';
-const VERSION = 2;
-/** A save rewrites the base (compacts) instead of appending once the deltas outweigh it, or after this many. */
-const MAX_DELTAS = 1000;
-/** How much of the file's end a save reads to find where the last record ends (see DELTA_END). */
-const TAIL_BYTES = 256;
+/** A save rewrites the file whole (compacts) instead of appending after this many appends. */
+const MAX_APPENDS = 1000;
 
 /** What the checkpoint is valid for: refs/members and the fork tips as read from disk. */
 export interface CheckpointKey {
@@ -27,178 +37,218 @@ export interface CheckpointKey {
 }
 
 export interface ChainCheckpoint {
-  readonly held: ReadonlySet<ObjectId>;
+  /** Every held event's id, the tip's included (read page by page). */
+  readonly held: CheckpointPages;
+  /** The registry at the tip, its records read page by page. */
   readonly registry: Registry;
-  /** The latest `time` of any held event: a clock set back before it makes the checkpoint unusable. */
   readonly latest: number;
-}
-
-/** What every record says of the chain after it. */
-interface ChainState {
-  readonly tip: ObjectId;
-  readonly forks: readonly ObjectId[];
-  readonly latest: number;
-  /** Base: every held id and the whole registry. Delta: the ids added and the records and nonces changed. */
-  readonly held: readonly ObjectId[];
-  readonly registry: RegistrySnapshot;
-}
-
-interface BaseRecord extends ChainState {
-  readonly type: typeof TYPE;
-  readonly version: typeof VERSION;
-  readonly group: ObjectId;
-}
-
-interface DeltaRecord extends ChainState {
-  /** The tip of the record it follows. */
-  readonly from: ObjectId;
-  /** Deltas since the base, this one included, and the size of the base line: when to compact. */
-  readonly deltas: number;
-  readonly base: number;
-}
-
-/** One record per line: the first 16 hex digits of the SHA-256 of the JSON, a space, the JSON. */
-function line(record: BaseRecord | DeltaRecord): Buffer {
-  const json = Buffer.from(JSON.stringify(record));
-  return Buffer.concat([Buffer.from(`${checksum(json)} `), json, NEWLINE]);
-}
-
-const NEWLINE = Buffer.from('\n');
-const checksum = (json: Uint8Array): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
-
-/** The record on a line, or null when its checksum or JSON is off (a torn or altered write). */
-function parseLine(text: Buffer): unknown {
-  const json = text.subarray(17);
-  if (text[16] !== 0x20 || checksum(json) !== text.toString('latin1', 0, 16)) return null;
-  try {
-    return JSON.parse(json.toString('utf8'));
-  } catch {
-    return null;
-  }
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
-/** The chain state a journal describes: its base with every delta applied in order; null if any record is off. */
-function replayJournal(bytes: Buffer, group: ObjectId): (ChainState & { held: ObjectId[] }) | null {
-  if (bytes.at(-1) !== 0x0a) return null; // empty, or a torn last append
-  let end = bytes.indexOf(0x0a);
-  const base = parseLine(bytes.subarray(0, end)) as BaseRecord;
-  if (!isState(base) || base.type !== TYPE || base.version !== VERSION || base.group !== group) return null;
-  let state = {
-    ...base,
-    held: [...base.held],
-    peers: [...base.registry.peers],
-    nonces: [...base.registry.nonces],
-  };
-  for (let start = end + 1; start < bytes.length; start = end + 1) {
-    end = bytes.indexOf(0x0a, start);
-    const delta = parseLine(bytes.subarray(start, end)) as DeltaRecord;
-    if (!isState(delta) || delta.from !== state.tip || !Number.isSafeInteger(delta.deltas)) return null;
-    state.held.push(...delta.held);
-    state.peers.push(...delta.registry.peers);
-    state.nonces.push(...delta.registry.nonces);
-    state = { ...state, tip: delta.tip, forks: delta.forks, latest: delta.latest };
+/**
+ * The checkpoint for `key`, or null when it is missing, unreadable, malformed or for another chain state. The
+ * pages `touch` needs (by default every page) are read and checked now: a damaged one makes it null too.
+ */
+export async function readCheckpoint(
+  repo: Repository,
+  key: CheckpointKey,
+  touch: CheckpointTouch | 'all' | (() => CheckpointTouch) = 'all',
+): Promise<ChainCheckpoint | null> {
+  const pages = CheckpointPages.open(path.join(repo.dir, CHECKPOINT_FILE), repo.group);
+  if (pages === null) return null;
+  const { root } = pages;
+  try {
+    if (root.tip !== key.tip || !sameSet(root.forks, key.forks)) throw new Error('another chain state');
+    pages.touch(typeof touch === 'function' ? touch() : touch);
+    if (!pages.has(key.tip)) throw new Error('the tip is not held');
+  } catch {
+    pages.close();
+    return null;
   }
-  return { ...state, registry: { peers: state.peers, nonces: state.nonces } };
-}
-
-/** The checkpoint for `key`, or null when it is missing, unreadable, malformed or for another chain state. */
-export async function readCheckpoint(repo: Repository, key: CheckpointKey): Promise<ChainCheckpoint | null> {
-  const bytes = await readFileOrNull(path.join(repo.dir, CHECKPOINT_FILE)).catch(() => null);
-  if (bytes === null) return null;
-  const state = replayJournal(bytes, repo.group);
-  if (state === null || state.tip !== key.tip || !sameSet(state.forks, key.forks)) return null;
-  const held = new Set(state.held);
-  if (!held.has(key.tip)) return null;
-  return { held, registry: Registry.fromSnapshot(state.registry), latest: state.latest };
+  return { held: pages, registry: Registry.over(pages), latest: root.latest };
 }
 
 /**
  * Records `tree`'s canonical tip, registry and held ids for the key refs/members and `forks` now hold: a tree
- * resumed at the journal's last tip appends a delta (what it added), anything else rewrites the base (also
- * when the deltas have grown past the base). Not fsynced: after a crash the journal is at worst missing,
- * stale or torn, and then recomputed. Never fails the operation it follows: if it cannot be written, it is
- * removed (and if that fails, its key no longer matches the chain, so it is ignored).
+ * resumed from the file's last root appends the pages its events changed and a new root; anything else (or
+ * too many appends, or appends outweighing the live pages) rewrites the file whole. Not fsynced: after a
+ * crash the file is at worst missing, stale or torn, and then recomputed. Never fails the operation it
+ * follows: if it cannot be written, it is removed (and if that fails, its key no longer matches the chain).
  */
 export async function writeCheckpoint(
   repo: Repository,
   tree: MemberTree,
   forks: readonly ObjectId[],
+  prepared?: PreparedCheckpoint,
 ): Promise<void> {
   const file = path.join(repo.dir, CHECKPOINT_FILE);
   try {
-    if (tree.resumedAt !== null && (await appendDelta(file, tree, forks, tree.resumedAt))) return;
-    const base: BaseRecord = { type: TYPE, version: VERSION, group: tree.group, ...baseState(tree, forks) };
-    await writeFileAtomic(file, line(base), undefined, { durable: false });
+    const from = tree.heldBefore;
+    const resumed = from instanceof CheckpointPages && from.root.tip === tree.resumedAt;
+    if (resumed && (await appendSave(file, from, tree, forks))) return;
+    const ready = prepared?.tree === tree && sameSet(prepared.forks, forks) ? prepared.bytes : null;
+    const bytes = ready ?? wholeFile(repo.group, tree, forks);
+    await writeFileAtomic(file, bytes, undefined, { durable: false });
   } catch {
     await fs.rm(file, { force: true }).catch(() => {});
   }
 }
 
-function baseState(tree: MemberTree, forks: readonly ObjectId[]): ChainState {
+type Root = Omit<RootRecord, 'pages' | 'at' | 'appends'>;
+
+function rootOf(
+  group: ObjectId,
+  tree: MemberTree,
+  forks: readonly ObjectId[],
+  peers: number,
+  entries: number,
+): Root {
+  const registry = tree.registry();
   return {
+    type: TYPE,
+    version: VERSION,
+    group,
+    tip: tree.tip().id,
     forks,
     latest: tree.latest,
-    held: tree.heldIds(),
-    registry: tree.registry().snapshot(),
-    tip: tree.tip().id,
+    admins: registry.approvedAdmins(),
+    peers,
+    entries,
   };
 }
 
-// Every record ends with its tip, a delta's after its count and base size, so a save finds them in the file's
-// last bytes however long the record is. (The line's checksum is not checked there: reading checks it.)
-const BASE_END = /,"tip":"([0-9a-f]{64})"\}\n$/;
-const DELTA_END = /,"deltas":(\d+),"base":(\d+),"tip":"([0-9a-f]{64})"\}\n$/;
+/** Pages then the root, written after `start`; returns the bytes. */
+function lines(
+  start: number,
+  pages: readonly PageRecord[],
+  refs: PageRef[],
+  root: Root,
+  appends: number,
+): Buffer {
+  const out: Buffer[] = [];
+  let offset = start;
+  for (const page of pages) {
+    const { parts, checksum, length } = recordLine(page);
+    refs[page.bucket] = [offset, length, checksum];
+    out.push(...parts);
+    offset += length;
+  }
+  out.push(...recordLine({ ...root, pages: refs, appends, at: offset }).parts);
+  return Buffer.concat(out);
+}
+
+/** The whole file for `tree` and `forks`, made ahead of the save that writes it (writeCheckpoint). */
+export interface PreparedCheckpoint {
+  readonly tree: MemberTree;
+  readonly forks: readonly ObjectId[];
+  readonly bytes: Buffer;
+}
 
 /**
- * Appends what `tree` added since `from` when the journal's last record ends at `from`: reads only the file's
- * last bytes and writes one line. False (nothing written) when there is no journal, its last record is
- * another tip or unrecognizable, or it is time to compact.
+ * Serializes the whole checkpoint of a tree not resumed from one (a first fetch's), while other threads are
+ * still checking its signatures: the save then only writes the bytes.
  */
-async function appendDelta(
+export function prepareCheckpoint(group: ObjectId, tree: MemberTree): PreparedCheckpoint {
+  const forks = tree.leaves().filter((id) => id !== tree.tip().id);
+  return { tree, forks, bytes: wholeFile(group, tree, forks) };
+}
+
+/** The whole file: every record of the tree's registry and every held id, on pages by bucket. */
+function wholeFile(group: ObjectId, tree: MemberTree, forks: readonly ObjectId[]): Buffer {
+  const registry = tree.registry();
+  const peers = registry.peers();
+  const nonces = registry.nonceEntries();
+  const held = tree.heldIds();
+  const entries = peers.length * 2 + nonces.length + held.length;
+  const buckets = bucketsFor(entries);
+  const pages = Array.from({ length: buckets }, (_, bucket) => emptyPage(bucket));
+  peers.forEach((record, order) => {
+    const key = hex(record.key);
+    pages[bucketOf(key, buckets)]!.peers.push(storedPeer(record, key, order));
+    pages[bucketOf(record.peerId, buckets)]!.ids.push([record.peerId, key]);
+  });
+  for (const nonce of nonces) pages[bucketOf(nonce[0], buckets)]!.nonces.push(nonce);
+  for (const id of held) pages[bucketOf(id, buckets)]!.held.push(id);
+  return lines(0, pages, [], rootOf(group, tree, forks, peers.length, entries), 0);
+}
+
+/**
+ * Appends the pages `tree` changed since `from`'s root, and a root pointing at them, when the file is still
+ * the one `from` read, unchanged. False (nothing written) when it is not, or it is time to compact.
+ */
+async function appendSave(
   file: string,
+  from: CheckpointPages,
   tree: MemberTree,
   forks: readonly ObjectId[],
-  from: ObjectId,
 ): Promise<boolean> {
-  let handle: fs.FileHandle;
+  const { root } = from;
+  const live = root.pages.reduce((sum, [, length]) => sum + length, from.size - root.at);
+  if (root.appends + 1 > MAX_APPENDS || from.size > 2 * live) return false;
+  const handle = await fs.open(file, constants.O_RDWR | constants.O_APPEND);
   try {
-    handle = await fs.open(file, constants.O_RDWR | constants.O_APPEND);
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, TAIL_BYTES);
-    const tail = Buffer.alloc(length);
-    await handle.read(tail, 0, length, size - length);
-    const text = tail.toString('latin1');
-    // A base is always the first record: when it is the last one too, the journal is that base alone.
-    const delta = DELTA_END.exec(text);
-    const last = delta === null ? BASE_END.exec(text) : null;
-    const tip = delta?.[3] ?? last?.[1];
-    if (tip !== from) return false;
-    const deltas = delta === null ? 1 : Number(delta[1]) + 1;
-    const base = delta === null ? size : Number(delta[2]);
-    if (deltas > MAX_DELTAS || size > 2 * base) return false;
-    const record: DeltaRecord = {
-      from,
-      forks,
-      latest: tree.latest,
-      held: tree.addedIds(),
-      registry: tree.registry().changes(),
-      deltas,
-      base,
-      tip: tree.tip().id,
+    const stat = await handle.stat();
+    if (stat.ino !== from.inode || stat.size !== from.size) return false;
+    const buckets = from.buckets;
+    const changed = new Map<number, PageDraft>();
+    const page = (key: string) => {
+      const bucket = bucketOf(key, buckets);
+      let next = changed.get(bucket);
+      if (next === undefined) {
+        const { record } = from.page(bucket);
+        next = {
+          bucket,
+          peers: [...record.peers],
+          nonces: [...record.nonces],
+          held: [...record.held],
+          ids: [...record.ids],
+        };
+        changed.set(bucket, next);
+      }
+      return next;
     };
-    await handle.write(line(record));
+    const { peers, nonces } = tree.registry().changes();
+    let count = root.peers;
+    let entries = root.entries;
+    for (const peer of peers) {
+      const order = from.order(peer.key);
+      const stored = storedPeer(peer, peer.key, order ?? count++);
+      replace(page(peer.key).peers, stored, (p) => p.key === peer.key);
+      if (order !== undefined) continue;
+      page(peer.peerId).ids.push([peer.peerId, peer.key]);
+      entries += 2;
+    }
+    for (const nonce of nonces) {
+      if (from.nonce(nonce[0]) === undefined) entries++;
+      replace(page(nonce[0]).nonces, nonce, (n: StoredNonce) => n[0] === nonce[0]);
+    }
+    for (const id of tree.addedIds()) {
+      if (from.has(id)) continue;
+      page(id).held.push(id);
+      entries++;
+    }
+    // Pages grown to twice the size they were cut for: rewrite with more buckets instead.
+    if (bucketsFor(entries) > 2 * buckets) return false;
+    const bytes = lines(
+      from.size,
+      [...changed.values()],
+      [...root.pages],
+      rootOf(root.group, tree, forks, count, entries),
+      root.appends + 1,
+    );
+    await handle.write(bytes);
     return true;
   } finally {
     await handle.close();
   }
+}
+
+function replace<T>(list: T[], item: T, same: (entry: T) => boolean): void {
+  const at = list.findIndex(same);
+  if (at < 0) list.push(item);
+  else list[at] = item;
 }
 
 /**
@@ -212,79 +262,15 @@ export async function checkpointMismatch(
 ): Promise<string | null> {
   const checkpoint = await readCheckpoint(repo, key);
   if (checkpoint === null) return null;
-  const registry = (r: Registry): string => JSON.stringify(r.snapshot());
-  if (
+  // Pages list nonces by bucket, a registry in the order it met them: compare them sorted.
+  const registry = (r: Registry): string => {
+    const { peers, nonces } = r.snapshot();
+    return JSON.stringify([peers, [...nonces].sort((a, b) => (a[0] < b[0] ? -1 : 1)), r.approvedAdmins()]);
+  };
+  const same =
     registry(checkpoint.registry) === registry(tree.registry()) &&
-    sameSet([...checkpoint.held], tree.heldIds())
-  ) {
-    return null;
-  }
+    sameSet(checkpoint.held.values(), tree.heldIds());
+  checkpoint.held.close();
+  if (same) return null;
   return `.env-sync/${CHECKPOINT_FILE} does not match the chain; it is a cache: delete it and it is recomputed`;
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-const HEX32 = /^[0-9a-f]{32}$/;
-const isText = (v: unknown): v is string => typeof v === 'string';
-const isTextOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
-
-function isPeer(p: Partial<Record<keyof PeerRecord, unknown>>): boolean {
-  const since = p.since as { event?: unknown; time?: unknown } | undefined;
-  return (
-    typeof p === 'object' &&
-    p !== null &&
-    isText(p.peerId) &&
-    isText(p.key) &&
-    HEX64.test(p.key) &&
-    isText(p.name) &&
-    isText(p.ageRecipient) &&
-    isText(p.certificateFingerprint) &&
-    (p.role === null || p.role === 'admin' || p.role === 'member') &&
-    (p.state === 'pending' || p.state === 'approved' || p.state === 'revoked') &&
-    typeof since === 'object' &&
-    since !== null &&
-    isText(since.event) &&
-    isObjectId(since.event) &&
-    Number.isSafeInteger(since.time) &&
-    isText(p.by) &&
-    (p.expires === null || Number.isSafeInteger(p.expires)) &&
-    isTextOrNull(p.reason)
-  );
-}
-
-const isIds = (v: unknown): v is ObjectId[] =>
-  Array.isArray(v) && v.every((id) => typeof id === 'string' && isObjectId(id));
-
-function isState(v: unknown): v is ChainState {
-  const s = v as Partial<Record<keyof ChainState, unknown>> | null;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    typeof s.tip === 'string' &&
-    isObjectId(s.tip) &&
-    isIds(s.forks) &&
-    Number.isSafeInteger(s.latest) &&
-    isIds(s.held) &&
-    isSnapshot(s.registry)
-  );
-}
-
-function isSnapshot(v: unknown): v is RegistrySnapshot {
-  const s = v as { peers?: unknown; nonces?: unknown } | null;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    Array.isArray(s.peers) &&
-    s.peers.every(isPeer) &&
-    Array.isArray(s.nonces) &&
-    s.nonces.every(
-      (n: unknown) =>
-        Array.isArray(n) &&
-        n.length === 3 &&
-        isText(n[0]) &&
-        HEX32.test(n[0]) &&
-        isText(n[1]) &&
-        HEX64.test(n[1]) &&
-        typeof n[2] === 'boolean',
-    )
-  );
 }

@@ -11,8 +11,10 @@ import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
+import { type PreparedCheckpoint, readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
+import type { CheckpointTouch } from './checkpoint-pages.ts';
 import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
+import { hex } from './registry.ts';
 import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
 
@@ -22,33 +24,33 @@ export interface StoredChain {
   readonly storedTip: ObjectId;
 }
 
-/**
- * An event with its bytes: from `received` (a fetch's, already checked against their ids) when there, else
- * read and checked against its id by the object store.
- */
-async function readEvent(
-  repo: Repository,
-  id: ObjectId,
-  received?: ReadonlyMap<ObjectId, Uint8Array>,
-): Promise<WireEvent> {
-  const bytes = received?.get(id) ?? (await repo.objects.readRaw(id));
-  return wireEventFromBytes(bytes, `object ${shortId(id)}`, id);
+/** An event with its bytes, read and checked against its id by the object store. */
+async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
+  return wireEventFromBytes(await repo.objects.readRaw(id), `object ${shortId(id)}`, id);
 }
 
 /**
  * Every event reachable from `starts` and not `held`, parents first (seq, then id). `received`: the bytes of
- * events a fetch has just received and stored, hash-checked, so that they need not be read back.
+ * events a fetch has just received and stored, hash-checked, so that they need not be read back. `read` sees
+ * each event as it is read (a fetch starts checking its signatures then).
  */
 export async function readEventsFrom(
   repo: Repository,
   starts: readonly ObjectId[],
   held: (id: ObjectId) => boolean = () => false,
   received?: ReadonlyMap<ObjectId, Uint8Array>,
+  read?: (wire: WireEvent) => void,
 ): Promise<WireEvent[]> {
   const found = new Map<ObjectId, WireEvent>();
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
-      const wire = await readEvent(repo, at, received);
+      const bytes: Uint8Array | undefined = received?.get(at);
+      // Received bytes are decoded in place: no promise per event on a first fetch's 10,000.
+      const wire: WireEvent =
+        bytes === undefined
+          ? await readEvent(repo, at)
+          : wireEventFromBytes(bytes, `object ${shortId(at)}`, at);
+      read?.(wire);
       found.set(at, wire);
       at = wire.event.prev;
     }
@@ -112,30 +114,32 @@ function noChain(): never {
 
 /**
  * The chain as of refs/members, cheaply: a tree resumed at the tip from the checkpoint when it is valid for the
- * current tip and fork tips (one object read), else the whole chain loaded with every rule checked, after which
- * the checkpoint is rewritten. Null without a chain. A resumed tree takes new children of the tip, answers
- * `has` for every held event and gives the registry at the tip; for anything else use loadChain.
+ * current tip and fork tips (one object read, and the checkpoint pages `touch` names: by default all of them),
+ * else the whole chain loaded with every rule checked, after which the checkpoint is rewritten. Null without a
+ * chain. A resumed tree takes new children of the tip, answers `has` for every held event and gives the
+ * registry at the tip, reading pages not touched yet when asked (E_CHECKPOINT_DAMAGED if one is damaged);
+ * for anything else use loadChain.
  */
 export async function loadChainHead(
   repo: Repository,
   now: number,
+  touch?: CheckpointTouch | (() => CheckpointTouch),
 ): Promise<(StoredChain & { readonly resumed: boolean }) | null> {
   const storedTip = await repo.refs.read(MEMBERS_REF);
   if (storedTip === null) return null;
   const forks = await memberForkTips(repo);
-  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks });
+  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks }, touch);
   if (checkpoint !== null && checkpoint.latest <= now + SKEW_SECONDS) {
     const event = await repo.objects.readTyped(storedTip, 'event');
     const tip = { id: storedTip, event, body: parseEventBody(event, storedTip) };
-    const before = new Set(checkpoint.held);
-    before.delete(storedTip);
-    const history = { before, forks, latest: checkpoint.latest };
+    const history = { before: checkpoint.held, forks, latest: checkpoint.latest };
     return {
       tree: MemberTree.resume(repo.group, tip, checkpoint.registry, history),
       storedTip,
       resumed: true,
     };
   }
+  checkpoint?.held.close();
   const chain = (await loadChain(repo, { now })) ?? noChain();
   if (chain.storedTip === storedTip && chain.tree.tip().id === storedTip) {
     await writeCheckpoint(
@@ -145,6 +149,23 @@ export async function loadChainHead(
     );
   }
   return { ...chain, resumed: false };
+}
+
+/** What applying `events` will look up in a checkpoint: their ids and parents, every key and nonce they carry. */
+export function touchedBy(events: readonly WireEvent[]): CheckpointTouch {
+  const ids: ObjectId[] = [];
+  const keys: string[] = [];
+  const nonces: string[] = [];
+  for (const { id, event } of events) {
+    ids.push(id);
+    if (event.prev !== null) ids.push(event.prev);
+    keys.push(hex(event.actor));
+    for (const field of event.subject) {
+      if (field instanceof Uint8Array && field.length === 32) keys.push(hex(field));
+      if (field instanceof Uint8Array && field.length === 16) nonces.push(hex(field));
+    }
+  }
+  return { ids, keys, nonces };
 }
 
 /** loadChainHead for a repository that must have a chain. */
@@ -164,7 +185,10 @@ export async function saveChain(
   added: readonly HeldEvent[],
   expected: ObjectId | null,
   update: { readonly peer: string; readonly reason: string },
-  { eventsStored = false }: { readonly eventsStored?: boolean } = {},
+  {
+    eventsStored = false,
+    checkpoint,
+  }: { readonly eventsStored?: boolean; readonly checkpoint?: PreparedCheckpoint } = {},
 ): Promise<void> {
   if (!eventsStored) {
     const written: ObjectId[] = [];
@@ -181,7 +205,7 @@ export async function saveChain(
   const file = path.join(repo.dir, FORK_TIPS_FILE);
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
-  await writeCheckpoint(repo, tree, forks);
+  await writeCheckpoint(repo, tree, forks, checkpoint);
 }
 
 /** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */

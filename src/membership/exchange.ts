@@ -5,8 +5,9 @@ import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
-import { mergeVerified } from './batch-verify.ts';
-import { loadChain, loadChainHead, saveChain } from './chain-store.ts';
+import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
+import { type PreparedCheckpoint, prepareCheckpoint } from './chain-checkpoint.ts';
+import { loadChain, loadChainHead, saveChain, touchedBy } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
@@ -16,7 +17,7 @@ import { MemberTree } from './tree.ts';
  * (always included, so two peers of one group always find a common event). Empty without a chain.
  */
 export async function membershipTips(repo: Repository): Promise<ObjectId[]> {
-  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000));
+  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000), {});
   if (chain === null) return [];
   const { tree } = chain;
   const tip = tree.tip().id;
@@ -81,10 +82,12 @@ export async function applyRemoteEvents(
     readonly source?: string;
     /** Every event is a durable object already (fetch: the pack reader stored and synced them). */
     readonly eventsStored?: boolean;
+    /** Checks already under way for these very event objects (a fetch feeds them as it reads); closed here. */
+    readonly signatures?: SignatureBatch;
   } = {},
 ): Promise<ApplyResult> {
   const events = received.map(asWireEvent);
-  let chain = await loadChainHead(repo, now);
+  let chain = await loadChainHead(repo, now, () => touchedBy(events));
   if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
     chain = { ...(await loadChain(repo, { now }))!, resumed: false };
   }
@@ -103,7 +106,12 @@ export async function applyRemoteEvents(
   } else {
     held = chain.tree;
   }
-  const { tree, merged } = await mergeVerified(held, rest, now);
+  // A tree not resumed from a checkpoint is saved whole: that file is made while signatures are checked.
+  let checkpoint: PreparedCheckpoint | undefined;
+  const whileChecking = (trial: MemberTree): void => {
+    if (trial.resumedAt === null) checkpoint = prepareCheckpoint(repo.group, trial);
+  };
+  const { tree, merged } = await mergeVerified(held, rest, now, options.signatures, whileChecking);
   const added = [...genesis, ...merged.added];
   const previousTip = chain?.storedTip ?? null;
   if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
@@ -118,7 +126,7 @@ export async function applyRemoteEvents(
       peer: options.peer ?? 'sync',
       reason: `membership: ${added.length} event(s)${from}${forked}`,
     },
-    { eventsStored: options.eventsStored },
+    { eventsStored: options.eventsStored, checkpoint },
   );
   return {
     tip: tree.tip().id,

@@ -49,31 +49,66 @@ export function peerIdOf(key: Uint8Array, k = hex(key)): PeerId {
   return id;
 }
 
+/**
+ * Records a registry reads on demand (a checkpoint's pages, chain-checkpoint.ts) instead of holding them all:
+ * keys and nonces in hex, peers in the order they first appeared. Lookups may read from disk.
+ */
+export interface RegistrySource {
+  readonly admins: number;
+  peer(key: string): PeerRecord | undefined;
+  nonce(nonce: string): readonly [key: string, consumed: boolean] | undefined;
+  keyOf(peerId: string): string | undefined;
+  peers(): PeerRecord[];
+  nonces(): (readonly [nonce: string, key: string, consumed: boolean])[];
+}
+
 export class Registry {
-  /** By hex public key; insertion order is the order peers first appeared. */
+  /** Records read on demand, under the ones held here; null when every record is held here. */
+  readonly #source: RegistrySource | null;
+  /** By hex public key; insertion order is the order peers first appeared (after the source's). */
   readonly #peers: Map<string, PeerRecord>;
   /** Nonce (hex) → key (hex) of every join request or approval seen: each nonce serves one key, once. */
   readonly #nonces: Map<string, string>;
   readonly #consumed: Set<string>;
   /** Kept up to date by #put: the last-admin rule asks for it on every revoke. */
   #admins: number;
-  /** Keys and nonces changed since the registry was read from a snapshot (changes(): a checkpoint's delta). */
+  /** Keys and nonces changed since the registry was read over a source (what a checkpoint save appends). */
   readonly #changedPeers: Set<string>;
   readonly #changedNonces: Set<string>;
 
-  constructor(from?: Registry) {
-    this.#peers = new Map(from === undefined ? [] : from.#peers);
-    this.#nonces = new Map(from === undefined ? [] : from.#nonces);
-    this.#consumed = new Set(from === undefined ? [] : from.#consumed);
-    this.#admins = from === undefined ? 0 : from.#admins;
-    this.#changedPeers = new Set(from === undefined ? [] : from.#changedPeers);
-    this.#changedNonces = new Set(from === undefined ? [] : from.#changedNonces);
+  constructor(from?: Registry | RegistrySource) {
+    if (from instanceof Registry) {
+      this.#source = from.#source;
+      this.#peers = new Map(from.#peers);
+      this.#nonces = new Map(from.#nonces);
+      this.#consumed = new Set(from.#consumed);
+      this.#admins = from.#admins;
+      this.#changedPeers = new Set(from.#changedPeers);
+      this.#changedNonces = new Set(from.#changedNonces);
+      return;
+    }
+    this.#source = from ?? null;
+    this.#peers = new Map();
+    this.#nonces = new Map();
+    this.#consumed = new Set();
+    this.#admins = from?.admins ?? 0;
+    this.#changedPeers = new Set();
+    this.#changedNonces = new Set();
+  }
+
+  /** A registry whose records are read from `source` as they are asked for. */
+  static over(source: RegistrySource): Registry {
+    return new Registry(source);
+  }
+
+  #peer(key: string): PeerRecord | undefined {
+    return this.#peers.get(key) ?? this.#source?.peer(key);
   }
 
   /** `key` is hex(record.key), when the caller has it already. */
   #put(record: PeerRecord, key = hex(record.key)): void {
     const isAdmin = (r: PeerRecord | undefined) => (r?.state === 'approved' && r.role === 'admin' ? 1 : 0);
-    this.#admins += isAdmin(record) - isAdmin(this.#peers.get(key));
+    this.#admins += isAdmin(record) - isAdmin(this.#peer(key));
     this.#peers.set(key, record);
     this.#changedPeers.add(key);
   }
@@ -90,52 +125,54 @@ export class Registry {
 
   /** Plain data for the chain checkpoint (chain-checkpoint.ts): every record, and every nonce with its key. */
   snapshot(): RegistrySnapshot {
-    return this.#snapshotOf(this.#peers.keys(), this.#nonces.keys());
+    return {
+      peers: this.peers().map((record) => ({ ...record, key: hex(record.key) })),
+      nonces: this.nonceEntries(),
+    };
+  }
+
+  /** Every join-request nonce: [nonce, key it serves, consumed by an approval or genesis]. */
+  nonceEntries(): [nonce: string, key: string, consumed: boolean][] {
+    const nonces = new Map<string, [string, string, boolean]>();
+    for (const [nonce, key, consumed] of this.#source?.nonces() ?? [])
+      nonces.set(nonce, [nonce, key, consumed]);
+    for (const [nonce, key] of this.#nonces) nonces.set(nonce, [nonce, key, this.#consumed.has(nonce)]);
+    return [...nonces.values()];
   }
 
   /**
    * The records and nonces changed since this registry (or the one it was cloned from) was read with
-   * fromSnapshot, as snapshot data: applied over that snapshot (in this order) it gives snapshot().
+   * over a source (a checkpoint), as snapshot data: applied over that state (in this order) it gives
+   * snapshot().
    */
   changes(): RegistrySnapshot {
-    return this.#snapshotOf(this.#changedPeers, this.#changedNonces);
-  }
-
-  #snapshotOf(keys: Iterable<string>, nonces: Iterable<string>): RegistrySnapshot {
     return {
-      peers: [...keys].map((key) => ({ ...this.#peers.get(key)!, key })),
-      nonces: [...nonces].map((nonce) => [nonce, this.#nonces.get(nonce)!, this.#consumed.has(nonce)]),
+      peers: [...this.#changedPeers].map((key) => ({ ...this.#peers.get(key)!, key })),
+      nonces: [...this.#changedNonces].map((nonce) => [
+        nonce,
+        this.#nonces.get(nonce)!,
+        this.#consumed.has(nonce),
+      ]),
     };
   }
 
-  /**
-   * The inverse of snapshot, with nothing counted as changed; the caller has checked the shape of `data` (a cache
-   * file, never trusted blindly). A key or nonce listed twice takes its last entry, in its first one's place.
-   */
-  static fromSnapshot(data: RegistrySnapshot): Registry {
-    const registry = new Registry();
-    for (const peer of data.peers)
-      registry.#put({ ...peer, key: Uint8Array.from(Buffer.from(peer.key, 'hex')) }, peer.key);
-    for (const [nonce, key, consumed] of data.nonces) {
-      registry.#nonces.set(nonce, key);
-      if (consumed) registry.#consumed.add(nonce);
-      else registry.#consumed.delete(nonce);
-    }
-    registry.#changedPeers.clear();
-    return registry;
-  }
-
   byKey(key: Uint8Array): PeerRecord | undefined {
-    return this.#peers.get(hex(key));
+    return this.#peer(hex(key));
   }
 
   byPeerId(peerId: string): PeerRecord | undefined {
     for (const record of this.#peers.values()) if (record.peerId === peerId) return record;
-    return undefined;
+    const key = this.#source?.keyOf(peerId);
+    return key === undefined ? undefined : this.#peer(key);
   }
 
+  /** Every record, in the order peers first appeared. */
   peers(): PeerRecord[] {
-    return [...this.#peers.values()];
+    if (this.#source === null) return [...this.#peers.values()];
+    const held = this.#source.peers().map((record) => this.#peers.get(hex(record.key)) ?? record);
+    const known = new Set(held.map((record) => hex(record.key)));
+    for (const [key, record] of this.#peers) if (!known.has(key)) held.push(record);
+    return held;
   }
 
   approved(): PeerRecord[] {
@@ -149,9 +186,11 @@ export class Registry {
   /** 'fresh', 'pending' (a request for `key` holds it), or 'used'. */
   nonceUse(nonce: Uint8Array, key: Uint8Array): 'fresh' | 'pending' | 'used' {
     const n = hex(nonce);
-    const owner = this.#nonces.get(n);
+    let owner = this.#nonces.get(n);
+    let consumed = this.#consumed.has(n);
+    if (owner === undefined) [owner, consumed] = this.#source?.nonce(n) ?? [undefined, false];
     if (owner === undefined) return 'fresh';
-    return owner === hex(key) && !this.#consumed.has(n) ? 'pending' : 'used';
+    return owner === hex(key) && !consumed ? 'pending' : 'used';
   }
 
   apply(held: HeldEvent): void {
@@ -184,7 +223,7 @@ export class Registry {
       }
       case 'revoke': {
         const key = hex(body.key);
-        const old = this.#peers.get(key)!;
+        const old = this.#peer(key)!;
         put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason }, key);
         return;
       }

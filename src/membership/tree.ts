@@ -13,9 +13,16 @@ import { asWireEvent, type WireEvent } from './signing.ts';
 
 export type AddOptions = Omit<CheckContext, 'group'>;
 
+/** Ids of held events, possibly read on demand (a checkpoint's pages); a Set is one. */
+export interface HeldIds {
+  has(id: ObjectId): boolean;
+  values(): Iterable<ObjectId>;
+}
+
 /** What a tree resumed at a checkpoint knows of the events before its root. */
 interface ResumeHistory {
-  readonly before: ReadonlySet<ObjectId>;
+  /** Every held event up to the root (the root itself may be listed). */
+  readonly before: HeldIds;
   readonly forks: readonly ObjectId[];
   readonly latest: number;
 }
@@ -27,7 +34,7 @@ export class MemberTree implements TreeView {
   /** The registry after the root, never mutated: replays start from a copy of it. */
   readonly #rootState: Registry;
   /** Ids of the events before the root (a checkpoint's history, not held in memory). */
-  readonly #before: ReadonlySet<ObjectId>;
+  readonly #before: HeldIds;
   /** Tips of branches that lost a fork before the root (a resumed tree's; the genesis has none). */
   readonly #forksBefore: readonly ObjectId[];
   readonly #events = new Map<ObjectId, HeldEvent>();
@@ -43,7 +50,7 @@ export class MemberTree implements TreeView {
     group: ObjectId,
     root: HeldEvent,
     rootState: Registry,
-    before: ReadonlySet<ObjectId>,
+    before: HeldIds,
     forksBefore: readonly ObjectId[],
     latest: number,
   ) {
@@ -91,6 +98,11 @@ export class MemberTree implements TreeView {
     return tree;
   }
 
+  /** What the tree knows of the events up to its root (a resumed tree's checkpoint pages; else empty). */
+  get heldBefore(): HeldIds {
+    return this.#before;
+  }
+
   get latest(): number {
     return this.#latest;
   }
@@ -112,7 +124,8 @@ export class MemberTree implements TreeView {
 
   /** Ids of every held event, those before the root included. */
   heldIds(): ObjectId[] {
-    return [...this.#before, ...this.#events.keys()];
+    const before = [...this.#before.values()].filter((id) => !this.#events.has(id));
+    return [...before, ...this.#events.keys()];
   }
 
   get size(): number {
@@ -154,7 +167,7 @@ export class MemberTree implements TreeView {
       throw new EnvSyncError('E_EVENT_REPLAY', `${describeEvent(id, event)}: genesis of another group`);
     }
     const parent = event.prev === null ? undefined : this.#events.get(event.prev);
-    if (parent === undefined && this.#before.has(event.prev!)) {
+    if (parent === undefined && event.prev !== null && this.#before.has(event.prev)) {
       throw new Error(
         `${describeEvent(id, event)} forks before the root of a resumed tree (load the whole chain)`,
       );

@@ -1,10 +1,11 @@
 // Large batches (a fresh peer's first fetch) are checked optimistically: signatures on worker threads while
-// the rules run. The result, and every refusal, must be exactly the one-by-one merge's.
+// the rules run, from the moment each event is read when a fetch feeds them. The result, and every refusal,
+// must be exactly the one-by-one merge's.
 
 import t from 'tap';
-import { mergeVerified, PARALLEL_THRESHOLD } from '../../src/membership/batch-verify.ts';
+import { mergeVerified, PARALLEL_THRESHOLD, SignatureBatch } from '../../src/membership/batch-verify.ts';
 import { mergeEvents } from '../../src/membership/merge-events.ts';
-import { eventSigningBytes } from '../../src/membership/signing.ts';
+import { eventSigningBytes, type WireEvent, wireEvent } from '../../src/membership/signing.ts';
 import { MemberTree } from '../../src/membership/tree.ts';
 import type { EventObject } from '../../src/store/objects.ts';
 import { type Actor, actor, approveBody, draft, NOW, newGroup } from './model-helpers.ts';
@@ -141,3 +142,50 @@ t.test('the first bad event is the one reported, whether its rule or a signature
     await t.rejects(mergeVerified(fresh(), batch, NOW), { message: expected! }, name);
   }
 });
+
+/** `batch` as WireEvents fed to a SignatureBatch one by one, as a fetch feeds the events it reads. */
+function fed(batch: readonly EventObject[]): { wires: WireEvent[]; signatures: SignatureBatch } {
+  const signatures = new SignatureBatch();
+  const wires = batch.map(wireEvent);
+  for (const wire of [...wires].reverse()) signatures.add(wire); // a fetch reads from the tip back
+  return { wires, signatures };
+}
+
+t.test('events fed while they are read merge as a one-by-one merge does, refusals included', async (t) => {
+  const body = events.slice(1);
+  const ok = fed(body);
+  const { tree } = await mergeVerified(fresh(), ok.wires, NOW, ok.signatures);
+  const sequential = fresh();
+  mergeEvents(sequential, body, NOW);
+  t.same(
+    tree.canonical().map((held) => held.id),
+    sequential.canonical().map((held) => held.id),
+  );
+  t.same(tree.registry().peers(), sequential.registry().peers());
+
+  const bad = withEvent(body, 300, flipSignature(body[300]!));
+  const refused = fed(bad);
+  await t.rejects(mergeVerified(fresh(), refused.wires, NOW, refused.signatures), {
+    code: 'E_EVENT_INVALID',
+    message: sequentialError(bad)!,
+  });
+});
+
+t.test(
+  'a verdict holds only for the very object fed: another with the same id is checked again',
+  async (t) => {
+    const body = events.slice(1);
+    const { wires, signatures } = fed(body);
+    // Same id, other bytes: what a caller mixing up objects (or a forged id) would hand over. Fed checks
+    // passed for the genuine object; the impostor must still be verified, and fails.
+    const genuine = wires[300]!;
+    const forged = wireEvent(flipSignature(genuine.event));
+    const impostor: WireEvent = { ...forged, id: genuine.id };
+    const mixed = [...wires];
+    mixed[300] = impostor;
+    await t.rejects(mergeVerified(fresh(), mixed, NOW, signatures), {
+      code: 'E_EVENT_INVALID',
+      message: /signature does not verify/,
+    });
+  },
+);

@@ -1,19 +1,21 @@
 // The membership checkpoint (.env-sync/members-checkpoint) is a cache: whatever state it is in — fresh,
 // missing, stale, corrupt — the registry and chain a peer ends with are the ones a full load derives.
 
-import { createHash } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
 import { childEvent, genesisEvent } from '../../src/membership/build-event.ts';
 import { CHECKPOINT_FILE } from '../../src/membership/chain-checkpoint.ts';
 import { loadChain, loadChainHead, storeGenesis } from '../../src/membership/chain-store.ts';
+import { bucketOf } from '../../src/membership/checkpoint-records.ts';
 import { applyRemoteEvents } from '../../src/membership/exchange.ts';
 import { eventId } from '../../src/membership/signing.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
 import { type EventObject, encodeObject } from '../../src/store/objects.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { initRepository, type Repository } from '../../src/store/repository.ts';
+import { lineOf, live, type Rec, records, rewrite } from './checkpoint-file.ts';
 import { type Actor, actor, approveBody, cardOf, NOW } from './model-helpers.ts';
 
 const founder = actor('founder');
@@ -77,31 +79,48 @@ t.test('every save writes a 0600 checkpoint that resumes to the registry a full 
   t.equal(head.state.tip, await repo.refs.read(MEMBERS_REF));
 });
 
-/** The journal's records (docs/membership.md#checkpoint): one JSON per line after a 16-hex-digit checksum. */
-const records = (text: string): Record<string, unknown>[] =>
-  text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line.slice(17)));
-const journal = (recs: readonly Record<string, unknown>[]): string =>
-  recs
-    .map((record) => {
-      const json = JSON.stringify(record);
-      return `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}\n`;
-    })
-    .join('');
+/** Enough peers (approved in one batch) for the checkpoint to spread them over many pages. */
+async function growLarge(repo: Repository, peers = 300): Promise<void> {
+  await grow(repo);
+  const { tree } = (await loadChain(repo, { now: NOW }))!;
+  const events: EventObject[] = [];
+  for (let i = 0; i < peers; i++) {
+    const body = approveBody(tree, actor(`many${i}`));
+    const event = childEvent(founder.key, tree.group, tree.tip(), body, NOW);
+    tree.add(event, { now: NOW, verifySignatures: false });
+    events.push(event);
+  }
+  await applyRemoteEvents(repo, events, NOW);
+}
+
+/** The buckets (of `buckets`) of everything `event` names: its id, parent, keys, nonce, a new peer's id. */
+function touchedBuckets(event: EventObject, buckets: number): Set<number> {
+  const fields = [event.actor, ...event.subject].filter((f) => f instanceof Uint8Array);
+  const keys = [eventId(event), event.prev!, ...fields.map((f) => Buffer.from(f).toString('hex'))];
+  if (event.kind === 'approve') keys.push(peerIdFromPublicKey(event.subject[0] as Uint8Array));
+  return new Set(keys.map((key) => bucketOf(key, buckets)));
+}
 
 t.test('a missing, corrupt, torn or stale checkpoint is recomputed, with the same registry', async (t) => {
   const repo = await found(t);
-  await grow(repo);
+  await growLarge(repo, 60);
   const stale = await fs.readFile(file(repo));
   await applyRemoteEvents(repo, [await next(repo, admin, 'approve', people[2]!)], NOW);
   const good = await fs.readFile(file(repo));
   const text = good.toString();
-  const [base, ...deltas] = records(text);
-  t.ok(deltas.length > 0, 'the last saves appended deltas');
-  const last = deltas.at(-1)!;
-  const baseRegistry = base!.registry as { peers: unknown[] };
+  t.ok(good.subarray(0, stale.length).equals(stale), 'the last save appended');
+  const { root, pages } = live(text);
+  t.ok(pages.length > 1, 'several pages');
+  const withPeers = pages.findIndex((page) => (page.peers as unknown[]).length > 0);
+  const withHeld = pages.findIndex((page) => (page.held as unknown[]).length > 0);
+  const [firstRef] = root.pages as [number, number, string][];
+  const flipAt = (at: number): string =>
+    text.slice(0, at) + (text[at] === 'a' ? 'b' : 'a') + text.slice(at + 1);
+  const onPage = (bucket: number, change: (page: Rec) => Rec): string =>
+    rewrite(
+      pages.map((page, i) => (i === bucket ? change(page) : page)),
+      root,
+    );
   const cases: [string, (() => Promise<void>) | string | Buffer][] = [
     ['missing', () => fs.rm(file(repo))],
     ['empty', ''],
@@ -109,22 +128,34 @@ t.test('a missing, corrupt, torn or stale checkpoint is recomputed, with the sam
     ['torn last append (no newline)', good.subarray(0, good.length - 1)],
     ['torn last append (half a line)', good.subarray(0, good.length - 40)],
     ['not JSON', 'garbage\n'],
-    [
-      'a flipped byte in the last delta',
-      text.slice(0, -30) + (text.at(-30) === 'a' ? 'b' : 'a') + text.slice(-29),
-    ],
+    ['a flipped byte in the root', flipAt(text.length - 60)],
+    ['a flipped byte in a page', flipAt(firstRef![0] + 40)],
     ['zeros where the last append was', Buffer.concat([stale, Buffer.alloc(good.length - stale.length)])],
     ['stale (an older tip)', stale],
-    ['a delta that does not follow the record before it', journal([base!, last])],
-    ['a delta without its base', journal(deltas)],
-    ['another version', journal([{ ...base, version: 3 }, ...deltas])],
-    ['another group', journal([{ ...base, group: base!.tip }, ...deltas])],
-    ['a held id that is not an id', journal([base!, ...deltas.slice(0, -1), { ...last, held: ['zz'] }])],
+    ['a root that is not where it says', text + lineOf({ ...root, at: 0 })],
+    ['a page the root does not name', rewrite(pages, root).replace(/^[0-9a-f]{16}/, '0000000000000000')],
+    ['two pages swapped', rewrite(pages, root, ([a, b, ...rest]) => [b, a, ...rest])],
+    ['another version', rewrite(pages, { ...root, version: 2 })],
+    ['another group', rewrite(pages, { ...root, group: root.tip })],
+    ['fork tips that do not match', rewrite(pages, { ...root, forks: [root.tip] })],
     [
-      'a malformed peer',
-      journal([{ ...base, registry: { ...baseRegistry, peers: [{ key: 1 }] } }, ...deltas]),
+      'a number of pages that is not a power of two',
+      rewrite([...pages, { ...pages[0]!, bucket: pages.length }], root),
     ],
-    ['fork tips that do not match', journal([base!, ...deltas.slice(0, -1), { ...last, forks: [last.tip] }])],
+    ['a held id that is not an id', onPage(withHeld, (page) => ({ ...page, held: ['zz'] }))],
+    ['a malformed peer', onPage(withPeers, (page) => ({ ...page, peers: [{ key: 1 }] }))],
+    [
+      'a peer on the page of another bucket',
+      onPage(withPeers === 0 ? 1 : 0, (page) => ({ ...page, peers: pages[withPeers]!.peers })),
+    ],
+    [
+      'the tip not held',
+      onPage(bucketOf(root.tip as string, pages.length), (page) => ({
+        ...page,
+        held: (page.held as string[]).filter((id) => id !== root.tip),
+      })),
+    ],
+    ['a version-2 journal', `${'0'.repeat(16)} {"type":"env-sync-members-checkpoint","version":2}\n`],
     ['a directory in its place', () => fs.rm(file(repo)).then(() => fs.mkdir(file(repo)))],
   ];
   for (const [name, damage] of cases) {
@@ -140,40 +171,94 @@ t.test('a missing, corrupt, torn or stale checkpoint is recomputed, with the sam
     if (name === 'a directory in its place') await fs.rm(file(repo), { recursive: true });
     else t.ok((await fromHead(repo)).resumed, `${name}: rewritten, used next time`);
   }
+  await fs.writeFile(file(repo), rewrite(pages, root));
+  t.ok((await fromHead(repo)).resumed, 'the file as the format describes it (the helper above) is used');
 });
 
 t.test(
-  'a save appends one delta of what it added; the base is rewritten once deltas outweigh it',
+  'a save appends the pages its events changed and a root; compaction rewrites the file whole',
   async (t) => {
     const repo = await found(t);
     await grow(repo);
     await fs.rm(file(repo));
-    await loadChainHead(repo, NOW); // a full load writes a base
+    await loadChainHead(repo, NOW); // a full load writes the whole file
     const before = (await fs.readFile(file(repo))).toString();
-    t.equal(records(before).length, 1, 'a base record');
+    const whole = live(before);
+    t.equal(records(before).length, whole.pages.length + 1, 'every page once, then the root');
     const event = await next(repo, admin, 'approve', people[2]!);
     await applyRemoteEvents(repo, [event], NOW);
     const after = (await fs.readFile(file(repo))).toString();
-    t.ok(after.startsWith(before), 'the base and earlier records are left as they were');
-    const [delta] = records(after.slice(before.length));
-    t.same(delta!.held, [eventId(event)], 'the delta holds the new event');
-    t.same(
-      (delta!.registry as { peers: { name: string }[] }).peers.map((peer) => peer.name),
-      [people[2]!.name],
-      'and the one record it changed',
+    t.ok(after.startsWith(before), 'what was there is left as it was');
+    const appended = records(after.slice(before.length));
+    const added = appended.slice(0, -1);
+    t.ok(added.length < whole.pages.length || whole.pages.length === 1, 'only the pages it touched');
+    t.ok(
+      added.some((page) => (page.held as string[]).includes(eventId(event))),
+      'a page holds the new event',
+    );
+    t.ok(
+      added.some((page) => (page.peers as { name: string }[]).some((peer) => peer.name === people[2]!.name)),
+      'and the record it changed',
+    );
+    const touched = touchedBuckets(event, whole.pages.length);
+    t.ok(
+      added.every((page) => touched.has(page.bucket as number)),
+      'every page appended holds something the event touched',
     );
     t.same((await fromHead(repo)).state, await fromScratch(repo));
-    // Appending until the deltas outweigh the base compacts the journal into one base record again.
-    let lines = records(after).length;
-    for (let i = 0; i < 8 && lines > 1; i++) {
-      const who = actor(`extra${i}`);
-      await applyRemoteEvents(repo, [await next(repo, founder, 'approve', who)], NOW);
-      lines = records((await fs.readFile(file(repo))).toString()).length;
+    // Appending until the appends outweigh the live pages compacts the file into one root again.
+    let roots = 2;
+    for (let i = 0; i < 12 && roots > 1; i++) {
+      await applyRemoteEvents(repo, [await next(repo, founder, 'approve', actor(`extra${i}`))], NOW);
+      roots = records((await fs.readFile(file(repo))).toString()).filter((r) => r.type !== undefined).length;
     }
-    t.equal(lines, 1, 'compacted');
+    t.equal(roots, 1, 'compacted');
     const head = await fromHead(repo);
     t.ok(head.resumed);
     t.same(head.state, await fromScratch(repo));
+  },
+);
+
+t.test(
+  'applying an event reads only the pages it touches; a damaged one is found on first use',
+  async (t) => {
+    const repo = await found(t);
+    await growLarge(repo);
+    await fs.rm(file(repo));
+    await loadChainHead(repo, NOW);
+    const text = (await fs.readFile(file(repo))).toString();
+    const { root, pages } = live(text);
+    // Damage (without breaking its line) every page the next event does not touch.
+    const event = await next(repo, founder, 'approve', actor('late'));
+    const { tree: full } = (await loadChain(repo, { now: NOW }))!;
+    const touched = touchedBuckets(event, pages.length);
+    const refs = root.pages as [number, number, string][];
+    let damaged = text;
+    for (const [bucket, [offset]] of refs.entries()) {
+      if (touched.has(bucket)) continue;
+      damaged =
+        damaged.slice(0, offset + 20) +
+        (damaged[offset + 20] === 'a' ? 'b' : 'a') +
+        damaged.slice(offset + 21);
+    }
+    t.ok(touched.size < pages.length, 'some pages are not touched');
+    await fs.writeFile(file(repo), damaged);
+    await applyRemoteEvents(repo, [event], NOW);
+    t.ok(
+      (await fs.readFile(file(repo))).toString().startsWith(damaged),
+      'resumed and appended: no damage read',
+    );
+    // A reader asked for a key on a damaged page refuses it, removes the file, and the next load rebuilds it.
+    const head = (await loadChainHead(repo, NOW, {}))!;
+    t.ok(head.resumed);
+    const elsewhere = full
+      .registry()
+      .peers()
+      .find((peer) => !touched.has(bucketOf(Buffer.from(peer.key).toString('hex'), pages.length)));
+    t.throws(() => head.tree.registry().byKey(elsewhere!.key), { code: 'E_CHECKPOINT_DAMAGED' });
+    await t.rejects(fs.stat(file(repo)), { code: 'ENOENT' }, 'removed');
+    t.same((await fromHead(repo)).state, await fromScratch(repo), 'rebuilt from the chain');
+    t.ok((await fromHead(repo)).resumed);
   },
 );
 

@@ -2,7 +2,6 @@
 // file: identity creation costs an RSA key generation), working on one secure-peer repository. Processes run
 // without tap's coverage hooks (see test/store/cli-repo.ts): they triple each start-up.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import type { ObjectId } from '../../src/store/object-id.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { openRepository } from '../../src/store/repository.ts';
 import { runUninstrumented as runCli } from '../store/cli-repo.ts';
+import { live, type Rec, rewrite } from './checkpoint-file.ts';
 import { approveBody, cardOf } from './model-helpers.ts';
 
 const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-homes-'));
@@ -121,12 +121,14 @@ t.test(
     // The registry checkpoint is a cache: log --verify refuses one that does not match the chain, even with
     // its record's checksum made good (docs/membership.md#checkpoint).
     const checkpoint = path.join(p.cwd, '.env-sync', 'members-checkpoint');
-    const lines = readFileSync(checkpoint, 'utf8').trimEnd().split('\n');
-    const last = JSON.parse(lines.at(-1)!.slice(17));
-    last.registry.peers.find((peer: { state: string }) => peer.state === 'revoked').state = 'approved';
-    const json = JSON.stringify(last);
-    lines[lines.length - 1] = `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}`;
-    writeFileSync(checkpoint, `${lines.join('\n')}\n`);
+    const { root, pages } = live(readFileSync(checkpoint, 'utf8'));
+    const tamper = (page: Rec): Rec => ({
+      ...page,
+      peers: (page.peers as { state: string }[]).map((peer) =>
+        peer.state === 'revoked' ? { ...peer, state: 'approved' } : peer,
+      ),
+    });
+    writeFileSync(checkpoint, rewrite(pages.map(tamper), root));
     const tampered = await p.run('alice', ['log', '--verify']);
     t.equal(tampered.code, 1);
     t.match(tampered.stderr, /verify failed: \.env-sync\/members-checkpoint does not match the chain/);

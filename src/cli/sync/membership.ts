@@ -4,6 +4,7 @@
 // approved at the membership event it names. Events move before secrets (DESIGN-NOTES §3.6).
 
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
+import type { SignatureBatch } from '../../membership/batch-verify.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
 import type { CommitObject } from '../../store/objects.ts';
@@ -78,31 +79,61 @@ interface Arrived {
   readonly received?: ReadonlyMap<ObjectId, Uint8Array>;
 }
 
-async function applyFetchedMembership(
-  repo: Repository,
-  arrived: Arrived,
-  { peerId, source, now, reissue = true }: { peerId: string; source: string; now: number; reissue?: boolean },
-): Promise<MembershipOutcome> {
-  const [
-    { loadChainHead, loadChain, readEventsFrom },
-    { applyRemoteEvents },
-    { reissueOwnEvents },
-    { commitAuthorizationProblem },
-  ] = await Promise.all([
+type Options = { peerId: string; source: string; now: number; reissue?: boolean };
+
+/** The membership modules, loaded when a fetch first needs them (start-up time of other commands). */
+async function membershipModules() {
+  const [chainStore, exchange, author, authorization, batchVerify] = await Promise.all([
     import('../../membership/chain-store.ts'),
     import('../../membership/exchange.ts'),
     import('../../membership/author.ts'),
     import('../../membership/commit-authorization.ts'),
+    import('../../membership/batch-verify.ts'),
   ]);
+  return { ...chainStore, ...exchange, ...author, ...authorization, ...batchVerify };
+}
+type Modules = Awaited<ReturnType<typeof membershipModules>>;
+
+async function applyFetchedMembership(
+  repo: Repository,
+  arrived: Arrived,
+  options: Options,
+): Promise<MembershipOutcome> {
+  const m = await membershipModules();
+  // Many events received (a first fetch): their signatures are checked on other threads from the moment each
+  // is read, while this thread reads the rest and then runs the rules.
+  const many = (arrived.received?.size ?? 0) >= m.PARALLEL_THRESHOLD;
+  const signatures = many ? new m.SignatureBatch() : undefined;
+  try {
+    return await applyArrived(m, repo, arrived, options, signatures);
+  } finally {
+    signatures?.close();
+  }
+}
+
+async function applyArrived(
+  m: Modules,
+  repo: Repository,
+  arrived: Arrived,
+  { peerId, source, now, reissue = true }: Options,
+  signatures: SignatureBatch | undefined,
+): Promise<MembershipOutcome> {
+  const { loadChainHead, loadChain, readEventsFrom, applyRemoteEvents, reissueOwnEvents } = m;
+  const { commitAuthorizationProblem } = m;
   const commits = await newCommits(repo, arrived.tips);
-  // The chain as refs/members holds it, kept up to date below so that it is read from disk once.
-  let head = await loadChainHead(repo, now);
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
+  // The chain as refs/members holds it, kept up to date below so that it is read from disk once; of the
+  // checkpoint, only what the walk and the commit check will ask for.
+  let head = await loadChainHead(repo, now, () => ({
+    ids: [...starts.filter((id): id is ObjectId => id !== null), ...(arrived.received?.keys() ?? [])],
+    peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
+  }));
   const events = await readEventsFrom(
     repo,
     starts.filter((id): id is ObjectId => id !== null),
     (id) => head?.tree.has(id) ?? false,
     arrived.received,
+    signatures === undefined ? undefined : (wire) => signatures.add(wire),
   );
 
   let added: readonly ObjectId[] = [];
@@ -116,6 +147,7 @@ async function applyFetchedMembership(
         peer: peerId,
         source,
         eventsStored: true,
+        signatures,
       });
       ({ added, tip } = applied);
       displaced = applied.displaced.length;
@@ -138,7 +170,9 @@ async function applyFetchedMembership(
       dropped = result.dropped.length;
       if (reissued > 0) {
         tip = result.reissued.at(-1)!.id;
-        head = await loadChainHead(repo, now);
+        head = await loadChainHead(repo, now, {
+          peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
+        });
       }
     }
   }
