@@ -96,13 +96,18 @@ const LONG_RUNNING = new Set(['serve']);
  * loaded after the flag changes is compiled from source (crypto alone: 10-20 ms). The built-ins that commands
  * load are loaded first: every command reads files and hashes; the sync commands add zlib and http.
  */
-const BUILT_INS = ['node:crypto', 'node:fs/promises'];
+const BUILT_INS = ['node:crypto', 'node:fs/promises', 'node:os'];
 const SYNC_BUILT_INS = ['node:zlib', 'node:http'];
-const SYNC_COMMANDS = new Set(['fetch', 'pull', 'clone', 'push']);
+const COMMAND_BUILT_INS = new Map([
+  ...['fetch', 'pull', 'clone', 'push'].map((command) => [command, SYNC_BUILT_INS]),
+  // run spawns its command: child_process (with net and dgram) compiled from source cost 20M instructions.
+  ['run', ['node:child_process']],
+  // set reads a piped value from stdin, a net.Socket.
+  ['set', ['node:net']],
+]);
 
 function favourShortRun(argv) {
-  for (const name of BUILT_INS) require(name);
-  if (SYNC_COMMANDS.has(argv[0])) for (const name of SYNC_BUILT_INS) require(name);
+  for (const name of [...BUILT_INS, ...(COMMAND_BUILT_INS.get(argv[0]) ?? [])]) require(name);
   setFlagsFromString(SHORT_LIVED_BUDGET);
 }
 
