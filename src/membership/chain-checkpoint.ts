@@ -267,8 +267,14 @@ export async function checkpointMismatch(
     const { peers, nonces } = r.snapshot();
     return JSON.stringify([peers, [...nonces].sort((a, b) => (a[0] < b[0] ? -1 : 1)), r.approvedAdmins()]);
   };
+  // The id → key index too: a peer the index no longer leads to would be looked up as unknown.
+  const indexed = tree
+    .registry()
+    .peers()
+    .every((peer) => checkpoint.registry.byPeerId(peer.peerId) !== undefined);
   const same =
     registry(checkpoint.registry) === registry(tree.registry()) &&
+    indexed &&
     sameSet(checkpoint.held.values(), tree.heldIds());
   checkpoint.held.close();
   if (same) return null;

@@ -163,7 +163,9 @@ export class Registry {
   byPeerId(peerId: string): PeerRecord | undefined {
     for (const record of this.#peers.values()) if (record.peerId === peerId) return record;
     const key = this.#source?.keyOf(peerId);
-    return key === undefined ? undefined : this.#peer(key);
+    // The checkpoint's id → key entry is an index, not proof: the record it leads to must carry that id.
+    const record = key === undefined ? undefined : this.#peer(key);
+    return record?.peerId === peerId ? record : undefined;
   }
 
   /** Every record, in the order peers first appeared. */

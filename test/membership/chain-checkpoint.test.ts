@@ -6,17 +6,18 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
 import { childEvent, genesisEvent } from '../../src/membership/build-event.ts';
-import { CHECKPOINT_FILE } from '../../src/membership/chain-checkpoint.ts';
+import { CHECKPOINT_FILE, checkpointMismatch } from '../../src/membership/chain-checkpoint.ts';
 import { loadChain, loadChainHead, storeGenesis } from '../../src/membership/chain-store.ts';
 import { bucketOf } from '../../src/membership/checkpoint-records.ts';
 import { applyRemoteEvents } from '../../src/membership/exchange.ts';
 import { eventId } from '../../src/membership/signing.ts';
+import { memberForkTips } from '../../src/store/member-fork-tips.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
 import { type EventObject, encodeObject } from '../../src/store/objects.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { initRepository, type Repository } from '../../src/store/repository.ts';
 import { lineOf, live, type Rec, records, rewrite } from './checkpoint-file.ts';
-import { type Actor, actor, approveBody, cardOf, NOW } from './model-helpers.ts';
+import { type Actor, actor, add, approveBody, cardOf, draft, NOW, newGroup } from './model-helpers.ts';
 
 const founder = actor('founder');
 const admin = actor('admin');
@@ -342,3 +343,45 @@ t.test('events already stored in a pack apply (a fetch above the unpack limit st
     t.same(await fromScratch(copy), await fromScratch(source));
   }
 });
+
+t.test(
+  'an id → key entry edited to lead to another peer finds nobody, and log --verify sees it',
+  async (t) => {
+    const mallory = actor('mallory');
+    const model = newGroup(founder);
+    add(model, draft(model, founder, approveBody(model, mallory)));
+    add(model, draft(model, founder, { kind: 'revoke', key: mallory.key.publicKey, reason: 'left' }));
+    const repo = await initRepository(path.join(t.testdir(), 'ids'), {
+      mode: 'secure-peer',
+      group: model.group,
+    });
+    await storeGenesis(repo, model.all()[0]!.event, 'founder');
+    await applyRemoteEvents(
+      repo,
+      model
+        .all()
+        .slice(1)
+        .map((held) => held.event),
+      NOW,
+    );
+    await loadChainHead(repo, NOW);
+    // A checksum-consistent edit: mallory's id now points at the founder's key (an approved admin).
+    const file = path.join(repo.dir, CHECKPOINT_FILE);
+    const { root, pages } = live(await fs.readFile(file, 'utf8'));
+    const malloryId = peerIdFromPublicKey(mallory.key.publicKey);
+    const founderKey = Buffer.from(founder.key.publicKey).toString('hex');
+    const page = pages[bucketOf(malloryId, pages.length)]!;
+    page.ids = (page.ids as [string, string][]).map(([id, key]) => [id, id === malloryId ? founderKey : key]);
+    await fs.writeFile(file, rewrite(pages, root));
+    const head = (await loadChainHead(repo, NOW))!;
+    t.ok(head.resumed, 'the edited checkpoint is read');
+    t.equal(head.tree.registry().byPeerId(malloryId), undefined, "not the founder's record: nobody");
+    const full = (await loadChain(repo, { now: NOW }))!;
+    t.equal(full.tree.registry().byPeerId(malloryId)?.state, 'revoked');
+    const tip = (await repo.refs.read(MEMBERS_REF))!;
+    t.match(
+      await checkpointMismatch(repo, full.tree, { tip, forks: await memberForkTips(repo) }),
+      /does not match/,
+    );
+  },
+);
