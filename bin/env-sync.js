@@ -94,7 +94,8 @@ const LONG_RUNNING = new Set(['serve']);
 /**
  * Node's own code cache for its built-in modules was made with the default flags too, so a built-in first
  * loaded after the flag changes is compiled from source (crypto alone: 10-20 ms). The built-ins that commands
- * load are loaded first: every command reads files and hashes; the sync commands add zlib and http.
+ * load are loaded first: every command reads files, hashes and reads os; the sync commands add zlib and http
+ * (a fetch from a path or a bundle loads http for nothing: cheaper than compiling it when a URL needs it).
  */
 const BUILT_INS = ['node:crypto', 'node:fs/promises', 'node:os'];
 const SYNC_BUILT_INS = ['node:zlib', 'node:http'];

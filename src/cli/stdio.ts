@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
-export interface Stdio {
+interface Stdio {
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;

@@ -67,7 +67,7 @@ export async function readCheckpoint(
     pages.close();
     return null;
   }
-  return { held: pages, registry: Registry.over(pages), latest: root.latest };
+  return { held: pages, registry: new Registry(pages), latest: root.latest };
 }
 
 /**

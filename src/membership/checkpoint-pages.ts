@@ -19,7 +19,7 @@ import type { PeerRecord, RegistrySource } from './registry.ts';
 import type { HeldIds } from './tree.ts';
 
 /** A page as parsed: the stored record, and its entries by key. */
-export interface LoadedPage {
+interface LoadedPage {
   readonly record: PageRecord;
   readonly peers: ReadonlyMap<string, { readonly record: PeerRecord; readonly order: number }>;
   readonly nonces: ReadonlyMap<string, readonly [key: string, consumed: boolean]>;

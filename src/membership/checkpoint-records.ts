@@ -102,8 +102,7 @@ export interface RootRecord {
   readonly at: number;
 }
 
-export const checksum = (json: Uint8Array): string =>
-  createHash('sha256').update(json).digest('hex').slice(0, 16);
+const checksum = (json: Uint8Array): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
 
 const NEWLINE = Buffer.from('\n');
 

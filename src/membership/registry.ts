@@ -76,6 +76,7 @@ export class Registry {
   readonly #changedPeers: Set<string>;
   readonly #changedNonces: Set<string>;
 
+  /** Empty, a copy of another registry, or one whose records are read from a source as they are asked for. */
   constructor(from?: Registry | RegistrySource) {
     if (from instanceof Registry) {
       this.#source = from.#source;
@@ -94,11 +95,6 @@ export class Registry {
     this.#admins = from?.admins ?? 0;
     this.#changedPeers = new Set();
     this.#changedNonces = new Set();
-  }
-
-  /** A registry whose records are read from `source` as they are asked for. */
-  static over(source: RegistrySource): Registry {
-    return new Registry(source);
   }
 
   #peer(key: string): PeerRecord | undefined {

@@ -115,7 +115,7 @@ for (let i = Atomics.add(next, 0, 1), c = chunk(i); c !== null; i = Atomics.add(
 }`;
 
 /** Worker threads for signature checks: one fewer than the cores (1–3); this thread is the last one. */
-export const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 4) - 1);
+const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 4) - 1);
 
 /**
  * Threads that check signatures chunk by chunk as they are posted; the calling thread joins in with `finish`.

@@ -132,9 +132,12 @@ export class ObjectDatabase {
         if (builder === null) return;
         // objects/ holds the entry of objects/pack/ (made before the first object was added): its fsync need
         // not wait for the pack's.
-        const [name] = await Promise.all([builder.finish(), this.sync()]);
+        // Both settle before anything is reported: abort must never remove a pack finish is still renaming.
+        const [pack, directory] = await Promise.allSettled([builder.finish(), this.sync()]);
         builder = null;
-        this.#packs.add(name);
+        if (pack.status === 'rejected') throw pack.reason;
+        this.#packs.add(pack.value);
+        if (directory.status === 'rejected') throw directory.reason;
       },
       abort: () => builder?.abort(),
     };

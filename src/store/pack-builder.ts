@@ -108,11 +108,7 @@ export class PackBuilder {
       // Not under an fsync still running on the thread pool: the number could name another file by then.
       const fd = this.#fd;
       if (this.#syncing === null) closeSync(fd);
-      else
-        void this.#syncing
-          .catch(() => {})
-          .then(() => closeSync(fd))
-          .catch(() => {});
+      else void this.#syncing.then(() => closeSync(fd)).catch(() => {}); // #syncing keeps its own failure
     }
     this.#open = false;
     rmSync(this.#temp, { force: true });

@@ -152,13 +152,32 @@ export async function fetchRemote(
       open = await openUpload(transport, limits, label);
       checkCompatible(repo, open.ad, label);
     }
-    const stats = await fetchObjects(repo, open, limits);
-    await beforeRefMoves?.(repo, open.ad, stats.events);
-    const moves = await moveRefs(repo, open.ad, (env) => remoteRef(remote, env), peer, `fetch ${remote}`);
+    const { moves, stats } = await receiveAndMoveRefs(repo, open, limits, beforeRefMoves, {
+      refFor: (env) => remoteRef(remote, env),
+      peer,
+      reason: `fetch ${remote}`,
+    });
     return { moves, stats, ad: open.ad };
   } finally {
     open.exchange.close();
   }
+}
+
+/**
+ * The end every fetch shares, clone's too: receive the pack, let `beforeRefMoves` check what arrived (with
+ * the received events), then point `refFor(env)` at each advertised branch.
+ */
+export async function receiveAndMoveRefs(
+  repo: Repository,
+  open: OpenUpload,
+  limits: SyncLimits,
+  beforeRefMoves: BeforeRefMoves | undefined,
+  refs: { refFor: (env: string) => string; peer: string; reason: string },
+): Promise<{ moves: RefMove[]; stats: FetchStats }> {
+  const stats = await fetchObjects(repo, open, limits);
+  await beforeRefMoves?.(repo, open.ad, stats.events);
+  const moves = await moveRefs(repo, open.ad, refs.refFor, refs.peer, refs.reason);
+  return { moves, stats };
 }
 
 /** Whether this repository holds an advertised tip it did not offer as a have. */

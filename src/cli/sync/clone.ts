@@ -10,7 +10,7 @@ import { checkOutEnvironment } from '../../model/working-file.ts';
 import { shortId } from '../../store/object-id.ts';
 import { branchRef, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
-import { fetchObjects, moveRefs, openUpload } from '../../sync/fetch.ts';
+import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
@@ -64,14 +64,16 @@ export class CloneCommand extends EnvSyncCommand {
       const repo = await initRepository(dir, { mode: open.ad.mode, group: open.ad.group });
       repo.config.set('remote.origin.url', storedUrl(this.url));
       await repo.saveConfig();
-      const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
       const membership = membershipOnFetch({
         peerId: peer,
         source: `remote '${this.url}'`,
         now: Math.floor(Date.now() / 1000),
       });
-      await membership.hook(repo, open.ad, stats.events);
-      await moveRefs(repo, open.ad, (env) => remoteRef('origin', env), peer, `clone ${this.url}`);
+      const { stats } = await receiveAndMoveRefs(repo, open, DEFAULT_SYNC_LIMITS, membership.hook, {
+        refFor: (env) => remoteRef('origin', env),
+        peer,
+        reason: `clone ${this.url}`,
+      });
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
       const envs = open.ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
