@@ -101,8 +101,6 @@ const BUILT_INS = ['node:crypto', 'node:fs/promises', 'node:os'];
 const SYNC_BUILT_INS = ['node:zlib', 'node:http'];
 const COMMAND_BUILT_INS = new Map([
   ...['fetch', 'pull', 'clone', 'push'].map((command) => [command, SYNC_BUILT_INS]),
-  // run spawns its command: child_process (with net and dgram) compiled from source cost 20M instructions.
-  ['run', ['node:child_process']],
   // set reads a piped value from stdin, a net.Socket.
   ['set', ['node:net']],
 ]);
@@ -112,10 +110,25 @@ function favourShortRun(argv) {
   setFlagsFromString(SHORT_LIVED_BUDGET);
 }
 
+/**
+ * `run` hands this process to its command (execve) through the native helper built into dist/ where the
+ * platform has one (scripts/build-native.mjs); without it, null, and run spawns the command as a child.
+ */
+function replaceProcessIn(dir) {
+  return () => {
+    try {
+      return require(path.join(dir, 'replace-process.node')).replaceProcess;
+    } catch {
+      return null;
+    }
+  };
+}
+
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  const dist = path.join(__dirname, '../dist');
   if (!LONG_RUNNING.has(argv[0])) favourShortRun(argv);
-  loadBundle(path.join(__dirname, '../dist'), argv).main(argv).then(exitWhenIdle);
+  loadBundle(dist, argv).main(argv, { loadReplaceProcess: replaceProcessIn(dist) }).then(exitWhenIdle);
 } else {
   module.exports = { OWN_CACHE, SHORT_LIVED_BUDGET, runCommands, writeCodeCache };
 }

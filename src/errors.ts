@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'E_PEER_REVOKED'
   | 'E_PEER_UNKNOWN'
   | 'E_CHECKPOINT_DAMAGED'
+  | 'E_NOT_PASSABLE'
   | 'E_IO';
 
 /** Base of every error env-sync raises on purpose. `code` is stable: tests and callers match on it. */

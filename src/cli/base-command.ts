@@ -1,13 +1,23 @@
 // The base of every env-sync command: one-line errors on stderr with stable exit codes, repository lookup,
 // and small output helpers. Commands stay thin: they parse options and call model/store functions.
 
-import { Command, UsageError } from 'clipanion';
+import { type BaseContext, Command, UsageError } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import type { Session } from '../model/environment.ts';
 import { openRepository, type Repository } from '../store/repository.ts';
+import type { ReplaceProcess } from './secrets/run-exec.ts';
 import { createSession, thisPeerId } from './session.ts';
 
-export abstract class EnvSyncCommand extends Command {
+/** What a command gets besides the standard streams. */
+export interface EnvSyncContext extends BaseContext {
+  /**
+   * Loads execve for `run` (null where it was not built). Only bin/env-sync.js passes it: a CLI run inside
+   * another program (a test, the code-cache recorder) must not give that program's process away.
+   */
+  readonly loadReplaceProcess?: () => ReplaceProcess | null;
+}
+
+export abstract class EnvSyncCommand extends Command<EnvSyncContext> {
   /** Set when execute() failed; main() turns it into the process exit code. */
   failure: { exitCode: number } | null = null;
 

@@ -1,8 +1,8 @@
 // Entry point: global options (`-C <dir>`, `--debug`), then clipanion dispatch. Usage errors exit 2 with
 // one line on stderr; failures exit with the error's code; stack traces only with --debug.
 
-import { Cli, type CommandClass } from 'clipanion';
-import { describeError, EnvSyncCommand } from './base-command.ts';
+import { type BaseContext, Cli, type CommandClass } from 'clipanion';
+import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
 import { subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
@@ -12,8 +12,8 @@ export { renderManPages } from './man-pages.ts';
 export { allCommands } from './registry.ts';
 export { VERSION };
 
-export function buildCli(commands: readonly CommandClass[]): Cli {
-  const cli = new Cli({
+export function buildCli(commands: readonly CommandClass<EnvSyncContext>[]): Cli<EnvSyncContext> {
+  const cli = new Cli<EnvSyncContext>({
     binaryLabel: 'env-sync',
     binaryName: 'env-sync',
     binaryVersion: VERSION,
@@ -58,7 +58,11 @@ function withoutArgumentValues(message: string): string {
   );
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs the command line `argv`; `options` are passed to commands (see EnvSyncContext). */
+export async function main(
+  argv: string[],
+  options: Omit<EnvSyncContext, keyof BaseContext> = {},
+): Promise<number> {
   let args = [...argv];
   // Global options come before the command, as in git.
   for (;;) {
@@ -83,8 +87,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
-  const stdio = processStdio();
-  let command: ReturnType<Cli['process']>;
+  const stdio = { ...processStdio(), ...options };
+  let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
     command = cli.process(args.length === 0 ? ['--help'] : args, stdio);
   } catch (error) {

@@ -1,22 +1,11 @@
 // `env-sync run -- CMD …`: run a command with an environment's variables, writing no file.
 
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { assertPassable, commandEnvironment } from './run-command-line.ts';
+import { execCommand } from './run-exec.ts';
 import { SecretsCommand } from './secrets-command.ts';
-
-/** Signals passed on to the child; SIGKILL and SIGSTOP cannot be caught. */
-const FORWARDED: readonly NodeJS.Signals[] = [
-  'SIGINT',
-  'SIGTERM',
-  'SIGHUP',
-  'SIGQUIT',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGWINCH',
-];
 
 export class RunCommand extends SecretsCommand {
   static override paths = [['run']];
@@ -26,11 +15,14 @@ export class RunCommand extends SecretsCommand {
     details: `
       Runs \`CMD\` with the environment's keys as variables, laid over the current process environment (a key
       of the environment wins over a variable of the same name). No file is written. Put \`--\` before the
-      command so its own options are not read as env-sync's.
+      command so its own options are not read as env-sync's. \`CMD\` is looked up in the PATH it is given.
 
-      Signals env-sync receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) are forwarded to the command, and
-      env-sync exits with the command's exit code, or with 128 + the signal number when a signal ended it, as
-      shells do. A command that cannot be found exits 127; one that cannot be executed, 126.
+      \`CMD\` takes over the env-sync process, as \`exec\` does in a shell: it keeps the process id, receives
+      signals sent to it directly, and its exit status is the one the caller sees. Where that is not
+      possible (Windows, or an install whose native helper could not be built), env-sync runs \`CMD\` as a
+      child instead, forwards the signals it receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH), and exits
+      with the command's exit code, or with 128 + the signal number when a signal ended it, as shells report
+      it. A command that cannot be found exits 127; one that cannot be executed, 126.
     `,
     examples: [
       ['Start the app with main', '$0 run -- npm start'],
@@ -42,37 +34,14 @@ export class RunCommand extends SecretsCommand {
   command = Option.Proxy({ required: 1, name: 'CMD' });
 
   async execute(): Promise<number> {
-    const args = this.command[0] === '--' ? this.command.slice(1) : this.command;
-    if (args.length === 0) throw new EnvSyncError('E_USAGE', 'give the command to run after --');
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [key, value] of state.entries) env[key] = value;
-    return runChild(args[0]!, args.slice(1), env);
+    const [file, ...args] = this.command[0] === '--' ? this.command.slice(1) : this.command;
+    if (file === undefined) throw new EnvSyncError('E_USAGE', 'give the command to run after --');
+    const { entries } = await readExistingEnvironment(await this.openSession(), this.env);
+    assertPassable(entries);
+    const env = commandEnvironment(entries);
+    const replaceProcess = this.context.loadReplaceProcess?.() ?? null;
+    if (replaceProcess !== null) return execCommand(replaceProcess, file, args, env, this.context.stderr);
+    const { spawnCommand } = await import('./run-spawn.ts');
+    return spawnCommand(file, args, env, this.context.stderr);
   }
-}
-
-function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => {
-      child.kill(signal);
-    };
-    for (const signal of FORWARDED) process.on(signal, forward);
-    const stopForwarding = () => {
-      for (const signal of FORWARDED) process.removeListener(signal, forward);
-    };
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      stopForwarding();
-      const notFound = error.code === 'ENOENT';
-      process.stderr.write(
-        `env-sync: cannot run '${file}': ${notFound ? 'command not found' : (error.code ?? 'failed to start')}\n`,
-      );
-      resolve(notFound ? 127 : 126);
-    });
-    // 'close' rather than 'exit': the child's handle is closed too, so nothing is left for Node to wait for.
-    child.on('close', (code, signal) => {
-      stopForwarding();
-      resolve(signal === null ? (code ?? 1) : 128 + (constants.signals[signal] ?? 0));
-    });
-  });
 }
