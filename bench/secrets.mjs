@@ -6,7 +6,7 @@
 // Commands are run round-robin (one of each per round), so load from other processes hits them alike.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,16 +138,25 @@ cases.forEach(([name], i) => {
 });
 
 // With --instructions: the node and env-sync commands once each under valgrind's callgrind, which counts
-// instructions instead of timing them: the same count whatever else the machine is doing.
+// instructions instead of timing them: the same count whatever else the machine is doing. `run` ends in an
+// execve of its command, after which callgrind would report nothing: --dump-before=execve writes what was
+// counted before each execve (one per PATH entry tried) to a file of its own, and the parts are summed; the
+// command itself (/bin/true) is not counted, as children are not traced.
 if (process.argv.includes('--instructions')) {
   const instructions = (args, cwd) => {
-    const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...args], {
-      env,
-      cwd,
-      encoding: 'utf8',
-    });
+    const out = mkdtempSync(path.join(WORK, 'callgrind-'));
+    const result = spawnSync(
+      'valgrind',
+      ['--tool=callgrind', '--dump-before=execve', `--callgrind-out-file=${out}/part.%p`, ...args],
+      { env, cwd, encoding: 'utf8' },
+    );
     if (result.status !== 0) throw new Error(`valgrind ${args.join(' ')} failed: ${result.stderr}`);
-    return Number(/refs:\s+([\d,]+)/.exec(result.stderr)[1].replaceAll(',', ''));
+    let total = 0;
+    for (const file of readdirSync(out)) {
+      for (const [, count] of readFileSync(path.join(out, file), 'utf8').matchAll(/^summary: (\d+)$/gm))
+        total += Number(count);
+    }
+    return total;
   };
   // Node's own instructions: the command as `node bin/env-sync.js …` (callgrind would count only env).
   const counted = cases

@@ -128,7 +128,9 @@ if (require.main === module) {
   const argv = process.argv.slice(2);
   const dist = path.join(__dirname, '../dist');
   if (!LONG_RUNNING.has(argv[0])) favourShortRun(argv);
-  loadBundle(dist, argv).main(argv, { loadReplaceProcess: replaceProcessIn(dist) }).then(exitWhenIdle);
+  loadBundle(dist, argv)
+    .main(argv, { loadReplaceProcess: replaceProcessIn(dist) })
+    .then(exitWhenIdle);
 } else {
   module.exports = { OWN_CACHE, SHORT_LIVED_BUDGET, runCommands, writeCodeCache };
 }

@@ -39,7 +39,6 @@ export function buildNativeAddon(dir) {
       '-D_POSIX_C_SOURCE=200809L',
       '-Wall',
       '-Wextra',
-      '-Werror',
       ...link,
       '-I',
       include,
@@ -51,5 +50,8 @@ export function buildNativeAddon(dir) {
   );
   if (done.error !== undefined) return failed(`${compiler}: ${done.error.code ?? done.error.message}`);
   if (done.status !== 0) return failed(`${compiler} failed:\n${done.stderr.trim()}`);
+  // A newer compiler's new warning must not cost a user the helper, but CI holds the source to none.
+  if (done.stderr.trim() !== '' && process.env.CI === 'true')
+    throw new Error(`${compiler} warned on ${source}:\n${done.stderr.trim()}`);
   return true;
 }

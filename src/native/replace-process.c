@@ -31,6 +31,7 @@
 
 typedef struct {
   struct sigaction actions[NSIG];
+  int saved[NSIG];
   sigset_t mask;
   int stdio_flags[3];
 } saved_state;
@@ -42,9 +43,9 @@ static void reset_process(saved_state *saved) {
   sigemptyset(&fallback.sa_mask);
   for (int signal_number = 1; signal_number < NSIG; signal_number++) {
     if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-    // Numbers the kernel does not know (or reserves for the C library's threads) fail harmlessly.
-    if (sigaction(signal_number, NULL, &saved->actions[signal_number]) == 0)
-      sigaction(signal_number, &fallback, NULL);
+    // Numbers the kernel does not know (or the C library reserves for its threads) fail, and are left alone.
+    saved->saved[signal_number] = sigaction(signal_number, NULL, &saved->actions[signal_number]) == 0;
+    if (saved->saved[signal_number]) sigaction(signal_number, &fallback, NULL);
   }
   sigset_t empty;
   sigemptyset(&empty);
@@ -59,10 +60,9 @@ static void reset_process(saved_state *saved) {
 static void restore_process(const saved_state *saved) {
   for (int fd = 0; fd < 3; fd++)
     if (saved->stdio_flags[fd] >= 0) fcntl(fd, F_SETFD, saved->stdio_flags[fd]);
-  for (int signal_number = 1; signal_number < NSIG; signal_number++) {
-    if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-    sigaction(signal_number, &saved->actions[signal_number], NULL);
-  }
+  for (int signal_number = 1; signal_number < NSIG; signal_number++)
+    if (signal_number != SIGKILL && signal_number != SIGSTOP && saved->saved[signal_number])
+      sigaction(signal_number, &saved->actions[signal_number], NULL);
   sigprocmask(SIG_SETMASK, &saved->mask, NULL);
 }
 
@@ -109,10 +109,12 @@ static int exec_searching(const char *file, char *const argv[], char *const envp
     candidate[length] = '/';
     memcpy(candidate + length + 1, file, file_length + 1);
     int error = exec_file(candidate, argv, envp, argc);
+    // As glibc's execvp: a directory that does not hold the file (or cannot be reached) is passed over, and
+    // so is one where it cannot be executed, which is reported if nothing else is found; anything else ends
+    // the search.
     if (error == EACCES) {
       denied = 1;
     } else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV && error != ETIMEDOUT) {
-      // what glibc's execvp also passes over: this directory does not hold it (or cannot be reached)
       failure = error;
       break;
     }

@@ -1,9 +1,77 @@
-import { spawn } from 'node:child_process';
-import t from 'tap';
-import { BIN } from '../helpers/cli.ts';
-import { makeRepo } from './helpers.ts';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { BIN, ROOT } from '../helpers/cli.ts';
+import { makeRepo, type TestRepo } from './helpers.ts';
 
 const node = process.execPath;
+const ADDON = path.join(ROOT, 'dist/replace-process.node');
+/**
+ * The tests of the command taking over the process need the native helper. Without it run still works (it
+ * spawns; tested below), so they are skipped on a machine with no C compiler, but never under CI, which must
+ * test what users run: there a missing helper fails them.
+ */
+const withHelper = {
+  skip: existsSync(ADDON) || process.env.CI === 'true' ? false : 'no native helper: run spawns',
+};
+
+/**
+ * An install whose native helper was not built (no C compiler, or Windows): bin/ and dist/ copied without
+ * dist/replace-process.node, node_modules linked. Its `run` spawns the command as a child.
+ */
+function installWithoutHelper(t: Test): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'env-sync-no-helper-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(path.join(ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
+  cpSync(path.join(ROOT, 'dist'), path.join(root, 'dist'), {
+    recursive: true,
+    filter: (source) => path.basename(source) !== 'replace-process.node',
+  });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  return path.join(root, 'bin/env-sync.js');
+}
+
+interface Ended {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  /** The pid of the env-sync process the test started. */
+  readonly pid: number;
+}
+
+/** Runs `bin run -- argv` in `repo`, sending `signal` once the command has printed its first line. */
+function runThrough(bin: string, repo: TestRepo, argv: readonly string[], signal?: NodeJS.Signals) {
+  return new Promise<Ended>((resolve, reject) => {
+    // `env -u NODE_OPTIONS` execs node, so the pid is env-sync's own (without tap's coverage hooks).
+    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, bin, 'run', '--', ...argv], {
+      cwd: repo.cwd,
+      env: { PATH: process.env.PATH ?? '', ENV_SYNC_HOME: repo.home, HOME: repo.home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stdout === '' && signal !== undefined) child.kill(signal);
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, ended) => {
+      clearTimeout(timer);
+      resolve({ code, signal: ended, stdout, pid: child.pid! });
+    });
+  });
+}
 
 t.test('run lays the environment over the process environment and exits with the command code', async (t) => {
   const repo = await makeRepo(t);
@@ -24,41 +92,109 @@ t.test('run lays the environment over the process environment and exits with the
   const missing = await repo.cli(['run', '--', 'no-such-command-xyz']);
   t.equal(missing.code, 127);
   t.match(missing.stderr, /cannot run 'no-such-command-xyz': command not found/);
+  const directory = await repo.cli(['run', '--', repo.cwd]);
+  t.equal(directory.code, 126, 'a directory cannot be executed: 126');
+  t.match(directory.stderr, /cannot run '.*': EACCES/);
   const none = await repo.cli(['run']);
   t.equal(none.code, 2);
 });
 
+t.test('the command takes over the env-sync process', withHelper, async (t) => {
+  t.ok(existsSync(ADDON), 'dist/replace-process.node was built');
+  const repo = await makeRepo(t);
+  await repo.ok(t, ['set', 'A=1']);
+  const script = 'echo $$; ls /proc/self/fd; grep -E "^Sig(Ign|Blk):" /proc/self/status';
+  const ran = await runThrough(BIN, repo, ['sh', '-c', script]);
+  t.equal(ran.code, 0);
+  const [pid, ...rest] = ran.stdout.trim().split('\n');
+  t.equal(Number(pid), ran.pid, "the command runs as env-sync's own process: same pid, no parent left");
+  // What a command started straight from the test gets: the standard descriptors and whatever the test
+  // runner passed down (Node marks its standard descriptors close-on-exec; the helper undoes that).
+  const direct = spawnSync('sh', ['-c', 'ls /proc/self/fd'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const fds = rest.filter((line) => /^\d+$/.test(line));
+  t.same(fds, direct.stdout.trim().split('\n'), "no descriptor of env-sync's is left open in the command");
+  t.ok(fds.includes('0') && fds.includes('1') && fds.includes('2'), 'stdin, stdout and stderr are kept');
+  t.same(
+    rest.filter((line) => line.startsWith('Sig')),
+    ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'],
+    'no signal blocked or ignored (Node ignores SIGPIPE and SIGXFSZ)',
+  );
+});
+
 t.test(
-  'run forwards signals and exits 128+signo when a signal ends the command',
-  { timeout: 20_000 },
+  'signals reach the command itself, and its end is the one the caller sees',
+  { ...withHelper, timeout: 30_000 },
   async (t) => {
     const repo = await makeRepo(t);
     await repo.ok(t, ['set', 'A=1']);
-    // The child reports SIGTERM by exiting 42, proving it received the forwarded signal.
     const handles =
       "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
     const dies = "console.log('ready'); setInterval(() => {}, 1000)";
-    const runAndSignal = (script: string, signal: NodeJS.Signals) =>
-      new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        const child = spawn(
-          '/usr/bin/env',
-          ['-u', 'NODE_OPTIONS', node, BIN, 'run', '--', node, '-e', script],
-          {
-            cwd: repo.cwd,
-            env: { PATH: process.env.PATH ?? '', ENV_SYNC_HOME: repo.home, HOME: repo.home },
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.stdout.once('data', () => child.kill(signal));
-        child.on('error', reject);
-        child.on('close', (code, sig) => {
-          clearTimeout(timer);
-          resolve({ code, signal: sig });
-        });
-      });
-    t.same(await runAndSignal(handles, 'SIGTERM'), { code: 42, signal: null }, 'SIGTERM reached the child');
-    t.same(await runAndSignal(dies, 'SIGTERM'), { code: 143, signal: null }, 'killed by SIGTERM: 128+15');
-    t.same(await runAndSignal(dies, 'SIGINT'), { code: 130, signal: null }, 'killed by SIGINT: 128+2');
+    const ended = async (script: string, signal: NodeJS.Signals) => {
+      const { code, signal: by } = await runThrough(BIN, repo, [node, '-e', script], signal);
+      return { code, signal: by };
+    };
+    t.same(await ended(handles, 'SIGTERM'), { code: 42, signal: null }, 'SIGTERM reached the command');
+    t.same(
+      await ended(dies, 'SIGTERM'),
+      { code: null, signal: 'SIGTERM' },
+      'killed by SIGTERM, as the caller sees it',
+    );
+    t.same(await ended(dies, 'SIGINT'), { code: null, signal: 'SIGINT' }, 'killed by SIGINT');
   },
 );
+
+t.test(
+  'without the native helper, run spawns the command and forwards signals',
+  { timeout: 30_000 },
+  async (t) => {
+    const repo = await makeRepo(t);
+    await repo.ok(t, ['set', 'A=1']);
+    const bin = installWithoutHelper(t);
+    const handles =
+      "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
+    const dies = "console.log('ready'); setInterval(() => {}, 1000)";
+    const ended = async (script: string, signal: NodeJS.Signals) => {
+      const { code, signal: by } = await runThrough(bin, repo, [node, '-e', script], signal);
+      return { code, signal: by };
+    };
+    t.same(await ended(handles, 'SIGTERM'), { code: 42, signal: null }, 'SIGTERM was forwarded to the child');
+    t.same(await ended(dies, 'SIGTERM'), { code: 143, signal: null }, 'killed by SIGTERM: 128+15');
+    t.same(await ended(dies, 'SIGINT'), { code: 130, signal: null }, 'killed by SIGINT: 128+2');
+    const missing = await runThrough(bin, repo, ['no-such-command-xyz']);
+  t.equal(missing.code, 127, 'a command that cannot be found: 127');
+  const pid = await runThrough(bin, repo, ['sh', '-c', 'echo $$']);
+    t.not(Number(pid.stdout.trim()), pid.pid, 'the command is a child of env-sync');
+    t.equal(pid.code, 0);
+  },
+);
+
+t.test('the command is found in the PATH it is given, scripts without #! run under sh', async (t) => {
+  const repo = await makeRepo(t);
+  const tools = path.join(repo.cwd, 'tools');
+  mkdirSync(tools);
+  // No #! line: the kernel refuses it (ENOEXEC) and, as execvp does, sh reads it.
+  writeFileSync(path.join(tools, 'greet'), 'echo "hello $WHO from $0"\n');
+  chmodSync(path.join(tools, 'greet'), 0o755);
+  await repo.ok(t, ['set', `PATH=${tools}:${process.env.PATH}`, 'WHO=env-sync']);
+  const greeted = await repo.ok(t, ['run', '--', 'greet']);
+  t.equal(greeted.stdout, `hello env-sync from ${path.join(tools, 'greet')}\n`);
+  // An entry that cannot be searched is passed over, as execvp does; a non-executable file is EACCES (126).
+  writeFileSync(path.join(tools, 'plain'), 'echo no\n');
+  const denied = await repo.cli(['run', '--', 'plain']);
+  t.equal(denied.code, 126);
+  t.match(denied.stderr, /cannot run 'plain': EACCES/);
+});
+
+t.test('a value holding a NUL byte is refused by name, never shown', async (t) => {
+  const repo = await makeRepo(t);
+  const secret = 'nul-canary-93b1';
+  await repo.ok(t, ['set', 'BINARY'], { input: `${secret}\0tail` });
+  const refused = await repo.cli(['run', '--', 'true']);
+  t.equal(refused.code, 1);
+  t.equal(refused.stderr, 'env-sync: cannot pass BINARY to the command: its value holds a NUL byte\n');
+  t.notMatch(refused.stderr + refused.stdout, secret);
+});

@@ -20,7 +20,10 @@ export function commandEnvironment(entries: Iterable<readonly [string, string]>)
 export function assertPassable(entries: Iterable<readonly [string, string]>): void {
   for (const [key, value] of entries) {
     if (value.includes('\0'))
-      throw new EnvSyncError('E_NOT_PASSABLE', `cannot pass ${key} to the command: its value holds a NUL byte`);
+      throw new EnvSyncError(
+        'E_NOT_PASSABLE',
+        `cannot pass ${key} to the command: its value holds a NUL byte`,
+      );
   }
 }
 
