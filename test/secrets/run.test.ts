@@ -124,26 +124,36 @@ t.test('the command takes over the env-sync process', withHelper, async (t) => {
   );
 });
 
+/**
+ * How a long-running command ends, as the caller of `bin run` sees it, when the caller sends SIGTERM to a
+ * command that handles it (exit 42), and SIGTERM or SIGINT to one that does not.
+ */
+async function signalEndings(bin: string, repo: TestRepo) {
+  const handles =
+    "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
+  const dies = "console.log('ready'); setInterval(() => {}, 1000)";
+  const ended = async (script: string, signal: NodeJS.Signals) => {
+    const { code, signal: by } = await runThrough(bin, repo, [node, '-e', script], signal);
+    return { code, signal: by };
+  };
+  return {
+    handled: await ended(handles, 'SIGTERM'),
+    terminated: await ended(dies, 'SIGTERM'),
+    interrupted: await ended(dies, 'SIGINT'),
+  };
+}
+
 t.test(
   'signals reach the command itself, and its end is the one the caller sees',
   { ...withHelper, timeout: 30_000 },
   async (t) => {
     const repo = await makeRepo(t);
     await repo.ok(t, ['set', 'A=1']);
-    const handles =
-      "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
-    const dies = "console.log('ready'); setInterval(() => {}, 1000)";
-    const ended = async (script: string, signal: NodeJS.Signals) => {
-      const { code, signal: by } = await runThrough(BIN, repo, [node, '-e', script], signal);
-      return { code, signal: by };
-    };
-    t.same(await ended(handles, 'SIGTERM'), { code: 42, signal: null }, 'SIGTERM reached the command');
-    t.same(
-      await ended(dies, 'SIGTERM'),
-      { code: null, signal: 'SIGTERM' },
-      'killed by SIGTERM, as the caller sees it',
-    );
-    t.same(await ended(dies, 'SIGINT'), { code: null, signal: 'SIGINT' }, 'killed by SIGINT');
+    t.same(await signalEndings(BIN, repo), {
+      handled: { code: 42, signal: null },
+      terminated: { code: null, signal: 'SIGTERM' },
+      interrupted: { code: null, signal: 'SIGINT' },
+    });
   },
 );
 
@@ -154,19 +164,18 @@ t.test(
     const repo = await makeRepo(t);
     await repo.ok(t, ['set', 'A=1']);
     const bin = installWithoutHelper(t);
-    const handles =
-      "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
-    const dies = "console.log('ready'); setInterval(() => {}, 1000)";
-    const ended = async (script: string, signal: NodeJS.Signals) => {
-      const { code, signal: by } = await runThrough(bin, repo, [node, '-e', script], signal);
-      return { code, signal: by };
-    };
-    t.same(await ended(handles, 'SIGTERM'), { code: 42, signal: null }, 'SIGTERM was forwarded to the child');
-    t.same(await ended(dies, 'SIGTERM'), { code: 143, signal: null }, 'killed by SIGTERM: 128+15');
-    t.same(await ended(dies, 'SIGINT'), { code: 130, signal: null }, 'killed by SIGINT: 128+2');
+    t.same(
+      await signalEndings(bin, repo),
+      {
+        handled: { code: 42, signal: null },
+        terminated: { code: 143, signal: null },
+        interrupted: { code: 130, signal: null },
+      },
+      'SIGTERM was forwarded to the child; a signal that ended it is reported as 128 + its number',
+    );
     const missing = await runThrough(bin, repo, ['no-such-command-xyz']);
-  t.equal(missing.code, 127, 'a command that cannot be found: 127');
-  const pid = await runThrough(bin, repo, ['sh', '-c', 'echo $$']);
+    t.equal(missing.code, 127, 'a command that cannot be found: 127');
+    const pid = await runThrough(bin, repo, ['sh', '-c', 'echo $$']);
     t.not(Number(pid.stdout.trim()), pid.pid, 'the command is a child of env-sync');
     t.equal(pid.code, 0);
   },
