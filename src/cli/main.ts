@@ -64,13 +64,14 @@ export async function main(
   options: Omit<EnvSyncContext, keyof BaseContext> = {},
 ): Promise<number> {
   let args = [...argv];
+  const context = { ...processStdio(), ...options };
   // Global options come before the command, as in git.
   for (;;) {
     if (args[0] === '-C' && args[1] !== undefined) {
       try {
         process.chdir(args[1]);
       } catch {
-        process.stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
+        context.stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
         return 2;
       }
       args = args.slice(2);
@@ -87,22 +88,21 @@ export async function main(
   }
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
-  const stdio = { ...processStdio(), ...options };
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
-    command = cli.process(args.length === 0 ? ['--help'] : args, stdio);
+    command = cli.process(args.length === 0 ? ['--help'] : args, context);
   } catch (error) {
     const firstOption = args.findIndex((arg) => arg.startsWith('-'));
     const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));
     if (listing !== null) {
       const help = args.includes('--help') || args.includes('-h');
-      (help ? process.stdout : process.stderr).write(listing);
+      (help ? context.stdout : context.stderr).write(listing);
       return help ? 0 : 2;
     }
-    process.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
+    context.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
     return 2;
   }
-  const exitCode = await cli.run(command, stdio);
+  const exitCode = await cli.run(command, context);
   if (command instanceof EnvSyncCommand && command.failure !== null) return command.failure.exitCode;
   return exitCode;
 }
