@@ -7,10 +7,10 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  hkdfSync,
   type KeyObject,
   timingSafeEqual,
 } from 'node:crypto';
+import { CHUNK, hkdf, setChunkNonce, TAG, VERSION_LINE, X25519_LABEL } from './age-v1.ts';
 
 /**
  * A format, MAC or authentication failure. Messages follow typage's wording (age-envelope.ts turns them
@@ -47,10 +47,6 @@ export function x25519Identity(scalar: Uint8Array): X25519Identity {
   return { privateKey, publicKey: new Uint8Array(Buffer.from(x!, 'base64url')) };
 }
 
-const VERSION_LINE = 'age-encryption.org/v1\n';
-const X25519_LABEL = 'age-encryption.org/v1/X25519';
-const CHUNK = 64 * 1024;
-const TAG = 16;
 const BASE64 = /^[A-Za-z0-9+/]*$/;
 
 interface Stanza {
@@ -162,18 +158,17 @@ function decryptPayload(fileKey: Buffer, payload: Buffer): Uint8Array {
   if (payload.length < 16) throw new AgeDecryptError('stream ended before reading 16 bytes');
   const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload');
   const ciphertext = payload.subarray(16);
-  const chunkCount = Math.max(1, Math.ceil(ciphertext.length / (CHUNK + TAG)));
-  const plaintext = new Uint8Array(Math.max(0, ciphertext.length - chunkCount * TAG));
+  const chunks = Math.max(1, Math.ceil(ciphertext.length / (CHUNK + TAG)));
+  const plaintext = new Uint8Array(Math.max(0, ciphertext.length - chunks * TAG));
   const nonce = Buffer.alloc(12);
-  for (let index = 0; index < chunkCount; index++) {
-    const last = index === chunkCount - 1;
+  for (let index = 0; index < chunks; index++) {
+    const last = index === chunks - 1;
     const chunk = ciphertext.subarray(
       index * (CHUNK + TAG),
       last ? ciphertext.length : (index + 1) * (CHUNK + TAG),
     );
     if (chunk.length < TAG) throw new AgeDecryptError('invalid tag'); // truncated
-    nonce.writeUIntBE(index, 5, 6); // an 11-byte big-endian counter (below 2^48 here), then the flag
-    nonce[11] = last ? 1 : 0;
+    setChunkNonce(nonce, index, last);
     const opened = open(payloadKey, nonce, chunk);
     if (opened === null) throw new AgeDecryptError('invalid tag');
     if (last && opened.length === 0 && index > 0) throw new AgeDecryptError('final chunk is empty');
@@ -192,8 +187,4 @@ function open(key: Buffer, nonce: Buffer, sealed: Uint8Array): Buffer | null {
   } catch {
     return null;
   }
-}
-
-function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 }

@@ -1,8 +1,9 @@
-// Encrypts bytes to age recipients as one standard binary age file (with typage), and decrypts with one
-// identity (with age-decrypt.ts), turning failures into distinct, one-line, secret-free EnvSyncErrors.
+// Encrypts bytes to age recipients as one standard binary age file (age-encrypt.ts), and decrypts with one
+// identity (age-decrypt.ts), turning failures into distinct, one-line, secret-free EnvSyncErrors.
 
 import { EnvSyncError } from '../errors.ts';
 import { AgeNoMatchError, decryptAge, type X25519Identity, x25519Identity } from './age-decrypt.ts';
+import { AgeEncryptError, encryptAge } from './age-encrypt.ts';
 import { checkAgeSecretKey } from './age-identity-file.ts';
 import { parseAgeRecipient } from './age-recipient.ts';
 import { decodeBech32 } from './bech32.ts';
@@ -48,11 +49,18 @@ export async function encryptToRecipients(
   if (recipients.length === 0) {
     throw new EnvSyncError('E_USAGE', 'cannot encrypt to an empty recipient list');
   }
-  // Loaded here, not at start-up: reading needs none of it.
-  const { Encrypter } = await import('age-encryption');
-  const encrypter = new Encrypter();
-  for (const recipient of new Set(recipients.map(parseAgeRecipient))) encrypter.addRecipient(recipient);
-  return encrypter.encrypt(plaintext);
+  const keys = [...new Set(recipients.map(parseAgeRecipient))].map((recipient) => {
+    const decoded = decodeBech32(recipient);
+    if (!decoded.ok) throw new Error('unreachable: parseAgeRecipient accepted the recipient');
+    return decoded.bytes;
+  });
+  try {
+    return encryptAge(plaintext, keys);
+  } catch (error) {
+    if (error instanceof AgeEncryptError)
+      throw new EnvSyncError('E_USAGE', `cannot encrypt: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Decrypts a binary age file with one identity; errors are E_NOT_RECIPIENT (NotRecipientError) or E_DECRYPT. */

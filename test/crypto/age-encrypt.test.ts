@@ -1,0 +1,104 @@
+// The node:crypto age encryptor behind encryptToRecipients: what it writes, typage's Decrypter and the
+// reference `age` CLI read (in CI a missing `age` fails; elsewhere that test is skipped with a note), for
+// every size around the 64 KiB chunk boundaries and 1–3 recipients; every file is new (fresh keys, nonces).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import fc from 'fast-check';
+import t from 'tap';
+import { encryptToRecipients } from '../../src/crypto/age-envelope.ts';
+import { encodeBech32 } from '../../src/crypto/bech32.ts';
+import { isEnvSyncError } from '../../src/errors.ts';
+
+const CHUNK = 64 * 1024;
+
+async function ageKey(): Promise<{ secret: string; recipient: string }> {
+  const secret = await generateX25519Identity();
+  return { secret, recipient: await identityToRecipient(secret) };
+}
+
+const bytesOf = (size: number, seed: number) =>
+  Uint8Array.from({ length: size }, (_, i) => (Math.imul(i + 1, seed | 1) >>> 13) & 0xff);
+
+const sizes = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: 1, max: CHUNK - 1 }),
+  fc.constantFrom(CHUNK, 2 * CHUNK, 3 * CHUNK),
+  fc.integer({ min: CHUNK + 1, max: 3 * CHUNK + 1 }),
+);
+
+t.test("typage's Decrypter reads what it writes, for 1–3 recipients and any size", async (t) => {
+  const keys = [await ageKey(), await ageKey(), await ageKey()];
+  await fc.assert(
+    fc.asyncProperty(
+      sizes,
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.nat(2),
+      async (size, seed, count, reader) => {
+        const plaintext = bytesOf(size, seed);
+        const recipients = keys.slice(0, count);
+        const file = await encryptToRecipients(
+          plaintext,
+          recipients.map((key) => key.recipient),
+        );
+        const decrypter = new Decrypter();
+        decrypter.addIdentity(recipients[reader % count]!.secret);
+        const back = await decrypter.decrypt(file);
+        const stanzas = Buffer.from(file)
+          .toString('latin1')
+          .split('\n')
+          .filter((line) => line.startsWith('-> X25519 '));
+        return Buffer.from(back).equals(Buffer.from(plaintext)) && stanzas.length === count;
+      },
+    ),
+    { numRuns: 40 },
+  );
+  t.pass('every size and recipient count round-trips through typage');
+});
+
+t.test('`age -d` decrypts it across the chunk boundaries', async (t) => {
+  const probe = spawnSync('age', ['--version']);
+  if (probe.error !== undefined || probe.status !== 0) {
+    if (process.env.CI === 'true')
+      t.fail('the `age` CLI is not installed, and CI must run this: apt-get install -y age');
+    else t.pass('skipped: the `age` CLI is not installed (apt-get install -y age)');
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'env-sync-age-encrypt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [key, other] = [await ageKey(), await ageKey()];
+  const identityFile = path.join(dir, 'key.txt');
+  writeFileSync(identityFile, `${key.secret}\n`, { mode: 0o600 });
+  for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17]) {
+    const plaintext = bytesOf(size, 0x9e3779b9);
+    const file = await encryptToRecipients(plaintext, [other.recipient, key.recipient]);
+    const result = spawnSync('age', ['-d', '-i', identityFile], { input: file });
+    t.equal(result.status, 0, result.stderr.toString());
+    t.ok(Buffer.from(result.stdout).equals(Buffer.from(plaintext)), `${size} bytes`);
+  }
+});
+
+t.test('two encryptions of the same plaintext share no key or nonce', async (t) => {
+  const key = await ageKey();
+  const plaintext = bytesOf(1000, 7);
+  const [a, b] = [
+    await encryptToRecipients(plaintext, [key.recipient]),
+    await encryptToRecipients(plaintext, [key.recipient]),
+  ];
+  const header = (file: Uint8Array) => Buffer.from(file).toString('latin1').split('\n').slice(1, 3);
+  t.not(header(a)[0], header(b)[0], 'a fresh ephemeral share per file');
+  t.not(header(a)[1], header(b)[1], 'a fresh wrapped file key per file');
+  t.notOk(Buffer.from(a).subarray(-1016).equals(Buffer.from(b).subarray(-1016)), 'a fresh payload');
+});
+
+t.test('a recipient that is a low-order point is refused, not used', async (t) => {
+  // All zeros is a valid 32-byte bech32 payload but a point of order 1: every shared secret would be zero.
+  const lowOrder = encodeBech32('age', new Uint8Array(32));
+  const error = await encryptToRecipients(new Uint8Array(8), [lowOrder]).catch((e: unknown) => e);
+  t.ok(isEnvSyncError(error, 'E_USAGE'), 'E_USAGE');
+  t.match((error as Error).message, /not a usable X25519 public key/);
+});
