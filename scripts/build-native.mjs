@@ -1,8 +1,9 @@
 // Compiles src/native/replace-process.c (execve for `env-sync run`, see src/cli/secrets/run-exec.ts) into a
-// Node-API addon with the system's C compiler ($CC, else cc) and the Node-API headers of the node-api-headers
-// package: Node-API is stable across Node versions, so the addon does not depend on the Node that built it.
-// Without a compiler (or on Windows, which has no execve) there is no addon, and `run` spawns its command
-// instead, with a warning here; under CI=true that is a failure, as CI must test what users run.
+// Node-API addon with the system's C compiler ($CC, else cc; $CFLAGS and $LDFLAGS added) and the Node-API
+// headers of the node-api-headers package: Node-API is stable across Node versions, so the addon does not
+// depend on the Node that built it. Windows has no execve: there `run` spawns its command, as it does where
+// no compiler could build the addon (with a warning here; under CI=true that is a failure, as CI must test
+// what users run).
 
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -11,39 +12,40 @@ import { fileURLToPath } from 'node:url';
 
 const source = fileURLToPath(new URL('../src/native/replace-process.c', import.meta.url));
 
-/** Flags that make a loadable module whose Node-API symbols resolve against the running node. */
-const LINK_FLAGS = {
-  darwin: ['-bundle', '-undefined', 'dynamic_lookup'],
-  linux: ['-shared', '-fPIC'],
-  freebsd: ['-shared', '-fPIC'],
-};
+/** A loadable module whose Node-API symbols resolve against the running node when it is loaded. */
+const linkFlags = (platform) =>
+  platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-fPIC'];
 
-/** Builds `<dir>/replace-process.node`; returns false (after a warning) when it cannot be built here. */
+/** Words of a variable such as CC="ccache gcc" or CFLAGS="-O3 -march=native" (no shell quoting). */
+const words = (value) => (value ?? '').split(/\s+/).filter((word) => word !== '');
+
+/** Builds `<dir>/replace-process.node`; returns false when it is not built here. */
 export function buildNativeAddon(dir) {
-  const link = LINK_FLAGS[process.platform];
-  const output = path.join(dir, 'replace-process.node');
+  if (process.platform === 'win32') return false;
   const failed = (why) => {
     const message = `the native helper of 'env-sync run' was not built (${why}): run will spawn its command`;
     if (process.env.CI === 'true') throw new Error(message);
     process.stderr.write(`warning: ${message}\n`);
     return false;
   };
-  if (link === undefined) return failed(`no execve on ${process.platform}`);
   const include = createRequire(import.meta.url)('node-api-headers').include_dir;
-  const compiler = process.env.CC || 'cc';
+  const [compiler, ...compilerArgs] = words(process.env.CC).length > 0 ? words(process.env.CC) : ['cc'];
   const done = spawnSync(
     compiler,
     [
+      ...compilerArgs,
       '-O2',
       '-std=c11',
       '-D_POSIX_C_SOURCE=200809L',
       '-Wall',
       '-Wextra',
-      ...link,
+      ...words(process.env.CFLAGS),
+      ...linkFlags(process.platform),
+      ...words(process.env.LDFLAGS),
       '-I',
       include,
       '-o',
-      output,
+      path.join(dir, 'replace-process.node'),
       source,
     ],
     { encoding: 'utf8' },

@@ -191,11 +191,21 @@ t.test('the command is found in the PATH it is given, scripts without #! run und
   await repo.ok(t, ['set', `PATH=${tools}:${process.env.PATH}`, 'WHO=env-sync']);
   const greeted = await repo.ok(t, ['run', '--', 'greet']);
   t.equal(greeted.stdout, `hello env-sync from ${path.join(tools, 'greet')}\n`);
-  // An entry that cannot be searched is passed over, as execvp does; a non-executable file is EACCES (126).
+  // As execvp: an entry that is a file (ENOTDIR) or where the name is not executable (EACCES) is passed
+  // over, the latter reported when nothing else is found (126).
+  const blocked = path.join(repo.cwd, 'blocked');
+  mkdirSync(blocked);
+  writeFileSync(path.join(blocked, 'greet'), 'echo not me\n');
+  writeFileSync(path.join(repo.cwd, 'a-file'), '');
+  await repo.ok(t, ['set', `PATH=${path.join(repo.cwd, 'a-file')}:${blocked}:${tools}:${process.env.PATH}`]);
+  const passedOver = await repo.ok(t, ['run', '--', 'greet']);
+  t.equal(passedOver.stdout, `hello env-sync from ${path.join(tools, 'greet')}\n`, 'found past both');
   writeFileSync(path.join(tools, 'plain'), 'echo no\n');
   const denied = await repo.cli(['run', '--', 'plain']);
   t.equal(denied.code, 126);
   t.match(denied.stderr, /cannot run 'plain': EACCES/);
+  const empty = await repo.cli(['run', '--', '']);
+  t.equal(empty.code, 127, 'the empty name is not found');
 });
 
 t.test('a value holding a NUL byte is refused by name, never shown', async (t) => {
@@ -206,4 +216,79 @@ t.test('a value holding a NUL byte is refused by name, never shown', async (t) =
   t.equal(refused.code, 1);
   t.equal(refused.stderr, 'env-sync: cannot pass BINARY to the command: its value holds a NUL byte\n');
   t.notMatch(refused.stderr + refused.stdout, secret);
+});
+
+const onLinux = process.platform === 'linux' ? false : 'reads /proc';
+
+t.test(
+  'descriptors passed by socket activation reach the command; others Node marked do not',
+  { ...withHelper, skip: withHelper.skip || onLinux },
+  async (t) => {
+    const repo = await makeRepo(t);
+    await repo.ok(t, ['set', 'A=1']);
+    // sh sets LISTEN_PID to its own pid, then execs env, which execs node: LISTEN_PID names env-sync.
+    const launch = `LISTEN_PID=$$ LISTEN_FDS=1 exec /usr/bin/env -u NODE_OPTIONS "$0" "$1" run -- sh -c 'echo "$LISTEN_PID $$"; ls /proc/self/fd'`;
+    const ran = spawnSync('sh', ['-c', `${launch} 3</etc/hostname 7</etc/hostname`, node, BIN], {
+      cwd: repo.cwd,
+      env: { PATH: process.env.PATH ?? '', ENV_SYNC_HOME: repo.home, HOME: repo.home },
+      encoding: 'utf8',
+    });
+    t.equal(ran.status, 0, ran.stderr);
+    const [pids, ...fds] = ran.stdout.trim().split('\n');
+    const [listenPid, pid] = pids!.split(' ');
+    t.equal(listenPid, pid, 'LISTEN_PID names the command, as sd_listen_fds checks');
+    t.ok(fds.includes('3'), 'the activated socket (descriptor 3) is passed');
+    t.notOk(fds.includes('7'), "descriptor 7, not announced, is not: Node's spawn would not pass it either");
+  },
+);
+
+t.test(
+  'the helper puts the process back when no program could be run, and clears O_NONBLOCK for the one it runs',
+  { ...withHelper, skip: withHelper.skip || onLinux },
+  async (t) => {
+    // In a plain node (not tap's), with stdin a pipe: reading it makes Node set O_NONBLOCK on it.
+    const script = `
+      const { readFileSync } = require('node:fs');
+      const { replaceProcess } = require(process.argv[1]);
+      const state = () => ({
+        fds: [0, 1, 2].map((fd) => readFileSync('/proc/self/fdinfo/' + fd, 'utf8').split('\\n')[1]),
+        signals: readFileSync('/proc/self/status', 'utf8').match(/^Sig(Ign|Cgt|Blk):.*$/gm),
+      });
+      process.stdin.on('data', () => {});
+      let interrupted = false;
+      process.on('SIGINT', () => { interrupted = true; });
+      const before = state();
+      const error = replaceProcess('no-such-command-xyz', ['no-such-command-xyz'], ['PATH=/nonexistent:/bin'], []);
+      const after = state();
+      process.kill(process.pid, 'SIGINT');
+      setTimeout(() => {
+        process.stdout.write(JSON.stringify({ error, before, after, interrupted }) + '\\n');
+        replaceProcess('sh', ['sh', '-c', 'sed -n 2p /proc/self/fdinfo/0'], ['PATH=/usr/bin:/bin'], []);
+      }, 50);
+    `;
+    const ran = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, '-e', script, ADDON], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    t.equal(ran.status, 0, ran.stderr);
+    const [report, flags] = ran.stdout.trim().split('\n');
+    const { error, before, after, interrupted } = JSON.parse(report!);
+    t.equal(error, 2, 'ENOENT');
+    t.same(after, before, 'descriptor flags, signal dispositions and mask as they were');
+    t.match(before.fds[0], /^flags:\s+[0-7]*4[0-7]{3}$/, 'stdin was non-blocking in Node');
+    t.ok(interrupted, "Node's own SIGINT handler still runs");
+    const octal = Number.parseInt(flags!.replace(/^flags:\s+/, ''), 8);
+    t.equal(octal & 0o4000, 0, 'the program got a blocking stdin');
+  },
+);
+
+t.test('a command the kernel refuses (E2BIG) is reported the same way by both ways of running', async (t) => {
+  const repo = await makeRepo(t);
+  // One variable above the kernel's 128 KiB limit on a single string.
+  await repo.ok(t, ['set', 'HUGE'], { input: 'x'.repeat(140_000) });
+  for (const bin of [BIN, installWithoutHelper(t)]) {
+    const ran = await runThrough(bin, repo, ['true']);
+    t.equal(ran.code, 126, bin === BIN ? 'exec' : 'spawn');
+  }
 });

@@ -2,7 +2,7 @@
 // with the child's status. The way where the process cannot be replaced (run-exec.ts): on Windows, where no
 // native helper was built, and when the CLI runs inside another program (tests, the code-cache recorder).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { cannotRun } from './run-command-line.ts';
@@ -26,7 +26,14 @@ export function spawnCommand(
   stderr: Writable,
 ): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env: Object.fromEntries(env), stdio: 'inherit' });
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { env: Object.fromEntries(env), stdio: 'inherit' });
+    } catch (error) {
+      // Refused before any process was made (E2BIG: the environment is too large for the kernel, say).
+      resolve(cannotRun(file, (error as NodeJS.ErrnoException).code, stderr));
+      return;
+    }
     const forward = (signal: NodeJS.Signals) => {
       child.kill(signal);
     };

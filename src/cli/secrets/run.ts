@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import { assertPassable, commandEnvironment } from './run-command-line.ts';
+import { assertPassable, cannotRun, commandEnvironment } from './run-command-line.ts';
 import { execCommand } from './run-exec.ts';
 import { SecretsCommand } from './secrets-command.ts';
 
@@ -39,6 +39,8 @@ export class RunCommand extends SecretsCommand {
     const { entries } = await readExistingEnvironment(await this.openSession(), this.env);
     assertPassable(entries);
     const env = commandEnvironment(entries);
+    // No program has the empty name; spawn would refuse it as an invalid argument instead.
+    if (file === '') return cannotRun(file, 'ENOENT', this.context.stderr);
     const replaceProcess = this.context.loadReplaceProcess?.() ?? null;
     if (replaceProcess !== null) return execCommand(replaceProcess, file, args, env, this.context.stderr);
     const { spawnCommand } = await import('./run-spawn.ts');
