@@ -3,7 +3,7 @@
 
 import type { EventObject } from '../store/objects.ts';
 import { type EventBody, parseEventBody } from './event-format.ts';
-import { type MergeResult, mergeEvents, type PreparedEvent } from './merge-events.ts';
+import { type MergeResult, mergeEvents, type Prechecked } from './merge-events.ts';
 import { type Check, SignaturePool } from './signature-pool.ts';
 import { asWireEvent, joinRequestParts, signedMessageParts, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
@@ -53,7 +53,7 @@ interface Entry {
  * worker threads as each chunk fills, and on this thread too once `settle` is called. An event counts as
  * verified only if it is the very object that was fed and every one of its checks passed.
  */
-export class SignatureBatch {
+export class SignatureBatch implements Prechecked {
   readonly #pool = new SignaturePool();
   readonly #entries = new Map<WireEvent, Entry>();
   #pending: Check[] = [];
@@ -132,24 +132,22 @@ export async function mergeVerified(
   try {
     const wires = events.map(asWireEvent);
     for (const wire of wires) checking.add(wire);
-    const prepared: PreparedEvent[] = wires.map((wire) => ({
-      ...wire,
-      signaturesVerified: true,
-      body: checking.body(wire),
-    }));
     const trial = tree.clone();
     let optimistic: MergeResult | null = null;
     try {
-      optimistic = mergeEvents(trial, prepared, now);
+      optimistic = mergeEvents(trial, wires, now, {
+        body: (wire) => checking.body(wire),
+        verified: () => true,
+      });
       whileChecking?.(trial);
     } catch {
       // Reported below, by the sequential path.
     }
     await checking.settle();
-    const verified = wires.map((wire) => checking.verified(wire));
-    if (optimistic !== null && verified.every(Boolean)) return { tree: trial, merged: optimistic };
-    const exact = prepared.map((held, i) => ({ ...held, signaturesVerified: verified[i]! }));
-    return { tree, merged: mergeEvents(tree, exact, now) };
+    if (optimistic !== null && wires.every((wire) => checking.verified(wire))) {
+      return { tree: trial, merged: optimistic };
+    }
+    return { tree, merged: mergeEvents(tree, wires, now, checking) };
   } finally {
     checking.close();
   }

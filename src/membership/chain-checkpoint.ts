@@ -3,9 +3,10 @@
 // cache, never truth (docs/membership.md#checkpoint): pages by key bucket and a root that points at them,
 // appended to on each save, keyed by the tip and the fork tips and ignored whole when its root is off.
 
+import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../store/fs-atomic.ts';
+import { FILE_MODE, writeFileAtomic } from '../store/fs-atomic.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import { CheckpointPages, type CheckpointTouch } from './checkpoint-pages.ts';
@@ -72,10 +73,11 @@ export async function readCheckpoint(
 
 /**
  * Records `tree`'s canonical tip, registry and held ids for the key refs/members and `forks` now hold: a tree
- * resumed from the file's last root appends the pages its events changed and a new root; anything else (or
- * too many appends, or appends outweighing the live pages) rewrites the file whole. Not fsynced: after a
- * crash the file is at worst missing, stale or torn, and then recomputed. Never fails the operation it
- * follows: if it cannot be written, it is removed (and if that fails, its key no longer matches the chain).
+ * resumed from the file's last root appends the pages its events changed and a new root; a `prepared` file
+ * for this very tree and forks is moved into place; anything else (or too many appends, or appends outweighing
+ * the live pages) rewrites the file whole. Not fsynced: after a crash the file is at worst missing, stale or
+ * torn, and then recomputed. Never fails the operation it follows: if it cannot be written, it is removed (and
+ * if that fails, its key no longer matches the chain). A `prepared` file not used is removed.
  */
 export async function writeCheckpoint(
   repo: Repository,
@@ -88,11 +90,13 @@ export async function writeCheckpoint(
     const from = tree.heldBefore;
     const resumed = from instanceof CheckpointPages && from.root.tip === tree.resumedAt;
     if (resumed && (await appendSave(file, from, tree, forks))) return;
-    const ready = prepared?.tree === tree && sameSet(prepared.forks, forks) ? prepared.bytes : null;
-    const bytes = ready ?? wholeFile(repo.group, tree, forks);
-    await writeFileAtomic(file, bytes, undefined, { durable: false });
+    const ready = prepared?.tree === tree && sameSet(prepared.forks, forks) && (await prepared.written);
+    if (ready) await fs.rename(prepared.temp, file);
+    else await writeFileAtomic(file, wholeFile(repo.group, tree, forks), undefined, { durable: false });
   } catch {
     await fs.rm(file, { force: true }).catch(() => {});
+  } finally {
+    if (prepared !== undefined) await discardCheckpoint(prepared);
   }
 }
 
@@ -139,21 +143,41 @@ function lines(
   return Buffer.concat(out);
 }
 
-/** The whole file for `tree` and `forks`, made ahead of the save that writes it (writeCheckpoint). */
+/**
+ * The whole file for `tree` and `forks`, written to a temporary file next to the checkpoint ahead of the save
+ * that moves it into place (writeCheckpoint) or removes it (discardCheckpoint).
+ */
 export interface PreparedCheckpoint {
   readonly tree: MemberTree;
   readonly forks: readonly ObjectId[];
-  readonly bytes: Buffer;
+  readonly temp: string;
+  /** False when the temporary file could not be written (it is then removed already). */
+  readonly written: Promise<boolean>;
 }
 
 /**
- * Serializes the whole checkpoint of a tree not resumed from one (a first fetch's), while other threads are
- * still checking its signatures: the save then only writes the bytes.
+ * Serializes the whole checkpoint of a tree not resumed from one (a first fetch's) and starts writing it,
+ * while other threads are still checking its signatures: the save then only renames the file. Like any
+ * interrupted atomic write, a crash before the rename leaves the temporary file (fsck notes it).
  */
-export function prepareCheckpoint(group: ObjectId, tree: MemberTree): PreparedCheckpoint {
+export function prepareCheckpoint(repo: Repository, tree: MemberTree): PreparedCheckpoint {
   const forks = tree.leaves().filter((id) => id !== tree.tip().id);
-  return { tree, forks, bytes: wholeFile(group, tree, forks) };
+  const file = path.join(repo.dir, CHECKPOINT_FILE);
+  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const bytes = wholeFile(repo.group, tree, forks);
+  const written = fs.writeFile(temp, bytes, { flag: 'wx', mode: FILE_MODE }).then(
+    () => true,
+    () => discardFile(temp).then(() => false),
+  );
+  return { tree, forks, temp, written };
 }
+
+/** Removes a prepared checkpoint's temporary file (once it is written): the save did not happen, or used it. */
+export async function discardCheckpoint(prepared: PreparedCheckpoint): Promise<void> {
+  if (await prepared.written) await discardFile(prepared.temp);
+}
+
+const discardFile = (file: string): Promise<void> => fs.rm(file, { force: true }).catch(() => {});
 
 /** The whole file: every record of the tree's registry and every held id, on pages by bucket. */
 function wholeFile(group: ObjectId, tree: MemberTree, forks: readonly ObjectId[]): Buffer {

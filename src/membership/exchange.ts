@@ -6,7 +6,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
-import { type PreparedCheckpoint, prepareCheckpoint } from './chain-checkpoint.ts';
+import { discardCheckpoint, type PreparedCheckpoint, prepareCheckpoint } from './chain-checkpoint.ts';
 import { loadChain, loadChainHead, saveChain, touchedBy } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
@@ -106,33 +106,38 @@ export async function applyRemoteEvents(
   } else {
     held = chain.tree;
   }
-  // A tree not resumed from a checkpoint is saved whole: that file is made while signatures are checked.
+  // A tree not resumed from a checkpoint is saved whole: that file is made and written while signatures are
+  // checked, then renamed into place by the save (removed below if the save does not happen).
   let checkpoint: PreparedCheckpoint | undefined;
   const whileChecking = (trial: MemberTree): void => {
-    if (trial.resumedAt === null) checkpoint = prepareCheckpoint(repo.group, trial);
+    if (trial.resumedAt === null) checkpoint = prepareCheckpoint(repo, trial);
   };
-  const { tree, merged } = await mergeVerified(held, rest, now, options.signatures, whileChecking);
-  const added = [...genesis, ...merged.added];
-  const previousTip = chain?.storedTip ?? null;
-  if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
-  const from = options.source === undefined ? '' : ` from ${options.source}`;
-  const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
-  await saveChain(
-    repo,
-    tree,
-    added,
-    previousTip,
-    {
-      peer: options.peer ?? 'sync',
-      reason: `membership: ${added.length} event(s)${from}${forked}`,
-    },
-    { eventsStored: options.eventsStored, checkpoint },
-  );
-  return {
-    tip: tree.tip().id,
-    previousTip,
-    added: added.map((held) => held.id),
-    displaced: merged.displaced,
-    tree,
-  };
+  try {
+    const { tree, merged } = await mergeVerified(held, rest, now, options.signatures, whileChecking);
+    const added = [...genesis, ...merged.added];
+    const previousTip = chain?.storedTip ?? null;
+    if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
+    const from = options.source === undefined ? '' : ` from ${options.source}`;
+    const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
+    await saveChain(
+      repo,
+      tree,
+      added,
+      previousTip,
+      {
+        peer: options.peer ?? 'sync',
+        reason: `membership: ${added.length} event(s)${from}${forked}`,
+      },
+      { eventsStored: options.eventsStored, checkpoint },
+    );
+    return {
+      tip: tree.tip().id,
+      previousTip,
+      added: added.map((held) => held.id),
+      displaced: merged.displaced,
+      tree,
+    };
+  } finally {
+    if (checkpoint !== undefined) await discardCheckpoint(checkpoint);
+  }
 }

@@ -9,10 +9,12 @@ import { hex } from './registry.ts';
 import { asWireEvent, type EventSigner, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
-/** An event, whether every signature it carries was verified already, and its body (batch-verify.ts). */
-export interface PreparedEvent extends WireEvent {
-  readonly signaturesVerified: boolean;
-  readonly body?: EventBody;
+/** What a batch knows of its events before the rules run (batch-verify.ts). */
+export interface Prechecked {
+  /** The event's parsed body, if the batch has it. */
+  body(wire: WireEvent): EventBody | undefined;
+  /** True when every signature the event carries verified already: the rules then skip them. */
+  verified(wire: WireEvent): boolean;
 }
 
 export interface MergeResult {
@@ -23,21 +25,24 @@ export interface MergeResult {
 }
 
 /**
- * Adds `events` (parents before children) to `tree`, checking every rule, and every signature not already
- * verified already (mergeVerified). Throws at the first bad event; the tree may then hold part of the batch, so
- * callers work on a fresh or cloned tree and discard it on error (all or nothing).
+ * Adds `events` (parents before children) to `tree`, checking every rule, and every signature `prechecked`
+ * does not vouch for (mergeVerified). Throws at the first bad event; the tree may then hold part of the batch,
+ * so callers work on a fresh or cloned tree and discard it on error (all or nothing).
  */
 export function mergeEvents(
   tree: MemberTree,
-  events: readonly (EventObject | WireEvent | PreparedEvent)[],
+  events: readonly (EventObject | WireEvent)[],
   now: number,
+  prechecked?: Prechecked,
 ): MergeResult {
   const before = tree.tip();
   const added: HeldEvent[] = [];
+  const verify = { now, verifySignatures: true };
+  const skip = { now, verifySignatures: false };
   for (const item of events) {
-    const prepared = 'signaturesVerified' in item ? item : null;
-    const options = { now, verifySignatures: !prepared?.signaturesVerified };
-    const held = tree.add(prepared ?? asWireEvent(item), options, prepared?.body);
+    const wire = asWireEvent(item);
+    const options = prechecked?.verified(wire) ? skip : verify;
+    const held = tree.add(wire, options, prechecked?.body(wire));
     if (held !== null) added.push(held);
   }
   if (added.length === 0 || tree.isCanonical(before.id)) return { added, displaced: [] };

@@ -3,7 +3,8 @@
 
 import { type PeerId, peerIdFromPublicKey } from '../crypto/peer-id.ts';
 import type { ObjectId } from '../store/object-id.ts';
-import type { HeldEvent, Role } from './event-format.ts';
+import type { EventObject } from '../store/objects.ts';
+import type { EventBody, HeldEvent, Role } from './event-format.ts';
 
 export type PeerState = 'pending' | 'approved' | 'revoked';
 
@@ -36,6 +37,34 @@ export interface RegistrySnapshot {
 // A copy, not a view: a decoded key or nonce lives on the JS heap, and reading its `.buffer` would move it to a
 // new off-heap allocation (≈ 3 times the cost of the copy, and garbage collection afterwards).
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/**
+ * An event's signer, the key its body names (a request's, an approval's, a revocation's, a rotation's new
+ * key) and its nonce, in hex: converted once, for the rules and then for apply (the conversion is a good
+ * part of their cost).
+ */
+export interface EventKeys {
+  readonly actor: string;
+  readonly subject: string | null;
+  readonly nonce: string | null;
+}
+
+export function eventKeys(event: EventObject, body: EventBody): EventKeys {
+  const actor = hex(event.actor);
+  switch (body.kind) {
+    case 'genesis':
+      return { actor, subject: null, nonce: hex(body.nonce) };
+    case 'request':
+    case 'approve':
+      return { actor, subject: hex(body.request.key), nonce: hex(body.request.nonce) };
+    case 'revoke':
+      return { actor, subject: hex(body.key), nonce: null };
+    case 'rotate-key':
+      return { actor, subject: hex(body.next.key), nonce: null };
+    case 'ignorable':
+      return { actor, subject: null, nonce: null };
+  }
+}
 
 // A chain has few signers and many events: derive each signer's peer id (a hash) once.
 const peerIds = new Map<string, PeerId>();
@@ -156,6 +185,11 @@ export class Registry {
     return this.#peer(hex(key));
   }
 
+  /** byKey for a key in hex (eventKeys). */
+  byHexKey(key: string): PeerRecord | undefined {
+    return this.#peer(key);
+  }
+
   byPeerId(peerId: string): PeerRecord | undefined {
     for (const record of this.#peers.values()) if (record.peerId === peerId) return record;
     const key = this.#source?.keyOf(peerId);
@@ -181,20 +215,19 @@ export class Registry {
     return this.#admins;
   }
 
-  /** 'fresh', 'pending' (a request for `key` holds it), or 'used'. */
-  nonceUse(nonce: Uint8Array, key: Uint8Array): 'fresh' | 'pending' | 'used' {
-    const n = hex(nonce);
-    let owner = this.#nonces.get(n);
-    let consumed = this.#consumed.has(n);
-    if (owner === undefined) [owner, consumed] = this.#source?.nonce(n) ?? [undefined, false];
+  /** 'fresh', 'pending' (a request for `key` holds it), or 'used'; nonce and key in hex. */
+  nonceUse(nonce: string, key: string): 'fresh' | 'pending' | 'used' {
+    let owner = this.#nonces.get(nonce);
+    let consumed = this.#consumed.has(nonce);
+    if (owner === undefined) [owner, consumed] = this.#source?.nonce(nonce) ?? [undefined, false];
     if (owner === undefined) return 'fresh';
-    return owner === hex(key) && !consumed ? 'pending' : 'used';
+    return owner === key && !consumed ? 'pending' : 'used';
   }
 
-  apply(held: HeldEvent): void {
+  /** `keys`: eventKeys of the event, when the caller has them already (the rules did). */
+  apply(held: HeldEvent, keys: EventKeys = eventKeys(held.event, held.body)): void {
     const { id, event, body } = held;
-    // Each key and nonce is converted to hex once here: that conversion is a good part of the rules' cost.
-    const actor = hex(event.actor);
+    const actor = keys.actor;
     const by = peerIdOf(event.actor, actor);
     const since = { event: id, time: event.time };
     const put = (record: PeerRecord, key?: string): void => this.#put(record, key);
@@ -202,25 +235,25 @@ export class Registry {
       case 'genesis': {
         const card = { ...body, key: event.actor };
         put(record(card, { role: 'admin', state: 'approved', since, by }, actor), actor);
-        this.#setNonce(hex(body.nonce), actor, true);
+        this.#setNonce(keys.nonce!, actor, true);
         return;
       }
       case 'request': {
         const r = body.request;
-        const key = hex(r.key);
+        const key = keys.subject!;
         put({ ...record(r, { role: null, state: 'pending', since, by }, key), expires: r.expires }, key);
-        this.#setNonce(hex(r.nonce), key, false);
+        this.#setNonce(keys.nonce!, key, false);
         return;
       }
       case 'approve': {
         const r = body.request;
-        const key = hex(r.key);
+        const key = keys.subject!;
         put(record(r, { role: body.role, state: 'approved', since, by }, key), key);
-        this.#setNonce(hex(r.nonce), key, true);
+        this.#setNonce(keys.nonce!, key, true);
         return;
       }
       case 'revoke': {
-        const key = hex(body.key);
+        const key = keys.subject!;
         const old = this.#peer(key)!;
         put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason }, key);
         return;

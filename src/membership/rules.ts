@@ -13,7 +13,7 @@ import {
   parseEventBody,
   SKEW_SECONDS,
 } from './event-format.ts';
-import type { Registry } from './registry.ts';
+import { type EventKeys, eventKeys, type Registry } from './registry.ts';
 import {
   joinRequestBytesOf,
   rotationSigningBytesOf,
@@ -35,6 +35,12 @@ export function describeEvent(id: ObjectId, event: EventObject): string {
   return `event #${event.seq} ${shortId(id)} (${event.kind.slice(0, 32)})`;
 }
 
+/** An event that passed the rules: its body, and its keys for Registry.apply. */
+export interface CheckedEvent {
+  readonly body: EventBody;
+  readonly keys: EventKeys;
+}
+
 /**
  * Checks `wire` as a child of `parent`, given the registry after the parent. `body`, when given, is
  * parseEventBody's result for it (a batch parses each event once).
@@ -45,7 +51,7 @@ export function checkEvent(
   state: Registry | null,
   ctx: CheckContext,
   parsed?: EventBody,
-): EventBody {
+): CheckedEvent {
   const { id, event } = wire;
   const fail = (code: ErrorCode, detail: string): never => {
     throw new EnvSyncError(code, `${describeEvent(id, event)}: ${detail}; nothing was applied`);
@@ -62,13 +68,14 @@ export function checkEvent(
   if (!signed(event.actor, () => signingBytesOf(wire), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
+  const keys = eventKeys(event, body);
 
   if (event.seq === 0) {
     if (body.kind !== 'genesis') fail('E_EVENT_INVALID', 'seq 0 must be a genesis event');
     if (ctx.group !== null && id !== ctx.group) {
       fail('E_EVENT_REPLAY', `genesis of another group (this group is ${shortId(ctx.group)})`);
     }
-    return body;
+    return { body, keys };
   }
   if (parent === null || state === null || event.prev !== parent.id) {
     return fail('E_EVENT_INVALID', 'its parent event is not held');
@@ -84,7 +91,7 @@ export function checkEvent(
   }
   if (body.kind === 'genesis') fail('E_EVENT_INVALID', 'a genesis event must have seq 0');
 
-  const actor = state.byKey(event.actor);
+  const actor = state.byHexKey(keys.actor);
   const signer = (): string => peerIdFromPublicKey(event.actor);
   if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not a member`);
   if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer()}, who was revoked`);
@@ -102,12 +109,12 @@ export function checkEvent(
     if (r.expires > event.time + MAX_REQUEST_TTL_SECONDS) {
       fail('E_EVENT_INVALID', 'the join request expires too far in the future');
     }
-    const target = state.byKey(r.key);
+    const target = state.byHexKey(keys.subject!);
     if (target?.state === 'approved') fail('E_EVENT_INVALID', `${target.peerId} is already approved`);
     if (target?.state === 'revoked') {
       fail('E_PEER_REVOKED', `${target.peerId} was revoked; a revoked key is never approved again`);
     }
-    const nonce = state.nonceUse(r.nonce, r.key);
+    const nonce = state.nonceUse(keys.nonce!, keys.subject!);
     if (nonce === 'used' || (nonce === 'pending' && recording)) {
       fail('E_EVENT_REPLAY', 'the join request nonce was already used');
     }
@@ -121,7 +128,7 @@ export function checkEvent(
       checkRequest(body.request, false);
       break;
     case 'revoke': {
-      const target = state.byKey(body.key);
+      const target = state.byHexKey(keys.subject!);
       if (target === undefined)
         fail('E_PEER_UNKNOWN', `${peerIdFromPublicKey(body.key)} is not a known peer`);
       if (target!.state === 'revoked') fail('E_EVENT_INVALID', `${target!.peerId} is already revoked`);
@@ -131,7 +138,8 @@ export function checkEvent(
       break;
     }
     case 'rotate-key':
-      if (state.byKey(body.next.key) !== undefined) fail('E_EVENT_INVALID', 'the new key is already known');
+      if (state.byHexKey(keys.subject!) !== undefined)
+        fail('E_EVENT_INVALID', 'the new key is already known');
       if (!signed(body.next.key, () => rotationSigningBytesOf(wire), body.keySignature)) {
         fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
       }
@@ -139,5 +147,5 @@ export function checkEvent(
     case 'ignorable':
       break;
   }
-  return body;
+  return { body, keys };
 }

@@ -85,7 +85,8 @@ function signedPrefix(bytes: Uint8Array, fields: 1 | 2): number | null {
 export function signedMessageParts(bytes: Uint8Array, fields: 1 | 2): Uint8Array[] | null {
   const cut = signedPrefix(bytes, fields);
   if (cut === null) return null;
-  return [bytes.subarray(0, cut), ...Array<Uint8Array>(fields).fill(EMPTY_FIELD)];
+  const prefix = bytes.subarray(0, cut);
+  return fields === 1 ? [prefix, EMPTY_FIELD] : [prefix, EMPTY_FIELD, EMPTY_FIELD];
 }
 
 const joined = (parts: Uint8Array[] | null): Uint8Array | null =>
@@ -134,7 +135,14 @@ export function joinRequestParts(wire: WireEvent): Uint8Array[] | null {
   for (let i = 6; i < subject.length; i++) end -= fieldLength(subject[i]!);
   let start = end;
   for (let i = 0; i < 6; i++) start -= fieldLength(subject[i]!);
-  return [JOIN_REQUEST_HEADER, idToBytes(wire.event.group), wire.bytes.subarray(start, end)];
+  return [JOIN_REQUEST_HEADER, groupBytes(wire.event.group), wire.bytes.subarray(start, end)];
+}
+
+// Every event of a batch names the same group: its bytes are made once (parts are only read, never changed).
+let lastGroup: { readonly id: ObjectId; readonly bytes: Uint8Array } | null = null;
+function groupBytes(id: ObjectId): Uint8Array {
+  if (lastGroup?.id !== id) lastGroup = { id, bytes: idToBytes(id) };
+  return lastGroup.bytes;
 }
 
 /** joinRequestBytes of the join request a `request` or `approve` event carries (joinRequestParts). */

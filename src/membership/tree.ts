@@ -76,11 +76,11 @@ export class MemberTree implements TreeView {
     options: AddOptions & { expectedGroup?: ObjectId },
   ): MemberTree {
     const wire = asWireEvent(genesis);
-    const body = checkEvent(wire, null, null, { ...options, group: options.expectedGroup ?? null });
+    const { body, keys } = checkEvent(wire, null, null, { ...options, group: options.expectedGroup ?? null });
     const { id, event } = wire;
     const held = { id, event, body };
     const state = new Registry();
-    state.apply(held);
+    state.apply(held, keys);
     return MemberTree.#rooted(id, held, state, { before: new Set(), forks: [], latest: event.time });
   }
 
@@ -178,10 +178,10 @@ export class MemberTree implements TreeView {
     const owned = this.#leafStates.get(parent.id);
     const state = owned ?? this.stateAfter(parent.id);
     const checked = checkEvent(wire, parent, state, { ...options, group: this.group }, body);
-    const held: HeldEvent = { id, event, body: checked };
+    const held: HeldEvent = { id, event, body: checked.body };
     // The parent's own state is reused only while the parent is a leaf: a second child gets a replayed copy.
     if (owned !== undefined) this.#leafStates.delete(parent.id);
-    state.apply(held);
+    state.apply(held, checked.keys);
     this.#leafStates.set(id, state);
     this.#events.set(id, held);
     this.#latest = Math.max(this.#latest, event.time);

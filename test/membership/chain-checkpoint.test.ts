@@ -5,6 +5,7 @@ import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
+import { PARALLEL_THRESHOLD } from '../../src/membership/batch-verify.ts';
 import { childEvent, genesisEvent } from '../../src/membership/build-event.ts';
 import { CHECKPOINT_FILE, checkpointMismatch } from '../../src/membership/chain-checkpoint.ts';
 import { loadChain, loadChainHead, storeGenesis } from '../../src/membership/chain-store.ts';
@@ -383,5 +384,42 @@ t.test(
       await checkpointMismatch(repo, full.tree, { tip, forks: await memberForkTips(repo) }),
       /does not match/,
     );
+  },
+);
+
+t.test(
+  "a first fetch's checkpoint, written while signatures are checked, is in place after the save, and a refused batch leaves no file behind",
+  async (t) => {
+    const model = newGroup(founder);
+    add(model, draft(model, founder, approveBody(model, admin, 'admin')));
+    for (let i = 0; model.size < PARALLEL_THRESHOLD + 10; i++) {
+      const who = actor(`batch-${i}`);
+      add(model, draft(model, i % 2 === 0 ? founder : admin, approveBody(model, who)));
+      add(model, draft(model, admin, { kind: 'revoke', key: who.key.publicKey, reason: '' }));
+    }
+    const events = model.canonical().map((held) => held.event);
+    const fresh = (name: string) =>
+      initRepository(path.join(t.testdir(), name), { mode: 'secure-peer', group: model.group });
+    const leftovers = async (repo: Repository) =>
+      (await fs.readdir(repo.dir)).filter((name) => name.startsWith(CHECKPOINT_FILE));
+
+    // The last event's signature flipped: only the signature checks, not the rules, refuse the batch.
+    const forged = [...events];
+    const last = forged.at(-1)!;
+    const signature = Uint8Array.from(last.signature);
+    signature[0]! ^= 1;
+    forged[forged.length - 1] = { ...last, signature };
+    const refused = await fresh('refused');
+    await t.rejects(applyRemoteEvents(refused, forged, NOW), { code: 'E_EVENT_INVALID' });
+    t.same(await leftovers(refused), [], 'neither a checkpoint nor its temporary file');
+    t.equal(await refused.refs.read(MEMBERS_REF), null);
+
+    const accepted = await fresh('accepted');
+    await applyRemoteEvents(accepted, events, NOW);
+    t.same(await leftovers(accepted), [CHECKPOINT_FILE], 'the checkpoint, and no temporary file');
+    t.equal(statSync(path.join(accepted.dir, CHECKPOINT_FILE)).mode & 0o777, 0o600);
+    const head = await fromHead(accepted);
+    t.ok(head.resumed, 'the prepared checkpoint is the one read');
+    t.same(head.state, await fromScratch(accepted));
   },
 );
