@@ -8,7 +8,7 @@ import type { Repository } from '../store/repository.ts';
 import { decompressedReader, isCompression } from './compression.ts';
 import type { FrameReader } from './frames.ts';
 import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
-import { type CheckedObject, checkObject } from './object-check.ts';
+import { type CheckedObject, checkObject, PlainSnapshotChecker } from './object-check.ts';
 import { graphNode, holds } from './object-graph.ts';
 
 export interface PackTip {
@@ -66,6 +66,7 @@ export async function receivePack(
   const types = new Map<ObjectId, ObjectType>();
   const events = new Map<ObjectId, Uint8Array>();
   const links = new Map<ObjectId, ObjectId[]>();
+  const snapshots = new PlainSnapshotChecker();
   const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
     const known = types.get(id);
     if (known !== undefined) return known;
@@ -105,7 +106,7 @@ export async function receivePack(
       }
       let object: CheckedObject;
       try {
-        object = checkObject(data, `object ${shortId(expected)}`);
+        object = checkObject(data, `object ${shortId(expected)}`, snapshots);
       } catch (error) {
         throw frames.error(
           `sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`,
