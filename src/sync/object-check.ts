@@ -141,7 +141,8 @@ function checkEntries(
       const length = stringLength(bytes, at + 1);
       const keyAt = stringStart(bytes, at + 1);
       if (previousAt >= 0 && !ascending(bytes, previousAt, previousLength, keyAt, length)) return false;
-      for (let rest = entry + 1; rest <= count; rest++) starts[rest] = known.starts[rest]! + known.shift;
+      if (known.shift === 0) starts.set(known.starts.subarray(entry + 1), entry + 1);
+      else for (let rest = entry + 1; rest <= count; rest++) starts[rest] = known.starts[rest]! + known.shift;
       return true;
     }
     if (at >= end || bytes[at++] !== 0x92) return false;
@@ -181,44 +182,57 @@ function checkEntries(
  * them one by one was most of the time a fresh process spent receiving a large pack.
  */
 export class PlainSnapshotChecker {
-  #last: { readonly bytes: Buffer; readonly starts: EntryStarts } | null = null;
+  #last: { readonly bytes: Uint8Array; readonly starts: EntryStarts } | null = null;
 
   check(bytes: Uint8Array): boolean {
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const starts = this.#last === null ? plainSnapshotEntries(view) : entriesAgainst(this.#last, view);
-    if (starts !== null) this.#last = { bytes: view, starts };
+    if (bytes[0] !== PLAIN_PREFIX[0]) return false; // a commit or an event, before any work
+    const starts = this.#last === null ? plainSnapshotEntries(bytes) : entriesAgainst(this.#last, bytes);
+    if (starts !== null) this.#last = { bytes, starts };
     return starts !== null;
   }
 }
 
 /** plainSnapshotEntries(next), checking only what `next` does not share with `last`, a canonical plain snapshot. */
-function entriesAgainst(last: { bytes: Buffer; starts: EntryStarts }, next: Buffer): EntryStarts | null {
+function entriesAgainst(
+  last: { bytes: Uint8Array; starts: EntryStarts },
+  next: Uint8Array,
+): EntryStarts | null {
   const { bytes: previous, starts: known } = last;
   const count = known.length - 1;
   const headerEnd = known[0]!;
   // Another prefix or entry count (an added or removed key): nothing to share.
-  if (next.length > MAX_OBJECT_BYTES || next.length < headerEnd) return plainSnapshotEntries(next);
-  if (previous.compare(next, 0, headerEnd, 0, headerEnd) !== 0) return plainSnapshotEntries(next);
+  if (
+    next.length > MAX_OBJECT_BYTES ||
+    next.length < headerEnd ||
+    !sameBytes(previous, 0, next, 0, headerEnd)
+  ) {
+    return plainSnapshotEntries(next);
+  }
   // The head: the most entries that start both snapshots alike (binary search; [known[0], known[same]) equal).
   let same = 0;
   for (let high = count; same < high; ) {
     const mid = (same + high + 1) >>> 1;
     const from = known[same]!;
     const to = known[mid]!;
-    if (to <= next.length && previous.compare(next, from, to, from, to) === 0) same = mid;
+    if (to <= next.length && sameBytes(previous, from, next, from, to - from)) same = mid;
     else high = mid - 1;
   }
-  // The tail: the first entry from which the previous snapshot ends exactly as `next` does, past the head.
+  // The tail: the first entry from which the previous snapshot ends exactly as `next` does, past the head. Most
+  // often one entry changed, the one after the head: that guess first, then a binary search.
   const shift = next.length - previous.length;
   const headEnd = known[same]!;
+  const sharesTail = (entry: number, to: number) => {
+    const from = known[entry]!;
+    return from + shift >= headEnd && sameBytes(previous, from, next, from + shift, to - from);
+  };
   let tail = count;
-  for (let low = same; low < tail; ) {
-    const mid = (low + tail) >>> 1;
-    const from = known[mid]!;
-    const to = known[tail]!;
-    if (from + shift >= headEnd && previous.compare(next, from + shift, to + shift, from, to) === 0)
-      tail = mid;
-    else low = mid + 1;
+  if (same + 1 < count && sharesTail(same + 1, previous.length)) tail = same + 1;
+  else {
+    for (let low = same + 2; low < tail; ) {
+      const mid = (low + tail) >>> 1;
+      if (sharesTail(mid, known[tail]!)) tail = mid;
+      else low = mid + 1;
+    }
   }
   const starts = new Int32Array(count + 1);
   starts.set(known.subarray(0, same + 1));
@@ -226,6 +240,17 @@ function entriesAgainst(last: { bytes: Buffer; starts: EntryStarts }, next: Buff
   return checkEntries(next, starts, same, headEnd, keyEntry, { starts: known, from: tail, shift })
     ? starts
     : null;
+}
+
+/**
+ * Whether `length` bytes of `a` from `aFrom` equal those of `b` from `bFrom`. Through Uint8Array views and the
+ * two-argument Buffer.compare: Buffer views and compare's offset arguments each cost a JavaScript call (checks
+ * that run interpreted in a short-lived process) on top of the native comparison.
+ */
+function sameBytes(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number, length: number): boolean {
+  const left = Uint8Array.prototype.subarray.call(a, aFrom, aFrom + length);
+  const right = Uint8Array.prototype.subarray.call(b, bFrom, bFrom + length);
+  return Buffer.compare(left, right) === 0;
 }
 
 // ['commit', 1, …]: an 8-array, a fixstr and the fixint 1.
