@@ -13,6 +13,7 @@ import {
 import type { ObjectId } from '../store/object-id.ts';
 import { decodeObject, type ObjectType } from '../store/objects.ts';
 import { type Reference, referencesOf } from '../store/references.ts';
+import { type SharedBytes, sameBytes } from './shared-bytes.ts';
 
 export interface CheckedObject {
   readonly type: ObjectType;
@@ -27,14 +28,15 @@ const PLAIN_SNAPSHOT: CheckedObject = { type: 'snapshot', refs: NO_REFS };
  * Checks untrusted bytes exactly as `decodeObject` does (throwing its errors); `what` names the object in them.
  * What the in-place checks accept, `decodeObject` accepts with the same references; whatever they do not
  * accept, valid or not, is decoded. `snapshots` checks a plain snapshot against the one it checked before (a
- * pack's history), with the same verdict.
+ * pack's history), with the same verdict; `shared` is what `bytes` is known to share with another object.
  */
 export function checkObject(
   bytes: Uint8Array,
   what: string,
   snapshots?: PlainSnapshotChecker,
+  shared?: SharedBytes,
 ): CheckedObject {
-  if (snapshots === undefined ? isCanonicalPlainSnapshot(bytes) : snapshots.check(bytes))
+  if (snapshots === undefined ? isCanonicalPlainSnapshot(bytes) : snapshots.check(bytes, shared))
     return PLAIN_SNAPSHOT;
   const commitRefs = canonicalCommitReferences(bytes);
   if (commitRefs !== null) return { type: 'commit', refs: commitRefs };
@@ -184,32 +186,64 @@ function checkEntries(
 export class PlainSnapshotChecker {
   #last: { readonly bytes: Uint8Array; readonly starts: EntryStarts } | null = null;
 
-  check(bytes: Uint8Array): boolean {
+  /**
+   * isCanonicalPlainSnapshot(bytes). `shared`, when given, says that `bytes` begins with the first `head` bytes
+   * of `base` and ends with its last `tail` bytes (a delta frame was applied to it): if `base` is the snapshot
+   * checked last, no bytes are compared to find what they share.
+   */
+  check(bytes: Uint8Array, shared?: SharedBytes): boolean {
     if (bytes[0] !== PLAIN_PREFIX[0]) return false; // a commit or an event, before any work
-    const starts = this.#last === null ? plainSnapshotEntries(bytes) : entriesAgainst(this.#last, bytes);
+    const last = this.#last;
+    const starts =
+      last === null
+        ? plainSnapshotEntries(bytes)
+        : entriesAgainst(last, bytes, shared?.base === last.bytes ? shared : null);
     if (starts !== null) this.#last = { bytes, starts };
     return starts !== null;
   }
+
+  /** Forgets the snapshot checked last unless it is `bytes`: the caller may then reuse any other memory. */
+  keepOnly(bytes: Uint8Array): void {
+    if (this.#last?.bytes !== bytes) this.#last = null;
+  }
 }
 
-/** plainSnapshotEntries(next), checking only what `next` does not share with `last`, a canonical plain snapshot. */
+/**
+ * plainSnapshotEntries(next), checking only what `next` does not share with `last`, a canonical plain snapshot;
+ * `shared` says what they share (else it is found by comparing bytes).
+ */
 function entriesAgainst(
   last: { bytes: Uint8Array; starts: EntryStarts },
   next: Uint8Array,
+  shared: SharedBytes | null,
 ): EntryStarts | null {
   const { bytes: previous, starts: known } = last;
   const count = known.length - 1;
   const headerEnd = known[0]!;
   // Another prefix or entry count (an added or removed key): nothing to share.
-  if (
-    next.length > MAX_OBJECT_BYTES ||
-    next.length < headerEnd ||
-    !sameBytes(previous, 0, next, 0, headerEnd)
-  ) {
-    return plainSnapshotEntries(next);
-  }
-  // The head: the most entries that start both snapshots alike (binary search; [known[0], known[same]) equal).
-  let same = 0;
+  const sameHeader =
+    shared === null
+      ? next.length >= headerEnd && sameBytes(previous, 0, next, 0, headerEnd)
+      : shared.head >= headerEnd;
+  if (next.length > MAX_OBJECT_BYTES || !sameHeader) return plainSnapshotEntries(next);
+  const shift = next.length - previous.length;
+  const [same, tail] =
+    shared === null ? sharedEntries(previous, known, next) : sharedEntriesOf(known, shift, shared);
+  const starts = new Int32Array(count + 1);
+  starts.set(known.subarray(0, same + 1));
+  const keyEntry = same > 0 ? known[same - 1]! : -1;
+  return checkEntries(next, starts, same, known[same]!, keyEntry, { starts: known, from: tail, shift })
+    ? starts
+    : null;
+}
+
+/**
+ * For two snapshots with the same header: the head, the most entries that start both alike, and the tail, the
+ * first entry past the head from which `previous` ends exactly as `next` does (both found by binary search).
+ */
+function sharedEntries(previous: Uint8Array, known: EntryStarts, next: Uint8Array): [number, number] {
+  const count = known.length - 1;
+  let same = 0; // [known[0], known[same]) is equal
   for (let high = count; same < high; ) {
     const mid = (same + high + 1) >>> 1;
     const from = known[same]!;
@@ -217,14 +251,13 @@ function entriesAgainst(
     if (to <= next.length && sameBytes(previous, from, next, from, to - from)) same = mid;
     else high = mid - 1;
   }
-  // The tail: the first entry from which the previous snapshot ends exactly as `next` does, past the head. Most
-  // often one entry changed, the one after the head: that guess first, then a binary search.
   const shift = next.length - previous.length;
   const headEnd = known[same]!;
   const sharesTail = (entry: number, to: number) => {
     const from = known[entry]!;
     return from + shift >= headEnd && sameBytes(previous, from, next, from + shift, to - from);
   };
+  // Most often one entry changed, the one after the head: that guess first.
   let tail = count;
   if (same + 1 < count && sharesTail(same + 1, previous.length)) tail = same + 1;
   else {
@@ -234,23 +267,27 @@ function entriesAgainst(
       else low = mid + 1;
     }
   }
-  const starts = new Int32Array(count + 1);
-  starts.set(known.subarray(0, same + 1));
-  const keyEntry = same > 0 ? known[same - 1]! : -1;
-  return checkEntries(next, starts, same, headEnd, keyEntry, { starts: known, from: tail, shift })
-    ? starts
-    : null;
+  return [same, tail];
 }
 
-/**
- * Whether `length` bytes of `a` from `aFrom` equal those of `b` from `bFrom`. Through Uint8Array views and the
- * two-argument Buffer.compare: Buffer views and compare's offset arguments each cost a JavaScript call (checks
- * that run interpreted in a short-lived process) on top of the native comparison.
- */
-function sameBytes(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number, length: number): boolean {
-  const left = Uint8Array.prototype.subarray.call(a, aFrom, aFrom + length);
-  const right = Uint8Array.prototype.subarray.call(b, bFrom, bFrom + length);
-  return Buffer.compare(left, right) === 0;
+/** sharedEntries when the shared bytes are known (`shared.head` at least the header): index arithmetic only. */
+function sharedEntriesOf(known: EntryStarts, shift: number, shared: SharedBytes): [number, number] {
+  const count = known.length - 1;
+  let same = 0; // the last entry start within the shared head
+  for (let high = count; same < high; ) {
+    const mid = (same + high + 1) >>> 1;
+    if (known[mid]! <= shared.head) same = mid;
+    else high = mid - 1;
+  }
+  const headEnd = known[same]!;
+  const tailStart = shared.base.length - shared.tail;
+  let tail = count; // the first entry start within the shared tail, past the head
+  for (let low = same; low < tail; ) {
+    const mid = (low + tail) >>> 1;
+    if (known[mid]! >= tailStart && known[mid]! + shift >= headEnd) tail = mid;
+    else low = mid + 1;
+  }
+  return [same, tail];
 }
 
 // ['commit', 1, …]: an 8-array, a fixstr and the fixint 1.

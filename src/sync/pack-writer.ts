@@ -6,6 +6,7 @@ import { isEnvSyncError } from '../errors.ts';
 import { idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import { type Compression, type Compressor, createCompressor, flushCompressor } from './compression.ts';
+import { deltaFrame, isSnapshotBytes } from './delta.ts';
 import { encodeFrame, objectFrameHeader } from './frames.ts';
 import { errorFrame } from './messages.ts';
 import type { ObjectCache } from './object-cache.ts';
@@ -32,6 +33,8 @@ export interface PackOptions {
   readonly verify?: boolean;
   /** A long-running server's cache of recently sent objects, read before the store and filled from it. */
   readonly cache?: ObjectCache;
+  /** The receiver reads `delta` frames: a snapshot may be sent as its difference from the one before it. */
+  readonly deltaFrames?: boolean;
 }
 
 /** Writes the pack and ends `output`. A failure mid-pack is sent to the peer as an `error` frame. */
@@ -83,13 +86,24 @@ export async function writePack(
       batch = [];
       batchBytes = 0;
     };
+    // The base of a delta frame: the last snapshot sent before it.
+    let lastSnapshot: Uint8Array | null = null;
     for (const id of ids) {
       const data = await readForSending(repo, id, options);
       bytes += data.length;
       if (data.length > largest) largest = data.length;
-      const header = objectFrameHeader(idToBytes(id), data.length);
-      batch.push(header, data);
-      batchBytes += header.length + data.length;
+      const snapshot = options.deltaFrames === true && isSnapshotBytes(data);
+      const delta = snapshot && lastSnapshot !== null ? deltaFrame(id, data, lastSnapshot) : null;
+      if (snapshot) lastSnapshot = data;
+      if (delta !== null) {
+        const frame = encodeFrame(delta);
+        batch.push(frame);
+        batchBytes += frame.length;
+      } else {
+        const header = objectFrameHeader(idToBytes(id), data.length);
+        batch.push(header, data);
+        batchBytes += header.length + data.length;
+      }
       if (batchBytes >= batchLimit) {
         batchLimit = BATCH_BYTES;
         await writeBatch();
