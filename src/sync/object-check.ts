@@ -185,6 +185,8 @@ function checkEntries(
  */
 export class PlainSnapshotChecker {
   #last: { readonly bytes: Uint8Array; readonly starts: EntryStarts } | null = null;
+  /** Where the entry starts of the next snapshot go: the last one's are read meanwhile (no allocation each). */
+  #spare: EntryStarts = new Int32Array(0);
 
   /**
    * isCanonicalPlainSnapshot(bytes). `shared`, when given, says that `bytes` begins with the first `head` bytes
@@ -194,12 +196,16 @@ export class PlainSnapshotChecker {
   check(bytes: Uint8Array, shared?: SharedBytes): boolean {
     if (bytes[0] !== PLAIN_PREFIX[0]) return false; // a commit or an event, before any work
     const last = this.#last;
+    const count = last === null ? -1 : last.starts.length - 1;
+    if (count >= 0 && this.#spare.length !== count + 1) this.#spare = new Int32Array(count + 1);
     const starts =
       last === null
         ? plainSnapshotEntries(bytes)
-        : entriesAgainst(last, bytes, shared?.base === last.bytes ? shared : null);
-    if (starts !== null) this.#last = { bytes, starts };
-    return starts !== null;
+        : entriesAgainst(last, bytes, shared?.base === last.bytes ? shared : null, this.#spare);
+    if (starts === null) return false;
+    if (last !== null && starts === this.#spare) this.#spare = last.starts;
+    this.#last = { bytes, starts };
+    return true;
   }
 
   /** Forgets the snapshot checked last unless it is `bytes`: the caller may then reuse any other memory. */
@@ -210,12 +216,14 @@ export class PlainSnapshotChecker {
 
 /**
  * plainSnapshotEntries(next), checking only what `next` does not share with `last`, a canonical plain snapshot;
- * `shared` says what they share (else it is found by comparing bytes).
+ * `shared` says what they share (else it is found by comparing bytes). The entry starts are written into
+ * `spare` (as many as `last` has), unless the entry count differs.
  */
 function entriesAgainst(
   last: { bytes: Uint8Array; starts: EntryStarts },
   next: Uint8Array,
   shared: SharedBytes | null,
+  spare: EntryStarts,
 ): EntryStarts | null {
   const { bytes: previous, starts: known } = last;
   const count = known.length - 1;
@@ -229,7 +237,7 @@ function entriesAgainst(
   const shift = next.length - previous.length;
   const [same, tail] =
     shared === null ? sharedEntries(previous, known, next) : sharedEntriesOf(known, shift, shared);
-  const starts = new Int32Array(count + 1);
+  const starts = spare;
   starts.set(known.subarray(0, same + 1));
   const keyEntry = same > 0 ? known[same - 1]! : -1;
   return checkEntries(next, starts, same, known[same]!, keyEntry, { starts: known, from: tail, shift })
