@@ -226,7 +226,6 @@ function entriesAgainst(
   spare: EntryStarts,
 ): EntryStarts | null {
   const { bytes: previous, starts: known } = last;
-  const count = known.length - 1;
   const headerEnd = known[0]!;
   // Another prefix or entry count (an added or removed key): nothing to share.
   const sameHeader =
