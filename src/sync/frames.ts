@@ -69,8 +69,8 @@ export function objectFrameHeader(id: Uint8Array, dataLength: number): Buffer {
  * id and data (no copies); null for anything else, which msgpackr then decodes.
  */
 function readObjectFrame(body: Buffer): Frame | null {
-  if (body.length < DATA_AT + 2 || body.compare(OBJECT_FRAME_PREFIX, 0, ID_AT, 0, ID_AT) !== 0) return null;
-  if (body.compare(DATA_KEY, 0, DATA_KEY.length, DATA_KEY_AT, DATA_AT) !== 0) return null;
+  if (body.length < DATA_AT + 2 || !bytesAt(body, 0, OBJECT_FRAME_PREFIX)) return null;
+  if (!bytesAt(body, DATA_KEY_AT, DATA_KEY)) return null;
   const head = body[DATA_AT]!;
   let start: number;
   let length: number;
@@ -114,10 +114,10 @@ const TAIL_KEY = Buffer.from([0xa4, ...Buffer.from('tail')]);
 function readDeltaFrame(body: Buffer): Frame | null {
   const idAt = DELTA_FRAME_PREFIX.length;
   let at = idAt + 32;
-  if (body.length < at + 3 * 5 + 2 || body.compare(DELTA_FRAME_PREFIX, 0, idAt, 0, idAt) !== 0) return null;
+  if (body.length < at + 3 * 5 + 2 || !bytesAt(body, 0, DELTA_FRAME_PREFIX)) return null;
   const fields: number[] = [];
   for (const key of [HEAD_KEY, TAIL_KEY]) {
-    if (body.compare(key, 0, key.length, at, at + key.length) !== 0) return null;
+    if (!bytesAt(body, at, key)) return null;
     at += key.length;
     const head = body[at]!;
     const size = head <= 0x7f ? 0 : head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : -1;
@@ -125,11 +125,21 @@ function readDeltaFrame(body: Buffer): Frame | null {
     fields.push(size === 0 ? head : body.readUIntBE(at + 1, size));
     at += 1 + size;
   }
-  if (body.compare(DATA_KEY, 0, DATA_KEY.length, at, at + DATA_KEY.length) !== 0) return null;
+  if (!bytesAt(body, at, DATA_KEY)) return null;
   at += DATA_KEY.length;
   const data = binAt(body, at);
   if (data === null) return null;
   return { type: 'delta', id: body.subarray(idAt, idAt + 32), head: fields[0], tail: fields[1], data };
+}
+
+/**
+ * Whether `body` holds `expected` at `at`. A loop, not Buffer#compare: a few bytes, and compare's offset
+ * arguments are each checked by a JavaScript call that runs interpreted in a short-lived process.
+ */
+function bytesAt(body: Buffer, at: number, expected: Buffer): boolean {
+  if (at + expected.length > body.length) return false;
+  for (let i = 0; i < expected.length; i++) if (body[at + i] !== expected[i]) return false;
+  return true;
 }
 
 /** The bin (c4, c5 or c6 and its length) at `at` if it ends `body` exactly, as a view; else null. */
