@@ -10,6 +10,8 @@ export class LockFile {
   readonly #target: string;
   readonly #lockPath: string;
   #handle: fs.FileHandle | null;
+  /** The lock file holds the new content, fsynced and closed (`write`), and waits for `commit`. */
+  #written = false;
 
   private constructor(target: string, handle: fs.FileHandle) {
     this.#target = target;
@@ -33,8 +35,8 @@ export class LockFile {
     }
   }
 
-  /** Writes the new content, fsyncs, renames over the target and fsyncs the directory. */
-  async commit(content: string | Uint8Array): Promise<void> {
+  /** Writes the new content into the lock file and fsyncs it; `commit` then puts it in place. */
+  async write(content: string | Uint8Array): Promise<void> {
     const handle = this.#take();
     try {
       await handle.writeFile(content);
@@ -42,6 +44,13 @@ export class LockFile {
     } finally {
       await handle.close();
     }
+    this.#written = true;
+  }
+
+  /** Renames the written lock file over the target and fsyncs the directory. */
+  async commit(): Promise<void> {
+    if (!this.#written) throw new Error('lock file not written');
+    this.#written = false;
     await fs.rename(this.#lockPath, this.#target);
     await fsyncDirectory(path.dirname(this.#target));
   }
@@ -55,8 +64,9 @@ export class LockFile {
   }
 
   async release(): Promise<void> {
-    if (this.#handle === null) return;
-    await this.#take().close();
+    if (this.#handle === null && !this.#written) return;
+    if (this.#handle !== null) await this.#take().close();
+    this.#written = false;
     await fs.rm(this.#lockPath, { force: true });
   }
 

@@ -60,7 +60,7 @@ export class PackBuilder {
     this.#stage.writeUInt32BE(bytes.length, this.#staged);
     this.#staged += ENTRY_HEADER_BYTES;
     this.#size += ENTRY_HEADER_BYTES;
-    this.#append(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.#append(bytes);
   }
 
   /**
@@ -115,7 +115,7 @@ export class PackBuilder {
   }
 
   /** Stages `bytes`; what is staged is hashed and written in one piece (a hash update per object costs more). */
-  #append(bytes: Buffer): void {
+  #append(bytes: Uint8Array): void {
     if (!this.#open) throw new Error('pack already finished');
     this.#size += bytes.length;
     if (this.#staged + bytes.length > this.#stage.length) this.#flush();
@@ -124,7 +124,7 @@ export class PackBuilder {
       writeAll(this.#fd, bytes);
       this.#unsynced += bytes.length;
     } else {
-      bytes.copy(this.#stage, this.#staged);
+      this.#stage.set(bytes, this.#staged);
       this.#staged += bytes.length;
     }
   }
@@ -150,7 +150,7 @@ export class PackBuilder {
   }
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
+function writeAll(fd: number, bytes: Uint8Array): void {
   for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
 }
 

@@ -1,5 +1,5 @@
 // Refs: files under refs/ holding one hex id, plus the symbolic HEAD. Every update is a compare-and-swap
-// under `<ref>.lock`, logged to the reflog first (git's update-ref semantics).
+// under `<ref>.lock`, its reflog line durable before the ref moves (git's update-ref semantics).
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -78,14 +78,20 @@ export class RefStore {
     try {
       const current = await this.read(full);
       checkExpected(full, current, update.expected);
-      await appendReflog(this.#logsDir, full, {
-        old: current,
-        new: next,
-        peer: update.peer,
-        time: Math.floor(Date.now() / 1000),
-        reason: update.reason,
-      });
-      await lock.commit(`${next}\n`);
+      // The reflog line and the new content are written and fsynced side by side (one fsync's wait, not two);
+      // the ref moves only once both are durable. Both settle before anything is reported or released.
+      const written = await Promise.allSettled([
+        appendReflog(this.#logsDir, full, {
+          old: current,
+          new: next,
+          peer: update.peer,
+          time: Math.floor(Date.now() / 1000),
+          reason: update.reason,
+        }),
+        lock.write(`${next}\n`),
+      ]);
+      for (const step of written) if (step.status === 'rejected') throw step.reason;
+      await lock.commit();
     } catch (error) {
       await lock.release();
       throw error;

@@ -101,7 +101,8 @@ export async function fetchObjects(
   const tips = advertisedTips(ad);
   // A bundle and a `fetch` frame want every tip; the old-style `want` lists those this repository lacks.
   if (ad.service === 'bundle' || open.asked) {
-    const pack = await receivePack(repo, reader, limits, tips, 'fetch');
+    // A bundle was written for any reader: only a live server, asked, sends delta frames.
+    const pack = await receivePack(repo, reader, limits, tips, 'fetch', { deltaFrames: open.asked });
     return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
   }
   const wanted: PackTip[] = [];
@@ -121,10 +122,11 @@ export async function fetchObjects(
     haves: await collectHaves(repo),
     compression: chooseCompression(ad.capabilities),
     deltaBase: ad.capabilities.includes(DEFLATE_BASE),
+    deltaFrames: true,
   });
   await writeChunk(output, encodeFrame(request));
   await endStream(output);
-  const pack = await receivePack(repo, reader, limits, wanted, 'fetch');
+  const pack = await receivePack(repo, reader, limits, wanted, 'fetch', { deltaFrames: true });
   return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
 }
 

@@ -46,6 +46,8 @@ export interface UploadRequest {
   readonly compression: Compression;
   /** The client accepts a deflate pack primed with a snapshot it holds (capability `deflate-base`). */
   readonly deltaBase: boolean;
+  /** The client reads `delta` frames (docs/protocol.md#delta-frames). */
+  readonly deltaFrames: boolean;
 }
 
 export interface RefCommand {
@@ -149,7 +151,7 @@ export interface FetchRequest {
 
 /**
  * A `fetch` frame: every advertised tip, asked for before the advertisement is read (docs/protocol.md,
- * "one-turn fetch"). The client offers every compression it reads, best first, and a deflate base.
+ * "one-turn fetch"). The client offers every compression it reads, best first, a deflate base and delta frames.
  */
 export function fetchRequestFrame(request: FetchRequest): Frame {
   return {
@@ -160,6 +162,7 @@ export function fetchRequestFrame(request: FetchRequest): Frame {
     haves: request.haves.map(idToBytes),
     compressions: [...COMPRESSIONS],
     deltaBase: true,
+    deltaFrames: true,
   };
 }
 
@@ -186,6 +189,7 @@ export async function readUploadRequest(
     ...groupAndMode(frame, bad),
     haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => binaryId(id, bad, 'have')),
     deltaBase: frame.deltaBase === true,
+    deltaFrames: frame.deltaFrames === true,
   };
   if (frame.type === 'fetch') {
     // The first compression this peer knows, as the client listed them; every peer reads `none`.

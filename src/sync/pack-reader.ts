@@ -6,10 +6,12 @@ import { hashObjectBytes, idFromBytes, isObjectId, type ObjectId, shortId } from
 import type { ObjectType } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
 import { decompressedReader, isCompression } from './compression.ts';
+import { applyDelta, DeltaOutput } from './delta.ts';
 import type { FrameReader } from './frames.ts';
 import { type SyncLimits, type UnpackService, unpackLimitFromConfig } from './limits.ts';
-import { type CheckedObject, checkObject } from './object-check.ts';
+import { type CheckedObject, checkObject, PlainSnapshotChecker } from './object-check.ts';
 import { graphNode, holds } from './object-graph.ts';
+import type { SharedBytes } from './shared-bytes.ts';
 
 export interface PackTip {
   /** What the tip is, for messages: a ref name. */
@@ -40,6 +42,7 @@ export async function receivePack(
   limits: SyncLimits,
   tips: readonly PackTip[],
   service: UnpackService,
+  options: { readonly deltaFrames?: boolean } = {},
 ): Promise<ReceivedPack> {
   const unpackLimit = unpackLimitFromConfig(repo.config, service);
   const header = await reader.expect('pack');
@@ -66,6 +69,7 @@ export async function receivePack(
   const types = new Map<ObjectId, ObjectType>();
   const events = new Map<ObjectId, Uint8Array>();
   const links = new Map<ObjectId, ObjectId[]>();
+  const snapshots = new PlainSnapshotChecker();
   const typeOf = async (id: ObjectId): Promise<ObjectType | null> => {
     const known = types.get(id);
     if (known !== undefined) return known;
@@ -74,6 +78,10 @@ export async function receivePack(
   };
   let count = 0;
   let bytes = 0;
+  // The base of a delta frame: the last snapshot received before it.
+  let lastSnapshot: Uint8Array | null = null;
+  const deltaOutput = new DeltaOutput();
+  let deltaBytes = 0;
   const readObjects = async (): Promise<void> => {
     for (;;) {
       const frame = frames.nextBuffered() ?? (await frames.next());
@@ -85,11 +93,28 @@ export async function receivePack(
         if ((await frames.next()) !== null) throw frames.error('sent data after the pack summary');
         break;
       }
-      if (frame.type !== 'object')
+      if (frame.type !== 'object' && (frame.type !== 'delta' || options.deltaFrames !== true))
         throw frames.error(`sent a '${String(frame.type).slice(0, 20)}' frame inside a pack`);
       count += 1;
       if (count > announced) throw frames.error(`sent more objects than the ${announced} it announced`);
-      const { id, data } = frame;
+      const { id } = frame;
+      let { data } = frame;
+      let shared: SharedBytes | undefined;
+      if (frame.type === 'delta') {
+        if (lastSnapshot === null) throw frames.error('sent a delta frame before any snapshot');
+        // The object is built in memory that held an earlier one: the checker keeps no other.
+        snapshots.keepOnly(lastSnapshot);
+        const applied = applyDelta(frame, lastSnapshot, deltaOutput, limits.maxObjectBytes, (detail) =>
+          frames.error(detail),
+        );
+        data = applied.data;
+        shared = applied.shared;
+        // Frames count against sync.maxTotalBytes as they arrive; the bytes a delta adds, here.
+        deltaBytes += applied.data.length;
+        if (deltaBytes > limits.maxTotalBytes) {
+          throw frames.error(`sent more than ${limits.maxTotalBytes} bytes (sync.maxTotalBytes)`);
+        }
+      }
       if (!(id instanceof Uint8Array) || id.length !== 32 || !(data instanceof Uint8Array)) {
         throw frames.error('sent a malformed object frame');
       }
@@ -105,7 +130,7 @@ export async function receivePack(
       }
       let object: CheckedObject;
       try {
-        object = checkObject(data, `object ${shortId(expected)}`);
+        object = checkObject(data, `object ${shortId(expected)}`, snapshots, shared);
       } catch (error) {
         throw frames.error(
           `sent an invalid object: ${isEnvSyncError(error) ? error.message : 'undecodable'}`,
@@ -136,6 +161,7 @@ export async function receivePack(
         refs.map((ref) => ref.id),
       );
       bytes += data.length;
+      if (object.type === 'snapshot') lastSnapshot = data;
     }
   };
   try {

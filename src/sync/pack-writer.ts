@@ -5,7 +5,8 @@ import type { Writable } from 'node:stream';
 import { isEnvSyncError } from '../errors.ts';
 import { idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { type Compression, createCompressor, flushCompressor } from './compression.ts';
+import { type Compression, type Compressor, createCompressor, flushCompressor } from './compression.ts';
+import { deltaFrame, isSnapshotBytes } from './delta.ts';
 import { encodeFrame, objectFrameHeader } from './frames.ts';
 import { errorFrame } from './messages.ts';
 import type { ObjectCache } from './object-cache.ts';
@@ -32,6 +33,8 @@ export interface PackOptions {
   readonly verify?: boolean;
   /** A long-running server's cache of recently sent objects, read before the store and filled from it. */
   readonly cache?: ObjectCache;
+  /** The receiver reads `delta` frames: a snapshot may be sent as its difference from the one before it. */
+  readonly deltaFrames?: boolean;
 }
 
 /** Writes the pack and ends `output`. A failure mid-pack is sent to the peer as an `error` frame. */
@@ -45,9 +48,18 @@ export async function writePack(
   const base = options.base ?? null;
   const dictionary = base === null ? undefined : await repo.objects.readRaw(base);
   await writeChunk(output, encodeFrame({ type: 'pack', compression, objects: ids.length, base }));
-  const compressor = createCompressor(compression, dictionary);
-  const sink = compressor ?? output;
-  const flushed = compressor === null ? Promise.resolve() : pipeInto(compressor, output);
+  // The compressor is made when the first batch is written: the largest object in it sizes brotli's window.
+  let compressor: Compressor | null = null;
+  let flushed = Promise.resolve();
+  let largest = 0;
+  const sink = (): Writable => {
+    if (compressor === null) {
+      compressor = createCompressor(compression, { dictionary, largestObject: largest });
+      if (compressor === null) return output;
+      flushed = pipeInto(compressor, output);
+    }
+    return compressor;
+  };
   let bytes = 0;
   try {
     // Frames are written in batches: each write into a compressor is a round trip through libuv's thread pool.
@@ -55,7 +67,7 @@ export async function writePack(
     // A compressor has read a batch once the flush after it is done, so one staging buffer serves every batch
     // (a fresh 256 KiB buffer per batch cost more in page faults than the copy); a socket keeps what it is
     // given until it is sent, so without compression each batch is a new buffer.
-    const stage = compressor === null ? null : Buffer.allocUnsafeSlow(STAGE_BYTES);
+    const stage = compression === 'none' ? null : Buffer.allocUnsafeSlow(STAGE_BYTES);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     let batchLimit = FIRST_BATCH_BYTES;
@@ -70,16 +82,28 @@ export async function writePack(
         }
         chunk = stage.subarray(0, batchBytes);
       } else chunk = Buffer.concat(batch, batchBytes);
-      await writeChunk(sink, chunk);
+      await writeChunk(sink(), chunk);
       batch = [];
       batchBytes = 0;
     };
+    // The base of a delta frame: the last snapshot sent before it.
+    let lastSnapshot: Uint8Array | null = null;
     for (const id of ids) {
       const data = await readForSending(repo, id, options);
       bytes += data.length;
-      const header = objectFrameHeader(idToBytes(id), data.length);
-      batch.push(header, data);
-      batchBytes += header.length + data.length;
+      if (data.length > largest) largest = data.length;
+      const snapshot = options.deltaFrames === true && isSnapshotBytes(data);
+      const delta = snapshot && lastSnapshot !== null ? deltaFrame(id, data, lastSnapshot) : null;
+      if (snapshot) lastSnapshot = data;
+      if (delta !== null) {
+        const frame = encodeFrame(delta);
+        batch.push(frame);
+        batchBytes += frame.length;
+      } else {
+        const header = objectFrameHeader(idToBytes(id), data.length);
+        batch.push(header, data);
+        batchBytes += header.length + data.length;
+      }
       if (batchBytes >= batchLimit) {
         batchLimit = BATCH_BYTES;
         await writeBatch();
@@ -92,12 +116,13 @@ export async function writePack(
     await writeBatch();
   } catch (error) {
     const message = isEnvSyncError(error) ? error.message : 'internal error while sending objects';
-    if (!sink.destroyed) sink.write(encodeFrame(errorFrame(message)));
-    await endStream(sink).catch(() => {});
+    const target = sink();
+    if (!target.destroyed) target.write(encodeFrame(errorFrame(message)));
+    await endStream(target).catch(() => {});
     await flushed.catch(() => {});
     throw error;
   }
-  await endStream(sink);
+  await endStream(sink());
   await flushed;
   return { objects: ids.length, bytes };
 }

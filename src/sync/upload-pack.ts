@@ -92,6 +92,7 @@ export async function serveUploadPack(
     await writePack(repo, ids, output, base === null ? request.compression : 'deflate', {
       base,
       cache: options.objectCache,
+      deltaFrames: request.deltaFrames,
     });
     return null;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { readReflog } from '../../src/store/reflog.ts';
@@ -54,6 +54,22 @@ t.test('a held lock refuses the update at once and is never stolen', async (t) =
   });
   t.equal(await repo.refs.read('refs/heads/main'), null);
   t.equal(readFileSync(path.join(repo.dir, 'refs/heads/main.lock'), 'utf8'), '', 'the lock is left alone');
+});
+
+t.test('a reflog that cannot be written leaves the ref where it was and releases the lock', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  const c2 = await writeCommit(repo, [c1], 'c2');
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  // The new content is written beside the reflog line: it must not be put in place when the line fails.
+  rmSync(path.join(repo.dir, 'logs/refs/heads/main'));
+  mkdirSync(path.join(repo.dir, 'logs/refs/heads/main'));
+  await t.rejects(repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 }), { code: 'EISDIR' });
+  t.equal(await repo.refs.read('refs/heads/main'), c1, 'the ref did not move');
+  t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')), 'the lock is released');
+  rmSync(path.join(repo.dir, 'logs/refs/heads/main'), { recursive: true });
+  await repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 });
+  t.equal(await repo.refs.read('refs/heads/main'), c2, 'the next update goes through');
 });
 
 t.test('delete removes the ref under compare-and-swap and logs it', async (t) => {

@@ -58,6 +58,31 @@ t.test('frames read back the same however the stream is cut, buffered or awaited
   );
 });
 
+t.test('a delta frame read in place is what msgpack decodes, whatever its integers', async (t) => {
+  const delta = fc.record({
+    type: fc.constant('delta'),
+    id: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    head: fc.oneof(fc.nat(200), fc.nat(70_000), fc.nat(2 ** 32 - 1)),
+    tail: fc.oneof(fc.nat(200), fc.nat(70_000)),
+    data: fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.uint8Array({ minLength: 65_536, maxLength: 65_600 }),
+    ),
+  });
+  await fc.assert(
+    fc.asyncProperty(delta, async (frame) => {
+      const bytes = encodeFrame(frame);
+      const read = await new FrameReader(chunks(bytes, []), DEFAULT_SYNC_LIMITS, 'peer').next();
+      t.same(
+        { ...read, id: Buffer.from(read!.id as Uint8Array), data: Buffer.from(read!.data as Uint8Array) },
+        { ...frame, id: Buffer.from(frame.id), data: Buffer.from(frame.data) },
+      );
+      t.equal((read!.data as Uint8Array).buffer, bytes.buffer, 'read in place: the data is a view');
+    }),
+    { numRuns: 200 },
+  );
+});
+
 t.test('an oversized or cut frame is an error, buffered or not', async (t) => {
   const header = Buffer.alloc(4);
   header.writeUInt32BE(DEFAULT_SYNC_LIMITS.maxFrameBytes + 1);

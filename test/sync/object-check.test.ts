@@ -8,6 +8,7 @@ import {
   canonicalCommitReferences,
   checkObject,
   isCanonicalPlainSnapshot,
+  PlainSnapshotChecker,
 } from '../../src/sync/object-check.ts';
 import { mutate, mutation } from '../store/mutations.ts';
 import { validObject } from '../store/sample-objects.ts';
@@ -88,6 +89,137 @@ t.test(
       }),
       { numRuns: 3000 },
     );
+  },
+);
+
+/** An edit of a snapshot's entries, in any order (so that some results are out of order or repeat a key). */
+const entryEdit = fc.oneof(
+  fc.record({ kind: fc.constant('value' as const), at: fc.nat(), value }),
+  fc.record({
+    kind: fc.constant('key' as const),
+    at: fc.nat(),
+    key: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$|^$|^1/),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    key: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/),
+    value,
+  }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+);
+type EntryEdit = typeof entryEdit extends fc.Arbitrary<infer E> ? E : never;
+
+function applyEdit(entries: readonly (readonly [string, string])[], edit: EntryEdit): [string, string][] {
+  const next = entries.map(([k, v]) => [k, v] as [string, string]);
+  const at = next.length === 0 ? 0 : edit.at % next.length;
+  if (edit.kind === 'insert') next.splice(edit.at % (next.length + 1), 0, [edit.key, edit.value]);
+  else if (next.length === 0) return next;
+  else if (edit.kind === 'value') next[at]![1] = edit.value;
+  else if (edit.kind === 'key') next[at]![0] = edit.key;
+  else next.splice(at, 1);
+  return next;
+}
+
+t.test(
+  'checked against the snapshot before it, a snapshot gets the verdict of a full check, mutated or not',
+  async (t) => {
+    fc.assert(
+      fc.property(
+        manyEntries,
+        fc.array(fc.tuple(fc.array(entryEdit, { minLength: 1, maxLength: 3 }), fc.option(mutation)), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (first, steps) => {
+          const checker = new PlainSnapshotChecker();
+          let entries = first.type === 'snapshot' && first.encoding === 'plain' ? [...first.entries] : [];
+          t.equal(checker.check(rawPlain(entries)), true);
+          for (const [edits, m] of steps) {
+            for (const edit of edits) entries = applyEdit(entries, edit);
+            const edited = rawPlain(entries);
+            const bytes = m === null ? edited : mutate(edited, m);
+            t.equal(checker.check(bytes), isCanonicalPlainSnapshot(bytes));
+            // A valid edit is accepted or refused as the full check does, whatever came before it.
+            if (m !== null) t.equal(checker.check(edited), isCanonicalPlainSnapshot(edited));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  },
+);
+
+/** The lengths of the longest common head and tail of `a` and `b`, not overlapping in the shorter. */
+function commonEnds(a: Uint8Array, b: Uint8Array): [number, number] {
+  const shorter = Math.min(a.length, b.length);
+  let head = 0;
+  while (head < shorter && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < shorter - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  return [head, tail];
+}
+
+t.test(
+  'told what it shares with the snapshot checked last (a delta), a snapshot gets the full check’s verdict',
+  async (t) => {
+    fc.assert(
+      fc.property(
+        manyEntries,
+        fc.array(entryEdit, { minLength: 1, maxLength: 3 }),
+        fc.option(mutation),
+        fc.nat(),
+        fc.nat(),
+        (first, edits, m, cutHead, cutTail) => {
+          let entries = first.type === 'snapshot' && first.encoding === 'plain' ? [...first.entries] : [];
+          const base = rawPlain(entries);
+          const checker = new PlainSnapshotChecker();
+          t.equal(checker.check(base), true);
+          for (const edit of edits) entries = applyEdit(entries, edit);
+          const edited = rawPlain(entries);
+          const bytes = m === null ? edited : mutate(edited, m);
+          const [head, tail] = commonEnds(base, bytes);
+          // Any true claim will do, not only the longest.
+          const shared = { base, head: head - (cutHead % (head + 1)), tail: tail - (cutTail % (tail + 1)) };
+          t.equal(checker.check(bytes, shared), isCanonicalPlainSnapshot(bytes));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  },
+);
+
+t.test(
+  'a snapshot checked against the one before it is still held to the key order at each seam',
+  async (t) => {
+    const entries = (keys: string) => [...keys].map((key, i) => [key, `v${i}`] as const);
+    const cases: [string, string, boolean][] = [
+      ['ABCD', 'ABCD', true],
+      ['ABCD', 'AECD', false], // a changed key above the key after it
+      ['ABCD', 'ABBD', false], // a key repeating the one before it
+      ['ABDE', 'ACDE', true], // a changed key still between its neighbours
+      ['ABCD', 'ABCDE', true],
+      ['ABCD', 'BCD', true],
+      ['ABCD', 'ABC', true],
+    ];
+    for (const [before, after, valid] of cases) {
+      const checker = new PlainSnapshotChecker();
+      t.equal(checker.check(rawPlain(entries(before))), true, before);
+      const next = rawPlain(
+        entries(after).map(([k], i) => [k, before.includes(k) ? `v${before.indexOf(k)}` : `n${i}`] as const),
+      );
+      t.equal(checker.check(next), valid, `${before} then ${after}`);
+      t.equal(isCanonicalPlainSnapshot(next), valid, `${after} alone`);
+    }
+    // A value whose length changes moves every entry after it: those are found at their new place.
+    const checker = new PlainSnapshotChecker();
+    const long = entries('ABCDEFGH').map(([k, v]) => [k, v.repeat(20)] as const);
+    t.equal(checker.check(rawPlain(long)), true);
+    const shorter = long.map(([k, v]) => [k, k === 'C' ? 'c' : v] as const);
+    t.equal(checker.check(rawPlain(shorter)), true);
+    const wrong = [...shorter];
+    wrong[6] = ['A', wrong[6]![1]];
+    t.equal(checker.check(rawPlain(wrong)), false);
   },
 );
 
