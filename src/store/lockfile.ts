@@ -12,6 +12,11 @@ export class LockFile {
   #handle: fs.FileHandle | null;
   /** The lock file holds the new content, fsynced and closed (`write`), and waits for `commit`. */
   #written = false;
+  /**
+   * The lock file on disk is this lock's until it is renamed over the target or removed: whatever failed
+   * before (a write, an fsync, the rename), release removes it, or every later update would be refused.
+   */
+  #owned = true;
 
   private constructor(target: string, handle: fs.FileHandle) {
     this.#target = target;
@@ -52,6 +57,7 @@ export class LockFile {
     if (!this.#written) throw new Error('lock file not written');
     this.#written = false;
     await fs.rename(this.#lockPath, this.#target);
+    this.#owned = false;
     await fsyncDirectory(path.dirname(this.#target));
   }
 
@@ -60,13 +66,16 @@ export class LockFile {
     await this.#take().close();
     await fs.rm(this.#target, { force: true });
     await fs.rm(this.#lockPath, { force: true });
+    this.#owned = false;
     await fsyncDirectory(path.dirname(this.#target));
   }
 
+  /** Gives the lock up without changing the target (a no-op after commit). */
   async release(): Promise<void> {
-    if (this.#handle === null && !this.#written) return;
     if (this.#handle !== null) await this.#take().close();
     this.#written = false;
+    if (!this.#owned) return;
+    this.#owned = false;
     await fs.rm(this.#lockPath, { force: true });
   }
 

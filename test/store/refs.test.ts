@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fsp, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { LockFile } from '../../src/store/lockfile.ts';
 import { readReflog } from '../../src/store/reflog.ts';
 import { BY_TEST, makeStoreRepo, writeCommit } from './store-repo.ts';
 
@@ -71,6 +72,44 @@ t.test('a reflog that cannot be written leaves the ref where it was and releases
   await repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 });
   t.equal(await repo.refs.read('refs/heads/main'), c2, 'the next update goes through');
 });
+
+t.test(
+  'a lock file that cannot be written or put in place is removed, not left to block every update',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const c1 = await writeCommit(repo, [], 'c1');
+    const c2 = await writeCommit(repo, [c1], 'c2');
+    await repo.refs.update('refs/heads/main', c1, BY_TEST);
+    // The write of the new content into the lock file fails (EIO): the one write whose data is `<id>\n`.
+    const probe = await fsp.open(path.join(repo.dir, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as { writeFile: (...args: unknown[]) => Promise<void> };
+    await probe.close();
+    const writeFile = prototype.writeFile;
+    prototype.writeFile = function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (data === `${c2}\n`)
+        return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+      return writeFile.call(this, data, ...rest);
+    };
+    try {
+      await t.rejects(repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 }), { code: 'EIO' });
+    } finally {
+      prototype.writeFile = writeFile;
+    }
+    t.equal(await repo.refs.read('refs/heads/main'), c1, 'the ref did not move');
+    t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')), 'the lock file is gone');
+    await repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 });
+    t.equal(await repo.refs.read('refs/heads/main'), c2, 'the next update goes through');
+
+    // The rename over the target fails (the target became a directory that is not empty).
+    const target = path.join(repo.dir, 'refs/heads/other');
+    const lock = await LockFile.acquire(target, 'refs/heads/other');
+    await lock.write(`${c1}\n`);
+    mkdirSync(path.join(target, 'inside'), { recursive: true });
+    await t.rejects(lock.commit());
+    await lock.release();
+    t.notOk(existsSync(`${target}.lock`), 'released after a failed rename, the lock file is gone');
+  },
+);
 
 t.test('delete removes the ref under compare-and-swap and logs it', async (t) => {
   const repo = await makeStoreRepo(t);
