@@ -81,7 +81,7 @@ export async function receivePack(
   // The base of a delta frame: the last snapshot received before it.
   let lastSnapshot: Uint8Array | null = null;
   const deltaOutput = new DeltaOutput();
-  let deltaBytes = 0;
+  let keptBytes = 0;
   const readObjects = async (): Promise<void> => {
     for (;;) {
       const frame = frames.nextBuffered() ?? (await frames.next());
@@ -107,11 +107,12 @@ export async function receivePack(
         const applied = applyDelta(frame, lastSnapshot, deltaOutput, limits.maxObjectBytes, (detail) =>
           frames.error(detail),
         );
+        // Frames count against sync.maxTotalBytes as they arrive (decompressed); the bytes a delta keeps of
+        // its base, here, against the same budget: what is stored never exceeds it.
+        keptBytes += applied.shared.head + applied.shared.tail;
         data = applied.data;
         shared = applied.shared;
-        // Frames count against sync.maxTotalBytes as they arrive; the bytes a delta adds, here.
-        deltaBytes += applied.data.length;
-        if (deltaBytes > limits.maxTotalBytes) {
+        if (frames.totalBytes + keptBytes > limits.maxTotalBytes) {
           throw frames.error(`sent more than ${limits.maxTotalBytes} bytes (sync.maxTotalBytes)`);
         }
       }

@@ -119,6 +119,15 @@ t.test('the bytes deltas rebuild count against sync.maxTotalBytes', async (t) =>
     code: 'E_PROTOCOL',
     message: /sync.maxTotalBytes/,
   });
+  // One budget for frames and rebuilt bytes: a pack that would store more than the limit is refused, though
+  // its frames alone and its rebuilt objects alone each stay under it.
+  const stored = objects.reduce((sum, object) => sum + object.length, 0);
+  const tight = { ...DEFAULT_SYNC_LIMITS, maxTotalBytes: stored - 1 };
+  t.ok(wire < tight.maxTotalBytes, 'the frames alone are under the limit');
+  await t.rejects(receive(t, objects, frames, { limits: tight }), {
+    code: 'E_PROTOCOL',
+    message: /sync.maxTotalBytes/,
+  });
 });
 
 t.test(
