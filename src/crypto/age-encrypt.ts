@@ -3,15 +3,17 @@
 // zlib, worker_threads) and runs ChaCha20 in JavaScript: a secure-peer `import` of 10,000 keys took 1.84G
 // instructions against 0.94G in plaintext (bench/secrets.mjs, docs/performance.md).
 
+import { createCipheriv, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
-  createCipheriv,
-  createHmac,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  randomBytes,
-} from 'node:crypto';
-import { CHUNK, chunkCount, hkdf, setChunkNonce, TAG, VERSION_LINE, X25519_LABEL } from './age-v1.ts';
+  CHUNK,
+  chunkCount,
+  hkdf,
+  setChunkNonce,
+  TAG,
+  VERSION_LINE,
+  X25519_LABEL,
+  x25519SharedSecret,
+} from './age-v1.ts';
 
 /** Raised for a recipient key that is not a usable X25519 public key (a low-order point). */
 export class AgeEncryptError extends Error {}
@@ -50,19 +52,8 @@ function seal(
 function x25519Stanza(fileKey: Uint8Array, recipient: Uint8Array): string {
   const ephemeral = generateKeyPairSync('x25519');
   const share = Buffer.from(ephemeral.publicKey.export({ format: 'jwk' }).x!, 'base64url');
-  let shared: Buffer;
-  try {
-    const publicKey = createPublicKey({
-      key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(recipient).toString('base64url') },
-      format: 'jwk',
-    });
-    shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey });
-  } catch {
-    // OpenSSL refuses a low-order point (the shared secret would be all zeros).
-    throw new AgeEncryptError('the recipient is not a usable X25519 public key');
-  }
-  if (shared.every((byte) => byte === 0))
-    throw new AgeEncryptError('the recipient is not a usable X25519 public key');
+  const shared = x25519SharedSecret(ephemeral.privateKey, recipient);
+  if (shared === null) throw new AgeEncryptError('the recipient is not a usable X25519 public key');
   const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_LABEL);
   const body = new Uint8Array(fileKey.length + TAG);
   seal(wrapKey, new Uint8Array(12), fileKey, body, 0);

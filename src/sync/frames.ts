@@ -18,22 +18,30 @@ export function encodeFrame(frame: Frame): Buffer {
   return out;
 }
 
+/**
+ * The bytes msgpackr starts a frame `{ type, id, … }` of `keys` keys with: a map16 header, the key `type` and
+ * its value (fixstr), then the key `id` and the bin 8 header of its 32 bytes.
+ */
+function framePrefix(type: string, keys: number): Buffer {
+  return Buffer.from([
+    0xde,
+    0x00,
+    keys,
+    0xa4,
+    ...Buffer.from('type'),
+    0xa0 | type.length,
+    ...Buffer.from(type),
+    0xa2,
+    ...Buffer.from('id'),
+    0xc4,
+    32,
+  ]);
+}
+
 // An `object` frame as msgpackr writes `{ type: 'object', id, data }`: a map16 of three keys, the id a bin 8
 // of 32 bytes, then the data's bin header. Object frames are nearly all of a pack: pack-writer.ts builds them
 // from this prefix instead of through msgpackr, and FrameReader reads frames that start with it in place.
-const OBJECT_FRAME_PREFIX = Buffer.from([
-  0xde,
-  0x00,
-  0x03,
-  0xa4,
-  ...Buffer.from('type'),
-  0xa6,
-  ...Buffer.from('object'),
-  0xa2,
-  ...Buffer.from('id'),
-  0xc4,
-  32,
-]);
+const OBJECT_FRAME_PREFIX = framePrefix('object', 3);
 const DATA_KEY = Buffer.from([0xa4, ...Buffer.from('data')]);
 const ID_AT = OBJECT_FRAME_PREFIX.length;
 const DATA_KEY_AT = ID_AT + 32;
@@ -90,19 +98,7 @@ function readObjectFrame(body: Buffer): Frame | null {
 
 // A `delta` frame as msgpackr writes `{ type: 'delta', id, head, tail, data }` (src/sync/delta.ts makes them):
 // a map16 of five keys, the id a bin 8 of 32 bytes, head and tail unsigned integers, then the data's bin header.
-const DELTA_FRAME_PREFIX = Buffer.from([
-  0xde,
-  0x00,
-  0x05,
-  0xa4,
-  ...Buffer.from('type'),
-  0xa5,
-  ...Buffer.from('delta'),
-  0xa2,
-  ...Buffer.from('id'),
-  0xc4,
-  32,
-]);
+const DELTA_FRAME_PREFIX = framePrefix('delta', 5);
 const HEAD_KEY = Buffer.from([0xa4, ...Buffer.from('head')]);
 const TAIL_KEY = Buffer.from([0xa4, ...Buffer.from('tail')]);
 

@@ -3,19 +3,13 @@
 // In CI (CI=true) a missing `age` binary fails the CLI test; elsewhere it is skipped with a note.
 
 import { spawnSync } from 'node:child_process';
-import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { Encrypter } from 'age-encryption';
 import fc from 'fast-check';
 import t from 'tap';
 import { decryptWithIdentity } from '../../src/crypto/age-envelope.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
-import { failure } from './helpers.ts';
-
-const CHUNK = 64 * 1024;
-
-async function ageKey(): Promise<{ secret: string; recipient: string }> {
-  const secret = await generateX25519Identity();
-  return { secret, recipient: await identityToRecipient(secret) };
-}
+import { ageKey, assertRoundTrips, CHUNK } from './age-round-trip.ts';
+import { ageCliAvailable, failure } from './helpers.ts';
 
 async function encrypt(plaintext: Uint8Array, recipients: readonly string[]): Promise<Uint8Array> {
   const encrypter = new Encrypter();
@@ -32,50 +26,13 @@ function headerLength(ciphertext: Uint8Array): number {
   return text.indexOf('\n', text.indexOf('\n--- ') + 1) + 1;
 }
 
-const sizes = fc.oneof(
-  fc.constant(0),
-  fc.integer({ min: 1, max: CHUNK - 1 }),
-  fc.constant(CHUNK),
-  fc.integer({ min: CHUNK + 1, max: 2 * CHUNK - 1 }),
-  fc.constantFrom(2 * CHUNK, 3 * CHUNK, 3 * CHUNK + 1),
-  fc.integer({ min: 2 * CHUNK + 1, max: 4 * CHUNK }),
-);
-
 t.test("recovers what typage's Encrypter wrote, for 1–3 recipients, across chunk boundaries", async (t) => {
-  const keys = [await ageKey(), await ageKey(), await ageKey()];
-  await fc.assert(
-    fc.asyncProperty(
-      sizes,
-      fc.integer({ min: 0, max: 0xffffffff }),
-      fc.integer({ min: 1, max: 3 }),
-      fc.nat(2),
-      async (size, seed, count, reader) => {
-        const plaintext = Uint8Array.from(
-          { length: size },
-          (_, i) => (Math.imul(i + 1, seed | 1) >>> 13) & 0xff,
-        );
-        const recipients = keys.slice(0, count);
-        const ciphertext = await encrypt(
-          plaintext,
-          recipients.map((key) => key.recipient),
-        );
-        const back = await decryptWithIdentity(ciphertext, recipients[reader % count]!.secret);
-        return back instanceof Uint8Array && Buffer.from(back).equals(Buffer.from(plaintext));
-      },
-    ),
-    { numRuns: 60 },
-  );
+  await assertRoundTrips(encrypt, decryptWithIdentity, 60);
   t.pass('every size and recipient count round-trips');
 });
 
 t.test('files from the `age` CLI decrypt', async (t) => {
-  const probe = spawnSync('age', ['--version']);
-  if (probe.error !== undefined || probe.status !== 0) {
-    if (process.env.CI === 'true')
-      t.fail('the `age` CLI is not installed, and CI must run this: apt-get install -y age');
-    else t.pass('skipped: the `age` CLI is not installed (apt-get install -y age)');
-    return;
-  }
+  if (!ageCliAvailable(t)) return;
   const [key, other] = [await ageKey(), await ageKey()];
   for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17]) {
     const plaintext = Uint8Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff);

@@ -1,5 +1,6 @@
 // Shared by the crypto tests: temporary homes, and a check that no secret of an identity leaks into text.
 
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,4 +45,17 @@ export async function failure(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * True when the `age` CLI can run. When it cannot, the test passes with a note, except in CI (CI=true), where
+ * it fails: CI must run the interop tests.
+ */
+export function ageCliAvailable(t: Test): boolean {
+  const probe = spawnSync('age', ['--version']);
+  if (probe.error === undefined && probe.status === 0) return true;
+  if (process.env.CI === 'true')
+    t.fail('the `age` CLI is not installed, and CI must run this: apt-get install -y age');
+  else t.pass('skipped: the `age` CLI is not installed (apt-get install -y age)');
+  return false;
 }
