@@ -3,10 +3,13 @@
 // (with the registry checkpoint, and without it).
 // Figures and the exact command are recorded in docs/performance.md#membership.
 //
-// Run: `node bench/membership.mjs [--events N] [--runs N]`. The membership code is bundled from src/ with
-// esbuild into bench/.work/ (the same bundling the CLI gets), so no TypeScript loader is timed.
+// Run: `node bench/membership.mjs [--events N] [--runs N] [--workers]`. The membership code is bundled from
+// src/ with esbuild into bench/.work/ (the same bundling the CLI gets), so no TypeScript loader is timed. As
+// bin/env-sync.js does, the loader of the native signature checker dist/ed25519-batch.node (built by
+// scripts/build.mjs) is registered; --workers leaves it out, to time the JS worker threads' fallback.
 
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,11 @@ const EVENTS = argValue('--events', 10_000);
 const RUNS = argValue('--runs', 5);
 const NOW = 1_700_000_000;
 
+const NATIVE = !process.argv.includes('--workers');
+if (NATIVE) {
+  const addon = path.join(ROOT, 'dist/ed25519-batch.node');
+  globalThis[Symbol.for('env-sync.loadEd25519Batch')] = () => createRequire(import.meta.url)(addon);
+}
 const m = await loadMembership();
 const card = (key, name) => {
   const hex = Buffer.from(key.publicKey).toString('hex');
@@ -60,6 +68,9 @@ console.log(
   `membership: ${chain.length} events, ${wire.reduce((n, b) => n + b.length, 0)} bytes (built in ${ms(t0)} ms)`,
 );
 console.log(`  node ${process.version}, ${process.platform}/${process.arch}, median of ${RUNS} runs`);
+console.log(
+  `  signatures checked ${m.ed25519BatchAddon() === null ? 'on JS worker threads' : 'by the native addon on libuv threads'}`,
+);
 
 const line = (label, value) => console.log(`  ${label.padEnd(72)} ${value.toFixed(1).padStart(8)} ms`);
 
@@ -280,6 +291,7 @@ async function loadMembership() {
     "export { mergeEvents } from './src/membership/merge-events.ts';",
     "export { eventId, eventSigningBytes, joinRequestBytes, verifyEd25519, wireEventFromBytes } from './src/membership/signing.ts';",
     "export { mergeVerified, SignatureBatch } from './src/membership/batch-verify.ts';",
+    "export { ed25519BatchAddon } from './src/membership/signature-pool.ts';",
     "export { MemberTree } from './src/membership/tree.ts';",
     "export { membershipOnFetch } from './src/cli/sync/membership.ts';",
     "export { decodeObject, encodeObject } from './src/store/objects.ts';",

@@ -124,9 +124,19 @@ function replaceProcessIn(dir) {
   };
 }
 
+/**
+ * A long membership chain's signatures are checked on libuv's pool by the native addon built into dist/ where
+ * the platform has a compiler (scripts/build-native.mjs); the bundle finds its loader under this symbol (see
+ * src/membership/signature-pool.ts), and checks on JS worker threads when it is missing or fails to load.
+ */
+function registerEd25519Batch(dir) {
+  globalThis[Symbol.for('env-sync.loadEd25519Batch')] = () => require(path.join(dir, 'ed25519-batch.node'));
+}
+
 if (require.main === module) {
   const argv = process.argv.slice(2);
   const dist = path.join(__dirname, '../dist');
+  registerEd25519Batch(dist);
   if (!LONG_RUNNING.has(argv[0])) favourShortRun(argv);
   loadBundle(dist, argv)
     .main(argv, { loadReplaceProcess: replaceProcessIn(dist) })

@@ -1,16 +1,30 @@
-// Compiles src/native/replace-process.c (execve for `env-sync run`, see src/cli/secrets/run-exec.ts) into a
-// Node-API addon with the system's C compiler ($CC, else cc; $CFLAGS and $LDFLAGS added) and the Node-API
+// Compiles the Node-API addons of src/native/ into dist/: replace-process.c (execve for `env-sync run`, see
+// src/cli/secrets/run-exec.ts) and ed25519-batch.c (the Ed25519 checks of a long membership chain on libuv's
+// thread pool, see src/membership/signature-pool.ts), each a Node-API addon with the system's C compiler ($CC, else cc; $CFLAGS and $LDFLAGS added) and the Node-API
 // headers of the node-api-headers package: Node-API is stable across Node versions, so the addon does not
-// depend on the Node that built it. Windows has no execve: there `run` spawns its command, as it does where
-// no compiler could build the addon (with a warning here; under CI=true that is a failure, as CI must test
-// what users run).
+// depend on the Node that built it. ed25519-batch calls the OpenSSL that node exports (declaring the few
+// prototypes it uses), so it needs no OpenSSL headers either. Windows has no execve: there `run` spawns its
+// command, as it does where no compiler could build the addon; and without ed25519-batch, signatures are
+// checked on JS worker threads (same verdicts, slower). A failure is a warning here; under CI=true it is an
+// error, as CI must test what users run.
 
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const source = fileURLToPath(new URL('../src/native/replace-process.c', import.meta.url));
+const ADDONS = [
+  {
+    name: 'replace-process',
+    without: "the native helper of 'env-sync run'",
+    fallback: 'run will spawn its command',
+  },
+  {
+    name: 'ed25519-batch',
+    without: 'the native Ed25519 batch verifier',
+    fallback: 'signatures will be checked on JS worker threads',
+  },
+];
 
 /** A loadable module whose Node-API symbols resolve against the running node when it is loaded. */
 const linkFlags = (platform) =>
@@ -19,11 +33,18 @@ const linkFlags = (platform) =>
 /** Words of a variable such as CC="ccache gcc" or CFLAGS="-O3 -march=native" (no shell quoting). */
 const words = (value) => (value ?? '').split(/\s+/).filter((word) => word !== '');
 
-/** Builds `<dir>/replace-process.node`; returns false when it is not built here. */
+/** Builds `<dir>/replace-process.node` and `<dir>/ed25519-batch.node`; returns false when one is not built here. */
 export function buildNativeAddon(dir) {
+  let built = true;
+  for (const addon of ADDONS) built = buildOne(dir, addon) && built;
+  return built;
+}
+
+function buildOne(dir, { name, without, fallback }) {
   if (process.platform === 'win32') return false;
+  const source = fileURLToPath(new URL(`../src/native/${name}.c`, import.meta.url));
   const failed = (why) => {
-    const message = `the native helper of 'env-sync run' was not built (${why}): run will spawn its command`;
+    const message = `${without} was not built (${why}): ${fallback}`;
     if (process.env.CI === 'true') throw new Error(message);
     process.stderr.write(`warning: ${message}\n`);
     return false;
@@ -45,7 +66,7 @@ export function buildNativeAddon(dir) {
       '-I',
       include,
       '-o',
-      path.join(dir, 'replace-process.node'),
+      path.join(dir, `${name}.node`),
       source,
     ],
     { encoding: 'utf8' },

@@ -4,7 +4,7 @@
 import type { EventObject } from '../store/objects.ts';
 import { type EventBody, parseEventBody } from './event-format.ts';
 import { type MergeResult, mergeEvents, type Prechecked } from './merge-events.ts';
-import { type Check, SignaturePool } from './signature-pool.ts';
+import { type Check, type SignaturePool, signaturePool } from './signature-pool.ts';
 import { asWireEvent, joinRequestParts, signedMessageParts, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
@@ -50,15 +50,20 @@ interface Entry {
 
 /**
  * The signatures of events fed one by one (`add`, e.g. while a fetch walks the events it received), checked on
- * worker threads as each chunk fills, and on this thread too once `settle` is called. An event counts as
+ * other threads (signature-pool.ts) as each chunk fills, and on this thread too once `settle` is called. An event counts as
  * verified only if it is the very object that was fed and every one of its checks passed.
  */
 export class SignatureBatch implements Prechecked {
-  readonly #pool = new SignaturePool();
+  readonly #pool: SignaturePool;
   readonly #entries = new Map<WireEvent, Entry>();
   #pending: Check[] = [];
   #waiting: Entry[] = [];
   #settled: Promise<void> | null = null;
+
+  /** `pool`: where the checks run (by default the native addon's if it is there, else JS workers). */
+  constructor(pool: SignaturePool = signaturePool()) {
+    this.#pool = pool;
+  }
 
   add(wire: WireEvent): void {
     if (this.#settled !== null || this.#entries.has(wire)) return;

@@ -1,5 +1,8 @@
-// Ed25519 checks on worker threads, fed chunk by chunk while the caller is still reading events: the checks
-// dominate the verification of a long chain (bench/membership.mjs, docs/performance.md#membership).
+// Ed25519 checks on other threads, fed chunk by chunk while the caller is still reading events: the checks
+// dominate the verification of a long chain (bench/membership.mjs, docs/performance.md#membership). Two ways,
+// with the same verdicts (both are OpenSSL's Ed25519 verify, as node:crypto's verify): the native addon
+// src/native/ed25519-batch.c on libuv's thread pool where it is built (NativeSignaturePool), else JS worker
+// threads (WorkerSignaturePool). signaturePool() picks.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -25,7 +28,7 @@ interface Chunk {
  * signature, message length (uint32 BE) and message. Posting it shares memory; posting arrays would clone
  * three objects per check, and each message is written here once, straight from the event's bytes.
  */
-function packChecks(checks: readonly Check[]): Uint8Array {
+export function packChecks(checks: readonly Check[]): Uint8Array {
   let size = 101 * checks.length;
   for (const { parts } of checks) for (const part of parts) size += part.length;
   const bytes = new Uint8Array(new SharedArrayBuffer(size));
@@ -55,7 +58,7 @@ function packChecks(checks: readonly Check[]): Uint8Array {
  * Checks every signature of a packed chunk with `valid`, writing 1 (verified) or 0 into `results`, then 1 into
  * the done byte after them. Self-contained: the worker runs this same function, from its source text.
  */
-function verifyPacked(
+export function verifyPacked(
   bytes: Uint8Array,
   results: Uint8Array,
   valid: (key: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean,
@@ -117,11 +120,113 @@ for (let i = Atomics.add(next, 0, 1), c = chunk(i); c !== null; i = Atomics.add(
 /** Worker threads for signature checks: one fewer than the cores (1–3); this thread is the last one. */
 const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 4) - 1);
 
+/** Checks signatures chunk by chunk as they are posted, on other threads; the calling thread joins in at the end. */
+export interface SignaturePool {
+  /** Posts `checks` as the next chunk; returns where their results will be (one byte each, 1 = verified). */
+  post(checks: readonly Check[]): Uint8Array;
+  /** No more chunks: checks those no thread has taken on this one, then waits for the others'. */
+  finish(): Promise<void>;
+  /** Stops: results not in by then stay unverified (0). */
+  close(): void;
+}
+
+/** The functions of dist/ed25519-batch.node (src/native/ed25519-batch.c, which documents them). */
+export interface Ed25519BatchAddon {
+  createPool(maxLanes: number, settled: () => void): object;
+  post(pool: object, bytes: Uint8Array, results: Uint8Array): void;
+  help(pool: object): void;
+  close(pool: object, drop: boolean): void;
+}
+
+// How this code finds the addon. It runs as the CLI's bundle (dist/main.cjs, loaded by bin/env-sync.js), as
+// the benchmarks' bundles (bench/.work/) and as TypeScript under tsx (the tests): three places relative to the
+// addon in dist/, and the bundle is CommonJS, where import.meta.url is not available. So the one that knows
+// where dist/ is, bin/env-sync.js (as it does for replace-process.node), registers a loader under this global
+// symbol before running the bundle; bench/membership.mjs does the same. Where no loader is registered (tests
+// under tsx, an embedder), or the addon is not built (Windows, no compiler), or fails to load, the JS workers
+// check the signatures. Tests hand the addon in explicitly, to test both.
+const ADDON_LOADER = Symbol.for('env-sync.loadEd25519Batch');
+let addon: Ed25519BatchAddon | null | undefined;
+
+/** The native addon, if a loader is registered and it loads (tried once). */
+export function ed25519BatchAddon(): Ed25519BatchAddon | null {
+  if (addon === undefined) {
+    const load = (globalThis as { [ADDON_LOADER]?: () => Ed25519BatchAddon | null })[ADDON_LOADER];
+    try {
+      addon = load?.() ?? null;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon;
+}
+
+/** The native pool when the addon is there, else JS workers. */
+export function signaturePool(native: Ed25519BatchAddon | null = ed25519BatchAddon()): SignaturePool {
+  return native === null ? new WorkerSignaturePool() : new NativeSignaturePool(native);
+}
+
 /**
- * Threads that check signatures chunk by chunk as they are posted; the calling thread joins in with `finish`.
- * Workers start in the constructor, so that their start-up overlaps whatever the caller does next.
+ * Lanes of the native pool: two on two cores or more (of libuv's four threads, leaving two to file system calls
+ * made meanwhile), with the calling thread decoding events meanwhile and joining in at the end.
  */
-export class SignaturePool {
+const defaultLanes = (): number => Math.min(availableParallelism(), 2);
+
+/**
+ * Checks on libuv's pool through the native addon: no thread to start, no JS per check. A lane starts when a
+ * chunk is posted and ends when it finds none left; `finish` verifies what no lane took on this thread.
+ */
+export class NativeSignaturePool implements SignaturePool {
+  readonly #addon: Ed25519BatchAddon;
+  readonly #pool: object;
+  /** Referenced here until every lane has ended: the lanes write into them (see the addon's comment). */
+  readonly #chunks: Chunk[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  constructor(native: Ed25519BatchAddon, lanes = defaultLanes()) {
+    this.#addon = native;
+    // The addon holds this callback (and, through it, this pool and its chunks) until its last lane ends.
+    this.#pool = native.createPool(lanes, () => this.#wake?.());
+  }
+
+  post(checks: readonly Check[]): Uint8Array {
+    const chunk: Chunk = {
+      index: this.#chunks.length,
+      bytes: packChecks(checks),
+      results: new Uint8Array(new SharedArrayBuffer(checks.length + 1)),
+    };
+    this.#chunks.push(chunk);
+    this.#addon.post(this.#pool, chunk.bytes, chunk.results);
+    return chunk.results.subarray(0, checks.length);
+  }
+
+  async finish(): Promise<void> {
+    if (this.#closed) return; // closed (or finished) already: what is not in stays unverified
+    this.#closed = true;
+    this.#addon.close(this.#pool, false);
+    this.#addon.help(this.#pool);
+    // Every chunk is now done or held by a lane, whose end calls `settled` after its last done byte.
+    const done = (chunk: Chunk): boolean => Atomics.load(chunk.results, chunk.results.length - 1) === 1;
+    while (!this.#chunks.every(done)) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#addon.close(this.#pool, true);
+  }
+}
+
+/**
+ * Worker threads that check signatures chunk by chunk as they are posted; the calling thread joins in with
+ * `finish`. Workers start in the constructor, so that their start-up overlaps whatever the caller does next.
+ */
+export class WorkerSignaturePool implements SignaturePool {
   readonly #next = new Int32Array(new SharedArrayBuffer(4));
   readonly #posted = new Int32Array(new SharedArrayBuffer(4));
   /** -1 while chunks may still come; then how many there are. */
@@ -151,7 +256,6 @@ export class SignaturePool {
     }
   }
 
-  /** Posts `checks` as the next chunk; returns where their results will be (one byte each, 1 = verified). */
   post(checks: readonly Check[]): Uint8Array {
     const chunk: Chunk = {
       index: this.#chunks.length,
