@@ -27,8 +27,13 @@ const ADDONS = [
 ];
 
 /** A loadable module whose Node-API symbols resolve against the running node when it is loaded. */
+// Symbols are bound when the addon is loaded (not at their first call): a node without one of the OpenSSL
+// functions ed25519-batch uses then fails the require, which falls back to JS workers, instead of killing the
+// process from a thread-pool thread at the first check.
 const linkFlags = (platform) =>
-  platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-fPIC'];
+  platform === 'darwin'
+    ? ['-bundle', '-undefined', 'dynamic_lookup', '-Wl,-bind_at_load']
+    : ['-shared', '-fPIC', '-Wl,-z,now'];
 
 /** Words of a variable such as CC="ccache gcc" or CFLAGS="-O3 -march=native" (no shell quoting). */
 const words = (value) => (value ?? '').split(/\s+/).filter((word) => word !== '');

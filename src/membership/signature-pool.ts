@@ -191,6 +191,8 @@ export class NativeSignaturePool implements SignaturePool {
   }
 
   post(checks: readonly Check[]): Uint8Array {
+    // After close, as the worker pool does: the checks stay unverified (the addon would refuse the chunk).
+    if (this.#closed) return new Uint8Array(checks.length);
     const chunk: Chunk = {
       index: this.#chunks.length,
       bytes: packChecks(checks),

@@ -224,6 +224,12 @@ t.test('a batch closed before it settles leaves its checks unverified, and ends'
       results.every((r) => r === 0 || r === 1),
       `${name}: results are verdicts or not in`,
     );
+    const late = pool.post(cases.map(([, check]) => check));
+    t.same(
+      [...late],
+      cases.map(() => 0),
+      `${name}: checks posted after close stay unverified`,
+    );
   }
 });
 
