@@ -25,7 +25,11 @@
 // close(pool, drop)
 //   No more chunks (post then throws); with `drop`, those no lane has taken are left unverified.
 // Memory: the pool is freed once its JS handle is collected and its last lane has ended; `settled` is
-// released once the pool is closed and no lane is left, so a pool that is closed can be collected.
+// released once the pool is closed and no lane is left, so a pool that is closed can be collected; one never
+// closed lives as long as the process. Close a pool before the process exits: process.exit waits for the lanes
+// (libuv joins its threads), and close(pool, true) leaves them only the chunk each holds. The addon takes no
+// reference to the arrays it is given (the caller's, above), nor checks that they are shared: the one caller,
+// NativeSignaturePool, keeps them in its chunk list until it is closed and every lane has ended.
 
 #include <node_api.h>
 #include <pthread.h>
