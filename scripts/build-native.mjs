@@ -1,8 +1,8 @@
 // Compiles the Node-API addons of src/native/ into dist/: replace-process.c (execve for `env-sync run`, see
 // src/cli/secrets/run-exec.ts) and ed25519-batch.c (the Ed25519 checks of a long membership chain on libuv's
-// thread pool, see src/membership/signature-pool.ts), each a Node-API addon with the system's C compiler ($CC, else cc; $CFLAGS and $LDFLAGS added) and the Node-API
-// headers of the node-api-headers package: Node-API is stable across Node versions, so the addon does not
-// depend on the Node that built it. ed25519-batch calls the OpenSSL that node exports (declaring the few
+// thread pool, see src/membership/signature-pool.ts), with the system's C compiler ($CC, else cc; $CFLAGS and
+// $LDFLAGS added) and the Node-API headers of the node-api-headers package: Node-API is stable across Node
+// versions, so an addon does not depend on the Node that built it. ed25519-batch calls the OpenSSL that node exports (declaring the few
 // prototypes it uses), so it needs no OpenSSL headers either. Windows has no execve: there `run` spawns its
 // command, as it does where no compiler could build the addon; and without ed25519-batch, signatures are
 // checked on JS worker threads (same verdicts, slower). A failure is a warning here; under CI=true it is an
@@ -26,10 +26,11 @@ const ADDONS = [
   },
 ];
 
-/** A loadable module whose Node-API symbols resolve against the running node when it is loaded. */
-// Symbols are bound when the addon is loaded (not at their first call): a node without one of the OpenSSL
-// functions ed25519-batch uses then fails the require, which falls back to JS workers, instead of killing the
-// process from a thread-pool thread at the first check.
+/**
+ * A loadable module whose Node-API (and OpenSSL) symbols resolve against the running node, all of them when it
+ * is loaded, not at their first call: a node without one of the OpenSSL functions ed25519-batch uses then
+ * fails the require, which falls back to JS workers, instead of killing the process from a pool thread.
+ */
 const linkFlags = (platform) =>
   platform === 'darwin'
     ? ['-bundle', '-undefined', 'dynamic_lookup', '-Wl,-bind_at_load']
@@ -38,8 +39,8 @@ const linkFlags = (platform) =>
 /** Words of a variable such as CC="ccache gcc" or CFLAGS="-O3 -march=native" (no shell quoting). */
 const words = (value) => (value ?? '').split(/\s+/).filter((word) => word !== '');
 
-/** Builds `<dir>/replace-process.node` and `<dir>/ed25519-batch.node`; returns false when one is not built here. */
-export function buildNativeAddon(dir) {
+/** Builds `<dir>/<addon>.node` for each addon; returns false when one is not built here. */
+export function buildNativeAddons(dir) {
   let built = true;
   for (const addon of ADDONS) built = buildOne(dir, addon) && built;
   return built;

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { buildNativeAddon } from './build-native.mjs';
+import { buildNativeAddons } from './build-native.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -106,7 +106,7 @@ await build({
   define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
 });
 
-buildNativeAddon(next.pathname);
+buildNativeAddons(next.pathname);
 
 // A dynamic import() left in the bundle (a node: built-in imported lazily, say) would fail at run time.
 const dynamicImport = /\bimport\(["'`]/.exec(readFileSync(new URL('main.cjs', next), 'utf8'));
