@@ -19,11 +19,6 @@ const ADDONS = [
     without: "the native helper of 'env-sync run'",
     fallback: 'run will spawn its command',
   },
-  {
-    name: 'ed25519-batch',
-    without: 'the native Ed25519 batch verifier',
-    fallback: 'signatures will be checked on JS worker threads',
-  },
 ];
 
 /**

@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'E_EVENT_REPLAY'
   | 'E_PEER_REVOKED'
   | 'E_PEER_UNKNOWN'
-  | 'E_CHECKPOINT_DAMAGED'
+  | 'E_MEMBERS_ROLLBACK'
+  | 'E_COMMIT_UNSIGNED'
   | 'E_NOT_PASSABLE'
   | 'E_IO';
 

@@ -40,13 +40,10 @@ export function configuredRecipients(repo: Repository): string[] {
  */
 export async function approvedReaders(repo: Repository): Promise<string[] | null> {
   if (repo.mode !== 'secure-peer') return null;
-  const { loadChainHead } = await import('../membership/chain-store.ts');
-  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000));
-  if (chain === null) return null;
-  return chain.tree
-    .registry()
-    .approved()
-    .map((peer) => peer.ageRecipient);
+  const { loadRegistry } = await import('../membership/chain-store.ts');
+  const loaded = await loadRegistry(repo, Math.floor(Date.now() / 1000));
+  if (loaded === null) return null;
+  return loaded.registry.approved().map((peer) => peer.ageRecipient);
 }
 
 /**

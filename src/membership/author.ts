@@ -5,7 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import { memberForkTips } from '../store/member-fork-tips.ts';
 import type { Repository } from '../store/repository.ts';
 import { childEvent } from './build-event.ts';
-import { requireChain, requireChainHead, saveChain } from './chain-store.ts';
+import { requireChain, saveChain } from './chain-store.ts';
 import type { EventBody, HeldEvent } from './event-format.ts';
 import { type ReissueResult, reissueEvents } from './merge-events.ts';
 import type { EventSigner } from './signing.ts';
@@ -27,17 +27,24 @@ export async function authorEvent(
   make: (tree: MemberTree) => ChildBody,
   options: AuthorOptions,
 ): Promise<{ held: HeldEvent; tree: MemberTree }> {
-  const { tree, storedTip } = await requireChainHead(repo, options.now);
+  const { tree, storedTip } = await requireChain(repo, { now: options.now });
   const tip = tree.tip();
   const event = childEvent(signer, tree.group, tip, make(tree), Math.max(options.now, tip.event.time));
   const held = tree.add(event, { now: options.now, verifySignatures: true })!;
+  if (!tree.isCanonical(held.id)) {
+    // Valid on its branch, refused by the fork rule's walk (its signer was revoked by a fork's revocation).
+    throw new EnvSyncError(
+      'E_EVENT_UNAUTHORIZED',
+      'this peer can no longer sign membership events in this group',
+    );
+  }
   await saveChain(repo, tree, [held], storedTip, options);
   return { held, tree };
 }
 
 /**
  * Re-issues this peer's events that lost a fork (see reissueEvents) on the current tip and stores them.
- * Sync calls it after applyRemoteEvents (DESIGN-NOTES §3.3: the author re-issues at next sync).
+ * Sync calls it after applyRemoteEvents: the author re-issues them at its next sync.
  */
 export async function reissueOwnEvents(
   repo: Repository,
@@ -45,7 +52,7 @@ export async function reissueOwnEvents(
   options: AuthorOptions,
 ): Promise<ReissueResult> {
   // Every held event is on the canonical chain unless some branch lost a fork: then there is nothing to do.
-  if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [] };
+  if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [], waiting: [] };
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
   const result = reissueEvents(tree, signer, options.now);
   if (result.reissued.length > 0) await saveChain(repo, tree, result.reissued, storedTip, options);

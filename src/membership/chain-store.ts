@@ -1,6 +1,6 @@
 // The membership chain on disk: events are ordinary objects, `refs/members` holds the canonical tip (moved
-// only by compare-and-swap), `.env-sync/members-tips` lists tips of branches that lost a fork, and
-// `.env-sync/members-checkpoint` caches the state at the tip (chain-checkpoint.ts).
+// only by compare-and-swap), `.env-sync/members-tips` lists tips of branches that lost a fork, and the identity
+// home keeps what this machine last verified (trusted-state.ts).
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -11,12 +11,11 @@ import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { type PreparedCheckpoint, readCheckpoint, writeCheckpoint } from './chain-checkpoint.ts';
-import type { CheckpointTouch } from './checkpoint-pages.ts';
-import { type HeldEvent, parseEventBody, SKEW_SECONDS } from './event-format.ts';
-import { hex } from './registry.ts';
+import type { HeldEvent } from './event-format.ts';
+import type { Registry } from './registry.ts';
 import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
+import { readTrustedState, type TrustedState, writeTrustedState } from './trusted-state.ts';
 
 export interface StoredChain {
   readonly tree: MemberTree;
@@ -31,26 +30,22 @@ async function readEvent(repo: Repository, id: ObjectId): Promise<WireEvent> {
 
 /**
  * Every event reachable from `starts` and not `held`, parents first (seq, then id). `received`: the bytes of
- * events a fetch has just received and stored, hash-checked, so that they need not be read back. `read` sees
- * each event as it is read (a fetch starts checking its signatures then).
+ * events a fetch has just received and stored, hash-checked, so that they need not be read back.
  */
 export async function readEventsFrom(
   repo: Repository,
   starts: readonly ObjectId[],
   held: (id: ObjectId) => boolean = () => false,
   received?: ReadonlyMap<ObjectId, Uint8Array>,
-  read?: (wire: WireEvent) => void,
 ): Promise<WireEvent[]> {
   const found = new Map<ObjectId, WireEvent>();
   for (const start of starts) {
     for (let at: ObjectId | null = start; at !== null && !held(at) && !found.has(at); ) {
       const bytes: Uint8Array | undefined = received?.get(at);
-      // Received bytes are decoded in place: no promise per event on a first fetch's 10,000.
       const wire: WireEvent =
         bytes === undefined
           ? await readEvent(repo, at)
           : wireEventFromBytes(bytes, `object ${shortId(at)}`, at);
-      read?.(wire);
       found.set(at, wire);
       at = wire.event.prev;
     }
@@ -81,21 +76,65 @@ export function buildTree(repo: Repository, events: readonly WireEvent[], option
   return tree;
 }
 
+/** True when the refs name exactly the tips `trusted` was computed for. */
+function refsMatch(trusted: TrustedState | null, tip: ObjectId, forks: readonly ObjectId[]): boolean {
+  if (trusted === null || trusted.tip !== tip || trusted.forks.length !== forks.length) return false;
+  const sorted = [...forks].sort();
+  return trusted.forks.every((id, i) => id === sorted[i]);
+}
+
 /**
- * The local chain, or null when the repository has none. Stored events were verified when they arrived,
- * so by default signatures are not re-checked (pass verifySignatures: true to audit); rules always are.
+ * The local chain, or null when the repository has none. Every rule is checked, and every signature unless the
+ * refs name exactly the tips this machine verified last (the identity home's record vouches for those events:
+ * ids are hashes, so the same tips mean the same events). A chain that lost an event the record holds is a
+ * rollback (E_MEMBERS_ROLLBACK). A chain verified whole is recorded.
  */
 export async function loadChain(
   repo: Repository,
   options: Partial<AddOptions> = {},
 ): Promise<StoredChain | null> {
-  const { tip, events } = await readRawEvents(repo);
+  const { tip, forks, events } = await readRawEvents(repo);
   if (tip === null) return null;
+  const trusted = await readTrustedState(repo);
+  const verifySignatures = options.verifySignatures ?? !refsMatch(trusted, tip, forks);
   const tree = buildTree(repo, events, {
     now: options.now ?? Math.floor(Date.now() / 1000),
-    verifySignatures: options.verifySignatures ?? false,
+    verifySignatures,
   });
+  if (trusted !== null) checkNoRollback(repo, tree, trusted);
+  if (verifySignatures && tree.tip().id === tip) await recordTrusted(repo, tree);
   return { tree, storedTip: tip };
+}
+
+function checkNoRollback(repo: Repository, tree: MemberTree, trusted: TrustedState): void {
+  const lost = [trusted.tip, ...trusted.forks].find((id) => !tree.has(id));
+  if (lost === undefined) return;
+  throw new EnvSyncError(
+    'E_MEMBERS_ROLLBACK',
+    `${path.join(repo.dir, 'refs/members')}: the membership chain no longer holds event ${shortId(lost)}, which this machine verified before; refs/members or members-tips was rolled back, refusing`,
+  );
+}
+
+async function recordTrusted(repo: Repository, tree: MemberTree): Promise<void> {
+  const tip = tree.tip().id;
+  const forks = tree.leaves().filter((id) => id !== tip);
+  await writeTrustedState(repo, { tip, forks, registry: tree.registry() });
+}
+
+/**
+ * The registry at the canonical tip and the tip, cheaply: from the identity home's record while refs name the
+ * tips it verified, else from the whole chain verified (which records it). Null without a chain.
+ */
+export async function loadRegistry(
+  repo: Repository,
+  now: number,
+): Promise<{ registry: Registry; tip: ObjectId } | null> {
+  const tip = await repo.refs.read(MEMBERS_REF);
+  if (tip === null) return null;
+  const trusted = await readTrustedState(repo);
+  if (refsMatch(trusted, tip, await memberForkTips(repo))) return { registry: trusted!.registry, tip };
+  const chain = await loadChain(repo, { now, verifySignatures: true });
+  return chain === null ? null : { registry: chain.tree.registry(), tip: chain.tree.tip().id };
 }
 
 export async function requireChain(
@@ -113,71 +152,10 @@ function noChain(): never {
 }
 
 /**
- * The chain as of refs/members, cheaply: a tree resumed at the tip from the checkpoint when it is valid for the
- * current tip and fork tips (one object read, and the checkpoint pages `touch` names: by default all of them),
- * else the whole chain loaded with every rule checked, after which the checkpoint is rewritten. Null without a
- * chain. A resumed tree takes new children of the tip, answers `has` for every held event and gives the
- * registry at the tip, reading pages not touched yet when asked (E_CHECKPOINT_DAMAGED if one is damaged);
- * for anything else use loadChain.
- */
-export async function loadChainHead(
-  repo: Repository,
-  now: number,
-  touch?: CheckpointTouch | (() => CheckpointTouch),
-): Promise<(StoredChain & { readonly resumed: boolean }) | null> {
-  const storedTip = await repo.refs.read(MEMBERS_REF);
-  if (storedTip === null) return null;
-  const forks = await memberForkTips(repo);
-  const checkpoint = await readCheckpoint(repo, { tip: storedTip, forks }, touch);
-  if (checkpoint !== null && checkpoint.latest <= now + SKEW_SECONDS) {
-    const event = await repo.objects.readTyped(storedTip, 'event');
-    const tip = { id: storedTip, event, body: parseEventBody(event, storedTip) };
-    const history = { before: checkpoint.held, forks, latest: checkpoint.latest };
-    return {
-      tree: MemberTree.resume(repo.group, tip, checkpoint.registry, history),
-      storedTip,
-      resumed: true,
-    };
-  }
-  checkpoint?.held.close();
-  const chain = (await loadChain(repo, { now })) ?? noChain();
-  if (chain.storedTip === storedTip && chain.tree.tip().id === storedTip) {
-    await writeCheckpoint(
-      repo,
-      chain.tree,
-      chain.tree.leaves().filter((id) => id !== storedTip),
-    );
-  }
-  return { ...chain, resumed: false };
-}
-
-/** What applying `events` will look up in a checkpoint: their ids and parents, every key and nonce they carry. */
-export function touchedBy(events: readonly WireEvent[]): CheckpointTouch {
-  const ids: ObjectId[] = [];
-  const keys: string[] = [];
-  const nonces: string[] = [];
-  for (const { id, event } of events) {
-    ids.push(id);
-    if (event.prev !== null) ids.push(event.prev);
-    keys.push(hex(event.actor));
-    for (const field of event.subject) {
-      if (field instanceof Uint8Array && field.length === 32) keys.push(hex(field));
-      if (field instanceof Uint8Array && field.length === 16) nonces.push(hex(field));
-    }
-  }
-  return { ids, keys, nonces };
-}
-
-/** loadChainHead for a repository that must have a chain. */
-export async function requireChainHead(repo: Repository, now: number): Promise<StoredChain> {
-  return (await loadChainHead(repo, now)) ?? noChain();
-}
-
-/**
  * Stores `added` events durably (unless `eventsStored`: they are durable objects already, as a fetch's pack
  * reader leaves them), then moves refs/members to the tree's canonical tip if it still holds `expected` (a
  * concurrent writer makes this fail with E_REF_CONFLICT and nothing moves), then records the tips of losing
- * branches and the checkpoint.
+ * branches, and the verified state in the identity home.
  */
 export async function saveChain(
   repo: Repository,
@@ -185,10 +163,7 @@ export async function saveChain(
   added: readonly HeldEvent[],
   expected: ObjectId | null,
   update: { readonly peer: string; readonly reason: string },
-  {
-    eventsStored = false,
-    checkpoint,
-  }: { readonly eventsStored?: boolean; readonly checkpoint?: PreparedCheckpoint } = {},
+  { eventsStored = false }: { readonly eventsStored?: boolean } = {},
 ): Promise<void> {
   if (!eventsStored) {
     const written: ObjectId[] = [];
@@ -205,7 +180,7 @@ export async function saveChain(
   const file = path.join(repo.dir, FORK_TIPS_FILE);
   if (forks.length > 0) await writeFileAtomic(file, forks.map((id) => `${id}\n`).join(''));
   else await fs.rm(file, { force: true });
-  await writeCheckpoint(repo, tree, forks, checkpoint);
+  await recordTrusted(repo, tree);
 }
 
 /** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */

@@ -2,13 +2,14 @@
 // offer and missing events, and the receiving side's all-or-nothing apply under the fork rule.
 
 import { EnvSyncError } from '../errors.ts';
+import { memberForkTips } from '../store/member-fork-tips.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
+import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { mergeVerified, type SignatureBatch } from './batch-verify.ts';
-import { discardCheckpoint, type PreparedCheckpoint, prepareCheckpoint } from './chain-checkpoint.ts';
-import { loadChain, loadChainHead, saveChain, touchedBy } from './chain-store.ts';
+import { loadChain, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
+import { mergeEvents } from './merge-events.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
 
@@ -17,11 +18,9 @@ import { MemberTree } from './tree.ts';
  * (always included, so two peers of one group always find a common event). Empty without a chain.
  */
 export async function membershipTips(repo: Repository): Promise<ObjectId[]> {
-  const chain = await loadChainHead(repo, Math.floor(Date.now() / 1000), {});
-  if (chain === null) return [];
-  const { tree } = chain;
-  const tip = tree.tip().id;
-  return [...new Set([tip, ...tree.leaves().filter((id) => id !== tip), tree.group])];
+  const tip = await repo.refs.read(MEMBERS_REF);
+  if (tip === null) return [];
+  return [...new Set([tip, ...(await memberForkTips(repo)), repo.group])];
 }
 
 /**
@@ -49,11 +48,6 @@ export function missingEvents(tree: MemberTree, haveIds: readonly ObjectId[]): H
     .sort((a, b) => a.event.seq - b.event.seq);
 }
 
-/** True when `wire` is new and its parent is held but not in `tree` (before a resumed tree's tip). */
-function forksBeforeTip(tree: MemberTree, { id, event }: WireEvent): boolean {
-  return event.prev !== null && tree.has(event.prev) && tree.get(event.prev) === undefined && !tree.has(id);
-}
-
 export interface ApplyResult {
   /** refs/members after the call (unchanged when nothing new arrived). */
   readonly tip: ObjectId;
@@ -62,7 +56,9 @@ export interface ApplyResult {
   readonly added: readonly ObjectId[];
   /** Events that were on the canonical chain before and are not now (the fork rule chose another branch). */
   readonly displaced: readonly HeldEvent[];
-  /** The chain after the call, as loadChainHead would give it (resumed at the checkpoint, or whole). */
+  /** Valid events not taken (signed by a revoked key, or forking too deep), with the reason. */
+  readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
+  /** The chain after the call. */
   readonly tree: MemberTree;
 }
 
@@ -70,8 +66,8 @@ export interface ApplyResult {
  * Validates `events` (parents before children; events already held are no-ops) against the local chain and
  * stores them all, or throws a typed error (E_EVENT_INVALID, E_EVENT_UNAUTHORIZED, E_EVENT_REPLAY,
  * E_PEER_REVOKED, E_PEER_UNKNOWN, or E_REF_CONFLICT on a concurrent local update) and stores none.
- * `now` (seconds) is fixed once per sync. Signatures are always verified. The caller should then hand
- * `displaced` to reissueOwnEvents so this peer's own events on a losing branch are re-issued.
+ * `now` (seconds) is fixed once per sync. Signatures are always verified. The caller should then call
+ * reissueOwnEvents so this peer's revocations on a losing branch are re-issued.
  */
 export async function applyRemoteEvents(
   repo: Repository,
@@ -82,16 +78,11 @@ export async function applyRemoteEvents(
     readonly source?: string;
     /** Every event is a durable object already (fetch: the pack reader stored and synced them). */
     readonly eventsStored?: boolean;
-    /** Checks already under way for these very event objects (a fetch feeds them as it reads); closed here. */
-    readonly signatures?: SignatureBatch;
   } = {},
 ): Promise<ApplyResult> {
   const events = received.map(asWireEvent);
-  let chain = await loadChainHead(repo, now, () => touchedBy(events));
-  if (chain?.resumed && events.some((event) => forksBeforeTip(chain!.tree, event))) {
-    chain = { ...(await loadChain(repo, { now }))!, resumed: false };
-  }
-  let held: MemberTree;
+  const chain = await loadChain(repo, { now });
+  let tree: MemberTree;
   let rest = events;
   let genesis: HeldEvent[] = [];
   if (chain === null) {
@@ -100,44 +91,26 @@ export async function applyRemoteEvents(
     if (first === undefined || first.event.seq !== 0) {
       throw new EnvSyncError('E_EVENT_INVALID', 'the membership events do not start at a genesis event');
     }
-    held = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
-    genesis = [held.genesis];
+    tree = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
+    genesis = [tree.genesis];
     rest = events.slice(1);
   } else {
-    held = chain.tree;
+    tree = chain.tree.clone();
   }
-  // A tree not resumed from a checkpoint is saved whole: that file is made and written while signatures are
-  // checked, then renamed into place by the save (removed below if the save does not happen).
-  let checkpoint: PreparedCheckpoint | undefined;
-  const whileChecking = (trial: MemberTree): void => {
-    if (trial.resumedAt === null) checkpoint = prepareCheckpoint(repo, trial);
-  };
-  try {
-    const { tree, merged } = await mergeVerified(held, rest, now, options.signatures, whileChecking);
-    const added = [...genesis, ...merged.added];
-    const previousTip = chain?.storedTip ?? null;
-    if (added.length === 0) return { tip: previousTip!, previousTip, added: [], displaced: [], tree };
-    const from = options.source === undefined ? '' : ` from ${options.source}`;
-    const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
-    await saveChain(
-      repo,
-      tree,
-      added,
-      previousTip,
-      {
-        peer: options.peer ?? 'sync',
-        reason: `membership: ${added.length} event(s)${from}${forked}`,
-      },
-      { eventsStored: options.eventsStored, checkpoint },
-    );
-    return {
-      tip: tree.tip().id,
-      previousTip,
-      added: added.map((held) => held.id),
-      displaced: merged.displaced,
-      tree,
-    };
-  } finally {
-    if (checkpoint !== undefined) await discardCheckpoint(checkpoint);
-  }
+  const merged = mergeEvents(tree, rest, now);
+  const added = [...genesis, ...merged.added];
+  const previousTip = chain?.storedTip ?? null;
+  const result = { previousTip, displaced: merged.displaced, refused: merged.refused, tree };
+  if (added.length === 0) return { ...result, tip: previousTip!, added: [] };
+  const from = options.source === undefined ? '' : ` from ${options.source}`;
+  const forked = merged.displaced.length > 0 ? ', fork resolved' : '';
+  await saveChain(
+    repo,
+    tree,
+    added,
+    previousTip,
+    { peer: options.peer ?? 'sync', reason: `membership: ${added.length} event(s)${from}${forked}` },
+    { eventsStored: options.eventsStored },
+  );
+  return { ...result, tip: tree.tip().id, added: added.map((held) => held.id) };
 }

@@ -1,90 +1,158 @@
 // Pure steps shared by sync and by the in-memory model the property tests drive: add a batch of events to a
-// tree under the fork rule, and re-issue one author's events that the fork rule left off the chain.
+// tree under the fork rule, and re-issue one author's revocations that the fork rule left off the chain.
 
 import { isEnvSyncError } from '../errors.ts';
+import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { childEvent } from './build-event.ts';
-import type { EventBody, HeldEvent } from './event-format.ts';
-import { hex } from './registry.ts';
+import type { HeldEvent } from './event-format.ts';
+import { hex, type PeerRecord, type Registry } from './registry.ts';
 import { asWireEvent, type EventSigner, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
-/** What a batch knows of its events before the rules run (batch-verify.ts). */
-export interface Prechecked {
-  /** The event's parsed body, if the batch has it. */
-  body(wire: WireEvent): EventBody | undefined;
-  /** True when every signature the event carries verified already: the rules then skip them. */
-  verified(wire: WireEvent): boolean;
-}
+/** How far below the canonical tip a new event may fork (docs/membership.md#fork-depth). */
+export const MAX_FORK_DEPTH = 64;
 
 export interface MergeResult {
   /** Events new to the tree, in the order added. */
   readonly added: readonly HeldEvent[];
   /** Events that were on the canonical chain before and are not now. */
   readonly displaced: readonly HeldEvent[];
+  /** New events not taken: signed by a key already dead here, or forking too far below the tip. */
+  readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
 }
 
 /**
- * Adds `events` (parents before children) to `tree`, checking every rule, and every signature `prechecked`
- * does not vouch for (mergeVerified). Throws at the first bad event; the tree may then hold part of the batch,
- * so callers work on a fresh or cloned tree and discard it on error (all or nothing).
+ * Adds `events` (parents before children) to `tree`, checking every rule and signature. Throws at the first
+ * invalid event; the tree may then hold part of the batch, so callers work on a clone and discard it on error
+ * (all or nothing). Two kinds of valid events are refused and reported, not added: a key revoked or rotated
+ * away on the canonical chain signs nothing new, whatever parent it names; and nobody forks from more than
+ * MAX_FORK_DEPTH events below the tip (nor builds on such a fork).
  */
 export function mergeEvents(
   tree: MemberTree,
   events: readonly (EventObject | WireEvent)[],
   now: number,
-  prechecked?: Prechecked,
 ): MergeResult {
   const before = tree.tip();
+  const registry = tree.registry();
+  const forkPoints = new ForkPoints(tree);
   const added: HeldEvent[] = [];
-  const verify = { now, verifySignatures: true };
-  const skip = { now, verifySignatures: false };
+  const refused: { id: ObjectId; reason: string }[] = [];
+  const refusedIds = new Set<ObjectId>();
   for (const item of events) {
     const wire = asWireEvent(item);
-    const options = prechecked?.verified(wire) ? skip : verify;
-    const held = tree.add(wire, options, prechecked?.body(wire));
+    if (tree.has(wire.id)) continue;
+    const reason = refusal(wire, registry, before, forkPoints, refusedIds);
+    if (reason !== null) {
+      refused.push({ id: wire.id, reason });
+      refusedIds.add(wire.id);
+      continue;
+    }
+    const held = tree.add(wire, { now, verifySignatures: true });
     if (held !== null) added.push(held);
   }
-  if (added.length === 0 || tree.isCanonical(before.id)) return { added, displaced: [] };
+  if (added.length === 0 || tree.isCanonical(before.id)) return { added, displaced: [], refused };
   // The old tip left the chain: everything from it back to the fork point was displaced.
   const displaced: HeldEvent[] = [];
   for (let at: HeldEvent | undefined = before; at !== undefined && !tree.isCanonical(at.id); ) {
     displaced.push(at);
     at = at.event.prev === null ? undefined : tree.get(at.event.prev);
   }
-  return { added, displaced: displaced.reverse() };
+  return { added, displaced: displaced.reverse(), refused };
+}
+
+function refusal(
+  { id, event }: WireEvent,
+  registry: Registry,
+  tip: HeldEvent,
+  forkPoints: ForkPoints,
+  refusedIds: ReadonlySet<ObjectId>,
+): string | null {
+  if (event.prev !== null && refusedIds.has(event.prev)) return 'its parent event was refused';
+  const signer = registry.byKey(event.actor);
+  if (signer?.state === 'revoked' && !countersRevocation(event, signer, registry)) {
+    return `signed by ${signer.peerId}, revoked at event ${shortId(signer.since.event)}: a revoked key signs nothing new`;
+  }
+  const depth = tip.event.seq - (forkPoints.seqOf(id, event.prev) ?? tip.event.seq);
+  if (depth > MAX_FORK_DEPTH) return `it forks ${depth} events below the tip (at most ${MAX_FORK_DEPTH})`;
+  return null;
+}
+
+/**
+ * A revocation of the very admin who revoked its signer, made before the signer heard of it: two admins
+ * revoking each other both end revoked (fork-choice.ts), on every peer whichever it received first.
+ */
+function countersRevocation(event: EventObject, signer: PeerRecord, registry: Registry): boolean {
+  const target = event.subject[0];
+  if (event.kind !== 'revoke' || !(target instanceof Uint8Array)) return false;
+  const revoker = registry.byPeerId(signer.by);
+  return revoker !== undefined && hex(revoker.key) === hex(target);
+}
+
+/** Where events leave the canonical chain as it stood before a batch: the seq of their nearest ancestor on it. */
+class ForkPoints {
+  readonly #tree: MemberTree;
+  readonly #seqs = new Map<ObjectId, number>();
+
+  constructor(tree: MemberTree) {
+    this.#tree = tree;
+    for (const held of tree.canonical()) this.#seqs.set(held.id, held.event.seq);
+  }
+
+  /** For a new event `id` with parent `prev`; undefined when the parent is not held (the rules refuse it). */
+  seqOf(id: ObjectId, prev: ObjectId | null): number | undefined {
+    if (prev === null) return undefined;
+    let seq = this.#seqs.get(prev);
+    if (seq === undefined) {
+      const parent = this.#tree.get(prev);
+      if (parent === undefined) return undefined;
+      seq = this.seqOf(parent.id, parent.event.prev);
+      if (seq === undefined) return undefined;
+    }
+    this.#seqs.set(id, seq);
+    return seq;
+  }
 }
 
 export interface ReissueResult {
   readonly reissued: readonly HeldEvent[];
   readonly dropped: readonly { readonly event: HeldEvent; readonly reason: string }[];
+  /** This peer's approvals and recorded requests that lost a fork: re-run to confirm them. */
+  readonly waiting: readonly HeldEvent[];
 }
 
 /**
- * Re-issues on the canonical tip, oldest first, every held event `signer` authored that is not on the
- * canonical chain (it lost a fork, now or earlier). Each applies only if it still passes every rule there:
- * an approve of a since-revoked peer does not, nor one already applied on the winning branch, nor an approve
- * whose join request has expired. Rotations need the new key too and are reported as dropped.
+ * Re-issues on the canonical tip, oldest first, the revocations `signer` authored that are not on the
+ * canonical chain (they lost a fork, now or earlier): a revocation must not be lost to a fork. Each applies
+ * only if it still passes every rule there (a peer already revoked is not revoked twice). Other events that lost
+ * a fork (approvals, recorded requests) are not re-issued: they are listed as `waiting`, for their author to
+ * confirm by running the command again.
  */
 export function reissueEvents(tree: MemberTree, signer: EventSigner, now: number): ReissueResult {
   const reissued: HeldEvent[] = [];
   const dropped: { event: HeldEvent; reason: string }[] = [];
+  const waiting: HeldEvent[] = [];
   for (const held of offChainEvents(tree, signer.publicKey)) {
     const body = held.body;
-    if (body.kind === 'genesis' || body.kind === 'rotate-key') {
-      dropped.push({ event: held, reason: `a ${body.kind} event cannot be re-issued` });
+    if (body.kind !== 'revoke') {
+      if (body.kind === 'approve' || body.kind === 'request') waiting.push(held);
       continue;
     }
+    // Its effect may hold already: the same revocation applied on the winning branch, or by the fork rule.
+    if (tree.registry().byKey(body.key)?.state === 'revoked') continue;
     const tip = tree.tip();
     try {
       const event = childEvent(signer, tree.group, tip, body, Math.max(now, tip.event.time));
-      reissued.push(tree.add(event, { now, verifySignatures: true })!);
+      const added = tree.add(event, { now, verifySignatures: true });
+      if (added !== null && tree.isCanonical(added.id)) reissued.push(added);
+      else dropped.push({ event: held, reason: 'it would not join the chain' });
     } catch (error) {
       if (!isEnvSyncError(error)) throw error;
       dropped.push({ event: held, reason: error.message });
     }
   }
-  return { reissued, dropped };
+  return { reissued, dropped, waiting };
 }
 
 /** Held events signed by `key` that are not on the canonical chain, oldest first. */

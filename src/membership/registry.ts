@@ -78,56 +78,35 @@ export function peerIdOf(key: Uint8Array, k = hex(key)): PeerId {
   return id;
 }
 
-/**
- * Records a registry reads on demand (a checkpoint's pages, chain-checkpoint.ts) instead of holding them all:
- * keys and nonces in hex, peers in the order they first appeared. Lookups may read from disk.
- */
-export interface RegistrySource {
-  readonly admins: number;
-  peer(key: string): PeerRecord | undefined;
-  nonce(nonce: string): readonly [key: string, consumed: boolean] | undefined;
-  keyOf(peerId: string): string | undefined;
-  peers(): PeerRecord[];
-  nonces(): (readonly [nonce: string, key: string, consumed: boolean])[];
-}
-
 export class Registry {
-  /** Records read on demand, under the ones held here; null when every record is held here. */
-  readonly #source: RegistrySource | null;
-  /** By hex public key; insertion order is the order peers first appeared (after the source's). */
+  /** By hex public key; insertion order is the order peers first appeared. */
   readonly #peers: Map<string, PeerRecord>;
   /** Nonce (hex) → key (hex) of every join request or approval seen: each nonce serves one key, once. */
   readonly #nonces: Map<string, string>;
   readonly #consumed: Set<string>;
   /** Kept up to date by #put: the last-admin rule asks for it on every revoke. */
   #admins: number;
-  /** Keys and nonces changed since the registry was read over a source (what a checkpoint save appends). */
-  readonly #changedPeers: Set<string>;
-  readonly #changedNonces: Set<string>;
 
-  /** Empty, a copy of another registry, or one whose records are read from a source as they are asked for. */
-  constructor(from?: Registry | RegistrySource) {
-    if (from instanceof Registry) {
-      this.#source = from.#source;
-      this.#peers = new Map(from.#peers);
-      this.#nonces = new Map(from.#nonces);
-      this.#consumed = new Set(from.#consumed);
-      this.#admins = from.#admins;
-      this.#changedPeers = new Set(from.#changedPeers);
-      this.#changedNonces = new Set(from.#changedNonces);
-      return;
+  /** Empty, or a copy of another registry. */
+  constructor(from?: Registry) {
+    this.#peers = new Map(from === undefined ? [] : from.#peers);
+    this.#nonces = new Map(from === undefined ? [] : from.#nonces);
+    this.#consumed = new Set(from === undefined ? [] : from.#consumed);
+    this.#admins = from === undefined ? 0 : from.#admins;
+  }
+
+  /** A registry from snapshot() data (the verified cache in the identity home). */
+  static fromSnapshot(snapshot: RegistrySnapshot): Registry {
+    const registry = new Registry();
+    for (const peer of snapshot.peers) {
+      registry.#put({ ...peer, key: Buffer.from(peer.key, 'hex') }, peer.key);
     }
-    this.#source = from ?? null;
-    this.#peers = new Map();
-    this.#nonces = new Map();
-    this.#consumed = new Set();
-    this.#admins = from?.admins ?? 0;
-    this.#changedPeers = new Set();
-    this.#changedNonces = new Set();
+    for (const [nonce, key, consumed] of snapshot.nonces) registry.#setNonce(nonce, key, consumed);
+    return registry;
   }
 
   #peer(key: string): PeerRecord | undefined {
-    return this.#peers.get(key) ?? this.#source?.peer(key);
+    return this.#peers.get(key);
   }
 
   /** `key` is hex(record.key), when the caller has it already. */
@@ -135,49 +114,22 @@ export class Registry {
     const isAdmin = (r: PeerRecord | undefined) => (r?.state === 'approved' && r.role === 'admin' ? 1 : 0);
     this.#admins += isAdmin(record) - isAdmin(this.#peer(key));
     this.#peers.set(key, record);
-    this.#changedPeers.add(key);
   }
 
   #setNonce(nonce: string, key: string, consumed: boolean): void {
     this.#nonces.set(nonce, key);
     if (consumed) this.#consumed.add(nonce);
-    this.#changedNonces.add(nonce);
   }
 
   clone(): Registry {
     return new Registry(this);
   }
 
-  /** Plain data for the chain checkpoint (chain-checkpoint.ts): every record, and every nonce with its key. */
+  /** Plain JSON data: every record, and every nonce with its key. */
   snapshot(): RegistrySnapshot {
     return {
       peers: this.peers().map((record) => ({ ...record, key: hex(record.key) })),
-      nonces: this.nonceEntries(),
-    };
-  }
-
-  /** Every join-request nonce: [nonce, key it serves, consumed by an approval or genesis]. */
-  nonceEntries(): [nonce: string, key: string, consumed: boolean][] {
-    const nonces = new Map<string, [string, string, boolean]>();
-    for (const [nonce, key, consumed] of this.#source?.nonces() ?? [])
-      nonces.set(nonce, [nonce, key, consumed]);
-    for (const [nonce, key] of this.#nonces) nonces.set(nonce, [nonce, key, this.#consumed.has(nonce)]);
-    return [...nonces.values()];
-  }
-
-  /**
-   * The records and nonces changed since this registry (or the one it was cloned from) was read with
-   * over a source (a checkpoint), as snapshot data: applied over that state (in this order) it gives
-   * snapshot().
-   */
-  changes(): RegistrySnapshot {
-    return {
-      peers: [...this.#changedPeers].map((key) => ({ ...this.#peers.get(key)!, key })),
-      nonces: [...this.#changedNonces].map((nonce) => [
-        nonce,
-        this.#nonces.get(nonce)!,
-        this.#consumed.has(nonce),
-      ]),
+      nonces: [...this.#nonces].map(([nonce, key]) => [nonce, key, this.#consumed.has(nonce)]),
     };
   }
 
@@ -192,19 +144,12 @@ export class Registry {
 
   byPeerId(peerId: string): PeerRecord | undefined {
     for (const record of this.#peers.values()) if (record.peerId === peerId) return record;
-    const key = this.#source?.keyOf(peerId);
-    // The checkpoint's id → key entry is an index, not proof: the record it leads to must carry that id.
-    const record = key === undefined ? undefined : this.#peer(key);
-    return record?.peerId === peerId ? record : undefined;
+    return undefined;
   }
 
   /** Every record, in the order peers first appeared. */
   peers(): PeerRecord[] {
-    if (this.#source === null) return [...this.#peers.values()];
-    const held = this.#source.peers().map((record) => this.#peers.get(hex(record.key)) ?? record);
-    const known = new Set(held.map((record) => hex(record.key)));
-    for (const [key, record] of this.#peers) if (!known.has(key)) held.push(record);
-    return held;
+    return [...this.#peers.values()];
   }
 
   approved(): PeerRecord[] {
@@ -217,11 +162,9 @@ export class Registry {
 
   /** 'fresh', 'pending' (a request for `key` holds it), or 'used'; nonce and key in hex. */
   nonceUse(nonce: string, key: string): 'fresh' | 'pending' | 'used' {
-    let owner = this.#nonces.get(nonce);
-    let consumed = this.#consumed.has(nonce);
-    if (owner === undefined) [owner, consumed] = this.#source?.nonce(nonce) ?? [undefined, false];
+    const owner = this.#nonces.get(nonce);
     if (owner === undefined) return 'fresh';
-    return owner === key && !consumed ? 'pending' : 'used';
+    return owner === key && !this.#consumed.has(nonce) ? 'pending' : 'used';
   }
 
   /** `keys`: eventKeys of the event, when the caller has them already (the rules did). */
@@ -230,50 +173,61 @@ export class Registry {
     const actor = keys.actor;
     const by = peerIdOf(event.actor, actor);
     const since = { event: id, time: event.time };
-    const put = (record: PeerRecord, key?: string): void => this.#put(record, key);
     switch (body.kind) {
       case 'genesis': {
         const card = { ...body, key: event.actor };
-        put(record(card, { role: 'admin', state: 'approved', since, by }, actor), actor);
+        this.#put(record(card, { role: 'admin', state: 'approved', since, by }, actor), actor);
         this.#setNonce(keys.nonce!, actor, true);
         return;
       }
       case 'request': {
         const r = body.request;
         const key = keys.subject!;
-        put({ ...record(r, { role: null, state: 'pending', since, by }, key), expires: r.expires }, key);
+        this.#put(
+          { ...record(r, { role: null, state: 'pending', since, by }, key), expires: r.expires },
+          key,
+        );
         this.#setNonce(keys.nonce!, key, false);
         return;
       }
       case 'approve': {
         const r = body.request;
         const key = keys.subject!;
-        put(record(r, { role: body.role, state: 'approved', since, by }, key), key);
+        this.#put(record(r, { role: body.role, state: 'approved', since, by }, key), key);
         this.#setNonce(keys.nonce!, key, true);
         return;
       }
       case 'revoke': {
         const key = keys.subject!;
         const old = this.#peer(key)!;
-        put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason }, key);
+        this.#put({ ...old, state: 'revoked', since, by, expires: null, reason: body.reason }, key);
         return;
       }
       case 'rotate-key': {
         const old = this.byKey(event.actor)!;
         const next = { ...body.next, name: old.name };
-        put({
+        this.#put({
           ...old,
           state: 'revoked',
           since,
           by,
           reason: `key rotated to ${peerIdOf(next.key)}`,
         });
-        put(record(next, { role: old.role, state: 'approved', since, by }));
+        this.#put(record(next, { role: old.role, state: 'approved', since, by }));
         return;
       }
       case 'ignorable':
         return;
     }
+  }
+
+  /** Marks `key` (hex) revoked by `by`, a revocation the fork rule applied without following it. */
+  revokeKey(key: string, by: HeldEvent): void {
+    const old = this.#peer(key);
+    if (old === undefined || old.state === 'revoked') return;
+    const since = { event: by.id, time: by.event.time };
+    const reason = by.body.kind === 'revoke' ? by.body.reason : 'key rotated';
+    this.#put({ ...old, state: 'revoked', since, by: peerIdOf(by.event.actor), expires: null, reason }, key);
   }
 }
 

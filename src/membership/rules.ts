@@ -41,25 +41,19 @@ export interface CheckedEvent {
   readonly keys: EventKeys;
 }
 
-/**
- * Checks `wire` as a child of `parent`, given the registry after the parent. `body`, when given, is
- * parseEventBody's result for it (a batch parses each event once).
- */
+/** Checks `wire` (signatures included) as a child of `parent`, given the registry after the parent. */
 export function checkEvent(
   wire: WireEvent,
   parent: HeldEvent | null,
   state: Registry | null,
   ctx: CheckContext,
-  parsed?: EventBody,
 ): CheckedEvent {
   const { id, event } = wire;
-  const fail = (code: ErrorCode, detail: string): never => {
-    throw new EnvSyncError(code, `${describeEvent(id, event)}: ${detail}; nothing was applied`);
-  };
+  const fail = failure(id, event);
   if (event.time > ctx.now + SKEW_SECONDS) {
     fail('E_EVENT_INVALID', `dated ${event.time - ctx.now} s in the future (allowed skew ${SKEW_SECONDS} s)`);
   }
-  const body = parsed ?? parseEventBody(event, describeEvent(id, event));
+  const body = parseEventBody(event, describeEvent(id, event));
   const signed = (key: Uint8Array, bytes: () => Uint8Array | null, signature: Uint8Array): boolean => {
     if (!ctx.verifySignatures) return true;
     const message = bytes();
@@ -68,8 +62,17 @@ export function checkEvent(
   if (!signed(event.actor, () => signingBytesOf(wire), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
+  if (body.kind === 'request' || body.kind === 'approve') {
+    if (!signed(body.request.key, () => joinRequestBytesOf(wire), body.request.signature)) {
+      fail('E_EVENT_INVALID', 'the join request signature does not verify');
+    }
+  }
+  if (body.kind === 'rotate-key') {
+    if (!signed(body.next.key, () => rotationSigningBytesOf(wire), body.keySignature)) {
+      fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
+    }
+  }
   const keys = eventKeys(event, body);
-
   if (event.seq === 0) {
     if (body.kind !== 'genesis') fail('E_EVENT_INVALID', 'seq 0 must be a genesis event');
     if (ctx.group !== null && id !== ctx.group) {
@@ -80,7 +83,30 @@ export function checkEvent(
   if (parent === null || state === null || event.prev !== parent.id) {
     return fail('E_EVENT_INVALID', 'its parent event is not held');
   }
-  if (ctx.group === null || event.group !== ctx.group) {
+  checkAuthorized({ id, event, body }, keys, parent, state, ctx.group);
+  return { body, keys };
+}
+
+function failure(id: ObjectId, event: EventObject) {
+  return (code: ErrorCode, detail: string): never => {
+    throw new EnvSyncError(code, `${describeEvent(id, event)}: ${detail}; nothing was applied`);
+  };
+}
+
+/**
+ * Every rule but the signatures: `held` as a child of `parent` given the registry `state` after the parent.
+ * The fork rule's walk calls it again with the registry it derived (which may differ from the branch's own).
+ */
+export function checkAuthorized(
+  held: HeldEvent,
+  keys: EventKeys,
+  parent: HeldEvent,
+  state: Registry,
+  group: ObjectId | null,
+): void {
+  const { id, event, body } = held;
+  const fail = failure(id, event);
+  if (group === null || event.group !== group) {
     fail('E_EVENT_REPLAY', `belongs to another group (${shortId(event.group!)}), not this one`);
   }
   if (event.seq !== parent.event.seq + 1) {
@@ -102,9 +128,6 @@ export function checkEvent(
   }
 
   const checkRequest = (r: JoinRequest, recording: boolean): void => {
-    if (!signed(r.key, () => joinRequestBytesOf(wire), r.signature)) {
-      fail('E_EVENT_INVALID', 'the join request signature does not verify');
-    }
     if (r.expires < event.time) fail('E_EVENT_INVALID', 'the join request had expired');
     if (r.expires > event.time + MAX_REQUEST_TTL_SECONDS) {
       fail('E_EVENT_INVALID', 'the join request expires too far in the future');
@@ -140,12 +163,8 @@ export function checkEvent(
     case 'rotate-key':
       if (state.byHexKey(keys.subject!) !== undefined)
         fail('E_EVENT_INVALID', 'the new key is already known');
-      if (!signed(body.next.key, () => rotationSigningBytesOf(wire), body.keySignature)) {
-        fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
-      }
       break;
     case 'ignorable':
       break;
   }
-  return { body, keys };
 }

@@ -14,7 +14,6 @@ import type { ObjectId } from '../../src/store/object-id.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { openRepository } from '../../src/store/repository.ts';
 import { runUninstrumented as runCli } from '../store/cli-repo.ts';
-import { live, type Rec, rewrite } from './checkpoint-file.ts';
 import { approveBody, cardOf } from './model-helpers.ts';
 
 const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-homes-'));
@@ -118,21 +117,20 @@ t.test(
     t.same(kinds, ['genesis ok', 'approve ok', 'revoke ok']);
     t.match(show.stdout, /state: +revoked \(left the team\)/);
 
-    // The registry checkpoint is a cache: log --verify refuses one that does not match the chain, even with
-    // its record's checksum made good (docs/membership.md#checkpoint).
-    const checkpoint = path.join(p.cwd, '.env-sync', 'members-checkpoint');
-    const { root, pages } = live(readFileSync(checkpoint, 'utf8'));
-    const tamper = (page: Rec): Rec => ({
-      ...page,
-      peers: (page.peers as { state: string }[]).map((peer) =>
-        peer.state === 'revoked' ? { ...peer, state: 'approved' } : peer,
-      ),
-    });
-    writeFileSync(checkpoint, rewrite(pages.map(tamper), root));
-    const tampered = await p.run('alice', ['log', '--verify']);
-    t.equal(tampered.code, 1);
-    t.match(tampered.stderr, /verify failed: \.env-sync\/members-checkpoint does not match the chain/);
-    rmSync(checkpoint);
+    // Rolling refs/members back to before the revocation (someone who can write .env-sync but holds no key):
+    // this machine verified the revocation, so every command that needs the registry refuses the chain.
+    const ref = path.join(p.cwd, '.env-sync', 'refs', 'members');
+    const revokedTip = readFileSync(ref, 'utf8');
+    writeFileSync(ref, `${JSON.parse(log.stdout)[1].id}\n`);
+    const rolledBack = await p.run('alice', ['peer', 'list']);
+    t.equal(rolledBack.code, 1);
+    t.match(
+      rolledBack.stderr,
+      /no longer holds event [0-9a-f]{12}, which this machine verified before; .*rolled back/,
+    );
+    const sealed = await p.run('alice', ['set', 'API_TOKEN'], 'next\n');
+    t.equal(sealed.code, 1, 'nothing is sealed to the registry of a rolled-back chain');
+    writeFileSync(ref, revokedTip);
     t.match((await p.ok('alice', ['log', '--verify'])).stdout, /verified 3 event/, 'without it, recomputed');
   },
 );

@@ -1,5 +1,7 @@
-// Property: six peers (three admins, three members) approving and revoking concurrently, syncing pairwise in
-// random orders, all end with the same chain and registry, and a revocation by a still-trusted admin holds.
+// Property: six peers (three admins, three members) approving and revoking concurrently, some of them forking
+// on purpose from an older event (a revoked admin with a puppet, replays of old positions), syncing pairwise in
+// random orders: all end with the same chain and registry, a revocation by a still-trusted admin holds, and no
+// revoked key regains a role or signs an event on the chain after its revocation.
 
 import fc from 'fast-check';
 import t from 'tap';
@@ -8,7 +10,8 @@ import { missingEvents } from '../../src/membership/exchange.ts';
 import { mergeEvents, reissueEvents } from '../../src/membership/merge-events.ts';
 import { hex } from '../../src/membership/registry.ts';
 import type { MemberTree } from '../../src/membership/tree.ts';
-import { actor, add, approve, draft, NOW, newGroup } from './model-helpers.ts';
+import type { EventObject } from '../../src/store/objects.ts';
+import { actor, add, approve, approveBody, draft, NOW, newGroup } from './model-helpers.ts';
 
 const PEERS = ['founder', 'p1', 'p2', 'p3', 'p4', 'p5'].map(actor);
 const ROLES: Role[] = ['admin', 'admin', 'admin', 'member', 'member', 'member'];
@@ -16,7 +19,7 @@ const CANDIDATES = ['c0', 'c1', 'c2', 'c3'].map(actor);
 const EVERYONE = [...PEERS, ...CANDIDATES];
 
 type Action =
-  | { type: 'approve'; by: number; who: number; role: Role }
+  | { type: 'approve'; by: number; who: number; role: Role; back: number }
   | { type: 'revoke'; by: number; who: number }
   | { type: 'sync'; from: number; to: number };
 
@@ -27,6 +30,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     by: peer,
     who: fc.nat({ max: CANDIDATES.length - 1 }),
     role: fc.constantFrom<Role>('admin', 'member'),
+    // How many events below its tip the approval is built: 0 is honest; more is a deliberate fork.
+    back: fc.oneof(fc.constant(0), fc.nat({ max: 4 })),
   }),
   fc.record({ type: fc.constant('revoke' as const), by: peer, who: fc.nat({ max: EVERYONE.length - 1 }) }),
   fc.record({ type: fc.constant('sync' as const), from: peer, to: peer }),
@@ -45,9 +50,15 @@ function sync(trees: MemberTree[], from: number, to: number): boolean {
   return merged.added.length + reissued.length > 0;
 }
 
-function attempt(step: () => unknown): void {
+/**
+ * Peer `i` authors an event. On its tip (back = 0) it keeps the event only if the fork rule puts it on the chain,
+ * as the CLI does; a deliberate fork from an older event is kept whatever the rule says (an attacker's).
+ */
+function author(trees: MemberTree[], i: number, make: (tree: MemberTree) => EventObject, back: number): void {
+  const next = trees[i]!.clone();
   try {
-    step();
+    const held = add(next, make(next));
+    if (held !== null && (back > 0 || next.isCanonical(held.id))) trees[i] = next;
   } catch (error) {
     if (!(error as { code?: string }).code?.startsWith('E_')) throw error;
   }
@@ -70,14 +81,18 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
       (actions, order) => {
         const trees = PEERS.map(() => founding.clone());
         for (const a of actions) {
-          const tree = trees[a.type === 'sync' ? a.to : a.by]!;
           if (a.type === 'sync') sync(trees, a.from, a.to);
           else if (a.type === 'approve') {
             const who = CANDIDATES[a.who]!;
-            attempt(() => approve(tree, PEERS[a.by]!, who, a.role));
+            const make = (tree: MemberTree) => {
+              const chain = tree.canonical();
+              const parent = chain[Math.max(0, chain.length - 1 - a.back)]!;
+              return draft(tree, PEERS[a.by]!, approveBody(tree, who, a.role), NOW, parent);
+            };
+            author(trees, a.by, make, a.back);
           } else {
             const body = { kind: 'revoke' as const, key: EVERYONE[a.who]!.key.publicKey, reason: '' };
-            attempt(() => add(tree, draft(tree, PEERS[a.by]!, body)));
+            author(trees, a.by, (tree) => draft(tree, PEERS[a.by]!, body), 0);
           }
         }
         // Gossip until nothing changes: every ordered pair, in an order the property chooses.
@@ -102,12 +117,14 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
           if (held.body.kind !== 'revoke') continue;
           const author = registry.byKey(held.event.actor);
           const target = registry.byKey(held.body.key);
-          // The one refusal a still-trusted admin's revocation may meet at the tip: it would leave no admin.
+          // The refusals a still-trusted admin's revocation may meet at the tip: it would leave no admin, or its
+          // target is not a member on the winning branch at all.
           const lastAdmin = target?.role === 'admin' && registry.approvedAdmins() === 1;
           if (
             author?.state === 'approved' &&
             author.role === 'admin' &&
-            target?.state !== 'revoked' &&
+            target !== undefined &&
+            target.state !== 'revoked' &&
             !lastAdmin
           ) {
             throw new Error(
@@ -117,6 +134,7 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
         }
         const revokedOnChain = new Set<string>();
         for (const held of first.canonical()) {
+          if (revokedOnChain.has(hex(held.event.actor))) throw new Error('a revoked key signed on the chain');
           if (held.body.kind === 'revoke') revokedOnChain.add(hex(held.body.key));
           if (held.body.kind === 'approve' && revokedOnChain.has(hex(held.body.request.key))) {
             throw new Error('a revoked peer was approved again');

@@ -1,9 +1,10 @@
-// The fork rule (docs/membership.md#fork-rule): two admins offline at once, resolved the same way whatever
-// order events arrive in; losing events re-issued by their author only while still authorized.
+// The fork rule (docs/membership.md#the-fork-rule): forks decided at the fork point's children, the same way
+// whatever order events arrive in; a revocation pins the revoked key's history; dead keys sign nothing new.
 
 import t from 'tap';
-import { mergeEvents, reissueEvents } from '../../src/membership/merge-events.ts';
+import { MAX_FORK_DEPTH, mergeEvents, reissueEvents } from '../../src/membership/merge-events.ts';
 import type { MemberTree } from '../../src/membership/tree.ts';
+import type { EventObject } from '../../src/store/objects.ts';
 import { actor, add, approve, draft, NOW, newGroup, requestBody, revoke, stateOf } from './model-helpers.ts';
 
 const founder = actor('founder');
@@ -13,12 +14,20 @@ const carol = actor('carol');
 const dave = actor('dave');
 const erin = actor('erin');
 
-/** A group where founder and alice are admins and bob a member; returns the tree and its tip. */
+/** A group where founder and alice are admins and bob a member. */
 function base(): MemberTree {
   const tree = newGroup(founder);
   approve(tree, founder, alice, 'admin');
   approve(tree, founder, bob, 'member');
   return tree;
+}
+
+/** Events `from` holds that `tree` does not, parents first. */
+function newIn(from: MemberTree, tree: MemberTree): EventObject[] {
+  return from
+    .all()
+    .filter((held) => !tree.has(held.id))
+    .map((held) => held.event);
 }
 
 /** Builds the two branches in separate copies, then merges them into fresh copies in both orders. */
@@ -27,47 +36,50 @@ function bothOrders(tree: MemberTree, left: (tree: MemberTree) => void, right: (
   const b = tree.clone();
   left(a);
   right(b);
-  const only = (from: MemberTree) =>
-    from
-      .all()
-      .filter((held) => !tree.has(held.id))
-      .map((held) => held.event);
   const ab = a.clone();
-  mergeEvents(ab, only(b), NOW);
+  const abResult = mergeEvents(ab, newIn(b, tree), NOW);
   const ba = b.clone();
-  mergeEvents(ba, only(a), NOW);
-  return { ab, ba, leftEvents: only(a), rightEvents: only(b) };
+  const baResult = mergeEvents(ba, newIn(a, tree), NOW);
+  return { ab, ba, abResult, baResult };
 }
 
-t.test('a revocation beats a concurrent approval with as many signers, in either order', async (t) => {
+function registryText(tree: MemberTree): string {
+  return tree
+    .registry()
+    .peers()
+    .map((r) => `${r.name} ${r.state} ${r.role ?? '-'}`)
+    .join('\n');
+}
+
+t.test('a revocation beats a concurrent approval of equal weight, in either order', async (t) => {
   const { ab, ba } = bothOrders(
     base(),
     (a) => revoke(a, founder, bob),
     (b) => approve(b, alice, carol),
   );
   t.equal(ab.tip().id, ba.tip().id, 'both peers pick the same tip');
+  t.equal(registryText(ab), registryText(ba));
   t.equal(stateOf(ab, bob), 'revoked:member');
-  t.equal(stateOf(ab, carol), undefined, 'the approval is off the chain until alice re-issues it');
+  t.equal(stateOf(ab, carol), undefined, 'the approval lost the fork');
   const result = reissueEvents(ab, alice.key, NOW);
-  t.equal(result.reissued.length, 1, 'alice is still an admin: her approval is re-issued on top');
-  t.equal(stateOf(ab, carol), 'approved:member');
+  t.equal(result.reissued.length, 0, 'an approval is not re-issued by itself');
+  t.equal(result.waiting.length, 1, 'it waits for its author to confirm it');
 });
 
-t.test('more distinct signers beats a revocation', async (t) => {
+t.test('an admin-signed child beats a member-signed one, and later events never flip it', async (t) => {
   const tree = base();
   const { ab, ba } = bothOrders(
     tree,
-    (a) => revoke(a, founder, bob),
+    (a) => approve(a, founder, carol),
     (b) => {
-      approve(b, alice, carol, 'member');
+      // A member records a request, then the branch grows with more distinct signers than the other.
       add(b, draft(b, bob, requestBody(b, dave)));
+      approve(b, alice, erin);
     },
   );
   t.equal(ab.tip().id, ba.tip().id);
-  t.equal(stateOf(ab, carol), 'approved:member', 'the two-signer branch (alice, bob) wins');
-  t.equal(stateOf(ab, bob), 'approved:member', 'the revocation is off the chain');
-  t.equal(reissueEvents(ab, founder.key, NOW).reissued.length, 1, 'its author re-issues it');
-  t.equal(stateOf(ab, bob), 'revoked:member', 'so the revocation still takes effect');
+  t.equal(stateOf(ab, carol), 'approved:member', 'weight is counted at the fork point children only');
+  t.equal(stateOf(ab, erin), undefined);
 });
 
 t.test('equal weight, no revocation: the lowest event id wins', async (t) => {
@@ -83,23 +95,112 @@ t.test('equal weight, no revocation: the lowest event id wins', async (t) => {
   t.equal(winner, [...siblings].sort()[0], 'the winner is the sibling with the lowest id');
 });
 
-t.test(
-  'a revoked admin forking from before its revocation loses, and its events are not re-issued',
-  async (t) => {
-    const tree = base();
-    const { ab, ba } = bothOrders(
-      tree,
-      (a) => revoke(a, founder, alice),
-      (b) => approve(b, alice, erin),
-    );
-    t.equal(ab.tip().id, ba.tip().id);
-    t.equal(stateOf(ab, alice), 'revoked:admin');
-    const result = reissueEvents(ab, alice.key, NOW);
-    t.equal(result.reissued.length, 0);
-    t.match(result.dropped[0]?.reason, /revoked/);
-    t.equal(stateOf(ab, erin), undefined, 'no approval by the revoked admin ever applies');
-  },
-);
+t.test('two concurrent revocations of equal weight both apply', async (t) => {
+  const tree = base();
+  approve(tree, founder, carol);
+  const { ab, ba } = bothOrders(
+    tree,
+    (a) => revoke(a, founder, bob),
+    (b) => revoke(b, alice, carol),
+  );
+  t.equal(registryText(ab), registryText(ba));
+  t.equal(stateOf(ab, bob), 'revoked:member');
+  t.equal(stateOf(ab, carol), 'revoked:member');
+});
+
+t.test('two admins revoking each other both end revoked, on every peer whatever it saw first', async (t) => {
+  const tree = base();
+  approve(tree, founder, dave, 'admin');
+  const { ab, ba, abResult, baResult } = bothOrders(
+    tree,
+    (a) => revoke(a, founder, alice),
+    (b) => revoke(b, alice, founder),
+  );
+  t.same(abResult.refused, [], 'the counter-revocation is taken although its signer is revoked here');
+  t.same(baResult.refused, []);
+  t.equal(registryText(ab), registryText(ba));
+  t.equal(stateOf(ab, founder), 'revoked:admin');
+  t.equal(stateOf(ab, alice), 'revoked:admin');
+  t.equal(stateOf(ab, dave), 'approved:admin', 'the remaining admin carries on');
+  const next = approve(ab, dave, erin);
+  t.ok(ab.isCanonical(next.id), 'the chain continues under the remaining admin');
+});
+
+t.test('a revoked admin cannot undo its revocation with a puppet on an old tip', async (t) => {
+  // alice never fetches her revocation: she approves a second identity of hers as admin on her old tip, and
+  // that puppet signs an event. The founder also keeps working after the revocation.
+  const tree = base();
+  const honest = tree.clone();
+  revoke(honest, founder, alice);
+  approve(honest, founder, carol);
+  const attacker = tree.clone();
+  const puppet = actor('puppet');
+  approve(attacker, alice, puppet, 'admin');
+  add(attacker, draft(attacker, puppet, requestBody(attacker, erin)));
+
+  // A peer holding the revocation refuses every event of the attack.
+  const informed = honest.clone();
+  const refused = mergeEvents(informed, newIn(attacker, tree), NOW);
+  t.equal(refused.added.length, 0);
+  t.match(refused.refused, [{ reason: /revoked at event .*signs nothing new/ }, { reason: /parent/ }]);
+  t.equal(stateOf(informed, alice), 'revoked:admin');
+
+  // A peer that took the attack before hearing of the revocation converges once it does.
+  const victim = attacker.clone();
+  t.equal(
+    stateOf(victim, puppet),
+    'approved:admin',
+    'before the revocation arrives, the victim follows alice',
+  );
+  mergeEvents(victim, newIn(honest, tree), NOW);
+  t.equal(victim.tip().id, informed.tip().id, 'the victim ends on the honest chain');
+  t.equal(registryText(victim), registryText(informed));
+  t.equal(stateOf(victim, alice), 'revoked:admin');
+  t.equal(stateOf(victim, puppet), undefined, 'the puppet never becomes a member');
+  t.equal(reissueEvents(victim, alice.key, NOW).reissued.length, 0, 'nothing of alice is re-issued');
+});
+
+t.test('a fork more than the depth limit below the tip is refused, with its descendants', async (t) => {
+  const tree = base();
+  const forkPoint = tree.tip();
+  const far = tree.clone();
+  for (let i = 0; i <= MAX_FORK_DEPTH; i++) add(far, draft(far, bob, requestBody(far, actor(`p${i}`))));
+  const late = tree.clone();
+  approve(late, founder, carol, 'admin', forkPoint);
+  add(late, draft(late, carol, requestBody(late, dave)));
+  const result = mergeEvents(far, newIn(late, tree), NOW);
+  t.equal(result.added.length, 0);
+  t.match(result.refused, [
+    { reason: new RegExp(`forks ${MAX_FORK_DEPTH + 1} events below the tip`) },
+    { reason: /parent event was refused/ },
+  ]);
+  const near = tree.clone();
+  add(near, draft(near, bob, requestBody(near, actor('one'))));
+  t.equal(mergeEvents(near, newIn(late, tree), NOW).added.length, 2, 'a fork within the limit is taken');
+});
+
+t.test('an admin re-issues its own revocation that lost a fork', async (t) => {
+  const tree = base();
+  approve(tree, founder, carol, 'admin');
+  // The revocation sits under an approval that loses to a sibling approval by the lowest id: try fresh
+  // approvals until the founder's has the higher id.
+  for (;;) {
+    const a = tree.clone();
+    const first = approve(a, founder, actor('x'));
+    revoke(a, founder, bob);
+    const b = tree.clone();
+    const rival = approve(b, carol, actor('y'));
+    if (first.id < rival.id) continue;
+    const merged = a.clone();
+    mergeEvents(merged, newIn(b, tree), NOW);
+    t.equal(stateOf(merged, bob), 'approved:member', 'the revocation lost the fork');
+    const result = reissueEvents(merged, founder.key, NOW);
+    t.equal(result.reissued.length, 1, 'its author re-issues it on the winning tip');
+    t.equal(stateOf(merged, bob), 'revoked:member');
+    t.equal(result.waiting.length, 1, 'the lost approval waits for confirmation');
+    return;
+  }
+});
 
 t.test('merging a prefix or events already held never moves the tip back', async (t) => {
   const tree = base();
@@ -109,6 +210,6 @@ t.test('merging a prefix or events already held never moves the tip back', async
     .slice(0, 2)
     .map((held) => held.event);
   const result = mergeEvents(tree, prefix, NOW);
-  t.same(result, { added: [], displaced: [] });
+  t.same(result, { added: [], displaced: [], refused: [] });
   t.equal(tree.tip().id, tip);
 });

@@ -27,12 +27,9 @@ export class PeerListCommand extends MembershipCommand {
   json = Option.Boolean('--json', false, { description: 'print JSON' });
 
   async execute(): Promise<number> {
-    const { tree } = await this.loadChainHead(await this.openSecurePeer());
+    const registry = await this.loadRegistry(await this.openSecurePeer());
     const { peerJson, table } = await import('./format.ts');
-    const peers = tree
-      .registry()
-      .peers()
-      .map((record) => peerJson(record, this.now));
+    const peers = registry.peers().map((record) => peerJson(record, this.now));
     if (this.json) {
       this.printJson(peers);
       return 0;
@@ -72,7 +69,7 @@ export class PeerShowCommand extends MembershipCommand {
       import('./membership-command.ts'),
       import('./format.ts'),
     ]);
-    const record = await findPeer(tree, this.target);
+    const record = await findPeer(tree.registry(), this.target);
     const peer = format.peerJson(record, this.now);
     const events = tree.canonical().filter((held) => format.eventPeers(held).includes(record.peerId));
     if (this.json) {

@@ -3,13 +3,12 @@
 
 import { EnvSyncError } from '../../errors.ts';
 import type { StoredChain } from '../../membership/chain-store.ts';
-import type { PeerRecord } from '../../membership/registry.ts';
-import type { MemberTree } from '../../membership/tree.ts';
+import type { PeerRecord, Registry } from '../../membership/registry.ts';
 import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
 export abstract class MembershipCommand extends EnvSyncCommand {
-  /** Seconds since the epoch, fixed once per command (DESIGN-NOTES §3.5). */
+  /** Seconds since the epoch, fixed once per command (docs/membership.md#rules). */
   readonly now = Math.floor(Date.now() / 1000);
 
   /** The repository, if it is secure-peer: membership exists only there. */
@@ -24,23 +23,30 @@ export abstract class MembershipCommand extends EnvSyncCommand {
     return repo;
   }
 
+  /** The registry at the canonical tip (from this machine's verified record while the chain is unchanged). */
+  protected async loadRegistry(repo: Repository): Promise<Registry> {
+    const { loadRegistry } = await import('../../membership/chain-store.ts');
+    const loaded = await loadRegistry(repo, this.now);
+    if (loaded === null) {
+      throw new EnvSyncError(
+        'E_EVENT_INVALID',
+        'this repository has no membership chain (refs/members is missing)',
+      );
+    }
+    return loaded.registry;
+  }
+
   protected async loadChain(repo: Repository, verifySignatures = false): Promise<StoredChain> {
     const { requireChain } = await import('../../membership/chain-store.ts');
     return requireChain(repo, { now: this.now, verifySignatures });
   }
-
-  /** The chain resumed at its tip from the checkpoint when valid: for the registry, not for history. */
-  protected async loadChainHead(repo: Repository): Promise<StoredChain> {
-    const { requireChainHead } = await import('../../membership/chain-store.ts');
-    return requireChainHead(repo, this.now);
-  }
 }
 
 /** The registry record for a peer id typed by a person (any case, dashes optional). */
-export async function findPeer(tree: MemberTree, text: string): Promise<PeerRecord> {
+export async function findPeer(registry: Registry, text: string): Promise<PeerRecord> {
   const { parsePeerId } = await import('../../crypto/peer-id.ts');
   const peerId = parsePeerId(text);
-  const record = tree.registry().byPeerId(peerId);
+  const record = registry.byPeerId(peerId);
   if (record === undefined) {
     throw new EnvSyncError(
       'E_PEER_UNKNOWN',

@@ -37,13 +37,13 @@ export class PeerRequestCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ loadChainHead }, { createJoinRequest }, { joinRequestToJson }] = await Promise.all([
+    const [{ loadRegistry }, { createJoinRequest }, { joinRequestToJson }] = await Promise.all([
       import('../../membership/chain-store.ts'),
       import('../../membership/build-event.ts'),
       import('../../membership/join-request.ts'),
     ]);
-    const chain = await loadChainHead(repo, this.now);
-    const record = chain?.tree.registry().byKey(identity.signingKey.publicKey);
+    const loaded = await loadRegistry(repo, this.now);
+    const record = loaded?.registry.byKey(identity.signingKey.publicKey);
     if (record?.state === 'approved') {
       throw new EnvSyncError('E_USAGE', `this peer (${identity.peerId}) is already an approved member`);
     }

@@ -39,8 +39,7 @@ export class PeerRevokeCommand extends MembershipCommand {
     ]);
     if (Buffer.byteLength(this.reason) > 500)
       throw new EnvSyncError('E_USAGE', '--reason is limited to 500 bytes');
-    const { tree } = await this.loadChainHead(repo);
-    const record = await findPeer(tree, this.target);
+    const record = await findPeer(await this.loadRegistry(repo), this.target);
     const exposed = record.state === 'approved' ? await keysReadableBy(repo, record.ageRecipient) : [];
     const { held } = await authorEvent(
       repo,

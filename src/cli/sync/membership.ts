@@ -1,10 +1,9 @@
 // Membership on fetch, clone, pull and bundle fetch (docs/membership.md#sync): after the pack is stored and
 // verified and before any ref moves, apply the membership events the remote advertised (all or none), re-issue
 // this peer's events that lost a fork, then in secure-peer refuse the fetch if a new commit's author was not
-// approved at the membership event it names. Events move before secrets (DESIGN-NOTES §3.6).
+// approved at the membership event it names. Events move before secrets.
 
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
-import type { SignatureBatch } from '../../membership/batch-verify.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
 import type { CommitObject } from '../../store/objects.ts';
@@ -22,6 +21,10 @@ export interface MembershipOutcome {
   /** This peer's own events that lost a fork and were re-issued on the winning tip / could not be. */
   readonly reissued: number;
   readonly dropped: number;
+  /** This peer's approvals or recorded requests that lost a fork: to confirm by running them again. */
+  readonly waiting: number;
+  /** Valid events not taken (signed by a revoked key, or forking too deep), with the reason. */
+  readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
   /** New commits checked against the chain. */
   readonly commitsChecked: number;
   /** This peer in the registry after the fetch (undefined: not in it), when the chain was loaded. */
@@ -83,105 +86,53 @@ type Options = { peerId: string; source: string; now: number; reissue?: boolean 
 
 /** The membership modules, loaded when a fetch first needs them (start-up time of other commands). */
 async function membershipModules() {
-  const [chainStore, exchange, author, authorization, batchVerify] = await Promise.all([
+  const [chainStore, exchange, author, authorization] = await Promise.all([
     import('../../membership/chain-store.ts'),
     import('../../membership/exchange.ts'),
     import('../../membership/author.ts'),
     import('../../membership/commit-authorization.ts'),
-    import('../../membership/batch-verify.ts'),
   ]);
-  return { ...chainStore, ...exchange, ...author, ...authorization, ...batchVerify };
+  return { ...chainStore, ...exchange, ...author, ...authorization };
 }
-type Modules = Awaited<ReturnType<typeof membershipModules>>;
 
 async function applyFetchedMembership(
   repo: Repository,
   arrived: Arrived,
-  options: Options,
+  { peerId, source, now, reissue = true }: Options,
 ): Promise<MembershipOutcome> {
   const m = await membershipModules();
-  // Many events received (a first fetch): their signatures are checked on other threads from the moment each
-  // is read, while this thread reads the rest and then runs the rules.
-  const many = (arrived.received?.size ?? 0) >= m.PARALLEL_THRESHOLD;
-  const signatures = many ? new m.SignatureBatch() : undefined;
-  try {
-    return await applyArrived(m, repo, arrived, options, signatures);
-  } finally {
-    signatures?.close();
-  }
-}
-
-async function applyArrived(
-  m: Modules,
-  repo: Repository,
-  arrived: Arrived,
-  { peerId, source, now, reissue = true }: Options,
-  signatures: SignatureBatch | undefined,
-): Promise<MembershipOutcome> {
-  const { loadChainHead, loadChain, readEventsFrom, applyRemoteEvents, reissueOwnEvents } = m;
-  const { commitAuthorizationProblem } = m;
   const commits = await newCommits(repo, arrived.tips);
-  const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)];
-  // The chain as refs/members holds it, kept up to date below so that it is read from disk once; of the
-  // checkpoint, only what the walk and the commit check will ask for.
-  let head = await loadChainHead(repo, now, () => ({
-    ids: [...starts.filter((id): id is ObjectId => id !== null), ...(arrived.received?.keys() ?? [])],
-    peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
-  }));
-  const events = await readEventsFrom(
-    repo,
-    starts.filter((id): id is ObjectId => id !== null),
-    (id) => head?.tree.has(id) ?? false,
-    arrived.received,
-    signatures === undefined ? undefined : (wire) => signatures.add(wire),
+  const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)].filter(
+    (id): id is ObjectId => id !== null,
   );
-
-  let added: readonly ObjectId[] = [];
-  let tip: ObjectId | null = null;
-  let displaced = 0;
-  let reissued = 0;
-  let dropped = 0;
+  let chain = await m.loadChain(repo, { now });
+  const events = await m.readEventsFrom(repo, starts, (id) => chain?.tree.has(id) ?? false, arrived.received);
+  const outcome = { added: [] as readonly ObjectId[], tip: null as ObjectId | null, displaced: 0 };
+  const own = { reissued: 0, dropped: 0, waiting: 0 };
+  let refused: MembershipOutcome['refused'] = [];
   if (events.length > 0) {
-    try {
-      const applied = await applyRemoteEvents(repo, events, now, {
-        peer: peerId,
-        source,
-        eventsStored: true,
-        signatures,
-      });
-      ({ added, tip } = applied);
-      displaced = applied.displaced.length;
-      head = { tree: applied.tree, storedTip: applied.tip, resumed: applied.tree.resumedAt !== null };
-    } catch (error) {
-      if (!isEnvSyncError(error)) throw error;
-      throw new EnvSyncError(
-        error.code,
-        `membership events from ${source} refused: ${error.message}; no ref moved`,
-      );
-    }
-    if (added.length > 0 && reissue) {
+    const applied = await applyEvents(m, repo, events, { peerId, source, now });
+    ({ added: outcome.added, tip: outcome.tip, refused } = applied);
+    outcome.displaced = applied.displaced.length;
+    chain = { tree: applied.tree, storedTip: applied.tip };
+    if (applied.added.length > 0 && reissue) {
       const identity = await loadThisPeer();
-      const result = await reissueOwnEvents(repo, identity.signingKey, {
+      const result = await m.reissueOwnEvents(repo, identity.signingKey, {
         now,
         peer: peerId,
         reason: `fetch: re-issue after events from ${source}`,
       });
-      reissued = result.reissued.length;
-      dropped = result.dropped.length;
-      if (reissued > 0) {
-        tip = result.reissued.at(-1)!.id;
-        head = await loadChainHead(repo, now, {
-          peerIds: [peerId, ...commits.map(({ commit }) => commit.author)],
-        });
+      own.reissued = result.reissued.length;
+      own.dropped = result.dropped.length;
+      own.waiting = result.waiting.length;
+      if (own.reissued > 0) {
+        outcome.tip = result.reissued.at(-1)!.id;
+        chain = await m.loadChain(repo, { now });
       }
     }
   }
-
   let self: PeerRecord | undefined | null = null;
-  if (commits.length > 0 || added.length > 0) {
-    // The state at the tip answers for commits naming the tip (the usual case) without reading the chain.
-    const tipOnly = commits.every(({ commit }) => commit.members === head?.storedTip);
-    const chain = tipOnly || !head?.resumed ? head : await loadChain(repo, { now });
+  if (commits.length > 0 || outcome.added.length > 0) {
     if (chain === null) {
       throw new EnvSyncError(
         'E_EVENT_UNAUTHORIZED',
@@ -190,7 +141,7 @@ async function applyArrived(
     }
     self = chain.tree.registry().byPeerId(peerId);
     for (const { id, commit } of commits) {
-      const problem = commitAuthorizationProblem(chain.tree, id, commit);
+      const problem = m.commitAuthorizationProblem(chain.tree, id, commit);
       if (problem !== null) {
         throw new EnvSyncError(
           'E_EVENT_UNAUTHORIZED',
@@ -199,7 +150,27 @@ async function applyArrived(
       }
     }
   }
-  return { added, tip, displaced, reissued, dropped, commitsChecked: commits.length, self };
+  return { ...outcome, ...own, refused, commitsChecked: commits.length, self };
+}
+
+type Modules = Awaited<ReturnType<typeof membershipModules>>;
+
+/** applyRemoteEvents, its refusal restated as the fetch's. */
+async function applyEvents(
+  m: Modules,
+  repo: Repository,
+  events: Parameters<Modules['applyRemoteEvents']>[1],
+  { peerId, source, now }: Omit<Options, 'reissue'>,
+) {
+  try {
+    return await m.applyRemoteEvents(repo, events, now, { peer: peerId, source, eventsStored: true });
+  } catch (error) {
+    if (!isEnvSyncError(error)) throw error;
+    throw new EnvSyncError(
+      error.code,
+      `membership events from ${source} refused: ${error.message}; no ref moved`,
+    );
+  }
 }
 
 /**
@@ -255,6 +226,15 @@ export function describeMembership(outcome: MembershipOutcome | null): string[] 
   if (outcome.dropped > 0) {
     lines.push(`members: ${outcome.dropped} event(s) of this peer that lost a fork no longer apply`);
   }
+  if (outcome.waiting > 0) {
+    lines.push(
+      `members: ${outcome.waiting} approval(s) of this peer lost a fork; run \`env-sync peer approve\` again to confirm them (see \`env-sync peer list\`)`,
+    );
+  }
+  for (const { id, reason } of outcome.refused.slice(0, 5)) {
+    lines.push(`members: refused event ${shortId(id)}: ${reason}`);
+  }
+  if (outcome.refused.length > 5) lines.push(`members: refused ${outcome.refused.length - 5} more event(s)`);
   return lines;
 }
 

@@ -1,0 +1,67 @@
+// What this machine last verified of a repository's membership chain, kept in the identity home (outside the
+// repository, so whoever can write `.env-sync/` cannot change it): the canonical tip and losing-branch tips it
+// verified, and the registry there (docs/membership.md#trusted-state). It serves two rules: a chain that no
+// longer holds the verified tip is a rollback, refused; and while refs still name exactly the verified tips,
+// the registry is read from here instead of re-verifying every event.
+
+import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { defaultIdentityHome } from '../crypto/identity-home.ts';
+import { ensurePrivateDirectory, writePrivateFileAtomic } from '../crypto/private-files.ts';
+import { readFileOrNull } from '../store/fs-atomic.ts';
+import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import type { Repository } from '../store/repository.ts';
+import { Registry, type RegistrySnapshot } from './registry.ts';
+
+export interface TrustedState {
+  readonly tip: ObjectId;
+  /** Losing-branch tips, sorted. */
+  readonly forks: readonly ObjectId[];
+  readonly registry: Registry;
+}
+
+const VERSION = 1;
+
+/** The record's file: one per repository directory and group. */
+async function recordFile(repo: Repository): Promise<string> {
+  const where = await realpath(repo.dir).catch(() => path.resolve(repo.dir));
+  const key = createHash('sha256').update(`${where}\0${repo.group}`).digest('hex').slice(0, 40);
+  return path.join(defaultIdentityHome(process.env), 'repositories', `${key}.json`);
+}
+
+/** The last verified state, or null when this machine never verified this repository's chain. */
+export async function readTrustedState(repo: Repository): Promise<TrustedState | null> {
+  const bytes = await readFileOrNull(await recordFile(repo));
+  if (bytes === null) return null;
+  try {
+    const data = JSON.parse(bytes.toString('utf8')) as {
+      version: number;
+      group: string;
+      tip: string;
+      forks: string[];
+      registry: RegistrySnapshot;
+    };
+    if (data.version !== VERSION || data.group !== repo.group || !isObjectId(data.tip)) return null;
+    if (!Array.isArray(data.forks) || !data.forks.every(isObjectId)) return null;
+    return { tip: data.tip, forks: data.forks, registry: Registry.fromSnapshot(data.registry) };
+  } catch {
+    // Written only by this program, atomically: unreadable means damaged; it is recomputed and rewritten.
+    return null;
+  }
+}
+
+export async function writeTrustedState(repo: Repository, state: TrustedState): Promise<void> {
+  const file = await recordFile(repo);
+  await ensurePrivateDirectory(path.dirname(path.dirname(file)));
+  await ensurePrivateDirectory(path.dirname(file));
+  const data = {
+    version: VERSION,
+    group: repo.group,
+    repository: path.resolve(repo.dir),
+    tip: state.tip,
+    forks: [...state.forks].sort(),
+    registry: state.registry.snapshot(),
+  };
+  await writePrivateFileAtomic(file, `${JSON.stringify(data)}\n`);
+}
