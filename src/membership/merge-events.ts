@@ -6,7 +6,7 @@ import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { childEvent } from './build-event.ts';
 import type { HeldEvent } from './event-format.ts';
-import { hex, type PeerRecord, type Registry } from './registry.ts';
+import { hex } from './registry.ts';
 import { asWireEvent, type EventSigner, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
@@ -18,16 +18,16 @@ export interface MergeResult {
   readonly added: readonly HeldEvent[];
   /** Events that were on the canonical chain before and are not now. */
   readonly displaced: readonly HeldEvent[];
-  /** New events not taken: signed by a key already dead here, or forking too far below the tip. */
+  /** New events not taken: forking too far below the tip, or building on such a fork. */
   readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
 }
 
 /**
  * Adds `events` (parents before children) to `tree`, checking every rule and signature. Throws at the first
  * invalid event; the tree may then hold part of the batch, so callers work on a clone and discard it on error
- * (all or nothing). Two kinds of valid events are refused and reported, not added: a key revoked or rotated
- * away on the canonical chain signs nothing new, whatever parent it names; and nobody forks from more than
- * MAX_FORK_DEPTH events below the tip (nor builds on such a fork).
+ * (all or nothing). Valid events that fork more than MAX_FORK_DEPTH events below the tip, and their
+ * descendants, are refused and reported, not added. Events a revoked key signed elsewhere are taken and held
+ * (every peer must derive the chain from the same events), but the fork rule never lets them on the chain.
  */
 export function mergeEvents(
   tree: MemberTree,
@@ -35,7 +35,6 @@ export function mergeEvents(
   now: number,
 ): MergeResult {
   const before = tree.tip();
-  const registry = tree.registry();
   const forkPoints = new ForkPoints(tree);
   const added: HeldEvent[] = [];
   const refused: { id: ObjectId; reason: string }[] = [];
@@ -43,7 +42,7 @@ export function mergeEvents(
   for (const item of events) {
     const wire = asWireEvent(item);
     if (tree.has(wire.id)) continue;
-    const reason = refusal(wire, registry, before, forkPoints, refusedIds);
+    const reason = refusal(wire, before, forkPoints, refusedIds);
     if (reason !== null) {
       refused.push({ id: wire.id, reason });
       refusedIds.add(wire.id);
@@ -64,30 +63,14 @@ export function mergeEvents(
 
 function refusal(
   { id, event }: WireEvent,
-  registry: Registry,
   tip: HeldEvent,
   forkPoints: ForkPoints,
   refusedIds: ReadonlySet<ObjectId>,
 ): string | null {
   if (event.prev !== null && refusedIds.has(event.prev)) return 'its parent event was refused';
-  const signer = registry.byKey(event.actor);
-  if (signer?.state === 'revoked' && !countersRevocation(event, signer, registry)) {
-    return `signed by ${signer.peerId}, revoked at event ${shortId(signer.since.event)}: a revoked key signs nothing new`;
-  }
   const depth = tip.event.seq - (forkPoints.seqOf(id, event.prev) ?? tip.event.seq);
   if (depth > MAX_FORK_DEPTH) return `it forks ${depth} events below the tip (at most ${MAX_FORK_DEPTH})`;
   return null;
-}
-
-/**
- * A revocation of the very admin who revoked its signer, made before the signer heard of it: two admins
- * revoking each other both end revoked (fork-choice.ts), on every peer whichever it received first.
- */
-function countersRevocation(event: EventObject, signer: PeerRecord, registry: Registry): boolean {
-  const target = event.subject[0];
-  if (event.kind !== 'revoke' || !(target instanceof Uint8Array)) return false;
-  const revoker = registry.byPeerId(signer.by);
-  return revoker !== undefined && hex(revoker.key) === hex(target);
 }
 
 /** Where events leave the canonical chain as it stood before a batch: the seq of their nearest ancestor on it. */
