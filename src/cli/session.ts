@@ -107,5 +107,10 @@ export async function createSession(repo: Repository): Promise<Session> {
       return decryptionKey;
     },
   });
-  return { repo, peerId, codec };
+  // Commits are signed in secure-peer, where every receiver checks the author against the registry.
+  const signCommit =
+    repo.mode === 'secure-peer'
+      ? async (message: Uint8Array) => (await thisPeer()).signingKey.sign(message)
+      : null;
+  return { repo, peerId, codec, signCommit };
 }

@@ -1,29 +1,100 @@
-// Secrets follow membership: in secure-peer a commit is accepted only if its author was approved at the
-// membership event the commit names (docs/membership.md#commits). Sync calls this on fetch.
+// Secrets follow membership (docs/membership.md#signed-commits): in secure-peer a commit is accepted only if it
+// carries its author's signature, the author was approved at the membership event the commit names, and, if
+// the author has since been revoked, the commit lies in the history that revocation accepted.
 
-import { EnvSyncError } from '../errors.ts';
+import { verifySignature } from '../crypto/ed25519.ts';
+import { commitSigningBytes } from '../store/commit-signing.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
+import type { Repository } from '../store/repository.ts';
 import type { MemberTree } from './tree.ts';
 
+/**
+ * Ancestors (and themselves) of the heads a revocation pinned, read once per revocation and per check. A head
+ * that is not held pins nothing more: only what the revoker accepted and this peer holds counts.
+ */
+export class PinnedHistory {
+  readonly #repo: Repository;
+  readonly #byRevocation = new Map<ObjectId, Promise<Set<ObjectId>>>();
+
+  constructor(repo: Repository) {
+    this.#repo = repo;
+  }
+
+  contains(revocation: ObjectId, heads: readonly ObjectId[], commit: ObjectId): Promise<boolean> {
+    let history = this.#byRevocation.get(revocation);
+    if (history === undefined) {
+      history = ancestors(this.#repo, heads);
+      this.#byRevocation.set(revocation, history);
+    }
+    return history.then((ids) => ids.has(commit));
+  }
+}
+
+async function ancestors(repo: Repository, heads: readonly ObjectId[]): Promise<Set<ObjectId>> {
+  const seen = new Set<ObjectId>();
+  const stack = [...heads];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id) || !(await repo.objects.has(id))) continue;
+    seen.add(id);
+    stack.push(...(await repo.objects.readTyped(id, 'commit')).parents);
+  }
+  return seen;
+}
+
 /** Null when `commit` (named `id`) is authorized by `tree`; otherwise a one-line reason. */
-export function commitAuthorizationProblem(
+export async function commitAuthorizationProblem(
   tree: MemberTree,
   id: ObjectId,
   commit: CommitObject,
-): string | null {
+  pinned: PinnedHistory,
+): Promise<string | null> {
   const what = `commit ${shortId(id)}`;
   if (commit.members === null) return `${what} names no membership event`;
   if (!tree.has(commit.members)) return `${what} names membership event ${shortId(commit.members)}, not held`;
+  const author = commit.author.slice(0, 41);
   const record = tree.stateAfter(commit.members).byPeerId(commit.author);
   if (record?.state !== 'approved') {
-    return `${what}: its author ${commit.author.slice(0, 41)} was not approved at event ${shortId(commit.members)}`;
+    return `${what}: its author ${author} was not approved at event ${shortId(commit.members)}`;
   }
-  return null;
+  if (commit.signature.length !== 64) return `${what} is not signed by its author ${author}`;
+  if (!verifySignature(record.key, commitSigningBytes(commit, tree.group), commit.signature)) {
+    return `${what}: its signature by ${author} does not verify (forged or altered)`;
+  }
+  const now = tree.registry().byKey(record.key);
+  if (now?.state !== 'revoked') return null;
+  const revocation = tree.get(now.since.event);
+  if (revocation?.body.kind !== 'revoke') return null;
+  if (await pinned.contains(revocation.id, revocation.body.heads, id)) return null;
+  return `${what}: its author ${author} was revoked at event ${shortId(revocation.id)}, and the commit is not in the history that revocation accepted`;
 }
 
-/** Throws E_EVENT_UNAUTHORIZED unless the commit is authorized. */
-export function checkCommitAuthorized(tree: MemberTree, id: ObjectId, commit: CommitObject): void {
-  const problem = commitAuthorizationProblem(tree, id, commit);
-  if (problem !== null) throw new EnvSyncError('E_EVENT_UNAUTHORIZED', `${problem}; nothing was applied`);
+/**
+ * The heads of `peerId`'s commits reachable from every local branch and remote-tracking ref: its commits that
+ * are not ancestors of another of its commits. A revocation records them, pinning the revoked peer's history
+ * to what the revoker holds.
+ */
+export async function authoredHeads(repo: Repository, peerId: string): Promise<ObjectId[]> {
+  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
+  const tips = refs.map((ref) => ref.id);
+  const below = new Set<ObjectId>(); // reached from one of the author's commits
+  const reached = new Set<ObjectId>();
+  const heads = new Set<ObjectId>();
+  const stack: [ObjectId, boolean][] = tips.map((id) => [id, false]);
+  while (stack.length > 0) {
+    const [id, under] = stack.pop()!;
+    if (below.has(id) || (!under && reached.has(id))) continue;
+    const commit = await repo.objects.readTyped(id, 'commit');
+    const mine = commit.author === peerId;
+    if (under) {
+      below.add(id);
+      heads.delete(id);
+    } else {
+      reached.add(id);
+      if (mine) heads.add(id);
+    }
+    for (const parent of commit.parents) stack.push([parent, under || mine]);
+  }
+  return [...heads].sort();
 }

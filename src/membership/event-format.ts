@@ -2,7 +2,7 @@
 // parseEventBody is the one place an event's untyped subject becomes a typed body; encodeEventBody inverts it.
 
 import { EnvSyncError } from '../errors.ts';
-import type { ObjectId } from '../store/object-id.ts';
+import { idFromBytes, idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { EventField, EventObject } from '../store/objects.ts';
 
 /** How far an event's time may lie in the future of "now", or before its parent's time. */
@@ -13,6 +13,8 @@ export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;
 export const MAX_REQUEST_TTL_SECONDS = 30 * 24 * 3600;
 /** Kinds with this prefix are applied as no-ops by peers that do not know them (docs/membership.md#rule-9). */
 export const IGNORABLE_KIND_PREFIX = 'opt-';
+/** How many commit heads a revocation may pin. */
+export const MAX_PINNED_HEADS = 1024;
 
 export type Role = 'admin' | 'member';
 export const ROLES: readonly Role[] = ['admin', 'member'];
@@ -43,7 +45,13 @@ export type EventBody =
     }
   | { readonly kind: 'request'; readonly request: JoinRequest }
   | { readonly kind: 'approve'; readonly request: JoinRequest; readonly role: Role }
-  | { readonly kind: 'revoke'; readonly key: Uint8Array; readonly reason: string }
+  | {
+      readonly kind: 'revoke';
+      readonly key: Uint8Array;
+      readonly reason: string;
+      /** Heads of the revoked peer's commits the revoker accepts: its history is pinned to their ancestors. */
+      readonly heads: readonly ObjectId[];
+    }
   | {
       readonly kind: 'rotate-key';
       readonly next: Omit<PeerCard, 'name'>;
@@ -70,7 +78,7 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
     case 'approve':
       return { kind: body.kind, subject: [...requestFields(body.request), body.role] };
     case 'revoke':
-      return { kind: body.kind, subject: [body.key, body.reason] };
+      return { kind: body.kind, subject: [body.key, body.reason, Buffer.concat(body.heads.map(idToBytes))] };
     case 'rotate-key': {
       const n = body.next;
       return {
@@ -138,10 +146,22 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
       return { kind: 'approve', request: request(), role };
     }
     case 'revoke': {
-      count(2);
+      count(3);
       const reason = f[1];
       if (typeof reason !== 'string' || Buffer.byteLength(reason) > 500) return bad('reason is malformed');
-      return { kind: 'revoke', key: bytes(0, 32, 'key'), reason };
+      const packed = f[2];
+      if (
+        !(packed instanceof Uint8Array) ||
+        packed.length % 32 !== 0 ||
+        packed.length > MAX_PINNED_HEADS * 32
+      ) {
+        return bad(`pinned heads must be at most ${MAX_PINNED_HEADS} 32-byte commit ids`);
+      }
+      const heads: ObjectId[] = [];
+      for (let at = 0; at < packed.length; at += 32)
+        heads.push(idFromBytes(packed.subarray(at, at + 32), what));
+      if (new Set(heads).size !== heads.length) return bad('pinned heads must be distinct');
+      return { kind: 'revoke', key: bytes(0, 32, 'key'), reason, heads };
     }
     case 'rotate-key':
       count(4);

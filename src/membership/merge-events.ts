@@ -2,7 +2,7 @@
 // tree under the fork rule, and re-issue one author's revocations that the fork rule left off the chain.
 
 import { isEnvSyncError } from '../errors.ts';
-import { type ObjectId, shortId } from '../store/object-id.ts';
+import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { childEvent } from './build-event.ts';
 import type { HeldEvent } from './event-format.ts';

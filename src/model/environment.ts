@@ -2,6 +2,7 @@
 // commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
 
 import { EnvSyncError } from '../errors.ts';
+import { commitSigningBytes, UNSIGNED } from '../store/commit-signing.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import { branchRef, MEMBERS_REF } from '../store/ref-names.ts';
@@ -13,6 +14,8 @@ export interface Session {
   readonly repo: Repository;
   readonly peerId: string;
   readonly codec: SnapshotCodec;
+  /** Signs a commit's signing bytes with this peer's key (secure-peer); null where commits are unsigned. */
+  readonly signCommit: ((message: Uint8Array) => Promise<Uint8Array>) | null;
 }
 
 export interface EnvironmentState {
@@ -53,14 +56,10 @@ export async function commitEnvironment(
 ): Promise<ObjectId> {
   const { repo } = session;
   const snapshot = await repo.objects.write(await session.codec.seal(request.entries));
-  const commit = await repo.objects.write({
-    type: 'commit',
+  const commit = await writeCommit(session, {
     snapshot,
     parents: request.parents ?? (state.head === null ? [] : [state.head]),
-    author: session.peerId,
-    time: Math.floor(Date.now() / 1000),
     message: request.message,
-    members: await repo.refs.read(MEMBERS_REF),
   });
   await repo.refs.update(state.ref, commit, {
     peer: session.peerId,
@@ -68,6 +67,30 @@ export async function commitEnvironment(
     expected: state.head,
   });
   return commit;
+}
+
+/**
+ * Writes a commit by this peer naming the membership tip it sees, signed where the session signs
+ * (secure-peer: every receiver checks it against the registry at that tip).
+ */
+export async function writeCommit(
+  session: Session,
+  fields: Pick<CommitObject, 'snapshot' | 'parents' | 'message'>,
+): Promise<ObjectId> {
+  const { repo } = session;
+  const unsigned: CommitObject = {
+    type: 'commit',
+    ...fields,
+    author: session.peerId,
+    time: Math.floor(Date.now() / 1000),
+    members: await repo.refs.read(MEMBERS_REF),
+    signature: UNSIGNED,
+  };
+  const signature =
+    session.signCommit === null
+      ? UNSIGNED
+      : await session.signCommit(commitSigningBytes(unsigned, repo.group));
+  return repo.objects.write({ ...unsigned, signature });
 }
 
 /** Environments that exist (have a branch), sorted. */

@@ -38,6 +38,7 @@ export function objectToJson(object: StoredObject, options: { showValues: boolea
         time: object.time,
         message: object.message,
         members: object.members,
+        signature: hex(object.signature),
       };
     case 'event':
       return {
@@ -88,6 +89,7 @@ export function objectFromJson(value: unknown): StoredObject {
         time: uint(doc.time, 'time'),
         message: string(doc.message, 'message'),
         members: doc.members === null ? null : id(doc.members, 'members'),
+        signature: doc.signature === undefined ? new Uint8Array(0) : fromHex(doc.signature, 'signature'),
       };
     case 'event':
       return {

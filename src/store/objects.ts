@@ -52,6 +52,11 @@ export interface CommitObject {
   readonly message: string;
   /** Tip of the membership chain the author saw when committing, if the repository has one. */
   readonly members: ObjectId | null;
+  /**
+   * In secure-peer, the author's Ed25519 signature over commitSigningBytes (64 bytes); empty in the other
+   * modes, where the commit is not signed (docs/object-format.md#commit).
+   */
+  readonly signature: Uint8Array;
 }
 
 /** A value inside an event's subject: the membership module gives the fields their meaning. */
@@ -121,6 +126,7 @@ function toArray(object: StoredObject): Canonical {
         object.time,
         object.message,
         object.members === null ? null : idToBytes(object.members),
+        object.signature,
       ];
     case 'event':
       return [
@@ -186,7 +192,7 @@ function fromArray(value: Canonical, what: string): StoredObject {
     return bad('unknown snapshot encoding or wrong field count');
   }
   if (type === 'commit') {
-    if (f.length !== 6) bad('commit must have 6 fields');
+    if (f.length !== 7) bad('commit must have 7 fields');
     return {
       type,
       snapshot: id(f[0], 'snapshot'),
@@ -195,6 +201,7 @@ function fromArray(value: Canonical, what: string): StoredObject {
       time: uint(f[3], 'time'),
       message: str(f[4], 'message'),
       members: optionalId(f[5], 'members'),
+      signature: bin(f[6], 'signature'),
     };
   }
   if (f.length !== 8) bad('event must have 8 fields');
@@ -248,6 +255,7 @@ function validateObject(object: StoredObject, what: string): void {
     if (object.author.length === 0 || object.author.length > 128) bad('author must be a peer id');
     if (!Number.isInteger(object.time) || object.time < 0 || object.time > MAX_UINT)
       bad('time must be an unsigned 32-bit integer');
+    if (object.signature.length !== 64 && object.signature.length !== 0) bad('signature must be 64 bytes');
     return;
   }
   if (object.actor.length !== 32) bad('actor must be a 32-byte public key');

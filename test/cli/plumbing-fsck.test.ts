@@ -30,6 +30,7 @@ async function fixture(t: Test): Promise<Fixture> {
     time: 1_700_000_000,
     message: 'm',
     members: null,
+    signature: new Uint8Array(0),
   });
   await store.refs.update('refs/heads/main', commit, { peer: 'p', reason: 'test' });
   return { repo, snapshot, commit, file: (id) => store.objects.pathOf(id) };

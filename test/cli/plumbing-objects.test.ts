@@ -117,6 +117,7 @@ t.test('ls-tree lists key names of a snapshot or a commit, never values', async 
     time: 1,
     message: 'm',
     members: null,
+    signature: new Uint8Array(0),
   });
   t.equal(await repo.ok(t, ['ls-tree', snapshotId]), 'API_KEY\nDB_URL\n');
   t.equal(await repo.ok(t, ['ls-tree', commit]), 'API_KEY\nDB_URL\n');

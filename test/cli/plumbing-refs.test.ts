@@ -24,6 +24,7 @@ async function repoWithCommits(t: Test) {
       time: 1_700_000_000,
       message,
       members: null,
+      signature: new Uint8Array(0),
     });
   const c0 = await commit([], 'c0');
   const side = await commit([c0], 'side');
@@ -178,6 +179,7 @@ t.test('two concurrent update-ref with the same <old>: exactly one wins, nothing
         time: round,
         message: who,
         members: null,
+        signature: new Uint8Array(0),
       });
     const [a, b] = [await make('a'), await make('b')];
     const results = await Promise.all(

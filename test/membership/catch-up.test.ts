@@ -80,7 +80,7 @@ t.test('a peer offline during an approve and a revoke catches up on its next fet
   // c goes offline; a approves carol and b (an admin) revokes her after syncing.
   await append(a, founder, (group) => approveBody({ group } as never, carol));
   await fetchEvents(b, a);
-  await append(b, bob, () => ({ kind: 'revoke', key: carol.key.publicKey, reason: 'left' }));
+  await append(b, bob, () => ({ kind: 'revoke', key: carol.key.publicKey, reason: 'left', heads: [] }));
   await fetchEvents(a, b);
   t.same(await registryOf(c), ['founder approved admin', 'bob approved admin'], 'c is behind');
   const result = await fetchEvents(c, a);
@@ -97,7 +97,7 @@ t.test('two admins offline at once converge after syncing both ways; the lost ap
   await append(a, founder, (group) => approveBody({ group } as never, bob, 'admin'));
   await append(a, founder, (group) => approveBody({ group } as never, carol));
   const b = await cloneOf(t, a, 'b');
-  await append(a, founder, () => ({ kind: 'revoke', key: carol.key.publicKey, reason: '' }));
+  await append(a, founder, () => ({ kind: 'revoke', key: carol.key.publicKey, reason: '', heads: [] }));
   await append(b, bob, (group) => approveBody({ group } as never, dave));
   await fetchEvents(a, b);
   const fromA = await fetchEvents(b, a);

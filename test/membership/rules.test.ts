@@ -212,21 +212,21 @@ t.test('revocation: admin only, known peers only, never the last admin', async (
   refuses(
     t,
     tree,
-    draft(tree, alice, { kind: 'revoke', key: founder.key.publicKey, reason: '' }),
+    draft(tree, alice, { kind: 'revoke', key: founder.key.publicKey, reason: '', heads: [] }),
     'E_EVENT_UNAUTHORIZED',
     /not an admin/,
   );
   refuses(
     t,
     tree,
-    draft(tree, founder, { kind: 'revoke', key: carol.key.publicKey, reason: '' }),
+    draft(tree, founder, { kind: 'revoke', key: carol.key.publicKey, reason: '', heads: [] }),
     'E_PEER_UNKNOWN',
     /not a known peer/,
   );
   refuses(
     t,
     tree,
-    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: '' }),
+    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: '', heads: [] }),
     'E_EVENT_INVALID',
     /without an admin/,
   );
@@ -234,7 +234,7 @@ t.test('revocation: admin only, known peers only, never the last admin', async (
   refuses(
     t,
     tree,
-    draft(tree, founder, { kind: 'revoke', key: alice.key.publicKey, reason: '' }),
+    draft(tree, founder, { kind: 'revoke', key: alice.key.publicKey, reason: '', heads: [] }),
     'E_EVENT_INVALID',
     /already revoked/,
   );

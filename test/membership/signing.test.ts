@@ -25,8 +25,8 @@ t.test('signing bytes from the stored bytes equal the encoding with an empty sig
     tree.genesis.event,
     draft(tree, founder, approveBody(tree, actor('a'))),
     draft(tree, founder, requestBody(tree, actor('b'))),
-    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: 'é'.repeat(200) }),
-    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: '\uFEFFkicked' }),
+    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: 'é'.repeat(200), heads: [] }),
+    draft(tree, founder, { kind: 'revoke', key: founder.key.publicKey, reason: '\uFEFFkicked', heads: [] }),
     draft(tree, founder, { kind: 'ignorable', name: 'opt-note' }),
   ];
   for (const event of events) {

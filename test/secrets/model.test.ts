@@ -28,6 +28,7 @@ async function session(t: Test): Promise<Session> {
     repo: await initRepository(dir, { mode: 'dev-plaintext-http' }),
     peerId: 'test-peer',
     codec: plainCodec,
+    signCommit: null,
   };
 }
 

@@ -29,6 +29,7 @@ for (let round = 0; ; round++) {
       time: Math.floor(Date.now() / 1000),
       message: `round ${round}`,
       members: await repo.refs.read(MEMBERS_REF),
+      signature: new Uint8Array(0),
     },
     { durable: !batch },
   );

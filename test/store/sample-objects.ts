@@ -44,6 +44,7 @@ export function sampleCommit(overrides: Partial<CommitObject> = {}): CommitObjec
     time: 1_700_000_000,
     message: 'rotate API_KEY',
     members: null,
+    signature: new Uint8Array(0),
     ...overrides,
   };
 }
@@ -108,6 +109,7 @@ const commitArb: fc.Arbitrary<StoredObject> = fc.record({
   time: uint,
   message: text,
   members: fc.option(objectId, { nil: null }),
+  signature: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 64, maxLength: 64 })),
 });
 
 const eventArb: fc.Arbitrary<StoredObject> = fc

@@ -24,6 +24,7 @@ export async function writeCommit(
     time: 1_700_000_000,
     message,
     members: null,
+    signature: new Uint8Array(0),
   });
 }
 

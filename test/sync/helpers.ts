@@ -33,6 +33,7 @@ export function peer(root: string, name: string): Peer {
     repo: await openRepository(dir),
     peerId: `peer-${name}`,
     codec: plainCodec,
+    signCommit: null,
   });
   const self: Peer = {
     dir,
@@ -145,6 +146,7 @@ export async function buildHistory(dir: string, keys: number, commits: number): 
           time: 1_700_000_000 + c,
           message: `change ${k}`,
           members: null,
+          signature: new Uint8Array(0),
         }),
         undefined,
         { durable: false },

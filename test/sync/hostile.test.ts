@@ -49,6 +49,7 @@ function commitBytes(snapshot: ObjectId): Uint8Array {
     time: 1,
     message: 'x',
     members: null,
+    signature: new Uint8Array(0),
   });
 }
 
@@ -62,6 +63,7 @@ function advertisement(group: ObjectId, refs: [string, ObjectId][]): Buffer {
     head: 'refs/heads/main',
     refs,
     members: null,
+    signature: new Uint8Array(0),
     capabilities: [],
     agent: 'hostile/1',
   });

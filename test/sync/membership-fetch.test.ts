@@ -154,7 +154,7 @@ t.test('a tampered or forged event in the remote: fetch refused, no ref moved, f
     intruder,
     tree.group,
     tree.tip(),
-    { kind: 'revoke', key: intruder.publicKey, reason: 'x' },
+    { kind: 'revoke', key: intruder.publicKey, reason: 'x', heads: [] },
     Math.floor(Date.now() / 1000),
   );
   const id = await repoA.objects.write({ ...forged, actor: tree.tip().event.actor });

@@ -14,7 +14,9 @@ export class PeerRevokeCommand extends MembershipCommand {
     details: `
       Appends a signed \`revoke\` event (admins only) to the membership chain. Revocation is final for that key:
       an old approval re-sent later changes nothing, and the peer needs a new identity to join again. A pending
-      peer can be revoked too, which rejects its request. The last admin cannot be revoked.
+      peer can be revoked too, which rejects its request. The last admin cannot be revoked. The event records
+      the heads of the revoked peer's commits this repository holds: those and their ancestors stay valid,
+      and every other commit by that peer, whatever it claims, is refused by every member from then on.
 
       Every environment head is then re-encrypted without the revoked peer. Encryption cannot take back what
       the peer already read, so the command prints the names (never the values) of every key in any snapshot
@@ -32,21 +34,25 @@ export class PeerRevokeCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ authorEvent, requireSigner }, { findPeer }, { keysReadableBy }] = await Promise.all([
-      import('../../membership/author.ts'),
-      import('./membership-command.ts'),
-      import('../../model/reader-exposure.ts'),
-    ]);
+    const [{ authorEvent, requireSigner }, { findPeer }, { keysReadableBy }, { authoredHeads }] =
+      await Promise.all([
+        import('../../membership/author.ts'),
+        import('./membership-command.ts'),
+        import('../../model/reader-exposure.ts'),
+        import('../../membership/commit-authorization.ts'),
+      ]);
     if (Buffer.byteLength(this.reason) > 500)
       throw new EnvSyncError('E_USAGE', '--reason is limited to 500 bytes');
     const record = await findPeer(await this.loadRegistry(repo), this.target);
     const exposed = record.state === 'approved' ? await keysReadableBy(repo, record.ageRecipient) : [];
+    // The revoked peer's commits this peer holds stay valid; any other commit by it is refused from now on.
+    const heads = await authoredHeads(repo, record.peerId);
     const { held } = await authorEvent(
       repo,
       identity.signingKey,
       (current) => {
         requireSigner(current, identity.signingKey, 'revoke peers');
-        return { kind: 'revoke', key: record.key, reason: this.reason };
+        return { kind: 'revoke', key: record.key, reason: this.reason, heads };
       },
       { now: this.now, peer: identity.peerId, reason: 'peer revoke' },
     );

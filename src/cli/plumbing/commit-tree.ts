@@ -3,7 +3,6 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import type { ObjectId } from '../../store/object-id.ts';
-import { MEMBERS_REF } from '../../store/ref-names.ts';
 import { resolveRevision } from '../../store/revision.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
@@ -30,7 +29,8 @@ export class CommitTreeCommand extends EnvSyncCommand {
   snapshot = Option.String({ name: 'snapshot' });
 
   async execute(): Promise<number> {
-    const repo = await this.openRepository();
+    const session = await this.openSession();
+    const { repo } = session;
     const snapshot = await resolveRevision(repo, this.snapshot);
     await repo.objects.readTyped(snapshot, 'snapshot');
     const parents: ObjectId[] = [];
@@ -40,15 +40,8 @@ export class CommitTreeCommand extends EnvSyncCommand {
       if (parents.includes(id)) throw new EnvSyncError('E_USAGE', `parent ${parent} given twice`);
       parents.push(id);
     }
-    const id = await repo.objects.write({
-      type: 'commit',
-      snapshot,
-      parents,
-      author: await this.currentPeerId(),
-      time: Math.floor(Date.now() / 1000),
-      message: this.message,
-      members: await repo.refs.read(MEMBERS_REF),
-    });
+    const { writeCommit } = await import('../../model/environment.ts');
+    const id = await writeCommit(session, { snapshot, parents, message: this.message });
     this.print(id);
     return 0;
   }

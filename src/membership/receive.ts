@@ -1,0 +1,173 @@
+// Membership on every receive path (docs/membership.md#sync): after a pack is stored and verified and before
+// any ref moves, apply the membership events that arrived (all or none), re-issue this peer's revocations that
+// lost a fork, then refuse the whole exchange if a new commit is not authorized (commit-authorization.ts).
+// Events move before secrets.
+
+import { EnvSyncError, isEnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import type { CommitObject } from '../store/objects.ts';
+import type { Repository } from '../store/repository.ts';
+import type { PeerRecord } from './registry.ts';
+import type { EventSigner } from './signing.ts';
+
+export interface MembershipOutcome {
+  /** Events new to this peer, applied in this order. */
+  readonly added: readonly ObjectId[];
+  readonly tip: ObjectId | null;
+  /** Events that left the canonical chain because the fork rule chose another branch. */
+  readonly displaced: number;
+  /** This peer's own events that lost a fork and were re-issued on the winning tip / could not be. */
+  readonly reissued: number;
+  readonly dropped: number;
+  /** This peer's approvals or recorded requests that lost a fork: to confirm by running them again. */
+  readonly waiting: number;
+  /** Valid events not taken (signed by a revoked key, or forking too deep), with the reason. */
+  readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
+  /** New commits checked against the chain. */
+  readonly commitsChecked: number;
+  /** This peer in the registry after the fetch (undefined: not in it), when the chain was loaded. */
+  readonly self: PeerRecord | undefined | null;
+}
+
+/** What arrived: branch tips (commits) and membership tips (events), all stored and verified already. */
+export interface Arrived {
+  readonly tips: readonly ObjectId[];
+  readonly memberTips: readonly ObjectId[];
+  /** The events' bytes as received (hash-checked): read from here instead of back from the store. */
+  readonly received?: ReadonlyMap<ObjectId, Uint8Array>;
+}
+
+export interface ApplyOptions {
+  readonly peerId: string;
+  readonly source: string;
+  readonly now: number;
+  /** This peer's signing key, to re-issue its revocations that lost a fork; null: no re-issue. */
+  readonly signer: (() => Promise<EventSigner>) | null;
+}
+
+/** The membership modules, loaded when a fetch first needs them (start-up time of other commands). */
+async function membershipModules() {
+  const [chainStore, exchange, author, authorization] = await Promise.all([
+    import('./chain-store.ts'),
+    import('./exchange.ts'),
+    import('./author.ts'),
+    import('./commit-authorization.ts'),
+  ]);
+  return { ...chainStore, ...exchange, ...author, ...authorization };
+}
+
+export async function applyFetchedMembership(
+  repo: Repository,
+  arrived: Arrived,
+  { peerId, source, now, signer }: ApplyOptions,
+): Promise<MembershipOutcome> {
+  const m = await membershipModules();
+  const commits = await newCommits(repo, arrived.tips);
+  const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)].filter(
+    (id): id is ObjectId => id !== null,
+  );
+  let chain = await m.loadChain(repo, { now });
+  const events = await m.readEventsFrom(repo, starts, (id) => chain?.tree.has(id) ?? false, arrived.received);
+  const outcome = { added: [] as readonly ObjectId[], tip: null as ObjectId | null, displaced: 0 };
+  const own = { reissued: 0, dropped: 0, waiting: 0 };
+  let refused: MembershipOutcome['refused'] = [];
+  if (events.length > 0) {
+    const applied = await applyEvents(m, repo, events, { peerId, source, now });
+    ({ added: outcome.added, tip: outcome.tip, refused } = applied);
+    outcome.displaced = applied.displaced.length;
+    chain = { tree: applied.tree, storedTip: applied.tip };
+    if (applied.added.length > 0 && signer !== null) {
+      const result = await m.reissueOwnEvents(repo, await signer(), {
+        now,
+        peer: peerId,
+        reason: `fetch: re-issue after events from ${source}`,
+      });
+      own.reissued = result.reissued.length;
+      own.dropped = result.dropped.length;
+      own.waiting = result.waiting.length;
+      if (own.reissued > 0) {
+        outcome.tip = result.reissued.at(-1)!.id;
+        chain = await m.loadChain(repo, { now });
+      }
+    }
+  }
+  let self: PeerRecord | undefined | null = null;
+  if (commits.length > 0 || outcome.added.length > 0) {
+    if (chain === null) {
+      throw new EnvSyncError(
+        'E_EVENT_UNAUTHORIZED',
+        `${source} sent commits but no membership chain; a secure-peer repository needs one, no ref moved`,
+      );
+    }
+    self = chain.tree.registry().byPeerId(peerId);
+    const pinned = new m.PinnedHistory(repo);
+    for (const { id, commit } of commits) {
+      const problem = await m.commitAuthorizationProblem(chain.tree, id, commit, pinned);
+      if (problem !== null) {
+        throw new EnvSyncError(
+          'E_EVENT_UNAUTHORIZED',
+          `fetch from ${source} refused: ${problem}; no ref moved`,
+        );
+      }
+    }
+  }
+  return { ...outcome, ...own, refused, commitsChecked: commits.length, self };
+}
+
+type Modules = Awaited<ReturnType<typeof membershipModules>>;
+
+/** applyRemoteEvents, its refusal restated as the fetch's. */
+async function applyEvents(
+  m: Modules,
+  repo: Repository,
+  events: Parameters<Modules['applyRemoteEvents']>[1],
+  { peerId, source, now }: Omit<ApplyOptions, 'signer'>,
+) {
+  try {
+    return await m.applyRemoteEvents(repo, events, now, { peer: peerId, source, eventsStored: true });
+  } catch (error) {
+    if (!isEnvSyncError(error)) throw error;
+    throw new EnvSyncError(
+      error.code,
+      `membership events from ${source} refused: ${error.message}; no ref moved`,
+    );
+  }
+}
+
+/**
+ * Commits reachable from `tips` and not from any local branch or remote-tracking ref: those were accepted
+ * before (fetched through this check, or made here). Reading the local history costs a walk of it, only when
+ * some tip is not already a local ref.
+ */
+async function newCommits(
+  repo: Repository,
+  tips: readonly ObjectId[],
+): Promise<{ id: ObjectId; commit: CommitObject }[]> {
+  const local = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))].map(
+    (ref) => ref.id,
+  );
+  const localTips = new Set(local);
+  if (tips.every((id) => localTips.has(id))) return [];
+  const known = new Set<ObjectId>();
+  await walkCommits(repo, local, known, () => {});
+  const fresh: { id: ObjectId; commit: CommitObject }[] = [];
+  await walkCommits(repo, tips, known, (id, commit) => fresh.push({ id, commit }));
+  return fresh;
+}
+
+async function walkCommits(
+  repo: Repository,
+  from: readonly ObjectId[],
+  seen: Set<ObjectId>,
+  visit: (id: ObjectId, commit: CommitObject) => void,
+): Promise<void> {
+  const stack = [...from];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const commit = await repo.objects.readTyped(id, 'commit');
+    visit(id, commit);
+    stack.push(...commit.parents);
+  }
+}
