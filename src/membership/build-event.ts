@@ -37,7 +37,7 @@ export function genesisEvent(
   time: number,
   nonce: Uint8Array = randomBytes(NONCE_BYTES),
 ): EventObject {
-  const body: EventBody = { kind: 'genesis', ...card, nonce };
+  const body: EventBody = { kind: 'genesis', mode: 'secure-peer', ...card, nonce };
   return signed(signer, unsigned(signer, { group: null, seq: 0, prev: null, time }, body));
 }
 

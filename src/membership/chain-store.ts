@@ -101,13 +101,19 @@ export async function loadChain(
     now: options.now ?? Math.floor(Date.now() / 1000),
     verifySignatures,
   });
-  if (trusted !== null) checkNoRollback(repo, tree, trusted);
+  if (trusted !== null) checkNoRollback(repo, (id) => tree.has(id), trusted);
   if (verifySignatures && tree.tip().id === tip) await recordTrusted(repo, tree);
   return { tree, storedTip: tip };
 }
 
-function checkNoRollback(repo: Repository, tree: MemberTree, trusted: TrustedState): void {
-  const lost = [trusted.tip, ...trusted.forks].find((id) => !tree.has(id));
+/** Refuses (E_MEMBERS_ROLLBACK) a chain that no longer holds every event of this machine's record. */
+export function checkNoRollback(
+  repo: Repository,
+  holds: (id: ObjectId) => boolean,
+  trusted: TrustedState | null,
+): void {
+  if (trusted === null) return;
+  const lost = [trusted.tip, ...trusted.forks].find((id) => !holds(id));
   if (lost === undefined) return;
   throw new EnvSyncError(
     'E_MEMBERS_ROLLBACK',

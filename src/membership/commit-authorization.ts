@@ -98,3 +98,28 @@ export async function authoredHeads(repo: Repository, peerId: string): Promise<O
   }
   return [...heads].sort();
 }
+
+/**
+ * Every commit reachable from a branch or remote-tracking ref that `tree` does not authorize, with the reason
+ * (fsck and `log --verify`: a commit accepted before its author's revocation arrived shows here).
+ */
+export async function unauthorizedCommits(
+  repo: Repository,
+  tree: MemberTree,
+): Promise<{ id: ObjectId; problem: string }[]> {
+  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
+  const pinned = new PinnedHistory(repo);
+  const seen = new Set<ObjectId>();
+  const stack = refs.map((ref) => ref.id);
+  const found: { id: ObjectId; problem: string }[] = [];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const commit = await repo.objects.readTyped(id, 'commit');
+    const problem = await commitAuthorizationProblem(tree, id, commit, pinned);
+    if (problem !== null) found.push({ id, problem });
+    stack.push(...commit.parents);
+  }
+  return found;
+}

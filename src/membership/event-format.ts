@@ -38,6 +38,8 @@ export interface JoinRequest extends PeerCard {
 export type EventBody =
   | {
       readonly kind: 'genesis';
+      /** The security mode the group was founded in: the group id (this event's id) commits to it. */
+      readonly mode: 'secure-peer';
       readonly name: string;
       readonly ageRecipient: string;
       readonly certificateFingerprint: string;
@@ -71,7 +73,7 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
     case 'genesis':
       return {
         kind: body.kind,
-        subject: [body.name, body.ageRecipient, body.certificateFingerprint, body.nonce],
+        subject: [body.mode, body.name, body.ageRecipient, body.certificateFingerprint, body.nonce],
       };
     case 'request':
       return { kind: body.kind, subject: requestFields(body.request) };
@@ -128,13 +130,15 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
   });
   switch (event.kind) {
     case 'genesis':
-      count(4);
+      count(5);
+      if (f[0] !== 'secure-peer') return bad('a membership chain founds a secure-peer group only');
       return {
         kind: 'genesis',
-        name: text(0, NAME_PATTERN, 'name'),
-        ageRecipient: text(1, AGE_PATTERN, 'age recipient'),
-        certificateFingerprint: text(2, FINGERPRINT_PATTERN, 'certificate fingerprint'),
-        nonce: bytes(3, NONCE_BYTES, 'nonce'),
+        mode: 'secure-peer',
+        name: text(1, NAME_PATTERN, 'name'),
+        ageRecipient: text(2, AGE_PATTERN, 'age recipient'),
+        certificateFingerprint: text(3, FINGERPRINT_PATTERN, 'certificate fingerprint'),
+        nonce: bytes(4, NONCE_BYTES, 'nonce'),
       };
     case 'request':
       count(7);

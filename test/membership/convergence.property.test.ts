@@ -91,7 +91,12 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
             };
             author(trees, a.by, make, a.back);
           } else {
-            const body = { kind: 'revoke' as const, key: EVERYONE[a.who]!.key.publicKey, reason: '', heads: [] };
+            const body = {
+              kind: 'revoke' as const,
+              key: EVERYONE[a.who]!.key.publicKey,
+              reason: '',
+              heads: [],
+            };
             author(trees, a.by, (tree) => draft(tree, PEERS[a.by]!, body), 0);
           }
         }

@@ -68,7 +68,10 @@ export function approve(
 }
 
 export function revoke(tree: MemberTree, by: Actor, who: Actor, parent?: HeldEvent): HeldEvent {
-  return add(tree, draft(tree, by, { kind: 'revoke', key: who.key.publicKey, reason: 'test', heads: [] }, NOW, parent))!;
+  return add(
+    tree,
+    draft(tree, by, { kind: 'revoke', key: who.key.publicKey, reason: 'test', heads: [] }, NOW, parent),
+  )!;
 }
 
 export function stateOf(tree: MemberTree, who: Actor): string | undefined {

@@ -16,7 +16,8 @@ export class LogCommand extends MembershipCommand {
 
       \`--verify\` prints nothing per event: it exits 0 with a one-line summary when the whole chain checks out,
       and non-zero at the first problem, naming the event. It also checks that \`refs/members\` is the tip the
-      fork rule selects among every branch held. \`--peer <id>\` shows only events signed by or about that
+      fork rule selects among every branch held, and that it still holds what this machine verified before (no
+      rollback). \`env-sync fsck\` checks the commits against the chain. \`--peer <id>\` shows only events signed by or about that
       peer. With \`--json\` each event has \`id\`, \`seq\`, \`time\`, \`actor\`, \`kind\`,
       \`subject\` and \`status\`.
     `,
@@ -33,7 +34,7 @@ export class LogCommand extends MembershipCommand {
 
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
-    const [{ readRawEvents }, { auditChain }, format, { parsePeerId, peerIdFromPublicKey }] =
+    const [{ readRawEvents, checkNoRollback }, { auditChain }, format, { parsePeerId, peerIdFromPublicKey }] =
       await Promise.all([
         import('../../membership/chain-store.ts'),
         import('../../membership/audit.ts'),
@@ -48,6 +49,9 @@ export class LogCommand extends MembershipCommand {
     if (this.verify) {
       if (report.problem !== null)
         throw new EnvSyncError('E_EVENT_INVALID', `verify failed: ${report.problem}`);
+      const { readTrustedState } = await import('../../membership/trusted-state.ts');
+      const held = new Set(events.map((event) => event.id));
+      checkNoRollback(repo, (id) => held.has(id), await readTrustedState(repo));
       this.print(
         `verified ${report.entries.length} event(s) from genesis to ${tip.slice(0, 12)}: signatures and rules ok`,
       );
