@@ -23,6 +23,12 @@ export async function membershipTips(repo: Repository): Promise<ObjectId[]> {
   return [...new Set([tip, ...(await memberForkTips(repo)), repo.group])];
 }
 
+/** True when every id in `ids` is this repository's canonical tip, a losing-branch tip or its genesis. */
+export async function onlyHeldTips(repo: Repository, ids: readonly ObjectId[]): Promise<boolean> {
+  const tips = new Set(await membershipTips(repo));
+  return ids.every((id) => tips.has(id));
+}
+
 /**
  * Every held event that is neither one of `haveIds` nor an ancestor of one, parents first: exactly what a
  * peer holding `haveIds` lacks (ids this peer does not know are ignored). Losing branches are included, so

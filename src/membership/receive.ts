@@ -66,6 +66,11 @@ export async function applyFetchedMembership(
   const starts = [...arrived.memberTips, ...commits.map(({ commit }) => commit.members)].filter(
     (id): id is ObjectId => id !== null,
   );
+  // Up to date (the remote names only tips this peer has): no event to apply and no commit to check.
+  if (commits.length === 0 && (await m.onlyHeldTips(repo, starts))) {
+    const counts = { displaced: 0, reissued: 0, dropped: 0, waiting: 0, commitsChecked: 0 };
+    return { ...counts, added: [], tip: null, refused: [], self: null };
+  }
   let chain = await m.loadChain(repo, { now });
   const events = await m.readEventsFrom(repo, starts, (id) => chain?.tree.has(id) ?? false, arrived.received);
   const outcome = { added: [] as readonly ObjectId[], tip: null as ObjectId | null, displaced: 0 };

@@ -56,6 +56,7 @@ t.test(
     await w.ok('bob', 'b', ['pull']);
     await w.join('carol', 'c', 'a', 'alice');
     await w.ok('carol', 'c', ['pull']);
+    await w.ok('bob', 'b', ['pull']);
     // bob's commit before the revocation reaches alice: it stays valid (the revocation pins it).
     await w.ok('bob', 'b', ['set', 'LEGIT'], 'from-bob\n');
     await w.ok('alice', 'a', ['remote', 'add', 'bob', '../b']);
