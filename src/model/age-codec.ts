@@ -4,7 +4,7 @@
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import { EnvSyncError } from '../errors.ts';
 import { type Canonical, decodeCanonical, encodeCanonical } from '../store/encoding.ts';
-import type { AgeSnapshot, SnapshotObject } from '../store/objects.ts';
+import type { AgeSnapshot } from '../store/objects.ts';
 import { plainSnapshot } from '../store/objects.ts';
 import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
 
@@ -69,8 +69,4 @@ function decodeEntries(bytes: Uint8Array, snapshot: AgeSnapshot, what: string): 
     bad('does not match the snapshot key index');
   }
   return decoded.entries;
-}
-
-export function isEncrypted(snapshot: SnapshotObject): snapshot is AgeSnapshot {
-  return snapshot.encoding === 'age';
 }

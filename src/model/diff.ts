@@ -12,8 +12,6 @@ export interface EntryDiff {
   readonly changed: readonly string[];
 }
 
-export const NO_CHANGES: EntryDiff = { added: [], removed: [], changed: [] };
-
 export function diffEntries(before: Entries, after: Entries): EntryDiff {
   const added: string[] = [];
   const removed: string[] = [];
@@ -33,11 +31,6 @@ export function diffEntries(before: Entries, after: Entries): EntryDiff {
 
 export function isEmptyDiff(diff: EntryDiff): boolean {
   return diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0;
-}
-
-/** Every key the diff touches, sorted. */
-export function touchedKeys(diff: EntryDiff): string[] {
-  return [...diff.added, ...diff.changed, ...diff.removed].sort(byCodeUnit);
 }
 
 export function byCodeUnit(a: string, b: string): number {

@@ -1,7 +1,6 @@
 // Environments: each is a branch refs/heads/<env> whose commits point at snapshots. Reading gives the head
 // commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
 
-import { EnvSyncError } from '../errors.ts';
 import { commitSigningBytes, UNSIGNED } from '../store/commit-signing.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
@@ -96,12 +95,6 @@ export async function writeCommit(
 /** Environments that exist (have a branch), sorted. */
 export async function listEnvironments(repo: Repository): Promise<string[]> {
   return (await repo.refs.list('refs/heads/')).map((ref) => ref.name.slice('refs/heads/'.length));
-}
-
-export function requireCommit(state: EnvironmentState): CommitObject {
-  if (state.commit === null)
-    throw new EnvSyncError('E_BAD_REVISION', `environment '${state.env}' has no commits yet`);
-  return state.commit;
 }
 
 function firstLine(text: string): string {
