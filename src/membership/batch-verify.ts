@@ -6,6 +6,7 @@ import { type EventBody, parseEventBody } from './event-format.ts';
 import { type MergeResult, mergeEvents, type Prechecked } from './merge-events.ts';
 import { type Check, type SignaturePool, signaturePool } from './signature-pool.ts';
 import { asWireEvent, joinRequestParts, signedMessageParts, type WireEvent } from './signing.ts';
+import { subjectKeyProblem } from './subject-keys.ts';
 import type { MemberTree } from './tree.ts';
 
 /** Below this many events the threads cost more than they save. */
@@ -26,6 +27,8 @@ function checksOf(wire: WireEvent, into: Check[]): EventBody | null {
   } catch {
     return null;
   }
+  // An invalid key leaves the event unverified: the rules then refuse it, naming the peer.
+  if (subjectKeyProblem(event, body, 'signature') !== null) return null;
   into.push({ key: event.actor, signature: event.signature, parts: signedMessageParts(bytes, 1) ?? [] });
   if (body.kind === 'request' || body.kind === 'approve') {
     const { key, signature } = body.request;
