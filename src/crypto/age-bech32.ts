@@ -22,7 +22,7 @@ export function decodeAgeBech32(text: string, hrp: string): AgeBech32Result {
   }
   if (!text.startsWith(`${hrp}1`)) return { ok: false, reason: `it does not start with ${hrp}1` };
   // @scure/base's messages quote the input, so only its verdict is used.
-  const decoded = bech32.decodeUnsafe(text.toLowerCase(), 100);
+  const decoded = bech32.decodeUnsafe(text.toLowerCase(), false);
   if (decoded === undefined) {
     return { ok: false, reason: 'its bech32 checksum does not match (a typo or a truncated copy?)' };
   }
