@@ -33,8 +33,7 @@ if (NATIVE) {
 const m = await loadMembership();
 const card = (key, name) => {
   const hex = Buffer.from(key.publicKey).toString('hex');
-  const age = `age1${[...hex.slice(0, 58)].map((c) => 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'[parseInt(c, 16)]).join('')}`;
-  return { name, ageRecipient: age, certificateFingerprint: hex };
+  return { name, ageRecipient: m.encodeAgeRecipient(key.publicKey), certificateFingerprint: hex };
 };
 
 // The chain: genesis, three more admins, then approve/revoke pairs of members, signed round-robin.
@@ -283,6 +282,7 @@ function sorted(times) {
 
 async function loadMembership() {
   return bundleSources('membership-bundle', [
+    "export { encodeAgeRecipient } from './src/crypto/age-recipient.ts';",
     "export { SigningKey } from './src/crypto/ed25519.ts';",
     "export { childEvent, createJoinRequest, genesisEvent } from './src/membership/build-event.ts';",
     "export { loadChain, loadChainHead, readEventsFrom } from './src/membership/chain-store.ts';",
