@@ -1,6 +1,7 @@
 // Parses age X25519 recipients (`age1…`, the public half of an age identity): the one check every recipient
 // passes where it enters (a join request, a membership event, `config set encrypt.recipients`, a seal).
 // Only native X25519 recipients are accepted: every peer has one, and the Debian `age` CLI reads them.
+// The rules: docs/identity.md#which-keys-recipients-and-signatures-are-accepted.
 
 import { EnvSyncError } from '../errors.ts';
 import { decodeAgeBech32, encodeAgeBech32 } from './age-bech32.ts';

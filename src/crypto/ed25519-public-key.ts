@@ -1,5 +1,6 @@
-// Parses Ed25519 public keys (RFC 8032 encoding): the one check every member key passes where it enters (a join
-// request, a genesis, an approve, a key rotation). docs/identity.md#which-ed25519-keys-and-signatures-are-accepted.
+// Parses Ed25519 public keys (RFC 8032 encoding): the one check every member key passes where it enters (a
+// join request, a genesis, an approve, a key rotation).
+// The rules: docs/identity.md#which-keys-recipients-and-signatures-are-accepted.
 
 import { Point } from '@noble/ed25519';
 import { EnvSyncError } from '../errors.ts';

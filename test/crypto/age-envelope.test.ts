@@ -141,6 +141,27 @@ t.test('a truncated header or payload is E_DECRYPT', async (t) => {
   });
 });
 
+t.test('a final chunk cut short or left empty is E_DECRYPT, never a RangeError', async (t) => {
+  const key = await ageKey();
+  const chunk = 64 * 1024;
+  const ciphertext = await encryptToRecipients(new Uint8Array(chunk + 100), [key.recipient]);
+  const payload = headerLength(ciphertext) + 16;
+  // Cuts inside the second chunk's tag and right after the first chunk (which leaves no final chunk).
+  const cuts = [1, 5, 15, 16, 17, 30].map((n) => payload + chunk + n);
+  for (const cut of [...cuts, payload + chunk + 16 + 16]) {
+    const error = await failure(decryptWithIdentity(ciphertext.subarray(0, cut), key.secret));
+    t.match(error, { code: 'E_DECRYPT', message: /payload was modified or truncated/ }, `cut at ${cut}`);
+  }
+  // A full first chunk followed by an empty final chunk: only an empty file may end that way.
+  const empty = await failure(
+    decryptWithIdentity(
+      Buffer.concat([ciphertext.subarray(0, payload + chunk + 16), new Uint8Array(16)]),
+      key.secret,
+    ),
+  );
+  t.match(empty, { code: 'E_DECRYPT', message: /final chunk is empty/ });
+});
+
 t.test('a plaintext file is "not an age file", and its content stays out of the message', async (t) => {
   const key = await ageKey();
   const error = await failure(decryptWithIdentity(PLAINTEXT, key.secret, { subject: 'snapshot 9e1' }));

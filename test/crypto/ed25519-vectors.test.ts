@@ -1,4 +1,4 @@
-// Which Ed25519 signatures verify (docs/identity.md#which-ed25519-keys-and-signatures-are-accepted), checked on
+// Which Ed25519 signatures verify (docs/identity.md#which-ed25519-signatures-verify), checked on
 // the edge-case vectors of fixtures/ed25519/ (low-order and non-canonical points as the key A and as R): every
 // verification path gives, vector by vector, the documented verdict, and so do member keys once checked.
 
