@@ -47,6 +47,17 @@ const BAD_KEYS: [string, EventSigner, RegExp][] = [
   ['a non-canonical key', NON_CANONICAL, /y coordinate is not below/],
 ];
 
+type Card = [signer: EventSigner, ageRecipient: string, reason: RegExp];
+
+/** Each bad recipient with a good key, then each bad key with a good recipient. */
+function badCards(key: SigningKey): Card[] {
+  const good = cardOf(key, 'x').ageRecipient;
+  return [
+    ...badRecipients(key).map(([, recipient, reason]): Card => [key, recipient, reason]),
+    ...BAD_KEYS.map(([, signer, reason]): Card => [signer, good, reason]),
+  ];
+}
+
 function refused(
   t: Test,
   tree: MemberTree,
@@ -115,19 +126,7 @@ t.test(
 
 t.test('a genesis with an invalid recipient or key is refused, naming the founder', async (t) => {
   const key = SigningKey.generate();
-  const cases: [EventSigner, string, RegExp][] = [
-    ...badRecipients(key).map(([, recipient, reason]): [EventSigner, string, RegExp] => [
-      key,
-      recipient,
-      reason,
-    ]),
-    ...BAD_KEYS.map(([, signer, reason]): [EventSigner, string, RegExp] => [
-      signer,
-      cardOf(key, 'x').ageRecipient,
-      reason,
-    ]),
-  ];
-  for (const [signer, recipient, reason] of cases) {
+  for (const [signer, recipient, reason] of badCards(key)) {
     const genesis = genesisEvent(signer, { ...cardOf(key, 'eve'), ageRecipient: recipient }, NOW);
     const named = new RegExp(`founder eve \\(${peerIdFromPublicKey(signer.publicKey)}\\) is refused`);
     t.throws(() => MemberTree.create(genesis, { now: NOW, verifySignatures: true }), {
@@ -191,17 +190,8 @@ t.test(
   async (t) => {
     const tree = newGroup(founder);
     const mallory = SigningKey.generate();
-    const files: [EventSigner, string, RegExp][] = [
-      ...badRecipients(mallory).map(([, recipient, reason]): [EventSigner, string, RegExp] => [
-        mallory,
-        recipient,
-        reason,
-      ]),
-      ...BAD_KEYS.map(([, signer, reason]): [EventSigner, string, RegExp] => [
-        signer,
-        cardOf(mallory, 'x').ageRecipient,
-        reason,
-      ]),
+    const files: Card[] = [
+      ...badCards(mallory),
       [mallory, `age1${'q'.repeat(58)}`, /checksum does not match|low-order/],
     ];
     for (const [signer, recipient, reason] of files) {
