@@ -27,7 +27,11 @@ export function encryptsAtRest(repo: Repository): boolean {
 
 /** Extra readers configured with `env-sync config set encrypt.recipients age1…,age1…`. */
 export function configuredRecipients(repo: Repository): string[] {
-  const value = repo.config.get('encrypt.recipients') ?? '';
+  return recipientList(repo.config.get('encrypt.recipients') ?? '');
+}
+
+/** The recipients of an `encrypt.recipients` value: comma-separated, blanks around each ignored. */
+export function recipientList(value: string): string[] {
   return value
     .split(',')
     .map((recipient) => recipient.trim())
@@ -44,6 +48,17 @@ export async function approvedReaders(repo: Repository): Promise<string[] | null
   const loaded = await loadRegistry(repo, Math.floor(Date.now() / 1000));
   if (loaded === null) return null;
   return loaded.registry.approved().map((peer) => peer.ageRecipient);
+}
+
+/** Whose a recipient is, for a seal that refuses it: an approved peer's, or one from encrypt.recipients. */
+async function readerOf(repo: Repository, recipient: string): Promise<string> {
+  if (repo.mode === 'secure-peer') {
+    const { loadRegistry } = await import('../membership/chain-store.ts');
+    const loaded = await loadRegistry(repo, Math.floor(Date.now() / 1000));
+    const peer = loaded?.registry.approved().find((approved) => approved.ageRecipient === recipient);
+    if (peer !== undefined) return `peer ${peer.name} (${peer.peerId})`;
+  }
+  return 'a recipient of encrypt.recipients';
 }
 
 /**
@@ -102,6 +117,7 @@ export async function createSession(repo: Repository): Promise<Session> {
     encrypt: encryptsAtRest(repo),
     recipients: async () =>
       (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
+    readerOf: (recipient) => readerOf(repo, recipient),
     decryptionKey: () => {
       decryptionKey ??= identity ?? loadDecryptionKey(thisPeer);
       return decryptionKey;

@@ -12,10 +12,21 @@ import {
 import { CHUNK, hkdf, setChunkNonce, TAG, VERSION_LINE, X25519_LABEL, x25519SharedSecret } from './age-v1.ts';
 
 /**
- * A format, MAC or authentication failure. Messages follow typage's wording (age-envelope.ts turns them
- * into user messages) and never quote the input.
+ * Where a file failed, as the age test vectors class it: `header` (malformed or truncated before the payload),
+ * `hmac` (the header was modified), `payload` (the STREAM does not authenticate to its end: modified or
+ * truncated), `unsupported` (a passphrase file: env-sync opens X25519 stanzas only).
  */
-export class AgeDecryptError extends Error {}
+export type AgeFailure = 'header' | 'hmac' | 'payload' | 'unsupported';
+
+/** A format, MAC or authentication failure; messages follow typage's wording and never quote the input. */
+export class AgeDecryptError extends Error {
+  readonly failure: AgeFailure;
+
+  constructor(failure: AgeFailure, message: string) {
+    super(message);
+    this.failure = failure;
+  }
+}
 
 /** No X25519 stanza of the header opens with this identity. */
 export class AgeNoMatchError extends Error {
@@ -36,7 +47,7 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 /** Makes an identity from the 32-byte secret scalar (the payload of an AGE-SECRET-KEY-1… string). */
 export function x25519Identity(scalar: Uint8Array): X25519Identity {
-  if (scalar.length !== 32) throw new AgeDecryptError('X25519 private key must be 32 bytes');
+  if (scalar.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
   const privateKey = createPrivateKey({
     key: Buffer.concat([PKCS8_PREFIX, scalar]),
     format: 'der',
@@ -63,14 +74,15 @@ export function decryptAge(file: Uint8Array, identity: X25519Identity): Uint8Arr
     bytes.length < VERSION_LINE.length ||
     bytes.toString('latin1', 0, VERSION_LINE.length) !== VERSION_LINE
   ) {
-    throw new AgeDecryptError('invalid version line');
+    throw new AgeDecryptError('header', 'invalid version line');
   }
   const { stanzas, headerNoMac, mac, payloadStart } = parseHeader(bytes);
+  checkStanzaMix(stanzas);
   const fileKey = unwrapFileKey(stanzas, identity);
   if (fileKey === null) throw new AgeNoMatchError();
   const hmacKey = hkdf(fileKey, new Uint8Array(0), 'header');
   const expected = createHmac('sha256', hmacKey).update(headerNoMac).digest();
-  if (!timingSafeEqual(expected, mac)) throw new AgeDecryptError('invalid header HMAC');
+  if (!timingSafeEqual(expected, mac)) throw new AgeDecryptError('hmac', 'invalid header HMAC');
   return decryptPayload(fileKey, bytes.subarray(payloadStart));
 }
 
@@ -87,7 +99,7 @@ function parseHeader(bytes: Buffer): {
     if (end === -1) return null;
     for (let i = position; i < end; i++) {
       const byte = bytes[i]!;
-      if (byte < 0x20 || byte > 0x7e) throw new AgeDecryptError('invalid non-ASCII byte in header');
+      if (byte < 0x20 || byte > 0x7e) throw new AgeDecryptError('header', 'invalid non-ASCII byte in header');
     }
     const line = { text: bytes.toString('latin1', position, end), start: position };
     position = end + 1;
@@ -96,32 +108,46 @@ function parseHeader(bytes: Buffer): {
   const stanzas: Stanza[] = [];
   for (;;) {
     const line = readLine();
-    if (line === null) throw new AgeDecryptError('invalid stanza');
+    if (line === null) throw new AgeDecryptError('header', 'invalid stanza');
     if (line.text.startsWith('-> ')) {
       const args = line.text.slice(3).split(' ');
-      if (args.some((arg) => arg.length === 0)) throw new AgeDecryptError('invalid stanza');
+      if (args.some((arg) => arg.length === 0)) throw new AgeDecryptError('header', 'invalid stanza');
       const chunks: Buffer[] = [];
       for (;;) {
         const bodyLine = readLine();
-        if (bodyLine === null || bodyLine.text.length > 64) throw new AgeDecryptError('invalid stanza');
+        if (bodyLine === null || bodyLine.text.length > 64)
+          throw new AgeDecryptError('header', 'invalid stanza');
         chunks.push(decodeBase64(bodyLine.text, 'invalid base64 in a stanza body'));
         if (bodyLine.text.length < 64) break;
       }
       stanzas.push({ args, body: Buffer.concat(chunks) });
       continue;
     }
-    if (!line.text.startsWith('--- ')) throw new AgeDecryptError('invalid header');
+    if (!line.text.startsWith('--- ')) throw new AgeDecryptError('header', 'invalid header');
     const mac = decodeBase64(line.text.slice(4), 'invalid header MAC (not canonical base64)');
-    if (mac.length !== 32) throw new AgeDecryptError('invalid header MAC (not 32 bytes)');
+    if (mac.length !== 32) throw new AgeDecryptError('header', 'invalid header MAC (not 32 bytes)');
     return { stanzas, headerNoMac: bytes.subarray(0, line.start + 3), mac, payloadStart: position };
   }
 }
 
+/**
+ * age's rules on the header as a whole: at least one stanza, and a passphrase (scrypt) stanza only alone, so
+ * that a passphrase file is never also readable with a key. A passphrase file is then refused as unsupported.
+ */
+function checkStanzaMix(stanzas: readonly Stanza[]): void {
+  if (stanzas.length === 0) throw new AgeDecryptError('header', 'invalid header: no recipient stanza');
+  if (!stanzas.some((stanza) => stanza.args[0] === 'scrypt')) return;
+  if (stanzas.length > 1) {
+    throw new AgeDecryptError('header', 'invalid header: a scrypt stanza must be the only stanza');
+  }
+  throw new AgeDecryptError('unsupported', 'passphrase-encrypted (scrypt) files are not supported');
+}
+
 /** Strict RawStdEncoding: the standard alphabet, no padding, no stray bits. */
 function decodeBase64(text: string, failure: string): Buffer {
-  if (!BASE64.test(text) || text.length % 4 === 1) throw new AgeDecryptError(failure);
+  if (!BASE64.test(text) || text.length % 4 === 1) throw new AgeDecryptError('header', failure);
   const decoded = Buffer.from(text, 'base64');
-  if (decoded.toString('base64').replace(/=+$/, '') !== text) throw new AgeDecryptError(failure);
+  if (decoded.toString('base64').replace(/=+$/, '') !== text) throw new AgeDecryptError('header', failure);
   return decoded;
 }
 
@@ -129,12 +155,12 @@ function unwrapFileKey(stanzas: readonly Stanza[], identity: X25519Identity): Bu
   for (const stanza of stanzas) {
     if (stanza.args[0] !== 'X25519') continue;
     if (stanza.args.length !== 2 || stanza.body.length !== 32) {
-      throw new AgeDecryptError('invalid X25519 stanza');
+      throw new AgeDecryptError('header', 'invalid X25519 stanza');
     }
     const share = decodeBase64(stanza.args[1]!, 'invalid base64 in an X25519 stanza');
-    if (share.length !== 32) throw new AgeDecryptError('invalid X25519 stanza');
+    if (share.length !== 32) throw new AgeDecryptError('header', 'invalid X25519 stanza');
     const shared = x25519SharedSecret(identity.privateKey, share);
-    if (shared === null) throw new AgeDecryptError('invalid X25519 stanza');
+    if (shared === null) throw new AgeDecryptError('header', 'invalid X25519 stanza');
     const wrapKey = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_LABEL);
     const fileKey = open(wrapKey, Buffer.alloc(12), stanza.body);
     if (fileKey !== null) return fileKey;
@@ -143,23 +169,24 @@ function unwrapFileKey(stanzas: readonly Stanza[], identity: X25519Identity): Bu
 }
 
 function decryptPayload(fileKey: Buffer, payload: Buffer): Uint8Array {
-  if (payload.length < 16) throw new AgeDecryptError('stream ended before reading 16 bytes');
+  if (payload.length < 16) {
+    throw new AgeDecryptError('header', 'stream ended before reading the 16-byte payload nonce');
+  }
   const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload');
   const ciphertext = payload.subarray(16);
   const chunks = Math.max(1, Math.ceil(ciphertext.length / (CHUNK + TAG)));
-  const plaintext = new Uint8Array(Math.max(0, ciphertext.length - chunks * TAG));
+  // Sizes first: a final chunk shorter than its tag is a truncation; an empty one follows only an empty file.
+  const finalLength = ciphertext.length - (chunks - 1) * (CHUNK + TAG);
+  if (finalLength < TAG) throw new AgeDecryptError('payload', 'final chunk is truncated');
+  if (finalLength === TAG && chunks > 1) throw new AgeDecryptError('payload', 'final chunk is empty');
+  const plaintext = new Uint8Array(ciphertext.length - chunks * TAG);
   const nonce = Buffer.alloc(12);
   for (let index = 0; index < chunks; index++) {
     const last = index === chunks - 1;
-    const chunk = ciphertext.subarray(
-      index * (CHUNK + TAG),
-      last ? ciphertext.length : (index + 1) * (CHUNK + TAG),
-    );
-    if (chunk.length < TAG) throw new AgeDecryptError('invalid tag'); // truncated
+    const start = index * (CHUNK + TAG);
     setChunkNonce(nonce, index, last);
-    const opened = open(payloadKey, nonce, chunk);
-    if (opened === null) throw new AgeDecryptError('invalid tag');
-    if (last && opened.length === 0 && index > 0) throw new AgeDecryptError('final chunk is empty');
+    const opened = open(payloadKey, nonce, ciphertext.subarray(start, start + CHUNK + TAG));
+    if (opened === null) throw new AgeDecryptError('payload', 'invalid tag');
     plaintext.set(opened, index * CHUNK);
   }
   return plaintext;

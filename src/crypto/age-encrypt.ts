@@ -15,8 +15,15 @@ import {
   x25519SharedSecret,
 } from './age-v1.ts';
 
-/** Raised for a recipient key that is not a usable X25519 public key (a low-order point). */
-export class AgeEncryptError extends Error {}
+/** Raised for a recipient key that is not a usable X25519 public key (a low-order point): the `index`-th. */
+export class AgeEncryptError extends Error {
+  readonly index: number;
+
+  constructor(index: number) {
+    super(`recipient ${index + 1} is not a usable X25519 public key`);
+    this.index = index;
+  }
+}
 
 /** Standard base64 without padding, as age's header writes it. */
 function base64(bytes: Uint8Array): string {
@@ -49,11 +56,11 @@ function seal(
 }
 
 /** The `-> X25519` stanza that wraps `fileKey` to the 32-byte public key `recipient`. */
-function x25519Stanza(fileKey: Uint8Array, recipient: Uint8Array): string {
+function x25519Stanza(fileKey: Uint8Array, recipient: Uint8Array, index: number): string {
   const ephemeral = generateKeyPairSync('x25519');
   const share = Buffer.from(ephemeral.publicKey.export({ format: 'jwk' }).x!, 'base64url');
   const shared = x25519SharedSecret(ephemeral.privateKey, recipient);
-  if (shared === null) throw new AgeEncryptError('the recipient is not a usable X25519 public key');
+  if (shared === null) throw new AgeEncryptError(index);
   const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_LABEL);
   const body = new Uint8Array(fileKey.length + TAG);
   seal(wrapKey, new Uint8Array(12), fileKey, body, 0);
@@ -66,9 +73,9 @@ function x25519Stanza(fileKey: Uint8Array, recipient: Uint8Array): string {
  * payload in 64 KiB ChaCha20-Poly1305 chunks.
  */
 export function encryptAge(plaintext: Uint8Array, recipients: readonly Uint8Array[]): Uint8Array {
-  if (recipients.length === 0) throw new AgeEncryptError('no recipient to encrypt to');
+  if (recipients.length === 0) throw new RangeError('no recipient to encrypt to');
   const fileKey = randomBytes(16);
-  const header = `${VERSION_LINE}${recipients.map((recipient) => x25519Stanza(fileKey, recipient)).join('')}---`;
+  const header = `${VERSION_LINE}${recipients.map((recipient, index) => x25519Stanza(fileKey, recipient, index)).join('')}---`;
   const mac = createHmac('sha256', hkdf(fileKey, new Uint8Array(0), 'header'))
     .update(header, 'latin1')
     .digest();

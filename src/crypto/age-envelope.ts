@@ -2,11 +2,16 @@
 // identity (age-decrypt.ts), turning failures into distinct, one-line, secret-free EnvSyncErrors.
 
 import { EnvSyncError } from '../errors.ts';
-import { AgeNoMatchError, decryptAge, type X25519Identity, x25519Identity } from './age-decrypt.ts';
+import {
+  AgeDecryptError,
+  AgeNoMatchError,
+  decryptAge,
+  type X25519Identity,
+  x25519Identity,
+} from './age-decrypt.ts';
 import { AgeEncryptError, encryptAge } from './age-encrypt.ts';
-import { checkAgeSecretKey } from './age-identity-file.ts';
-import { parseAgeRecipient } from './age-recipient.ts';
-import { decodeBech32 } from './bech32.ts';
+import { decodeAgeSecretKey } from './age-identity-file.ts';
+import { parseAgeRecipient, RecipientInvalidError } from './age-recipient.ts';
 
 /** What can decrypt: an `AGE-SECRET-KEY-1…` string, or an identity (see identity.ts) that holds one. */
 export type AgeDecryptionKey = string | { ageSecretKey(): string; ageRecipient: string; peerId?: string };
@@ -41,7 +46,10 @@ export class NotRecipientError extends EnvSyncError {
   }
 }
 
-/** Encrypts `plaintext` to every recipient (at least one, `age1…`), as binary age v1. */
+/**
+ * Encrypts `plaintext` to every recipient (at least one, `age1…`), as binary age v1. A recipient that is not
+ * valid (see parseAgeRecipient) is a RecipientInvalidError naming it.
+ */
 export async function encryptToRecipients(
   plaintext: Uint8Array,
   recipients: readonly string[],
@@ -49,16 +57,14 @@ export async function encryptToRecipients(
   if (recipients.length === 0) {
     throw new EnvSyncError('E_USAGE', 'cannot encrypt to an empty recipient list');
   }
-  const keys = [...new Set(recipients.map(parseAgeRecipient))].map((recipient) => {
-    const decoded = decodeBech32(recipient);
-    if (!decoded.ok) throw new Error('unreachable: parseAgeRecipient accepted the recipient');
-    return decoded.bytes;
-  });
+  const unique = [...new Set(recipients)];
   try {
-    return encryptAge(plaintext, keys);
+    return encryptAge(plaintext, unique.map(parseAgeRecipient));
   } catch (error) {
-    if (error instanceof AgeEncryptError)
-      throw new EnvSyncError('E_USAGE', `cannot encrypt: ${error.message}`);
+    // parseAgeRecipient refuses every low-order point already; this is the encryption's own check (age's).
+    if (error instanceof AgeEncryptError) {
+      throw new RecipientInvalidError(unique[error.index]!, 'it gives an all-zero X25519 shared secret');
+    }
     throw error;
   }
 }
@@ -82,9 +88,9 @@ export async function decryptWithIdentity(
       const peerId = typeof key === 'string' ? undefined : key.peerId;
       throw new NotRecipientError(subject, countRecipientStanzas(ciphertext), recipient, peerId);
     }
-    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof AgeDecryptError)) throw error;
     // No `cause`: keep the decryptor's error (and anything it holds) out of what is printed or logged.
-    throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(message)}`);
+    throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(error)}`);
   }
 }
 
@@ -96,29 +102,30 @@ function identityFor(key: AgeDecryptionKey): X25519Identity {
   const cached = typeof key === 'string' ? undefined : identities.get(key);
   if (cached !== undefined) return cached;
   const secretKey = typeof key === 'string' ? key : key.ageSecretKey();
-  checkAgeSecretKey(secretKey, 'the identity given to decrypt');
-  const decoded = decodeBech32(secretKey);
-  if (!decoded.ok) throw new Error('unreachable: checkAgeSecretKey accepted the key');
-  const identity = x25519Identity(decoded.bytes);
-  decoded.bytes.fill(0);
+  const scalar = decodeAgeSecretKey(secretKey, 'the identity given to decrypt');
+  const identity = x25519Identity(scalar);
+  scalar.fill(0);
   if (typeof key !== 'string') identities.set(key, identity);
   return identity;
 }
 
-/** One clause on what is wrong, from the decryptor's message (typage's wording; it never quotes the input). */
-function describeFailure(message: string): string {
-  if (message.startsWith('invalid version')) return "it is not an age file (no 'age-encryption.org/v1' line)";
-  if (message === 'invalid header HMAC') return 'its header was modified (the header MAC does not match)';
-  if (message === 'invalid tag') return 'its payload was modified or truncated (authentication failed)';
-  if (message.startsWith('stream ended')) return 'it is truncated (it ends before the payload nonce)';
-  if (/^invalid (stanza|header|non-ASCII|X25519)/.test(message)) {
-    return `its header is malformed or truncated (age: ${message})`;
+/** One clause on what is wrong (the decryptor's messages never quote the input). */
+function describeFailure({ failure, message }: AgeDecryptError): string {
+  switch (failure) {
+    case 'hmac':
+      return 'its header was modified (the header MAC does not match)';
+    case 'payload':
+      return message === 'invalid tag'
+        ? 'its payload was modified or truncated (authentication failed)'
+        : `its payload was modified or truncated (age: ${message})`;
+    case 'unsupported':
+      return 'it is encrypted with a passphrase, which env-sync does not read';
+    case 'header':
+      if (message === 'invalid version line')
+        return "it is not an age file (no 'age-encryption.org/v1' line)";
+      if (message.startsWith('stream ended')) return 'it is truncated (it ends before the payload nonce)';
+      return `its header is malformed or truncated (age: ${message})`;
   }
-  if (/base64|unknown letter|padding/i.test(message))
-    return 'its header is malformed (a stanza is not valid base64)';
-  // Unknown library failure: keep its text, bounded and on one line.
-  const clean = message.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 120);
-  return `it is damaged (age: ${clean})`;
 }
 
 /** How many `-> ` stanzas the header lists, for messages; 0 if the header cannot be read. */

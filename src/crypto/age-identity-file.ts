@@ -2,9 +2,9 @@
 // `# created:` and `# public key:` comments, then one AGE-SECRET-KEY-1… line.
 
 import { EnvSyncError } from '../errors.ts';
+import { decodeAgeBech32 } from './age-bech32.ts';
 import { x25519Identity } from './age-decrypt.ts';
-import type { AgeRecipient } from './age-recipient.ts';
-import { decodeBech32, encodeBech32 } from './bech32.ts';
+import { type AgeRecipient, encodeAgeRecipient } from './age-recipient.ts';
 
 export interface AgeKeyPair {
   /** `AGE-SECRET-KEY-1…`: secret. */
@@ -24,30 +24,33 @@ export function formatAgeIdentityFile(pair: AgeKeyPair, createdAt: Date): string
   return `# created: ${created}\n# public key: ${pair.recipient}\n${pair.secretKey}\n`;
 }
 
+const SECRET_KEY_PREFIX = 'AGE-SECRET-KEY-';
+
 /**
- * Checks one AGE-SECRET-KEY-1… string is well formed (cheap: no curve arithmetic). Messages name `where`
- * (a path or a description) and say what is wrong, never the key itself.
+ * The 32-byte scalar of one AGE-SECRET-KEY-1… string, checked well formed (cheap: no curve arithmetic).
+ * Messages name `where` (a path or a description) and say what is wrong, never the key itself.
  */
-export function checkAgeSecretKey(secretKey: string, where: string): void {
+export function decodeAgeSecretKey(secretKey: string, where: string): Uint8Array {
   if (!secretKey.startsWith('AGE-SECRET-KEY-1')) {
     throw new EnvSyncError('E_IDENTITY', `${where} is not an age X25519 identity (AGE-SECRET-KEY-1…)`);
   }
-  const decoded = decodeBech32(secretKey);
-  if (!decoded.ok || decoded.hrp !== 'age-secret-key-' || decoded.bytes.length !== 32) {
-    const reason = decoded.ok ? 'it does not hold a 32-byte key' : decoded.reason;
-    throw new EnvSyncError('E_IDENTITY', `${where} has a damaged age secret key: ${reason}`);
+  const decoded = decodeAgeBech32(secretKey, SECRET_KEY_PREFIX);
+  if (!decoded.ok) {
+    throw new EnvSyncError('E_IDENTITY', `${where} has a damaged age secret key: ${decoded.reason}`);
   }
+  return decoded.bytes;
 }
 
 /**
- * Checks `secretKey` (see checkAgeSecretKey) and derives its recipient with node:crypto's native X25519, so
+ * Checks `secretKey` (see decodeAgeSecretKey) and derives its recipient with node:crypto's native X25519, so
  * that loading an identity does not load the age-encryption library (about 30 ms of start-up); the tests
  * compare the result with age-encryption's identityToRecipient.
  */
 export async function ageKeyPairFromSecretKey(secretKey: string, where: string): Promise<AgeKeyPair> {
-  checkAgeSecretKey(secretKey, where);
-  const scalar = (decodeBech32(secretKey) as { bytes: Uint8Array }).bytes;
-  return { secretKey, recipient: encodeBech32('age', x25519Identity(scalar).publicKey) as AgeRecipient };
+  const scalar = decodeAgeSecretKey(secretKey, where);
+  const recipient = encodeAgeRecipient(x25519Identity(scalar).publicKey);
+  scalar.fill(0);
+  return { secretKey, recipient };
 }
 
 /** Parses the file at `path` (already read as `text`): exactly one identity, matching its comment if any. */

@@ -3,8 +3,8 @@
 // after every 8 characters, shown as 6 dash-separated groups of 6.
 
 import { createHash } from 'node:crypto';
+import { bech32 } from '@scure/base';
 import { EnvSyncError } from '../errors.ts';
-import { bytesToWords } from './bech32.ts';
 
 /** A peer id in canonical form: upper case, with dashes, e.g. `MFRGGZ-DFMZTW-…`. */
 export type PeerId = string & { readonly __brand: 'PeerId' };
@@ -49,7 +49,7 @@ export function peerIdFromPublicKey(publicKey: Uint8Array): PeerId {
     throw new EnvSyncError('E_IDENTITY', `an Ed25519 public key has 32 bytes, not ${publicKey.length}`);
   }
   // Built character by character from the base32 words: a chain has thousands of keys (this was ≈ 4 µs each).
-  const words = bytesToWords(createHash('sha256').update(publicKey).digest().subarray(0, DIGEST_BYTES));
+  const words = bech32.toWords(createHash('sha256').update(publicKey).digest().subarray(0, DIGEST_BYTES));
   let id = '';
   let count = 0;
   const put = (value: number): void => {

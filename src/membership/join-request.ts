@@ -7,6 +7,7 @@ import { isObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { type JoinRequest, NONCE_BYTES, parseEventBody } from './event-format.ts';
 import { joinRequestBytes, verifyEd25519 } from './signing.ts';
+import { subjectKeyProblem } from './subject-keys.ts';
 
 export const JOIN_REQUEST_TYPE = 'env-sync-join-request';
 const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -85,7 +86,8 @@ export function parseJoinRequest(text: string, source: string): JoinRequest {
     ],
     signature: new Uint8Array(64),
   };
-  parseEventBody(probe, source);
+  const keyProblem = subjectKeyProblem(probe, parseEventBody(probe, source), 'decode');
+  if (keyProblem !== null) bad(keyProblem);
   if (json.peerId !== undefined && json.peerId !== peerIdFromPublicKey(request.key))
     bad('peerId does not match the key');
   if (!verifyEd25519(request.key, joinRequestBytes(request), request.signature)) {

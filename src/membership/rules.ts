@@ -21,6 +21,7 @@ import {
   verifyEd25519,
   type WireEvent,
 } from './signing.ts';
+import { subjectKeyProblem } from './subject-keys.ts';
 
 export interface CheckContext {
   /** The group (genesis id) the chain belongs to; null while checking a genesis of unknown group. */
@@ -62,6 +63,9 @@ export function checkEvent(
   if (!signed(event.actor, () => signingBytesOf(wire), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
+  // Checked with the signatures, when the event arrives: stored events passed this already.
+  const keyProblem = ctx.verifySignatures ? subjectKeyProblem(event, body, 'signature') : null;
+  if (keyProblem !== null) fail('E_EVENT_INVALID', keyProblem);
   if (body.kind === 'request' || body.kind === 'approve') {
     if (!signed(body.request.key, () => joinRequestBytesOf(wire), body.request.signature)) {
       fail('E_EVENT_INVALID', 'the join request signature does not verify');

@@ -13,6 +13,8 @@ export interface AgeCodecOptions {
   readonly encrypt: boolean;
   /** The age recipients who must be able to read a new snapshot. */
   readonly recipients: () => Promise<readonly string[]>;
+  /** Who a recipient belongs to (`peer NAME (ID)`), asked only when a seal refuses that recipient. */
+  readonly readerOf?: (recipient: string) => Promise<string>;
   /** This peer's age identity, loaded only when a snapshot must be decrypted. */
   readonly decryptionKey: () => Promise<AgeDecryptionKey>;
 }
@@ -23,8 +25,18 @@ export function ageCodec(options: AgeCodecOptions): SnapshotCodec {
       const plain = plainSnapshot(entries);
       if (!options.encrypt) return plain;
       const recipients = [...new Set(await options.recipients())].sort();
-      const { encryptToRecipients } = await import('../crypto/age-envelope.ts');
-      const payload = await encryptToRecipients(encodeEntries(plain.entries), recipients);
+      const [{ encryptToRecipients }, { RecipientInvalidError }] = await Promise.all([
+        import('../crypto/age-envelope.ts'),
+        import('../crypto/age-recipient.ts'),
+      ]);
+      let payload: Uint8Array;
+      try {
+        payload = await encryptToRecipients(encodeEntries(plain.entries), recipients);
+      } catch (error) {
+        if (!(error instanceof RecipientInvalidError) || options.readerOf === undefined) throw error;
+        const reader = await options.readerOf(error.recipient);
+        throw new EnvSyncError('E_RECIPIENT_INVALID', `cannot seal to ${reader}: ${error.message}`);
+      }
       return { type: 'snapshot', encoding: 'age', keys: [...plain.entries.keys()], recipients, payload };
     },
     async open(snapshot, what) {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Decrypter } from 'age-encryption';
 import t from 'tap';
+import { AgeEncryptError, encryptAge } from '../../src/crypto/age-encrypt.ts';
 import { encryptToRecipients } from '../../src/crypto/age-envelope.ts';
-import { encodeBech32 } from '../../src/crypto/bech32.ts';
+import { encodeAgeRecipient } from '../../src/crypto/age-recipient.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
 import { ageKey, assertRoundTrips, bytesOf, CHUNK } from './age-round-trip.ts';
 import { ageCliAvailable } from './helpers.ts';
@@ -64,8 +65,21 @@ t.test('two encryptions of the same plaintext share no key or nonce', async (t) 
 
 t.test('a recipient that is a low-order point is refused, not used', async (t) => {
   // All zeros is a valid 32-byte bech32 payload but a point of order 1: every shared secret would be zero.
-  const lowOrder = encodeBech32('age', new Uint8Array(32));
+  const lowOrder = encodeAgeRecipient(new Uint8Array(32));
   const error = await encryptToRecipients(new Uint8Array(8), [lowOrder]).catch((e: unknown) => e);
-  t.ok(isEnvSyncError(error, 'E_USAGE'), 'E_USAGE');
-  t.match((error as Error).message, /not a usable X25519 public key/);
+  t.ok(isEnvSyncError(error, 'E_RECIPIENT_INVALID'), 'E_RECIPIENT_INVALID');
+  t.match((error as Error).message, new RegExp(`'${lowOrder}': it is a low-order X25519 point`));
+});
+
+t.test('the encryptor itself refuses a low-order key and says which recipient it was', async (t) => {
+  const good = new Uint8Array(32).fill(9);
+  const error = (() => {
+    try {
+      encryptAge(new Uint8Array(8), [good, new Uint8Array(32)]);
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.ok(error instanceof AgeEncryptError, 'an AgeEncryptError');
+  t.equal((error as AgeEncryptError).index, 1, 'the second recipient');
 });

@@ -2,6 +2,7 @@
 // No disk and no processes: these drive the pure model the way sync and the CLI do.
 
 import { createHash } from 'node:crypto';
+import { encodeAgeRecipient } from '../../src/crypto/age-recipient.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { childEvent, createJoinRequest, genesisEvent } from '../../src/membership/build-event.ts';
 import type { EventBody, HeldEvent, PeerCard, Role } from '../../src/membership/event-format.ts';
@@ -9,13 +10,10 @@ import { MemberTree } from '../../src/membership/tree.ts';
 import type { EventObject } from '../../src/store/objects.ts';
 
 export const NOW = 1_700_000_000;
-const AGE_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-
-/** A syntactically valid (not decryptable) age recipient and fingerprint derived from the key. */
+/** A valid age recipient (whose secret nobody holds) and a fingerprint, derived from the key. */
 export function cardOf(signer: SigningKey, name: string): Omit<PeerCard, 'key'> {
   const digest = createHash('sha256').update(signer.publicKey).digest();
-  const age = `age1${Array.from({ length: 58 }, (_, i) => AGE_CHARSET[digest[i % 32]! % 32]).join('')}`;
-  return { name, ageRecipient: age, certificateFingerprint: digest.toString('hex') };
+  return { name, ageRecipient: encodeAgeRecipient(digest), certificateFingerprint: digest.toString('hex') };
 }
 
 export interface Actor {

@@ -1,10 +1,11 @@
 // `env-sync config`: read and change repository settings; `encrypt` re-seals every environment's head.
 
 import { Command, Option } from 'clipanion';
+import { parseAgeRecipient } from '../../crypto/age-recipient.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { resealEnvironments } from '../../model/reseal.ts';
 import { EnvSyncCommand } from '../base-command.ts';
-import { createSession } from '../session.ts';
+import { createSession, recipientList } from '../session.ts';
 
 /** Set once at init or clone; changing them would mix modes or groups. */
 const FIXED_KEYS = new Set(['core.version', 'core.mode', 'core.group']);
@@ -87,6 +88,8 @@ export class ConfigSetCommand extends EnvSyncCommand {
     if (FIXED_KEYS.has(key))
       throw new EnvSyncError('E_CONFIG', `${key} is fixed when the repository is created`);
     if (key === 'core.encrypt') return this.#setEncrypt(this.value);
+    if (key === 'encrypt.recipients')
+      for (const recipient of recipientList(this.value)) parseAgeRecipient(recipient);
     repo.config.set(key, this.value);
     await repo.saveConfig();
     return 0;
