@@ -41,49 +41,23 @@ export class PeerApproveCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { displayState }, { parsePeerId }] =
+    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody }, { parsePeerId }] =
       await Promise.all([
         import('../../membership/author.ts'),
         import('../../membership/join-request.ts'),
-        import('../../membership/registry.ts'),
+        import('../../membership/approval.ts'),
         import('../../crypto/peer-id.ts'),
       ]);
-    const fromFile = existsSync(this.target);
-    const fileRequest = fromFile ? parseJoinRequest(readRequestFile(this.target), this.target) : null;
-    const pendingId = fromFile ? null : parsePeerId(this.target);
+    const target = existsSync(this.target)
+      ? { file: this.target, request: parseJoinRequest(readRequestFile(this.target), this.target) }
+      : { peerId: parsePeerId(this.target) };
     const role = this.admin ? 'admin' : 'member';
-
     const { held } = await authorEvent(
       repo,
       identity.signingKey,
       (tree) => {
         requireSigner(tree, identity.signingKey, 'approve peers');
-        const isAdmin = tree.registry().byKey(identity.signingKey.publicKey)?.role === 'admin';
-        if (fileRequest !== null) {
-          if (fileRequest.group !== tree.group) {
-            throw new EnvSyncError('E_EVENT_REPLAY', `${this.target} is a join request for another group`);
-          }
-          if (isAdmin) return { kind: 'approve', request: fileRequest, role };
-          if (this.admin)
-            throw new EnvSyncError('E_EVENT_UNAUTHORIZED', 'only an admin can approve an admin');
-          return { kind: 'request', request: fileRequest };
-        }
-        const record = tree.registry().byPeerId(pendingId!);
-        if (record === undefined) {
-          throw new EnvSyncError(
-            'E_PEER_UNKNOWN',
-            `${pendingId} has no pending request; approve its request file instead`,
-          );
-        }
-        const state = displayState(record, this.now);
-        if (state !== 'pending') {
-          const code = state === 'revoked' ? 'E_PEER_REVOKED' : 'E_USAGE';
-          const hint = state === 'expired' ? '; ask the peer for a new request' : '';
-          throw new EnvSyncError(code, `${record.peerId} is ${state}, not pending${hint}`);
-        }
-        if (!isAdmin) throw new EnvSyncError('E_EVENT_UNAUTHORIZED', 'only an admin can approve a peer');
-        const request = tree.get(record.since.event)?.body as { request: JoinRequest };
-        return { kind: 'approve', request: request.request, role };
+        return approvalBody(tree, identity.signingKey.publicKey, target, role, this.now);
       },
       { now: this.now, peer: identity.peerId, reason: 'peer approve' },
     );
