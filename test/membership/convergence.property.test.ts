@@ -1,6 +1,6 @@
 // Property: six peers (three admins, three members) approving and revoking concurrently, some of them forking
-// on purpose from an older event (a revoked admin with a puppet, replays of old positions), syncing pairwise in
-// random orders: all end with the same chain and registry, a revocation by a still-trusted admin holds, and no
+// on purpose from an older event, one of them an attacker that also signs with the keys of the peers it gets
+// approved (puppets, a second admin key), syncing pairwise in random orders: all end with the same chain and registry, a revocation by a still-trusted admin holds, and no
 // revoked key regains a role or signs an event on the chain after its revocation.
 
 import fc from 'fast-check';
@@ -19,11 +19,15 @@ const CANDIDATES = ['c0', 'c1', 'c2', 'c3'].map(actor);
 const EVERYONE = [...PEERS, ...CANDIDATES];
 
 type Action =
-  | { type: 'approve'; by: number; who: number; role: Role; back: number }
-  | { type: 'revoke'; by: number; who: number }
+  | { type: 'approve'; by: number; who: number; role: Role; back: number; as: number }
+  | { type: 'revoke'; by: number; who: number; as: number }
   | { type: 'sync'; from: number; to: number };
 
 const peer = fc.nat({ max: PEERS.length - 1 });
+/** The last machine is an attacker that also holds the candidates' keys: it may sign with any (0: its own). */
+const ATTACKER = PEERS.length - 1;
+const as = fc.nat({ max: CANDIDATES.length });
+const signer = (by: number, key: number) => (by === ATTACKER && key > 0 ? CANDIDATES[key - 1]! : PEERS[by]!);
 const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({
     type: fc.constant('approve' as const),
@@ -32,8 +36,14 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     role: fc.constantFrom<Role>('admin', 'member'),
     // How many events below its tip the approval is built: 0 is honest; more is a deliberate fork.
     back: fc.oneof(fc.constant(0), fc.nat({ max: 4 })),
+    as,
   }),
-  fc.record({ type: fc.constant('revoke' as const), by: peer, who: fc.nat({ max: EVERYONE.length - 1 }) }),
+  fc.record({
+    type: fc.constant('revoke' as const),
+    by: peer,
+    who: fc.nat({ max: EVERYONE.length - 1 }),
+    as,
+  }),
   fc.record({ type: fc.constant('sync' as const), from: peer, to: peer }),
 );
 
@@ -87,7 +97,7 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
             const make = (tree: MemberTree) => {
               const chain = tree.canonical();
               const parent = chain[Math.max(0, chain.length - 1 - a.back)]!;
-              return draft(tree, PEERS[a.by]!, approveBody(tree, who, a.role), NOW, parent);
+              return draft(tree, signer(a.by, a.as), approveBody(tree, who, a.role), NOW, parent);
             };
             author(trees, a.by, make, a.back);
           } else {
@@ -97,7 +107,7 @@ t.test('every peer converges to one registry, and revocations by trusted admins 
               reason: '',
               heads: [],
             };
-            author(trees, a.by, (tree) => draft(tree, PEERS[a.by]!, body), 0);
+            author(trees, a.by, (tree) => draft(tree, signer(a.by, a.as), body), 0);
           }
         }
         // Gossip until nothing changes: every ordered pair, in an order the property chooses.
