@@ -110,10 +110,12 @@ t.test('a seal to a member whose recipient was swapped in the verified record na
   // The identity home's record of the verified registry (only this user can write it) is read while the
   // chain is unchanged: a bad recipient there still fails the seal by name.
   const records = path.join(ALICE, 'repositories');
-  const [file] = readdirSync(records);
-  const record = JSON.parse(readFileSync(path.join(records, file!), 'utf8'));
+  const file = readdirSync(records)
+    .map((name) => path.join(records, name))
+    .find((name) => JSON.parse(readFileSync(name, 'utf8')).repository === path.resolve(repo.dir))!;
+  const record = JSON.parse(readFileSync(file, 'utf8'));
   for (const peer of record.registry.peers) if (peer.name === 'bob') peer.ageRecipient = LOW_ORDER;
-  writeFileSync(path.join(records, file!), JSON.stringify(record));
+  writeFileSync(file, JSON.stringify(record));
   const result = await repo.run(['set', 'API_TOKEN'], { input: 'value\n' });
   t.equal(result.code, 1);
   t.match(result.stderr, /^env-sync: cannot seal to peer bob \([A-Z2-7-]+\): .*low-order X25519 point/);
