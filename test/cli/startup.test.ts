@@ -42,31 +42,22 @@ t.test('a missing or damaged code cache only costs time', async (t) => {
   cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
   cpSync(DIST, path.join(copy, 'dist'), { recursive: true });
   const bin = path.join(copy, 'bin/env-sync.js');
-  const version = plainCli(bin, '--version').stdout;
-  t.match(version, /^\d+\.\d+\.\d+\n$/);
-  const getHelp = plainCli(bin, 'get', '--help').stdout;
-  t.match(getHelp, /print one secret's value/i);
+  /** Exit status and output of `--version` and `get --help`. */
+  const answers = () =>
+    [plainCli(bin, '--version'), plainCli(bin, 'get', '--help')].map(({ status, stdout }) => [
+      status,
+      stdout,
+    ]);
+  const cached = answers();
+  t.match(cached, [
+    [0, /^\d+\.\d+\.\d+\n$/],
+    [0, /print one secret's value/i],
+  ]);
   const cache = path.join(copy, 'dist/main.cjs.cache');
   writeFileSync(cache, Buffer.from('not a code cache'));
-  const damaged = [plainCli(bin, '--version'), plainCli(bin, 'get', '--help')];
-  t.same(
-    damaged.map(({ status, stdout }) => [status, stdout]),
-    [
-      [0, version],
-      [0, getHelp],
-    ],
-    'a damaged cache is ignored',
-  );
+  t.same(answers(), cached, 'a damaged cache is ignored');
   rmSync(cache);
-  const missing = [plainCli(bin, '--version'), plainCli(bin, 'get', '--help')];
-  t.same(
-    missing.map(({ status, stdout }) => [status, stdout]),
-    [
-      [0, version],
-      [0, getHelp],
-    ],
-    'and so is a missing one',
-  );
+  t.same(answers(), cached, 'and so is a missing one');
 });
 
 t.test('the bundle requires at run time only the packages package.json installs with it', async (t) => {
