@@ -5,16 +5,15 @@ import { type BaseContext, Command, UsageError } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import type { Session } from '../model/environment.ts';
 import { openRepository, type Repository } from '../store/repository.ts';
-import type { ReplaceProcess } from './secrets/run-exec.ts';
 import { createSession, thisPeerId } from './session.ts';
 
 /** What a command gets besides the standard streams. */
 export interface EnvSyncContext extends BaseContext {
   /**
-   * Loads execve for `run` (null where it was not built). Only bin/env-sync.js passes it: a CLI run inside
-   * another program (a test, the code-cache recorder) must not give that program's process away.
+   * Whether `run` may replace this process with its command. Only bin/env-sync.js says so: a CLI run inside
+   * another program (a test) must not give that program's process away.
    */
-  readonly loadReplaceProcess?: () => ReplaceProcess | null;
+  readonly mayReplaceProcess?: boolean;
 }
 
 export abstract class EnvSyncCommand extends Command<EnvSyncContext> {

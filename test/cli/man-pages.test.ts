@@ -4,7 +4,7 @@ import { Builtins } from 'clipanion';
 import t from 'tap';
 import { buildCli } from '../../src/cli/main.ts';
 import { renderManPages } from '../../src/cli/man-pages.ts';
-import { allCommands, COMMANDS_OF_WORD, commandsFor } from '../../src/cli/registry.ts';
+import { allCommands, commandsFor } from '../../src/cli/registry.ts';
 import { VERSION } from '../../src/cli/version.ts';
 import { ROOT } from '../helpers/cli.ts';
 
@@ -45,19 +45,16 @@ t.test(
     const words = new Set(all.flatMap(firstWordOf).filter((w) => w !== undefined));
     for (const word of words) {
       if (word === 'help' || word.startsWith('-')) continue;
-      t.ok(Object.hasOwn(COMMANDS_OF_WORD, word), `${word} is in the table`);
-      const reachable = (await commandsFor([word])).filter((command) => firstWordOf(command).includes(word));
+      const loaded = await commandsFor([word]);
+      const reachable = loaded.filter((command) => firstWordOf(command).includes(word));
       const expected = all.filter((command) => firstWordOf(command).includes(word));
       t.same(
         reachable.map((command) => command.name).sort(),
         expected.map((command) => command.name).sort(),
-        `env-sync ${word} registers every command that starts with it, and no other`,
+        `env-sync ${word} registers every command that starts with it`,
       );
+      t.ok(loaded.length < all.length, `and env-sync ${word} does not load every command`);
     }
-    t.same(
-      Object.keys(COMMANDS_OF_WORD).sort(),
-      [...words].filter((w) => w !== 'help' && !w.startsWith('-')).sort(),
-    );
     t.same(await commandsFor(['no-such-command']), all, 'an unknown word loads every command');
   },
 );

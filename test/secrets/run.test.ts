@@ -1,46 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+// `env-sync run` as its caller sees it: the environment laid over the process's, PATH lookup, exit codes and
+// signals, on whichever way this Node runs the command (execve where it has process.execve, else a child).
+
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
-import { BIN, ROOT } from '../helpers/cli.ts';
+import t from 'tap';
+import { execTarget } from '../../src/cli/secrets/run-exec.ts';
+import { BIN } from '../helpers/cli.ts';
 import { makeRepo, type TestRepo } from './helpers.ts';
 
 const node = process.execPath;
-const ADDON = path.join(ROOT, 'dist/replace-process.node');
-/**
- * The tests of the command taking over the process need the native helper. Without it run still works (it
- * spawns; tested below), so they are skipped on a machine with no C compiler, but never under CI, which must
- * test what users run: there a missing helper fails them.
- */
-const withHelper = {
-  skip: existsSync(ADDON) || process.env.CI === 'true' ? false : 'no native helper: run spawns',
-};
-
-/**
- * An install whose native helper was not built (no C compiler, or Windows): bin/ and dist/ copied without
- * dist/replace-process.node, node_modules linked. Its `run` spawns the command as a child.
- */
-function installWithoutHelper(t: Test): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'env-sync-no-helper-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  cpSync(path.join(ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
-  cpSync(path.join(ROOT, 'dist'), path.join(root, 'dist'), {
-    recursive: true,
-    filter: (source) => path.basename(source) !== 'replace-process.node',
-  });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  return path.join(root, 'bin/env-sync.js');
-}
+/** Whether the CLI, run by this same node, replaces its process with the command (Node 22.15+, 23.11+). */
+const EXECVE = typeof (process as { execve?: unknown }).execve === 'function';
 
 interface Ended {
   readonly code: number | null;
@@ -51,10 +22,10 @@ interface Ended {
 }
 
 /** Runs `bin run -- argv` in `repo`, sending `signal` once the command has printed its first line. */
-function runThrough(bin: string, repo: TestRepo, argv: readonly string[], signal?: NodeJS.Signals) {
+function runThrough(repo: TestRepo, argv: readonly string[], signal?: NodeJS.Signals) {
   return new Promise<Ended>((resolve, reject) => {
     // `env -u NODE_OPTIONS` execs node, so the pid is env-sync's own (without tap's coverage hooks).
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, bin, 'run', '--', ...argv], {
+    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, BIN, 'run', '--', ...argv], {
       cwd: repo.cwd,
       env: { PATH: process.env.PATH ?? '', ENV_SYNC_HOME: repo.home, HOME: repo.home },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -99,41 +70,16 @@ t.test('run lays the environment over the process environment and exits with the
   t.equal(none.code, 2);
 });
 
-t.test('the command takes over the env-sync process', withHelper, async (t) => {
-  t.ok(existsSync(ADDON), 'dist/replace-process.node was built');
-  const repo = await makeRepo(t);
-  await repo.ok(t, ['set', 'A=1']);
-  const script = 'echo $$; ls /proc/self/fd; grep -E "^Sig(Ign|Blk):" /proc/self/status';
-  const ran = await runThrough(BIN, repo, ['sh', '-c', script]);
-  t.equal(ran.code, 0);
-  const [pid, ...rest] = ran.stdout.trim().split('\n');
-  t.equal(Number(pid), ran.pid, "the command runs as env-sync's own process: same pid, no parent left");
-  // What a command started straight from the test gets: the standard descriptors and whatever the test
-  // runner passed down (Node marks its standard descriptors close-on-exec; the helper undoes that).
-  const direct = spawnSync('sh', ['-c', 'ls /proc/self/fd'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const fds = rest.filter((line) => /^\d+$/.test(line));
-  t.same(fds, direct.stdout.trim().split('\n'), "no descriptor of env-sync's is left open in the command");
-  t.ok(fds.includes('0') && fds.includes('1') && fds.includes('2'), 'stdin, stdout and stderr are kept');
-  t.same(
-    rest.filter((line) => line.startsWith('Sig')),
-    ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'],
-    'no signal blocked or ignored (Node ignores SIGPIPE and SIGXFSZ)',
-  );
-});
-
 /**
  * How a long-running command ends, as the caller of `bin run` sees it, when the caller sends SIGTERM to a
  * command that handles it (exit 42), and SIGTERM or SIGINT to one that does not.
  */
-async function signalEndings(bin: string, repo: TestRepo) {
+async function signalEndings(repo: TestRepo) {
   const handles =
     "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)";
   const dies = "console.log('ready'); setInterval(() => {}, 1000)";
   const ended = async (script: string, signal: NodeJS.Signals) => {
-    const { code, signal: by } = await runThrough(bin, repo, [node, '-e', script], signal);
+    const { code, signal: by } = await runThrough(repo, [node, '-e', script], signal);
     return { code, signal: by };
   };
   return {
@@ -144,42 +90,38 @@ async function signalEndings(bin: string, repo: TestRepo) {
 }
 
 t.test(
-  'signals reach the command itself, and its end is the one the caller sees',
-  { ...withHelper, timeout: 30_000 },
-  async (t) => {
-    const repo = await makeRepo(t);
-    await repo.ok(t, ['set', 'A=1']);
-    t.same(await signalEndings(BIN, repo), {
-      handled: { code: 42, signal: null },
-      terminated: { code: null, signal: 'SIGTERM' },
-      interrupted: { code: null, signal: 'SIGINT' },
-    });
-  },
-);
-
-t.test(
-  'without the native helper, run spawns the command and forwards signals',
+  'signals reach the command, and its end is what the caller sees: the signal itself, or 128 + its number',
   { timeout: 30_000 },
   async (t) => {
     const repo = await makeRepo(t);
     await repo.ok(t, ['set', 'A=1']);
-    const bin = installWithoutHelper(t);
-    t.same(
-      await signalEndings(bin, repo),
-      {
-        handled: { code: 42, signal: null },
-        terminated: { code: 143, signal: null },
-        interrupted: { code: 130, signal: null },
-      },
-      'SIGTERM was forwarded to the child; a signal that ended it is reported as 128 + its number',
-    );
-    const missing = await runThrough(bin, repo, ['no-such-command-xyz']);
+    // With execve the caller's signal goes to the command itself, which then ends by it; a child is sent the
+    // signal env-sync received, and env-sync reports the signal that ended it as shells do.
+    const ended = (signal: NodeJS.Signals, code: number) =>
+      EXECVE ? { code: null, signal } : { code, signal: null };
+    t.same(await signalEndings(repo), {
+      handled: { code: 42, signal: null },
+      terminated: ended('SIGTERM', 143),
+      interrupted: ended('SIGINT', 130),
+    });
+    const missing = await runThrough(repo, ['no-such-command-xyz']);
     t.equal(missing.code, 127, 'a command that cannot be found: 127');
-    const pid = await runThrough(bin, repo, ['sh', '-c', 'echo $$']);
-    t.not(Number(pid.stdout.trim()), pid.pid, 'the command is a child of env-sync');
+    const pid = await runThrough(repo, ['sh', '-c', 'echo $$']);
+    t.equal(
+      Number(pid.stdout.trim()) === pid.pid,
+      EXECVE,
+      EXECVE ? "the command runs as env-sync's own process" : 'the command is a child of env-sync',
+    );
     t.equal(pid.code, 0);
   },
 );
+
+t.test("the command shares the caller's standard input and output", async (t) => {
+  const repo = await makeRepo(t);
+  await repo.ok(t, ['set', 'A=1']);
+  const echoed = await repo.ok(t, ['run', '--', 'cat'], { input: 'typed by the caller\n' });
+  t.equal(echoed.stdout, 'typed by the caller\n');
+});
 
 t.test('the command is found in the PATH it is given, scripts without #! run under sh', async (t) => {
   const repo = await makeRepo(t);
@@ -218,77 +160,32 @@ t.test('a value holding a NUL byte is refused by name, never shown', async (t) =
   t.notMatch(refused.stderr + refused.stdout, secret);
 });
 
-const onLinux = process.platform === 'linux' ? false : 'reads /proc';
-
-t.test(
-  'descriptors passed by socket activation reach the command; others Node marked do not',
-  { ...withHelper, skip: withHelper.skip || onLinux },
-  async (t) => {
-    const repo = await makeRepo(t);
-    await repo.ok(t, ['set', 'A=1']);
-    // sh sets LISTEN_PID to its own pid, then execs env, which execs node: LISTEN_PID names env-sync.
-    const launch = `LISTEN_PID=$$ LISTEN_FDS=1 exec /usr/bin/env -u NODE_OPTIONS "$0" "$1" run -- sh -c 'echo "$LISTEN_PID $$"; ls /proc/self/fd'`;
-    const ran = spawnSync('sh', ['-c', `${launch} 3</etc/hostname 7</etc/hostname`, node, BIN], {
-      cwd: repo.cwd,
-      env: { PATH: process.env.PATH ?? '', ENV_SYNC_HOME: repo.home, HOME: repo.home },
-      encoding: 'utf8',
-    });
-    t.equal(ran.status, 0, ran.stderr);
-    const [pids, ...fds] = ran.stdout.trim().split('\n');
-    const [listenPid, pid] = pids!.split(' ');
-    t.equal(listenPid, pid, 'LISTEN_PID names the command, as sd_listen_fds checks');
-    t.ok(fds.includes('3'), 'the activated socket (descriptor 3) is passed');
-    t.notOk(fds.includes('7'), "descriptor 7, not announced, is not: Node's spawn would not pass it either");
-  },
-);
-
-t.test(
-  'the helper puts the process back when no program could be run, and clears O_NONBLOCK for the one it runs',
-  { ...withHelper, skip: withHelper.skip || onLinux },
-  async (t) => {
-    // In a plain node (not tap's), with stdin a pipe: reading it makes Node set O_NONBLOCK on it.
-    const script = `
-      const { readFileSync } = require('node:fs');
-      const { replaceProcess } = require(process.argv[1]);
-      const state = () => ({
-        fds: [0, 1, 2].map((fd) => readFileSync('/proc/self/fdinfo/' + fd, 'utf8').split('\\n')[1]),
-        signals: readFileSync('/proc/self/status', 'utf8').match(/^Sig(Ign|Cgt|Blk):.*$/gm),
-      });
-      process.stdin.on('data', () => {});
-      let interrupted = false;
-      process.on('SIGINT', () => { interrupted = true; });
-      const before = state();
-      const error = replaceProcess('no-such-command-xyz', ['no-such-command-xyz'], ['PATH=/nonexistent:/bin'], []);
-      const after = state();
-      process.kill(process.pid, 'SIGINT');
-      setTimeout(() => {
-        process.stdout.write(JSON.stringify({ error, before, after, interrupted }) + '\\n');
-        replaceProcess('sh', ['sh', '-c', 'sed -n 2p /proc/self/fdinfo/0'], ['PATH=/usr/bin:/bin'], []);
-      }, 50);
-    `;
-    const ran = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, '-e', script, ADDON], {
-      input: '',
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
-    t.equal(ran.status, 0, ran.stderr);
-    const [report, flags] = ran.stdout.trim().split('\n');
-    const { error, before, after, interrupted } = JSON.parse(report!);
-    t.equal(error, 2, 'ENOENT');
-    t.same(after, before, 'descriptor flags, signal dispositions and mask as they were');
-    t.match(before.fds[0], /^flags:\s+[0-7]*4[0-7]{3}$/, 'stdin was non-blocking in Node');
-    t.ok(interrupted, "Node's own SIGINT handler still runs");
-    const octal = Number.parseInt(flags!.replace(/^flags:\s+/, ''), 8);
-    t.equal(octal & 0o4000, 0, 'the program got a blocking stdin');
-  },
-);
-
-t.test('a command the kernel refuses (E2BIG) is reported the same way by both ways of running', async (t) => {
+t.test('a command the kernel refuses (E2BIG) exits 126', async (t) => {
   const repo = await makeRepo(t);
   // One variable above the kernel's 128 KiB limit on a single string.
   await repo.ok(t, ['set', 'HUGE'], { input: 'x'.repeat(140_000) });
-  for (const bin of [BIN, installWithoutHelper(t)]) {
-    const ran = await runThrough(bin, repo, ['true']);
-    t.equal(ran.code, 126, bin === BIN ? 'exec' : 'spawn');
-  }
+  const ran = await runThrough(repo, ['true']);
+  t.equal(ran.code, 126);
+});
+
+t.test('execve is given only a file the kernel will run; anything else is left to spawn', async (t) => {
+  const dir = t.testdir({
+    tools: { script: '#!/bin/sh\necho hi\n', bare: 'echo hi\n', orphan: '#!/no/such/shell\necho hi\n' },
+    'a-file': '',
+  });
+  const tools = path.join(dir, 'tools');
+  for (const name of ['script', 'bare', 'orphan']) chmodSync(path.join(tools, name), 0o755);
+  const inPath = (PATH: string, extra: Record<string, string> = {}) =>
+    new Map(Object.entries({ PATH, ...extra }));
+  const env = inPath(`${path.join(dir, 'a-file')}:${dir}:${tools}`);
+  t.equal(execTarget('script', [], env), path.join(tools, 'script'), 'a #! script found in the PATH given');
+  t.equal(execTarget(node, ['-e', '0'], env), node, 'a binary named by its path');
+  t.equal(execTarget('bare', [], env), null, 'a script without #! (sh runs it, through spawn)');
+  t.equal(execTarget('orphan', [], env), null, 'a script whose interpreter is missing');
+  t.equal(execTarget('no-such-command-xyz', [], env), null, 'a name found nowhere');
+  t.equal(execTarget(tools, [], env), null, 'a directory');
+  writeFileSync(path.join(tools, 'plain'), '#!/bin/sh\n');
+  t.equal(execTarget('plain', [], env), null, 'a file without execute permission');
+  const huge = inPath(`${tools}`, { HUGE: 'x'.repeat(140_000) });
+  t.equal(execTarget('script', [], huge), null, 'an environment beyond the kernel limits');
 });

@@ -1,6 +1,6 @@
-// `env-sync run` as a parent: the command runs as a child, env-sync forwards the signals it gets and exits
-// with the child's status. The way where the process cannot be replaced (run-exec.ts): on Windows, where no
-// native helper was built, and when the CLI runs inside another program (tests, the code-cache recorder).
+// `env-sync run` as a parent: the command runs as a child on the same terminal, env-sync forwards the
+// signals it gets and exits with the child's status. The way where the process cannot be replaced
+// (run-exec.ts): a Node without execve, a command execve could not start, a CLI run inside another program.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';

@@ -4,7 +4,8 @@ import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { assertPassable, cannotRun, commandEnvironment } from './run-command-line.ts';
-import { execCommand } from './run-exec.ts';
+import { replaceProcess } from './run-exec.ts';
+import { spawnCommand } from './run-spawn.ts';
 import { SecretsCommand } from './secrets-command.ts';
 
 export class RunCommand extends SecretsCommand {
@@ -17,12 +18,12 @@ export class RunCommand extends SecretsCommand {
       of the environment wins over a variable of the same name). No file is written. Put \`--\` before the
       command so its own options are not read as env-sync's. \`CMD\` is looked up in the PATH it is given.
 
-      \`CMD\` takes over the env-sync process, as \`exec\` does in a shell: it keeps the process id, receives
-      signals sent to it directly, and its exit status is the one the caller sees. Where that is not
-      possible (Windows, or an install whose native helper could not be built), env-sync runs \`CMD\` as a
-      child instead, forwards the signals it receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH), and exits
-      with the command's exit code, or with 128 + the signal number when a signal ended it, as shells report
-      it. A command that cannot be found exits 127; one that cannot be executed, 126.
+      On Node 22.15, 23.11 and later (not on Windows), \`CMD\` takes over the env-sync process, as \`exec\`
+      does in a shell: it keeps the process id, receives signals sent to it directly, and its exit status is
+      the one the caller sees. Otherwise env-sync runs \`CMD\` as a child on the same terminal, forwards the
+      signals it receives (INT, TERM, HUP, QUIT, USR1, USR2, WINCH), and exits with the command's exit code,
+      or with 128 + the signal number when a signal ended it, as shells report it. A command that cannot be
+      found exits 127; one that cannot be executed, 126.
     `,
     examples: [
       ['Start the app with main', '$0 run -- npm start'],
@@ -41,9 +42,7 @@ export class RunCommand extends SecretsCommand {
     const env = commandEnvironment(entries);
     // No program has the empty name; spawn would refuse it as an invalid argument instead.
     if (file === '') return cannotRun(file, 'ENOENT', this.context.stderr);
-    const replaceProcess = this.context.loadReplaceProcess?.() ?? null;
-    if (replaceProcess !== null) return execCommand(replaceProcess, file, args, env, this.context.stderr);
-    const { spawnCommand } = await import('./run-spawn.ts');
+    if (this.context.mayReplaceProcess === true) replaceProcess(file, args, env);
     return spawnCommand(file, args, env, this.context.stderr);
   }
 }
