@@ -80,7 +80,7 @@ async function main() {
     const dest = path.join(WORK, `dest-${name}`);
     await store.initRepository(dest, { mode: 'dev-plaintext-http', group: repo.group });
     await run(dest, [process.execPath, bin, 'remote', 'add', 'origin', `http://127.0.0.1:${proxy.port}`]);
-    return { name, server, proxy, dest, fetch: [bin, 'fetch', 'origin'] };
+    return { name, server, proxy, dest, fetch: [bin, 'fetch', 'origin'], serverCpu: server.cpu };
   };
   const sides = [await esSide('env-sync', BIN)];
   const gitSource = path.join(WORK, 'git-source');
@@ -96,6 +96,7 @@ async function main() {
       name: 'git',
       proxy,
       dest,
+      serverCpu: () => processCpu(git.pid),
       fetch: ['git', 'fetch', '-q', url, '+refs/heads/*:refs/remotes/origin/*'],
     });
   }
@@ -130,11 +131,19 @@ async function main() {
     sides[0].proxy.take();
     const rss = Number(readFileSync(rssFile, 'utf8'));
     const times = sides.map(() => []);
+    const cpus = sides.map(() => []);
     const bytes = [];
     for (let i = 0; i < RUNS; i++) {
       for (const [s, side] of sides.entries()) {
         const copy = fresh(side.dest);
-        times[s].push(await timed(() => run(copy, side.fetch)));
+        const serverBefore = side.serverCpu();
+        let clientCpu = 0;
+        times[s].push(
+          await timed(async () => {
+            clientCpu = await run(copy, side.fetch);
+          }),
+        );
+        cpus[s].push(clientCpu + side.serverCpu() - serverBefore);
         bytes[s] = side.proxy.take();
       }
     }
@@ -143,7 +152,7 @@ async function main() {
       await run(side.dest, side.fetch);
       side.proxy.take();
     }
-    rows.push({ name, times: times.map(median), bytes, rss });
+    rows.push({ name, times: times.map(median), cpus: cpus.map(median), bytes, rss });
   };
   const shape = `${COMMITS} commits, ${ENVS} env(s) × ${KEYS} keys${ENCRYPTED ? `, age to ${RECIPIENTS}` : ''}`;
   await measure(`full fetch (${shape})`);
@@ -157,13 +166,13 @@ async function main() {
     `node ${process.version}, ${BASELINE === null ? `git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}` : `baseline ${BASELINE}`}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, median of ${RUNS} runs`,
   );
   console.log(
-    `| fetch | ${a} ms | ${b} ms | time ratio | ${a} bytes (down/up) | ${b} bytes (down/up) | bytes ratio | ${a} peak RSS |`,
+    `| fetch | ${a} ms | ${b} ms | time ratio | ${a} CPU ms | ${b} CPU ms | CPU ratio | ${a} bytes (down/up) | ${b} bytes (down/up) | bytes ratio | ${a} peak RSS |`,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const [total0, total1] = r.bytes.map((x) => x.down + x.up);
     console.log(
-      `| ${r.name} | ${r.times[0].toFixed(0)} | ${r.times[1].toFixed(0)} | ${(r.times[0] / r.times[1]).toFixed(2)} | ${fmt(total0)} (${fmt(r.bytes[0].down)}/${fmt(r.bytes[0].up)}) | ${fmt(total1)} (${fmt(r.bytes[1].down)}/${fmt(r.bytes[1].up)}) | ${(total0 / total1).toFixed(2)} | ${(r.rss / 1048576).toFixed(1)} MB |`,
+      `| ${r.name} | ${r.times[0].toFixed(0)} | ${r.times[1].toFixed(0)} | ${(r.times[0] / r.times[1]).toFixed(2)} | ${r.cpus[0].toFixed(0)} | ${r.cpus[1].toFixed(0)} | ${(r.cpus[0] / r.cpus[1]).toFixed(2)} | ${fmt(total0)} (${fmt(r.bytes[0].down)}/${fmt(r.bytes[0].up)}) | ${fmt(total1)} (${fmt(r.bytes[1].down)}/${fmt(r.bytes[1].up)}) | ${(total0 / total1).toFixed(2)} | ${(r.rss / 1048576).toFixed(1)} MB |`,
     );
   }
   for (const side of sides) {
@@ -173,10 +182,14 @@ async function main() {
   }
 }
 
-// Asynchronous on purpose: the counting proxies run in this process's event loop.
+/**
+ * Runs `argv` to completion; resolves with the CPU time (user + system, ms) it used, which bash's `times`
+ * reports. Asynchronous on purpose: the counting proxies run in this process's event loop.
+ */
 function run(cwd, argv, extraEnv = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
+    const script = '"$@"; status=$?; times >&2; exit $status';
+    const child = spawn('bash', ['-c', script, 'bash', ...argv], {
       cwd,
       env: { ...ENV, ...extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -185,9 +198,11 @@ function run(cwd, argv, extraEnv = {}) {
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`)),
-    );
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`));
+      const [, um, us, sm, ss] = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(err) ?? [];
+      resolve((Number(um) * 60 + Number(us) + Number(sm) * 60 + Number(ss)) * 1000);
+    });
   });
 }
 
@@ -195,6 +210,13 @@ function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** CPU time (ms) process `pid` has used, with that of the children it waited for (git daemon's). */
+function processCpu(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime: fields 14 to 17, in clock ticks of 10 ms.
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
 }
 
 async function timed(fn) {
@@ -315,6 +337,7 @@ async function startEnvSyncServer(dir, bin, name) {
   });
   return {
     port,
+    cpu: () => processCpu(child.pid),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -359,7 +382,7 @@ async function startGitDaemon() {
     if (ok) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { port };
+  return { port, pid: child.pid };
 }
 
 async function loadStore() {
