@@ -28,15 +28,28 @@ export function httpTransport(url: string): Transport {
  * the client's first byte, so a push streams its pack instead of buffering it; a fetch's POST goes out at
  * once (the connection and the headers while the client collects its haves).
  */
+/** What the requests of one exchange share: where they go, where answers go, and how they fail. */
+interface HttpPipe {
+  readonly url: string;
+  readonly target: URL;
+  readonly incoming: PassThrough;
+  readonly requests: http.ClientRequest[];
+  fail(error: Error): void;
+}
+
 function httpExchange(url: string, target: URL, service: Service): Exchange {
   const incoming = new PassThrough();
-  const requests: http.ClientRequest[] = [];
-  const fail = (error: Error) => incoming.destroy(reachError(url, error));
-  const advertised =
-    service === 'receive-pack' ? getAdvertisement(url, target, incoming, fail, requests) : null;
+  const pipe: HttpPipe = {
+    url,
+    target,
+    incoming,
+    requests: [],
+    fail: (error) => incoming.destroy(reachError(url, error)),
+  };
+  const advertised = service === 'receive-pack' ? getAdvertisement(pipe) : null;
   let postRequest: http.ClientRequest | null = null;
   const post = (): http.ClientRequest => {
-    postRequest ??= startPost(url, target, incoming, fail, requests, advertised ?? Promise.resolve());
+    postRequest ??= startPost(pipe, advertised ?? Promise.resolve());
     return postRequest;
   };
   if (advertised === null) post().flushHeaders();
@@ -62,77 +75,57 @@ function httpExchange(url: string, target: URL, service: Service): Exchange {
     incoming,
     outgoing,
     close() {
-      for (const request of requests) request.destroy();
+      for (const request of pipe.requests) request.destroy();
       incoming.destroy();
       outgoing.destroy();
     },
   };
 }
 
-/** GETs the advertisement into `incoming` (left open); resolves when it has all been relayed. */
-function getAdvertisement(
-  url: string,
-  target: URL,
-  incoming: PassThrough,
-  fail: (error: Error) => void,
-  requests: http.ClientRequest[],
-): Promise<void> {
+/** GETs the advertisement into the pipe's `incoming` (left open); resolves when it has all been relayed. */
+function getAdvertisement(pipe: HttpPipe): Promise<void> {
   return new Promise<void>((resolve) => {
-    const get = http.get(target, { headers: { accept: CONTENT_TYPE } }, (response) =>
-      relay(url, response, incoming, false, fail, resolve),
+    const get = http.get(pipe.target, { headers: { accept: CONTENT_TYPE } }, (response) =>
+      relay(pipe, response, false, resolve),
     );
-    get.on('error', fail);
-    requests.push(get);
+    get.on('error', pipe.fail);
+    pipe.requests.push(get);
   });
 }
 
 /** Starts the POST that carries the client's turn; its answer goes into `incoming` after `after`. */
-function startPost(
-  url: string,
-  target: URL,
-  incoming: PassThrough,
-  fail: (error: Error) => void,
-  requests: http.ClientRequest[],
-  after: Promise<void>,
-): http.ClientRequest {
-  const request = http.request(target, {
+function startPost(pipe: HttpPipe, after: Promise<void>): http.ClientRequest {
+  const request = http.request(pipe.target, {
     method: 'POST',
     headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
   });
-  requests.push(request);
-  request.on('error', fail);
+  pipe.requests.push(request);
+  request.on('error', pipe.fail);
   request.on('response', (response) => {
-    void after.then(() => relay(url, response, incoming, true, fail, () => {}));
+    void after.then(() => relay(pipe, response, true, () => {}));
   });
   return request;
 }
 
 /** Pipes a response of sync frames into `incoming`; anything else (another server, an error page) fails. */
-function relay(
-  url: string,
-  response: http.IncomingMessage,
-  incoming: PassThrough,
-  end: boolean,
-  fail: (error: Error) => void,
-  done: () => void,
-): void {
+function relay(pipe: HttpPipe, response: http.IncomingMessage, end: boolean, done: () => void): void {
   const type = response.headers['content-type'] ?? '';
   if (!type.startsWith(CONTENT_TYPE)) {
     response.resume();
-    fail(
+    pipe.fail(
       new EnvSyncError(
         'E_REMOTE',
-        `${url} answered HTTP ${response.statusCode} without sync frames (not an env-sync server?)`,
+        `${pipe.url} answered HTTP ${response.statusCode} without sync frames (not an env-sync server?)`,
       ),
     );
     return;
   }
-  response.on('error', fail);
+  response.on('error', pipe.fail);
   response.on('aborted', () =>
-    fail(new EnvSyncError('E_PROTOCOL', `${url} closed the connection mid-answer`)),
+    pipe.fail(new EnvSyncError('E_PROTOCOL', `${pipe.url} closed the connection mid-answer`)),
   );
   response.on('end', done);
-  response.pipe(incoming, { end });
+  response.pipe(pipe.incoming, { end });
 }
 
 /** A socket error as a one-line message naming the URL; protocol errors pass through. */
