@@ -23,20 +23,9 @@ export function createCompressor(): zlib.BrotliCompress {
   });
 }
 
-/**
- * Ends the compressor's current block without ending the stream, so that the receiver can start on what was
- * written so far (a flush keeps the window and costs a few bytes).
- */
-export function flushCompressor(compressor: zlib.BrotliCompress): Promise<void> {
-  return new Promise((resolve) => compressor.flush(zlib.constants.BROTLI_OPERATION_FLUSH, () => resolve()));
-}
-
-/** Decompressed output chunks: each default 16 KiB chunk is one round trip through libuv's thread pool. */
-const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
-
 /** A reader for the frames that follow in the compressed rest of `reader`'s stream. */
 export function decompressedReader(reader: FrameReader, limits: SyncLimits): FrameReader {
-  const inflate = zlib.createBrotliDecompress({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
+  const inflate = zlib.createBrotliDecompress();
   const input = Readable.from(reader.rest());
   input.on('error', (error) => inflate.destroy(error));
   input.pipe(inflate);

@@ -6,17 +6,10 @@ import type zlib from 'node:zlib';
 import { isEnvSyncError } from '../errors.ts';
 import { idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { createCompressor, flushCompressor } from './compression.ts';
+import { createCompressor } from './compression.ts';
 import { encodeFrame } from './frames.ts';
 import { errorFrame } from './messages.ts';
 import { endStream, writeChunk } from './stream-write.ts';
-
-/**
- * Frames are written to the compressor in batches of about this many bytes (each write is a round trip
- * through libuv's thread pool), and the compressor is flushed after each, so that the receiver verifies
- * objects while later ones are still being read here.
- */
-const BATCH_BYTES = 256 * 1024;
 
 export interface PackStats {
   readonly objects: number;
@@ -40,26 +33,12 @@ export async function writePack(
   piped.catch(() => {});
   let bytes = 0;
   try {
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    const writeBatch = async () => {
-      await writeChunk(compressor, Buffer.concat(batch, batchBytes));
-      await flushCompressor(compressor);
-      batch = [];
-      batchBytes = 0;
-    };
     for (const id of ids) {
       const data = options.verify ? await repo.objects.readRaw(id) : await repo.objects.readUnverified(id);
       bytes += data.length;
-      const frame = encodeFrame({ type: 'object', id: idToBytes(id), data });
-      batch.push(frame);
-      batchBytes += frame.length;
-      if (batchBytes >= BATCH_BYTES) await writeBatch();
+      await writeChunk(compressor, encodeFrame({ type: 'object', id: idToBytes(id), data }));
     }
-    const done = encodeFrame({ type: 'done', objects: ids.length, bytes });
-    batch.push(done);
-    batchBytes += done.length;
-    await writeBatch();
+    await writeChunk(compressor, encodeFrame({ type: 'done', objects: ids.length, bytes }));
   } catch (error) {
     const message = isEnvSyncError(error) ? error.message : 'internal error while sending objects';
     if (!compressor.destroyed) compressor.write(encodeFrame(errorFrame(message)));
