@@ -1,11 +1,18 @@
-// Fetch benchmark: the same history in env-sync and in git (one file per key, one commit per change): a full
-// fetch of 1,000 commits × 200 keys, then an incremental fetch of one changed key; env-sync over http://
-// (`env-sync serve`) beside `git fetch` from `git daemon`, both on loopback behind a byte-counting proxy.
-// Each fetch is timed --runs times (default 5) into fresh copies of the destination; prints median times, bytes
-// on the wire, ratios, and the peak RSS of the env-sync fetch process.
+// Fetch benchmark: a full fetch of a history, then an incremental fetch of one changed key, timed --runs times
+// (default 5) into fresh copies of the destination; prints median times, bytes on the wire and ratios, each
+// fetch over http:// (`env-sync serve`) on loopback behind a byte-counting proxy.
+// - By default beside git (`git fetch` from `git daemon`, one file per key, one commit per change), with the
+//   peak RSS of the env-sync fetch process.
+// - `--baseline DIR` compares this build with the build in DIR (its bin/ and dist/) instead of git: each build
+//   fetches from its own server, in turn, the same history. This is how an optimization is measured against
+//   the build without it.
+// History: --commits (default 1,000) commits spread over --envs environments (default 1) of --keys keys
+// (default 200), each commit changing one key to a fresh random value. `--encrypted` stores age snapshots
+// sealed to --recipients readers (default 50), as the default secure-peer mode does; their bytes are made
+// as age writes them (stanza lines, random shares, wrapped keys, MAC and ciphertext) without the X25519 work.
 //
-// Run: `node scripts/build.mjs && node bench/fetch.mjs [--commits N] [--keys N] [--runs N]`.
-// Figures: docs/performance.md#sync.
+// Run: `node scripts/build.mjs && node bench/fetch.mjs [--commits N] [--envs N] [--keys N] [--encrypted]
+// [--recipients N] [--runs N] [--baseline DIR]`. Figures: docs/performance.md#sync.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,11 +29,15 @@ const BIN = path.join(ROOT, 'bin/env-sync.js');
 const WORK = path.join(os.tmpdir(), `env-sync-bench-fetch-${process.pid}`);
 const argValue = (name, fallback) => {
   const at = process.argv.indexOf(name);
-  return at < 0 ? fallback : Number(process.argv[at + 1]);
+  return at < 0 ? fallback : process.argv[at + 1];
 };
-const COMMITS = argValue('--commits', 1000);
-const RUNS = argValue('--runs', 5);
-const KEYS = argValue('--keys', 200);
+const COMMITS = Number(argValue('--commits', 1000));
+const RUNS = Number(argValue('--runs', 5));
+const KEYS = Number(argValue('--keys', 200));
+const ENVS = Number(argValue('--envs', 1));
+const ENCRYPTED = process.argv.includes('--encrypted');
+const RECIPIENTS = Number(argValue('--recipients', 50));
+const BASELINE = argValue('--baseline', null);
 const HOME = path.join(WORK, '.home');
 const ENV = { ...process.env, ENV_SYNC_HOME: HOME, GIT_CONFIG_NOSYSTEM: '1', HOME: WORK };
 
@@ -43,10 +54,12 @@ try {
 }
 
 async function main() {
-  // The history: every commit changes one key to a fresh random value (secrets look random).
+  // The history: commit c changes one key of environment c % ENVS to a fresh random value (secrets look random).
   const keyName = (k) => `KEY_${String(k).padStart(4, '0')}`;
+  const envName = (e) => (ENVS === 1 ? 'main' : `env-${String(e).padStart(2, '0')}`);
   const changes = Array.from({ length: COMMITS + 1 }, (_, c) => ({
-    key: keyName((c * 7) % KEYS),
+    env: envName(c % ENVS),
+    key: keyName((Math.floor(c / ENVS) * 7) % KEYS),
     value: randomBytes(16).toString('hex'),
   }));
   const initial = new Map(
@@ -59,29 +72,40 @@ async function main() {
   const repo = await store.initRepository(esSource, { mode: 'dev-plaintext-http' });
   const appendEs = await esHistoryWriter(repo, initial);
   await appendEs(changes.slice(0, COMMITS));
+
+  // A side is one fetching program with its server: this build, then git or the baseline build.
+  const esSide = async (name, bin) => {
+    const server = await startEnvSyncServer(esSource, bin, name);
+    const proxy = await countingProxy(server.port);
+    const dest = path.join(WORK, `dest-${name}`);
+    await store.initRepository(dest, { mode: 'dev-plaintext-http', group: repo.group });
+    await run(dest, [process.execPath, bin, 'remote', 'add', 'origin', `http://127.0.0.1:${proxy.port}`]);
+    return { name, server, proxy, dest, fetch: [bin, 'fetch', 'origin'], serverCpu: server.cpu };
+  };
+  const sides = [await esSide('env-sync', BIN)];
   const gitSource = path.join(WORK, 'git-source');
-  gitFastImport(gitSource, initial, changes.slice(0, COMMITS), true);
-
-  const es = await startEnvSyncServer(esSource);
-  const git = await startGitDaemon();
-  const esProxy = await countingProxy(es.port);
-  const gitProxy = await countingProxy(git.port);
-
-  const esDest = path.join(WORK, 'es-dest');
-  await store.initRepository(esDest, { mode: 'dev-plaintext-http', group: repo.group });
-  await run(esDest, [process.execPath, BIN, 'remote', 'add', 'origin', `http://127.0.0.1:${esProxy.port}`]);
-  const gitDest = path.join(WORK, 'git-dest');
-  execFileSync('git', ['init', '-q', gitDest], { env: ENV });
-  const gitUrl = `git://127.0.0.1:${gitProxy.port}/git-source`;
-  const gitFetch = ['git', 'fetch', '-q', gitUrl, '+refs/heads/main:refs/remotes/origin/main'];
+  if (BASELINE !== null) sides.push(await esSide('baseline', path.resolve(BASELINE, 'bin/env-sync.js')));
+  else {
+    gitFastImport(gitSource, initial, changes.slice(0, COMMITS), true);
+    const git = await startGitDaemon();
+    const proxy = await countingProxy(git.port);
+    const dest = path.join(WORK, 'git-dest');
+    execFileSync('git', ['init', '-q', dest], { env: ENV });
+    const url = `git://127.0.0.1:${proxy.port}/git-source`;
+    sides.push({
+      name: 'git',
+      proxy,
+      dest,
+      serverCpu: () => processCpu(git.pid),
+      fetch: ['git', 'fetch', '-q', url, '+refs/heads/*:refs/remotes/origin/*'],
+    });
+  }
   const rssFile = path.join(WORK, 'rss');
   // --profile DIR: write V8 CPU profiles of the env-sync fetch processes there.
-  const profile = process.argv.includes('--profile')
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}`]
-    : [];
-  // The command as installed (its #! line: env, which execs node on it); with --profile, node itself.
-  const esFetch =
-    profile.length > 0 ? [process.execPath, ...profile, BIN, 'fetch', 'origin'] : [BIN, 'fetch', 'origin'];
+  if (process.argv.includes('--profile')) {
+    const dir = process.argv[process.argv.indexOf('--profile') + 1];
+    sides[0].fetch = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, BIN, 'fetch', 'origin'];
+  }
   // Peak RSS comes from a separate, untimed run of the same fetch into a copy of the repository: the preload
   // that reports it starts Node's ESM loader (≈ 28M instructions), which the timed run must not pay.
   const esFetchWithRss = [
@@ -94,8 +118,8 @@ async function main() {
   ];
 
   const rows = [];
-  // Each fetch runs RUNS times, env-sync and git in turn, each time into a fresh copy of the destination as
-  // it was before the fetch; the table gives the medians (bytes are the same every time).
+  // Each fetch runs RUNS times, the sides in turn, each time into a fresh copy of the destination as it was
+  // before the fetch; the table gives the medians (bytes are the same every time).
   const measure = async (name) => {
     const fresh = (dest) => {
       const copy = `${dest}-run`;
@@ -103,57 +127,69 @@ async function main() {
       cpSync(dest, copy, { recursive: true });
       return copy;
     };
-    await run(fresh(esDest), esFetchWithRss, { ENV_SYNC_BENCH_RSS: rssFile });
-    esProxy.take();
-    const esRss = Number(readFileSync(rssFile, 'utf8'));
-    const esTimes = [];
-    const gitTimes = [];
-    let esBytes;
-    let gitBytes;
+    await run(fresh(sides[0].dest), esFetchWithRss, { ENV_SYNC_BENCH_RSS: rssFile });
+    sides[0].proxy.take();
+    const rss = Number(readFileSync(rssFile, 'utf8'));
+    const times = sides.map(() => []);
+    const cpus = sides.map(() => []);
+    const bytes = [];
     for (let i = 0; i < RUNS; i++) {
-      const esCopy = fresh(esDest);
-      esTimes.push(await timed(() => run(esCopy, esFetch)));
-      esBytes = esProxy.take();
-      const gitCopy = fresh(gitDest);
-      gitTimes.push(await timed(() => run(gitCopy, gitFetch)));
-      gitBytes = gitProxy.take();
+      for (const [s, side] of sides.entries()) {
+        const copy = fresh(side.dest);
+        const serverBefore = side.serverCpu();
+        let clientCpu = 0;
+        times[s].push(
+          await timed(async () => {
+            clientCpu = await run(copy, side.fetch);
+          }),
+        );
+        cpus[s].push(clientCpu + side.serverCpu() - serverBefore);
+        bytes[s] = side.proxy.take();
+      }
     }
     // The next measurement starts from where this fetch left the destinations.
-    await run(esDest, esFetch);
-    await run(gitDest, gitFetch);
-    esProxy.take();
-    gitProxy.take();
-    rows.push({ name, esTime: median(esTimes), gitTime: median(gitTimes), esBytes, gitBytes, esRss });
+    for (const side of sides) {
+      await run(side.dest, side.fetch);
+      side.proxy.take();
+    }
+    rows.push({ name, times: times.map(median), cpus: cpus.map(median), bytes, rss });
   };
-  await measure(`full fetch (${COMMITS} commits × ${KEYS} keys)`);
+  const shape = `${COMMITS} commits, ${ENVS} env(s) × ${KEYS} keys${ENCRYPTED ? `, age to ${RECIPIENTS}` : ''}`;
+  await measure(`full fetch (${shape})`);
   await appendEs(changes.slice(COMMITS));
-  gitFastImport(gitSource, initial, changes.slice(COMMITS), false);
+  if (BASELINE === null) gitFastImport(gitSource, initial, changes.slice(COMMITS), false);
   await measure('incremental fetch (1 changed key)');
 
   const fmt = (n) => n.toLocaleString('en-US');
+  const [a, b] = sides.map((side) => side.name);
   console.log(
-    `node ${process.version}, git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, median of ${RUNS} runs`,
+    `node ${process.version}, ${BASELINE === null ? `git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}` : `baseline ${BASELINE}`}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, median of ${RUNS} runs`,
   );
   console.log(
-    '| fetch | env-sync ms | git ms | time ratio | env-sync bytes (down/up) | git bytes (down/up) | bytes ratio | env-sync peak RSS |',
+    `| fetch | ${a} ms | ${b} ms | time ratio | ${a} CPU ms | ${b} CPU ms | CPU ratio | ${a} bytes (down/up) | ${b} bytes (down/up) | bytes ratio | ${a} peak RSS |`,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const esTotal = r.esBytes.down + r.esBytes.up;
-    const gitTotal = r.gitBytes.down + r.gitBytes.up;
+    const [total0, total1] = r.bytes.map((x) => x.down + x.up);
     console.log(
-      `| ${r.name} | ${r.esTime.toFixed(0)} | ${r.gitTime.toFixed(0)} | ${(r.esTime / r.gitTime).toFixed(2)} | ${fmt(esTotal)} (${fmt(r.esBytes.down)}/${fmt(r.esBytes.up)}) | ${fmt(gitTotal)} (${fmt(r.gitBytes.down)}/${fmt(r.gitBytes.up)}) | ${(esTotal / gitTotal).toFixed(2)} | ${(r.esRss / 1048576).toFixed(1)} MB |`,
+      `| ${r.name} | ${r.times[0].toFixed(0)} | ${r.times[1].toFixed(0)} | ${(r.times[0] / r.times[1]).toFixed(2)} | ${r.cpus[0].toFixed(0)} | ${r.cpus[1].toFixed(0)} | ${(r.cpus[0] / r.cpus[1]).toFixed(2)} | ${fmt(total0)} (${fmt(r.bytes[0].down)}/${fmt(r.bytes[0].up)}) | ${fmt(total1)} (${fmt(r.bytes[1].down)}/${fmt(r.bytes[1].up)}) | ${(total0 / total1).toFixed(2)} | ${(r.rss / 1048576).toFixed(1)} MB |`,
     );
   }
-  console.log(`env-sync server peak RSS: ${((await es.stop()) / 1048576) | 0} MB`);
-  await esProxy.close();
-  await gitProxy.close();
+  for (const side of sides) {
+    if (side.server)
+      console.log(`${side.name} server peak RSS: ${((await side.server.stop()) / 1048576) | 0} MB`);
+    await side.proxy.close();
+  }
 }
 
-// Asynchronous on purpose: the counting proxies run in this process's event loop.
+/**
+ * Runs `argv` to completion; resolves with the CPU time (user + system, ms) it used, which bash's `times`
+ * reports. Asynchronous on purpose: the counting proxies run in this process's event loop.
+ */
 function run(cwd, argv, extraEnv = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
+    const script = '"$@"; status=$?; times >&2; exit $status';
+    const child = spawn('bash', ['-c', script, 'bash', ...argv], {
       cwd,
       env: { ...ENV, ...extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -162,9 +198,11 @@ function run(cwd, argv, extraEnv = {}) {
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`)),
-    );
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${argv.join(' ')}: exit ${code}: ${err}`));
+      const [, um, us, sm, ss] = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(err) ?? [];
+      resolve((Number(um) * 60 + Number(us) + Number(sm) * 60 + Number(ss)) * 1000);
+    });
   });
 }
 
@@ -174,44 +212,81 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** CPU time (ms) process `pid` has used, with that of the children it waited for (git daemon's). */
+function processCpu(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime: fields 14 to 17, in clock ticks of 10 ms.
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+}
+
 async function timed(fn) {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** Appends commits to refs/heads/main through the store API (objects synced in one batch, as fetch does). */
+/**
+ * Appends commits through the store API (objects synced in one batch, as fetch does), each to the branch of
+ * its environment; every environment starts from `initial`.
+ */
 async function esHistoryWriter(repo, initial) {
-  const entries = new Map(initial);
-  let parent = null;
+  const recipients = Array.from({ length: RECIPIENTS }, () =>
+    store.encodeBech32('age', randomBytes(32)),
+  ).sort();
+  const branches = new Map();
   let time = 1_700_000_000;
+  const write = async (object) =>
+    (await repo.objects.writeRaw(store.encodeObject(object), undefined, { durable: false })).id;
+  const snapshot = (entries) => {
+    const plain = store.plainSnapshot(entries);
+    if (!ENCRYPTED) return plain;
+    const keys = [...plain.entries.keys()];
+    return { type: 'snapshot', encoding: 'age', keys, recipients, payload: ageShapedBytes(plain.entries) };
+  };
   return async (batch) => {
     const written = [];
-    const old = parent;
+    const old = new Map();
     for (const change of batch) {
-      entries.set(change.key, change.value);
-      const write = async (object) =>
-        (await repo.objects.writeRaw(store.encodeObject(object), undefined, { durable: false })).id;
-      const snapshot = await write(store.plainSnapshot(entries));
+      if (!branches.has(change.env)) branches.set(change.env, { entries: new Map(initial), parent: null });
+      const branch = branches.get(change.env);
+      if (!old.has(change.env)) old.set(change.env, branch.parent);
+      branch.entries.set(change.key, change.value);
+      const snapshotId = await write(snapshot(branch.entries));
       const commit = await write({
         type: 'commit',
-        snapshot,
-        parents: parent === null ? [] : [parent],
+        snapshot: snapshotId,
+        parents: branch.parent === null ? [] : [branch.parent],
         author: 'bench-peer',
         time: time++,
         message: `Change ${change.key}`,
         members: null,
       });
-      written.push(snapshot, commit);
-      parent = commit;
+      written.push(snapshotId, commit);
+      branch.parent = commit;
     }
     await repo.objects.syncObjects(written);
-    await repo.refs.update('refs/heads/main', parent, {
-      peer: 'bench',
-      reason: 'bench history',
-      expected: old,
-    });
+    for (const [env, expected] of old) {
+      await repo.refs.update(`refs/heads/${env}`, branches.get(env).parent, {
+        peer: 'bench',
+        reason: 'bench history',
+        expected,
+      });
+    }
   };
+}
+
+/**
+ * Bytes of the size and shape of an age file sealing `entries` to RECIPIENTS readers: the version line, one
+ * `-> X25519` stanza per reader (a random share and wrapped key), the MAC line, a nonce and the ciphertext.
+ * Random where age's output is random, so it compresses as a real one does.
+ */
+function ageShapedBytes(entries) {
+  const b64 = (n) => randomBytes(n).toString('base64').replace(/=+$/, '');
+  let header = 'age-encryption.org/v1\n';
+  for (let r = 0; r < RECIPIENTS; r++) header += `-> X25519 ${b64(32)}\n${b64(32)}\n`;
+  header += `--- ${b64(32)}\n`;
+  const plaintext = store.encodeCanonical([...entries].map(([key, value]) => [key, value]));
+  return Buffer.concat([Buffer.from(header, 'latin1'), randomBytes(16 + plaintext.length + 16)]);
 }
 
 /** The same history in git: one file per key, one commit per change, written with `git fast-import`. */
@@ -220,33 +295,30 @@ function gitFastImport(dir, initial, batch, first) {
   let stream = '';
   let mark = 1;
   let time = 1_700_000_000 + (first ? 0 : 10_000_000);
-  const commit = (message, files, from) => {
-    stream += `commit refs/heads/main\nmark :${mark++}\ncommitter Bench <bench@example.test> ${time++} +0000\n`;
-    stream += `data ${Buffer.byteLength(message)}\n${message}\n`;
-    if (from) stream += `from ${from}\n`;
+  const started = new Set();
+  for (const change of batch) {
+    const ref = `refs/heads/${change.env}`;
+    const files =
+      started.has(ref) || !first ? [[change.key, change.value]] : [...initial, [change.key, change.value]];
+    stream += `commit ${ref}\nmark :${mark++}\ncommitter Bench <bench@example.test> ${time++} +0000\n`;
+    stream += `data ${Buffer.byteLength(change.key) + 7}\nChange ${change.key}\n`;
+    if (!started.has(ref) && !first) stream += `from ${ref}^0\n`;
+    started.add(ref);
     for (const [name, value] of files)
       stream += `M 100644 inline ${name}\ndata ${Buffer.byteLength(value)}\n${value}\n`;
     stream += '\n';
-  };
-  if (first) commit('Initial', [...initial], null);
-  for (const [i, change] of batch.entries()) {
-    commit(
-      `Change ${change.key}`,
-      [[change.key, change.value]],
-      i === 0 && !first ? 'refs/heads/main^0' : null,
-    );
   }
   execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: stream, env: ENV });
 }
 
-async function startEnvSyncServer(dir) {
-  const rss = path.join(WORK, 'server-rss');
+async function startEnvSyncServer(dir, bin, name) {
+  const rss = path.join(WORK, `server-rss-${name}`);
   const profile = process.argv.includes('--profile')
     ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--profile') + 1]}/server`]
     : [];
   const child = spawn(
     process.execPath,
-    [...profile, '--import', path.join(ROOT, 'bench/fetch-rss.mjs'), BIN, 'serve', '--listen', '127.0.0.1:0'],
+    [...profile, '--import', path.join(ROOT, 'bench/fetch-rss.mjs'), bin, 'serve', '--listen', '127.0.0.1:0'],
     {
       cwd: dir,
       env: { ...ENV, ENV_SYNC_BENCH_RSS: rss },
@@ -265,6 +337,7 @@ async function startEnvSyncServer(dir) {
   });
   return {
     port,
+    cpu: () => processCpu(child.pid),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -309,12 +382,14 @@ async function startGitDaemon() {
     if (ok) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { port };
+  return { port, pid: child.pid };
 }
 
 async function loadStore() {
   return bundleSources('fetch-store', [
     "export { initRepository } from './src/store/repository.ts';",
     "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
+    "export { encodeCanonical } from './src/store/encoding.ts';",
+    "export { encodeBech32 } from './src/crypto/bech32.ts';",
   ]);
 }

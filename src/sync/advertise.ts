@@ -1,4 +1,4 @@
-// What a server says first (its refs, event-chain tips, group, mode, capabilities), and the client's check that
+// What a server says first (its refs, event-chain tips, group and mode), and the client's check that
 // it may sync with that server at all: same mode, same group, or nothing moves (docs/protocol.md#advertisement).
 
 import { EnvSyncError } from '../errors.ts';
@@ -6,7 +6,6 @@ import { memberForkTips } from '../store/member-fork-tips.ts';
 import { shortId } from '../store/object-id.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { compressionCapabilities } from './compression.ts';
 import { type Advertisement, PROTOCOL_VERSION, type Service } from './messages.ts';
 import type { PackTip } from './pack-reader.ts';
 
@@ -23,8 +22,6 @@ export async function buildAdvertisement(
   } catch {
     head = null;
   }
-  const capabilities = [...compressionCapabilities()];
-  if (service === 'bundle') capabilities.push('bundle');
   return {
     service,
     protocol: PROTOCOL_VERSION,
@@ -34,7 +31,6 @@ export async function buildAdvertisement(
     refs,
     members: await repo.refs.read(MEMBERS_REF),
     memberForks: await memberForkTips(repo),
-    capabilities,
     agent: AGENT,
   };
 }
@@ -63,8 +59,12 @@ export function checkCompatible(repo: Repository, ad: Advertisement, remote: str
   }
 }
 
-/** The server-side twin of checkCompatible, applied to what a client says about itself. */
-export function checkClient(repo: Repository, client: { group: string; mode: string }): void {
+/**
+ * The server-side twin of checkCompatible, applied to what a client says about itself; a clone (group and
+ * mode null) joins any group.
+ */
+export function checkClient(repo: Repository, client: { group: string | null; mode: string | null }): void {
+  if (client.group === null && client.mode === null) return;
   if (client.mode !== repo.mode) {
     throw new EnvSyncError(
       'E_MODE_MISMATCH',

@@ -1,29 +1,24 @@
 // The client side of fetch: ask for every tip the remote has with our recent history as haves (one turn, sent
 // before the advertisement arrives), read the advertisement and refuse another mode or group, receive and
 // verify the pack, let the caller check what arrived (membership events are applied there, before secrets);
-// only then move refs/remotes/<remote>/<env>. Clone reads the advertisement first, then asks.
+// only then move refs/remotes/<remote>/<env>.
 
-import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { remoteRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { advertisedTips, checkCompatible } from './advertise.ts';
-import { chooseCompression, DEFLATE_BASE } from './compression.ts';
-import type { Exchange, Transport } from './exchange.ts';
-import { encodeFrame, type Frame, FrameReader } from './frames.ts';
+import { encodeFrame, FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
-import type { Advertisement } from './messages.ts';
-import { fetchRequestFrame, readAdvertisement, uploadRequestFrame } from './messages.ts';
-import { type PackTip, receivePack } from './pack-reader.ts';
+import { type Advertisement, type FetchRequest, fetchRequestFrame, readAdvertisement } from './messages.ts';
+import { receivePack } from './pack-reader.ts';
 import { endStream, writeChunk } from './stream-write.ts';
+import type { Exchange, Transport } from './transport-interface.ts';
 import { collectHaves } from './walk.ts';
 
 export interface OpenUpload {
   readonly exchange: Exchange;
   readonly reader: FrameReader;
   readonly ad: Advertisement;
-  /** The client's turn went out with the connection (a `fetch` frame): the pack follows the advertisement. */
-  readonly asked: boolean;
 }
 
 export interface FetchStats {
@@ -52,28 +47,30 @@ export interface RefMove {
   readonly new: ObjectId;
 }
 
+/** What a clone asks for: every tip, with no haves, from a server of any group and mode. */
+const CLONE_REQUEST: FetchRequest = { group: null, mode: null, haves: [] };
+
 /**
- * Connects and reads the advertisement; the caller checks compatibility (clone has no repository yet). With
- * `ask`, its frame is the client's turn, sent as soon as it is ready, without waiting for the advertisement
- * (a bundle, which takes no request, ignores it).
+ * Connects, sends `request` (a `fetch` frame) as soon as it is ready, without waiting for the advertisement,
+ * and reads the advertisement; the caller checks compatibility (a clone has no repository yet) and then
+ * receives the pack. A bundle takes no request.
  */
 export async function openUpload(
   transport: Transport,
   limits: SyncLimits,
   label: string,
-  ask?: Promise<Frame>,
+  request: Promise<FetchRequest> = Promise.resolve(CLONE_REQUEST),
 ): Promise<OpenUpload> {
-  const exchange = await transport.connect('upload-pack', { askFirst: ask !== undefined });
+  request.catch(() => {}); // a bundle takes none; otherwise it is awaited below
+  const exchange = await transport.connect('upload-pack');
   try {
     const reader = new FrameReader(exchange.incoming, limits, label);
     const output = exchange.outgoing;
-    if (ask === undefined || output === null) {
-      return { exchange, reader, ad: await readAdvertisement(reader, limits), asked: false };
-    }
     const advertised = readAdvertisement(reader, limits);
-    const sent = ask.then(async (frame) => {
+    if (output === null) return { exchange, reader, ad: await advertised };
+    const sent = request.then(async (frame) => {
       try {
-        await writeChunk(output, encodeFrame(frame));
+        await writeChunk(output, encodeFrame(fetchRequestFrame(frame)));
         await endStream(output);
       } catch (writeError) {
         // A server that refused and closed has said why: its reason, not the broken pipe, is the error.
@@ -84,7 +81,7 @@ export async function openUpload(
     // A request that cannot be made (its haves failed to read) fails the fetch at once: the server would
     // wait for it until its idle timeout.
     const [ad] = await Promise.all([advertised, sent]);
-    return { exchange, reader, ad, asked: true };
+    return { exchange, reader, ad };
   } catch (error) {
     exchange.close();
     throw error;
@@ -97,37 +94,8 @@ export async function fetchObjects(
   open: OpenUpload,
   limits: SyncLimits,
 ): Promise<FetchStats> {
-  const { exchange, reader, ad } = open;
-  const tips = advertisedTips(ad);
-  // A bundle and a `fetch` frame want every tip; the old-style `want` lists those this repository lacks.
-  if (ad.service === 'bundle' || open.asked) {
-    // A bundle was written for any reader: only a live server, asked, sends delta frames.
-    const pack = await receivePack(repo, reader, limits, tips, 'fetch', { deltaFrames: open.asked });
-    return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
-  }
-  const wanted: PackTip[] = [];
-  for (const tip of tips) {
-    if (!wanted.some((w) => w.id === tip.id) && !(await repo.objects.has(tip.id))) wanted.push(tip);
-  }
-  const output = exchange.outgoing;
-  if (output === null) throw new EnvSyncError('E_PROTOCOL', `${reader.peer} cannot take requests`);
-  if (wanted.length === 0) {
-    await endStream(output);
-    return { objects: 0, wireBytes: reader.totalBytes, events: new Map() };
-  }
-  const request = uploadRequestFrame({
-    group: repo.group,
-    mode: repo.mode,
-    wants: wanted.map((tip) => tip.id),
-    haves: await collectHaves(repo),
-    compression: chooseCompression(ad.capabilities),
-    deltaBase: ad.capabilities.includes(DEFLATE_BASE),
-    deltaFrames: true,
-  });
-  await writeChunk(output, encodeFrame(request));
-  await endStream(output);
-  const pack = await receivePack(repo, reader, limits, wanted, 'fetch', { deltaFrames: true });
-  return { objects: pack.objects, wireBytes: reader.totalBytes, events: pack.events };
+  const pack = await receivePack(repo, open.reader, limits, advertisedTips(open.ad), 'fetch');
+  return { objects: pack.objects, wireBytes: open.reader.totalBytes, events: pack.events };
 }
 
 /** Fetches from `transport` into refs/remotes/<remote>/*; returns the refs that moved. */
@@ -141,17 +109,18 @@ export async function fetchRemote(
 ): Promise<{ moves: RefMove[]; stats: FetchStats; ad: Advertisement }> {
   // One turn: every advertised tip, asked for while the connection opens; the haves are read meanwhile.
   const haves = collectHaves(repo);
-  const ask = haves.then((list) => fetchRequestFrame({ group: repo.group, mode: repo.mode, haves: list }));
-  ask.catch(() => {}); // a bundle never takes it; otherwise openUpload awaits it
+  const ask = (list: Promise<ObjectId[]>) =>
+    list.then((have) => ({ group: repo.group, mode: repo.mode, haves: have }));
   const label = `remote '${remote}'`;
-  let open = await openUpload(transport, limits, label, ask);
+  let open = await openUpload(transport, limits, label, ask(haves));
   try {
     checkCompatible(repo, open.ad, label);
-    if (open.asked && (await holdsTipNotOffered(repo, open.ad, await haves))) {
-      // The server would walk that tip back to the haves and send what this repository holds (a peer that
-      // is behind, reached through another): ask again in two turns, wanting only what is missing.
+    const held = open.exchange.outgoing === null ? [] : await tipsHeldNotOffered(repo, open.ad, await haves);
+    if (held.length > 0) {
+      // The server would walk those tips back to the haves, past everything this repository holds (a peer
+      // that is behind, reached through another): ask again, offering them too.
       open.exchange.close();
-      open = await openUpload(transport, limits, label);
+      open = await openUpload(transport, limits, label, ask(haves.then((have) => [...have, ...held])));
       checkCompatible(repo, open.ad, label);
     }
     const { moves, stats } = await receiveAndMoveRefs(repo, open, limits, beforeRefMoves, {
@@ -182,13 +151,18 @@ export async function receiveAndMoveRefs(
   return { moves, stats };
 }
 
-/** Whether this repository holds an advertised tip it did not offer as a have. */
-async function holdsTipNotOffered(repo: Repository, ad: Advertisement, haves: readonly ObjectId[]) {
+/** The advertised tips this repository holds but did not offer as haves. */
+async function tipsHeldNotOffered(
+  repo: Repository,
+  ad: Advertisement,
+  haves: readonly ObjectId[],
+): Promise<ObjectId[]> {
   const offered = new Set(haves);
+  const held: ObjectId[] = [];
   for (const tip of advertisedTips(ad)) {
-    if (!offered.has(tip.id) && (await repo.objects.has(tip.id))) return true;
+    if (!offered.has(tip.id) && (await repo.objects.has(tip.id))) held.push(tip.id);
   }
-  return false;
+  return held;
 }
 
 /** Points `refFor(env)` at each advertised branch, compare-and-swap against what it held. */

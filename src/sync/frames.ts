@@ -18,135 +18,6 @@ export function encodeFrame(frame: Frame): Buffer {
   return out;
 }
 
-/**
- * The bytes msgpackr starts a frame `{ type, id, … }` of `keys` keys with: a map16 header, the key `type` and
- * its value (fixstr), then the key `id` and the bin 8 header of its 32 bytes.
- */
-function framePrefix(type: string, keys: number): Buffer {
-  return Buffer.from([
-    0xde,
-    0x00,
-    keys,
-    0xa4,
-    ...Buffer.from('type'),
-    0xa0 | type.length,
-    ...Buffer.from(type),
-    0xa2,
-    ...Buffer.from('id'),
-    0xc4,
-    32,
-  ]);
-}
-
-// An `object` frame as msgpackr writes `{ type: 'object', id, data }`: a map16 of three keys, the id a bin 8
-// of 32 bytes, then the data's bin header. Object frames are nearly all of a pack: pack-writer.ts builds them
-// from this prefix instead of through msgpackr, and FrameReader reads frames that start with it in place.
-const OBJECT_FRAME_PREFIX = framePrefix('object', 3);
-const DATA_KEY = Buffer.from([0xa4, ...Buffer.from('data')]);
-const ID_AT = OBJECT_FRAME_PREFIX.length;
-const DATA_KEY_AT = ID_AT + 32;
-const DATA_AT = DATA_KEY_AT + DATA_KEY.length;
-
-/**
- * The length prefix and msgpack bytes of an `object` frame up to its data, which follows: the frame is this
- * header and then `dataLength` bytes. Together they are the bytes `encodeFrame` gives the same frame.
- */
-export function objectFrameHeader(id: Uint8Array, dataLength: number): Buffer {
-  const binHeader = dataLength < 0x100 ? 2 : dataLength < 0x10000 ? 3 : 5;
-  const header = Buffer.allocUnsafe(4 + DATA_AT + binHeader);
-  header.writeUInt32BE(DATA_AT + binHeader + dataLength, 0);
-  OBJECT_FRAME_PREFIX.copy(header, 4);
-  header.set(id, 4 + ID_AT);
-  DATA_KEY.copy(header, 4 + DATA_KEY_AT);
-  const at = 4 + DATA_AT;
-  if (binHeader === 2) {
-    header[at] = 0xc4;
-    header[at + 1] = dataLength;
-  } else if (binHeader === 3) {
-    header[at] = 0xc5;
-    header.writeUInt16BE(dataLength, at + 1);
-  } else {
-    header[at] = 0xc6;
-    header.writeUInt32BE(dataLength, at + 1);
-  }
-  return header;
-}
-
-/**
- * The frame `body` holds if it is an `object` frame laid out as objectFrameHeader writes it, with views of its
- * id and data (no copies); null for anything else, which msgpackr then decodes.
- */
-function readObjectFrame(body: Buffer): Frame | null {
-  if (body.length < DATA_AT + 2 || !bytesAt(body, 0, OBJECT_FRAME_PREFIX)) return null;
-  if (!bytesAt(body, DATA_KEY_AT, DATA_KEY)) return null;
-  const head = body[DATA_AT]!;
-  let start: number;
-  let length: number;
-  if (head === 0xc4) {
-    start = DATA_AT + 2;
-    length = body[DATA_AT + 1]!;
-  } else if (head === 0xc5 && body.length >= DATA_AT + 3) {
-    start = DATA_AT + 3;
-    length = body.readUInt16BE(DATA_AT + 1);
-  } else if (head === 0xc6 && body.length >= DATA_AT + 5) {
-    start = DATA_AT + 5;
-    length = body.readUInt32BE(DATA_AT + 1);
-  } else return null;
-  if (start + length !== body.length) return null;
-  return { type: 'object', id: body.subarray(ID_AT, DATA_KEY_AT), data: body.subarray(start) };
-}
-
-// A `delta` frame as msgpackr writes `{ type: 'delta', id, head, tail, data }` (src/sync/delta.ts makes them):
-// a map16 of five keys, the id a bin 8 of 32 bytes, head and tail unsigned integers, then the data's bin header.
-const DELTA_FRAME_PREFIX = framePrefix('delta', 5);
-const HEAD_KEY = Buffer.from([0xa4, ...Buffer.from('head')]);
-const TAIL_KEY = Buffer.from([0xa4, ...Buffer.from('tail')]);
-
-/**
- * The `delta` frame `body` holds if it has the layout above, with views of its id and data; null for anything
- * else, which msgpackr then decodes. A pack of a history is mostly delta frames: this spares msgpackr's decoder
- * (cold in a fetching process) a thousand maps.
- */
-function readDeltaFrame(body: Buffer): Frame | null {
-  const idAt = DELTA_FRAME_PREFIX.length;
-  let at = idAt + 32;
-  if (body.length < at + 3 * 5 + 2 || !bytesAt(body, 0, DELTA_FRAME_PREFIX)) return null;
-  const fields: number[] = [];
-  for (const key of [HEAD_KEY, TAIL_KEY]) {
-    if (!bytesAt(body, at, key)) return null;
-    at += key.length;
-    const head = body[at]!;
-    const size = head <= 0x7f ? 0 : head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : -1;
-    if (size < 0 || at + 1 + size > body.length) return null;
-    fields.push(size === 0 ? head : body.readUIntBE(at + 1, size));
-    at += 1 + size;
-  }
-  if (!bytesAt(body, at, DATA_KEY)) return null;
-  at += DATA_KEY.length;
-  const data = binAt(body, at);
-  if (data === null) return null;
-  return { type: 'delta', id: body.subarray(idAt, idAt + 32), head: fields[0], tail: fields[1], data };
-}
-
-/**
- * Whether `body` holds `expected` at `at`. A loop, not Buffer#compare: a few bytes, and compare's offset
- * arguments are each checked by a JavaScript call that runs interpreted in a short-lived process.
- */
-function bytesAt(body: Buffer, at: number, expected: Buffer): boolean {
-  if (at + expected.length > body.length) return false;
-  for (let i = 0; i < expected.length; i++) if (body[at + i] !== expected[i]) return false;
-  return true;
-}
-
-/** The bin (c4, c5 or c6 and its length) at `at` if it ends `body` exactly, as a view; else null. */
-function binAt(body: Buffer, at: number): Buffer | null {
-  const head = body[at];
-  const size = head === 0xc4 ? 1 : head === 0xc5 ? 2 : head === 0xc6 ? 4 : 0;
-  if (size === 0 || at + 1 + size > body.length) return null;
-  const start = at + 1 + size;
-  return start + body.readUIntBE(at + 1, size) === body.length ? body.subarray(start) : null;
-}
-
 export class FrameReader {
   readonly #source: AsyncIterator<Uint8Array>;
   readonly #limits: SyncLimits;
@@ -174,8 +45,6 @@ export class FrameReader {
 
   /** The next frame, or null at a clean end of stream between frames. */
   async next(): Promise<Frame | null> {
-    const buffered = this.nextBuffered();
-    if (buffered !== undefined) return buffered;
     if (!(await this.#fill(4))) {
       if (this.#length === 0) return null;
       throw this.#error('connection closed in the middle of a frame header');
@@ -183,16 +52,6 @@ export class FrameReader {
     const size = this.#frameSize();
     if (!(await this.#fill(4 + size))) throw this.#error('connection closed in the middle of a frame');
     return this.#decode(size);
-  }
-
-  /**
-   * The next frame if its bytes are already buffered, else undefined (then call `next`): a pack's frames
-   * arrive many to a chunk, and reading those without a promise each is a sizeable part of receiving.
-   */
-  nextBuffered(): Frame | undefined {
-    if (this.#length < 4) return undefined;
-    const size = this.#frameSize();
-    return this.#length < 4 + size ? undefined : this.#decode(size);
   }
 
   /** The length in the buffered frame header, checked against the limit. */
@@ -211,9 +70,9 @@ export class FrameReader {
   #decode(size: number): Frame {
     this.#drop(4);
     const body = this.#take(size);
-    let value: unknown = readObjectFrame(body) ?? readDeltaFrame(body);
+    let value: unknown;
     try {
-      value ??= packr.unpack(body);
+      value = packr.unpack(body);
     } catch {
       throw this.#error('sent a frame that is not valid msgpack');
     }

@@ -1,11 +1,10 @@
 // The protocol's control frames as types, and the one place untrusted frames become those types
-// (docs/protocol.md#messages). Object frames are parsed by pack-reader.ts.
+// (docs/protocol.md#frames). Object frames are parsed by pack-reader.ts.
 
 import { EnvSyncError } from '../errors.ts';
 import { idToBytes, isObjectId, type ObjectId } from '../store/object-id.ts';
 import { isValidRefName } from '../store/ref-names.ts';
 import { isSecurityMode, type SecurityMode } from '../store/repository.ts';
-import { COMPRESSIONS, type Compression, isCompression } from './compression.ts';
 import type { Frame, FrameReader } from './frames.ts';
 import type { SyncLimits } from './limits.ts';
 
@@ -30,24 +29,17 @@ export interface Advertisement {
   readonly members: ObjectId | null;
   /** Tips of membership branches that lost a fork (kept so that every peer converges on the same tree). */
   readonly memberForks: readonly ObjectId[];
-  readonly capabilities: readonly string[];
   readonly agent: string;
 }
 
-export interface UploadRequest {
-  readonly group: ObjectId;
-  readonly mode: SecurityMode;
-  /**
-   * The tips asked for (a `want` frame), or null for every tip the server advertises (a `fetch` frame: the
-   * client sent it before any advertisement, which the server then sends first in its answer).
-   */
-  readonly wants: readonly ObjectId[] | null;
+/**
+ * A `fetch` frame: every tip the server advertises is wanted, asked for before the advertisement is read.
+ * `group` and `mode` are null for a clone, which joins whatever group the server is in.
+ */
+export interface FetchRequest {
+  readonly group: ObjectId | null;
+  readonly mode: SecurityMode | null;
   readonly haves: readonly ObjectId[];
-  readonly compression: Compression;
-  /** The client accepts a deflate pack primed with a snapshot it holds (capability `deflate-base`). */
-  readonly deltaBase: boolean;
-  /** The client reads `delta` frames (docs/protocol.md#delta-frames). */
-  readonly deltaFrames: boolean;
 }
 
 export interface RefCommand {
@@ -83,7 +75,6 @@ export function advertisementFrame(ad: Advertisement): Frame {
     refs: ad.refs.map((ref) => [ref.name, ref.id]),
     members: ad.members,
     memberForks: [...ad.memberForks],
-    capabilities: [...ad.capabilities],
     agent: ad.agent,
   };
 }
@@ -117,89 +108,34 @@ export async function readAdvertisement(reader: FrameReader, limits: SyncLimits)
     head: head !== null && refs.some((ref) => ref.name === head) ? head : null,
     refs,
     members: frame.members === null ? null : objectId(frame.members, bad, 'members'),
-    // Absent from servers that predate it: no losing branches offered.
-    memberForks:
-      frame.memberForks === undefined
-        ? []
-        : list(frame.memberForks, limits.maxRefs, bad, 'memberForks').map((id) =>
-            objectId(id, bad, 'memberForks id'),
-          ),
-    capabilities: list(frame.capabilities, 100, bad, 'capabilities').map((c) =>
-      typeof c === 'string' ? c.slice(0, 64) : bad('capability'),
+    memberForks: list(frame.memberForks, limits.maxRefs, bad, 'memberForks').map((id) =>
+      objectId(id, bad, 'memberForks id'),
     ),
     agent: typeof frame.agent === 'string' ? frame.agent.slice(0, 64) : '',
   };
 }
 
-/** A `want` frame: the tips the client chose from the advertisement it read. */
-export function uploadRequestFrame(request: UploadRequest & { readonly wants: readonly ObjectId[] }): Frame {
-  return {
-    type: 'want',
-    protocol: PROTOCOL_VERSION,
-    ...request,
-    // Binary (32-byte) ids: a request may carry hundreds of haves.
-    wants: request.wants.map(idToBytes),
-    haves: request.haves.map(idToBytes),
-  };
-}
-
-export interface FetchRequest {
-  readonly group: ObjectId;
-  readonly mode: SecurityMode;
-  readonly haves: readonly ObjectId[];
-}
-
-/**
- * A `fetch` frame: every advertised tip, asked for before the advertisement is read (docs/protocol.md,
- * "one-turn fetch"). The client offers every compression it reads, best first, a deflate base and delta frames.
- */
 export function fetchRequestFrame(request: FetchRequest): Frame {
   return {
     type: 'fetch',
     protocol: PROTOCOL_VERSION,
     group: request.group,
     mode: request.mode,
+    // Binary (32-byte) ids: a request may carry hundreds of haves.
     haves: request.haves.map(idToBytes),
-    compressions: [...COMPRESSIONS],
-    deltaBase: true,
-    deltaFrames: true,
   };
 }
 
-/** Most compressions a `fetch` frame may list (more is malformed): room for names added later. */
-const MAX_COMPRESSIONS = 16;
-
-/**
- * A `want` or a `fetch` frame. Null when the client closed without asking for anything (it only wanted the
- * advertisement).
- */
-export async function readUploadRequest(
-  reader: FrameReader,
-  limits: SyncLimits,
-): Promise<UploadRequest | null> {
-  const frame = await reader.next();
-  if (frame === null) return null;
-  if (frame.type !== 'want' && frame.type !== 'fetch') {
-    throw reader.error(`sent a '${String(frame.type).slice(0, 20)}' frame; expected 'want' or 'fetch'`);
-  }
+export async function readFetchRequest(reader: FrameReader, limits: SyncLimits): Promise<FetchRequest> {
+  const frame = await reader.expect('fetch');
   const bad = (detail: string): never => {
-    throw reader.error(`sent a malformed ${frame.type} request (${detail})`);
+    throw reader.error(`sent a malformed fetch request (${detail})`);
   };
-  const common = {
-    ...groupAndMode(frame, bad),
-    haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => binaryId(id, bad, 'have')),
-    deltaBase: frame.deltaBase === true,
-    deltaFrames: frame.deltaFrames === true,
-  };
-  if (frame.type === 'fetch') {
-    // The first compression this peer knows, as the client listed them; every peer reads `none`.
-    const offered = list(frame.compressions, MAX_COMPRESSIONS, bad, 'compressions');
-    return { ...common, wants: null, compression: offered.find(isCompression) ?? 'none' };
-  }
+  if (frame.protocol !== PROTOCOL_VERSION) bad('protocol version');
+  const clone = frame.group === null && frame.mode === null;
   return {
-    ...common,
-    wants: list(frame.wants, limits.maxRefs, bad, 'wants').map((id) => binaryId(id, bad, 'want')),
-    compression: isCompression(frame.compression) ? frame.compression : bad('compression'),
+    ...(clone ? { group: null, mode: null } : groupAndMode(frame, bad)),
+    haves: list(frame.haves, limits.maxRefs, bad, 'haves').map((id) => binaryId(id, bad, 'have')),
   };
 }
 
@@ -217,6 +153,7 @@ export async function readReceiveRequest(reader: FrameReader, limits: SyncLimits
   const bad = (detail: string): never => {
     throw reader.error(`sent a malformed update request (${detail})`);
   };
+  if (frame.protocol !== PROTOCOL_VERSION) bad('protocol version');
   const commands = list(frame.commands, limits.maxRefs, bad, 'commands').map((value) => {
     if (value === null || typeof value !== 'object') return bad('command');
     const c = value as Record<string, unknown>;
@@ -257,7 +194,6 @@ export function errorFrame(message: string): Frame {
 }
 
 function groupAndMode(frame: Frame, bad: (detail: string) => never): { group: ObjectId; mode: SecurityMode } {
-  if (frame.protocol !== PROTOCOL_VERSION) bad('protocol version');
   return {
     group: objectId(frame.group, bad, 'group'),
     mode: typeof frame.mode === 'string' && isSecurityMode(frame.mode) ? frame.mode : bad('mode'),

@@ -6,14 +6,13 @@ import { memberForkTips } from '../store/member-fork-tips.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { ObjectType } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
+import { type Reference, referencesOf } from '../store/references.ts';
 import type { Repository } from '../store/repository.ts';
-import { graphNode, holds } from './object-graph.ts';
 
 /**
  * Every object reachable from `wants` and not from `haves`, each after everything it refers to. The walk stops
  * at commits and events the other side has; snapshots and events those commits refer to are left out too.
- * Haves this repository does not hold are ignored (the other side may have history we lack). Commits and
- * events are read through the object graph (object-graph.ts): a second walk over the same history reads none.
+ * Haves this repository does not hold are ignored (the other side may have history we lack).
  */
 export async function objectsToSend(
   repo: Repository,
@@ -23,18 +22,18 @@ export async function objectsToSend(
   const objects = repo.objects;
   const excluded = new Set<ObjectId>();
   for (const have of haves) {
-    if (excluded.has(have) || !(await holds(objects, have))) continue;
+    if (excluded.has(have) || !(await objects.has(have))) continue;
     excluded.add(have);
-    const node = await graphNode(objects, have);
-    if (node.type === 'commit') {
-      for (const ref of node.refs) if (ref.type !== 'commit') excluded.add(ref.id);
+    const object = await objects.read(have);
+    if (object.type === 'commit') {
+      for (const ref of referencesOf(object)) if (ref.type !== 'commit') excluded.add(ref.id);
     }
   }
   const order: ObjectId[] = [];
   const done = new Set<ObjectId>();
   const stack: { id: ObjectId; type: ObjectType | null; children: boolean }[] = [];
   for (const want of [...wants].reverse()) {
-    if (!(await holds(objects, want))) {
+    if (!(await objects.has(want))) {
       throw new EnvSyncError('E_OBJECT_MISSING', `wanted object ${shortId(want)} is not in this repository`);
     }
     stack.push({ id: want, type: null, children: false });
@@ -48,9 +47,9 @@ export async function objectsToSend(
     // Snapshots refer to nothing: no need to read one before sending it.
     if (!top.children && top.type !== 'snapshot') {
       top.children = true;
-      const node = await graphNode(objects, top.id, top.type);
-      for (let i = node.refs.length - 1; i >= 0; i--) {
-        const ref = node.refs[i]!;
+      const refs = await referencesAt(repo, top.id, top.type);
+      for (let i = refs.length - 1; i >= 0; i--) {
+        const ref = refs[i]!;
         if (!done.has(ref.id) && !excluded.has(ref.id))
           stack.push({ id: ref.id, type: ref.type, children: false });
       }
@@ -61,6 +60,17 @@ export async function objectsToSend(
     order.push(top.id);
   }
   return order;
+}
+
+/** What `id` refers to; the object must be of type `expected` when that is known. */
+async function referencesAt(
+  repo: Repository,
+  id: ObjectId,
+  expected: ObjectType | null,
+): Promise<Reference[]> {
+  return referencesOf(
+    expected === null ? await repo.objects.read(id) : await repo.objects.readTyped(id, expected),
+  );
 }
 
 const RECENT_HAVES = 8;
@@ -89,9 +99,8 @@ export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
         // Reading past the last ancestor offered (depth 64) would offer nothing more.
         if (nextOffer >= MAX_HAVE_WALK) break;
       }
-      const node = await graphNode(repo.objects, id);
-      // A commit's references are its snapshot, its membership event, then its parents (references.ts).
-      id = node.type === 'commit' ? node.refs.find((ref) => ref.type === 'commit')?.id : undefined;
+      const object = await repo.objects.read(id);
+      id = object.type === 'commit' ? object.parents[0] : undefined;
     }
   }
   const members = await repo.refs.read(MEMBERS_REF);

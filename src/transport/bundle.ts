@@ -7,13 +7,12 @@ import { EnvSyncError } from '../errors.ts';
 import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { buildAdvertisement } from '../sync/advertise.ts';
-import type { Compression } from '../sync/compression.ts';
-import type { Exchange, Transport } from '../sync/exchange.ts';
 import type { BeforeRefMoves } from '../sync/fetch.ts';
 import { encodeFrame } from '../sync/frames.ts';
 import { advertisementFrame } from '../sync/messages.ts';
 import { type PackStats, writePack } from '../sync/pack-writer.ts';
 import { writeChunk } from '../sync/stream-write.ts';
+import type { Exchange, Transport } from '../sync/transport-interface.ts';
 import { objectsToSend } from '../sync/walk.ts';
 
 export const BUNDLE_MAGIC = Buffer.from('# env-sync bundle v1\n');
@@ -35,7 +34,6 @@ export async function createBundle(
   repo: Repository,
   file: string,
   envs: readonly string[],
-  compression: Compression = 'brotli',
 ): Promise<PackStats & { refs: number }> {
   const ad = await buildAdvertisement(repo, 'bundle');
   const wanted = envs.map((env) => branchRef(env));
@@ -53,7 +51,7 @@ export async function createBundle(
   try {
     await writeChunk(out, BUNDLE_MAGIC);
     await writeChunk(out, encodeFrame(advertisementFrame(bundleAd)));
-    const stats = await writePack(repo, ids, out, compression, { verify: true });
+    const stats = await writePack(repo, ids, out, { verify: true });
     await new Promise<void>((resolve, reject) =>
       out.closed ? resolve() : out.once('close', resolve).once('error', reject),
     );

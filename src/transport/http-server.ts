@@ -1,10 +1,9 @@
 // The dev-plaintext-http server pipe: routes GET/POST <prefix><service> to the protocol's server side.
-// No authentication and no encryption: debugging only, loopback by default (docs/protocol.md#http).
+// No authentication and no encryption: debugging only, loopback by default (docs/protocol.md#pipes).
 
 import http from 'node:http';
 import type { Repository } from '../store/repository.ts';
 import type { Service } from '../sync/messages.ts';
-import { ObjectCache } from '../sync/object-cache.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
 import { serveUploadPack } from '../sync/upload-pack.ts';
 import { CONTENT_TYPE, PATH_PREFIX } from './http.ts';
@@ -17,8 +16,6 @@ export interface SyncServerOptions {
 }
 
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {
-  // One server serves many fetches of the same history: keep what it sent (bounded) for the next one.
-  const objectCache = new ObjectCache();
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const service = url.pathname.startsWith(PATH_PREFIX) ? url.pathname.slice(PATH_PREFIX.length) : '';
@@ -38,7 +35,7 @@ export function createSyncServer(repo: Repository, options: SyncServerOptions = 
     const get = request.method === 'GET';
     if (get) request.resume();
     const serve = service === 'upload-pack' ? serveUploadPack : serveReceivePack;
-    void serve(repo, request, response, { advertise: get, answer: !get, objectCache }).then((error) => {
+    void serve(repo, request, response, { advertise: get, answer: !get }).then((error) => {
       if (error !== null) {
         options.onError?.(error, service);
         if (!response.writableEnded) response.destroy();

@@ -1,12 +1,12 @@
-// The dev-plaintext-http client pipe: GET <url>/env-sync/v1/<service> is the advertisement, POST to the same
-// path carries the client's turn and returns the server's answer; both bodies are protocol frames. A client
-// that asks first (a one-turn fetch) sends only the POST, whose answer then starts with the advertisement.
+// The dev-plaintext-http client pipe: a fetch is one POST to <url>/env-sync/v1/upload-pack, whose body is the
+// client's `fetch` frame and whose answer is the advertisement and the pack; a push GETs the receive-pack
+// advertisement, then POSTs its commands and pack to the same path and reads the result.
 
 import http from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
 import { EnvSyncError } from '../errors.ts';
-import type { ConnectOptions, Exchange, Transport } from '../sync/exchange.ts';
 import type { Service } from '../sync/messages.ts';
+import type { Exchange, Transport } from '../sync/transport-interface.ts';
 
 export const CONTENT_TYPE = 'application/x-env-sync-frames';
 export const PATH_PREFIX = '/env-sync/v1/';
@@ -14,97 +14,123 @@ export const PATH_PREFIX = '/env-sync/v1/';
 export function httpTransport(url: string): Transport {
   const base = new URL(url);
   if (base.protocol !== 'http:') throw new EnvSyncError('E_USAGE', `not an http:// URL: ${url}`);
-  const endpoint = (service: Service) =>
-    new URL(`${base.pathname.replace(/\/$/, '')}${PATH_PREFIX}${service}`, base);
   return {
     url,
-    async connect(service: Service, options: ConnectOptions = {}): Promise<Exchange> {
-      const target = endpoint(service);
-      const incoming = new PassThrough();
-      const requests: http.ClientRequest[] = [];
-      const fail = (error: Error) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        incoming.destroy(
-          error instanceof EnvSyncError
-            ? error
-            : new EnvSyncError('E_REMOTE', `cannot reach ${url}${code ? ` (${code})` : ''}`),
-        );
-      };
-      const relay = (response: http.IncomingMessage, end: boolean, done: () => void) => {
-        const type = response.headers['content-type'] ?? '';
-        if (!type.startsWith(CONTENT_TYPE)) {
-          response.resume();
-          fail(
-            new EnvSyncError(
-              'E_REMOTE',
-              `${url} answered HTTP ${response.statusCode} without sync frames (not an env-sync server?)`,
-            ),
-          );
-          return;
-        }
-        response.on('error', fail);
-        response.on('aborted', () =>
-          fail(new EnvSyncError('E_PROTOCOL', `${url} closed the connection mid-answer`)),
-        );
-        response.on('end', done);
-        response.pipe(incoming, { end });
-      };
-      let advertisementDone: Promise<void> = Promise.resolve();
-      if (!options.askFirst) {
-        let advertised!: () => void;
-        advertisementDone = new Promise<void>((resolve) => {
-          advertised = resolve;
-        });
-        const get = http.get(target, { headers: { accept: CONTENT_TYPE } }, (response) =>
-          relay(response, false, advertised),
-        );
-        get.on('error', fail);
-        requests.push(get);
-      }
-      let postRequest: http.ClientRequest | null = null;
-      const post = (): http.ClientRequest => {
-        if (postRequest !== null) return postRequest;
-        const request = http.request(target, {
-          method: 'POST',
-          headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
-        });
-        postRequest = request;
-        requests.push(request);
-        request.on('error', fail);
-        request.on('response', (response) => {
-          void advertisementDone.then(() => relay(response, true, () => {}));
-        });
-        return request;
-      };
-      // The POST starts with the client's first byte, so a push streams its pack instead of buffering it; a
-      // client that asks first has nothing to wait for, so its request goes out now (the connection and the
-      // headers while it prepares its turn).
-      if (options.askFirst) post().flushHeaders();
-      const outgoing = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          const request = post();
-          if (request.write(chunk)) callback();
-          else request.once('drain', () => callback());
-        },
-        final(callback) {
-          if (postRequest === null) {
-            void advertisementDone.then(() => incoming.end());
-            callback();
-          } else postRequest.end(() => callback());
-        },
-      });
-      incoming.on('close', () => {
-        if (!outgoing.writableFinished) outgoing.destroy();
-      });
-      return {
-        incoming,
-        outgoing,
-        close() {
-          for (const request of requests) request.destroy();
-          incoming.destroy();
-          outgoing.destroy();
-        },
-      };
+    async connect(service: Service): Promise<Exchange> {
+      const target = new URL(`${base.pathname.replace(/\/$/, '')}${PATH_PREFIX}${service}`, base);
+      return httpExchange(url, target, service);
     },
   };
+}
+
+/**
+ * The server's side is `incoming`: the GET's body (receive-pack only), then the POST's. The POST starts with
+ * the client's first byte, so a push streams its pack instead of buffering it; a fetch's POST goes out at
+ * once (the connection and the headers while the client collects its haves).
+ */
+/** What the requests of one exchange share: where they go, where answers go, and how they fail. */
+interface HttpPipe {
+  readonly url: string;
+  readonly target: URL;
+  readonly incoming: PassThrough;
+  readonly requests: http.ClientRequest[];
+  fail(error: Error): void;
+}
+
+function httpExchange(url: string, target: URL, service: Service): Exchange {
+  const incoming = new PassThrough();
+  const pipe: HttpPipe = {
+    url,
+    target,
+    incoming,
+    requests: [],
+    fail: (error) => incoming.destroy(reachError(url, error)),
+  };
+  const advertised = service === 'receive-pack' ? getAdvertisement(pipe) : null;
+  let postRequest: http.ClientRequest | null = null;
+  const post = (): http.ClientRequest => {
+    postRequest ??= startPost(pipe, advertised ?? Promise.resolve());
+    return postRequest;
+  };
+  if (advertised === null) post().flushHeaders();
+  const outgoing = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const request = post();
+      if (request.write(chunk)) callback();
+      else request.once('drain', () => callback());
+    },
+    final(callback) {
+      if (postRequest !== null) postRequest.end(() => callback());
+      else {
+        // A push with nothing to send: the advertisement was the whole answer.
+        void advertised?.then(() => incoming.end());
+        callback();
+      }
+    },
+  });
+  incoming.on('close', () => {
+    if (!outgoing.writableFinished) outgoing.destroy();
+  });
+  return {
+    incoming,
+    outgoing,
+    close() {
+      for (const request of pipe.requests) request.destroy();
+      incoming.destroy();
+      outgoing.destroy();
+    },
+  };
+}
+
+/** GETs the advertisement into the pipe's `incoming` (left open); resolves when it has all been relayed. */
+function getAdvertisement(pipe: HttpPipe): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const get = http.get(pipe.target, { headers: { accept: CONTENT_TYPE } }, (response) =>
+      relay(pipe, response, false, resolve),
+    );
+    get.on('error', pipe.fail);
+    pipe.requests.push(get);
+  });
+}
+
+/** Starts the POST that carries the client's turn; its answer goes into `incoming` after `after`. */
+function startPost(pipe: HttpPipe, after: Promise<void>): http.ClientRequest {
+  const request = http.request(pipe.target, {
+    method: 'POST',
+    headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
+  });
+  pipe.requests.push(request);
+  request.on('error', pipe.fail);
+  request.on('response', (response) => {
+    void after.then(() => relay(pipe, response, true, () => {}));
+  });
+  return request;
+}
+
+/** Pipes a response of sync frames into `incoming`; anything else (another server, an error page) fails. */
+function relay(pipe: HttpPipe, response: http.IncomingMessage, end: boolean, done: () => void): void {
+  const type = response.headers['content-type'] ?? '';
+  if (!type.startsWith(CONTENT_TYPE)) {
+    response.resume();
+    pipe.fail(
+      new EnvSyncError(
+        'E_REMOTE',
+        `${pipe.url} answered HTTP ${response.statusCode} without sync frames (not an env-sync server?)`,
+      ),
+    );
+    return;
+  }
+  response.on('error', pipe.fail);
+  response.on('aborted', () =>
+    pipe.fail(new EnvSyncError('E_PROTOCOL', `${pipe.url} closed the connection mid-answer`)),
+  );
+  response.on('end', done);
+  response.pipe(pipe.incoming, { end });
+}
+
+/** A socket error as a one-line message naming the URL; protocol errors pass through. */
+function reachError(url: string, error: Error): EnvSyncError {
+  if (error instanceof EnvSyncError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new EnvSyncError('E_REMOTE', `cannot reach ${url}${code ? ` (${code})` : ''}`);
 }

@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import { EnvSyncError } from '../errors.ts';
-import type { Transport } from '../sync/exchange.ts';
+import type { Transport } from '../sync/transport-interface.ts';
 import type { ServeOptions } from '../sync/upload-pack.ts';
 
 /** What a client lends the server side of an in-process transport (a local path): the push check. */

@@ -7,9 +7,9 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EnvSyncError } from '../errors.ts';
 import { openRepository, REPOSITORY_DIR, type Repository } from '../store/repository.ts';
-import type { Exchange, Transport } from '../sync/exchange.ts';
 import type { Service } from '../sync/messages.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
+import type { Exchange, Transport } from '../sync/transport-interface.ts';
 import { type ServeOptions, serveUploadPack } from '../sync/upload-pack.ts';
 
 export function localPath(url: string): string {

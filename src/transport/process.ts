@@ -3,8 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { EnvSyncError } from '../errors.ts';
-import type { Exchange, Transport } from '../sync/exchange.ts';
 import type { Service } from '../sync/messages.ts';
+import type { Exchange, Transport } from '../sync/transport-interface.ts';
 
 /** `command` is argv[0..n]; the service name and the repository path are appended. */
 export function processTransport(url: string, command: readonly string[], repoPath: string): Transport {

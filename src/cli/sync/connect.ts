@@ -3,8 +3,8 @@
 import type { ObjectId } from '../../store/object-id.ts';
 import { shortId } from '../../store/object-id.ts';
 import type { Repository } from '../../store/repository.ts';
-import type { Transport } from '../../sync/exchange.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
+import type { Transport } from '../../sync/transport-interface.ts';
 import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
 
 export async function remoteTransport(
