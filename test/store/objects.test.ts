@@ -62,10 +62,10 @@ t.test('test vector: a commit has exactly the documented bytes and id', async (t
   );
   t.equal(
     hex(bytes),
-    '98a6636f6d6d697401c420a1f209d15ac844f23b709df9e3c03bf02162ec33d99899e45944135f56e6a03c' +
-      '90a6706565722d31ce6553f100a56669727374c0',
+    '99a6636f6d6d697401c420a1f209d15ac844f23b709df9e3c03bf02162ec33d99899e45944135f56e6a03c' +
+      '90a6706565722d31ce6553f100a56669727374c0c400',
   );
-  t.equal(hashObjectBytes(bytes), '22a8b7067889b0afd59de8b0b45e684bac53ced542cbd45735a614f30b9363ca');
+  t.equal(hashObjectBytes(bytes), '17e5907d6d014774a1363446dc9eded771ced75faad7db64a2ad68a06b78c4bb');
 });
 
 t.test('every object type encodes to its documented array layout and decodes back unchanged', async (t) => {

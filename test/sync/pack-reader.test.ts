@@ -110,6 +110,7 @@ function rawCommit(fields: { parents?: Buffer[]; author?: string; message?: stri
     1,
     fields.message ?? 'm',
     null,
+    new Uint8Array(0),
   ]);
 }
 
