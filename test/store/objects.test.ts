@@ -96,6 +96,7 @@ t.test('every object type encodes to its documented array layout and decodes bac
       1_700_000_000,
       'rotate API_KEY',
       null,
+      new Uint8Array(0),
     ],
     event: [
       'event',
@@ -183,10 +184,13 @@ t.test('per-field limits are enforced on encode and on decode', async (t) => {
   const tooManyParents = Array.from({ length: MAX_PARENTS + 1 }, (_, i) =>
     idToBytes(i.toString(16).padStart(64, '0') as ObjectId),
   );
-  t.throws(() => decodeArray(['commit', 1, idToBytes(ID_A), tooManyParents, 'p', 1, 'm', null]), {
-    code: 'E_OBJECT_CORRUPT',
-    message: /more than 16 parents/,
-  });
+  t.throws(
+    () => decodeArray(['commit', 1, idToBytes(ID_A), tooManyParents, 'p', 1, 'm', null, new Uint8Array(0)]),
+    {
+      code: 'E_OBJECT_CORRUPT',
+      message: /more than 16 parents/,
+    },
+  );
 });
 
 t.test('invalid key names are refused without echoing the name', async (t) => {
@@ -261,11 +265,12 @@ t.test('wrong field counts, unknown types and versions are refused naming the ob
     ['snapshot', 1, 'plain', [['A']]],
     ['snapshot', 1, 'plain', [['A', 1]]],
     ['snapshot', 1, 'age', [], [RECIPIENT_1]],
-    ['commit', 1, id, [], 'p', 1, 'm'],
-    ['commit', 1, id, [], 'p', 1, 'm', null, null],
-    ['commit', 1, id.subarray(1), [], 'p', 1, 'm', null],
-    ['commit', 1, 'not bytes', [], 'p', 1, 'm', null],
-    ['commit', 1, id, [], 'p', '1', 'm', null],
+    ['commit', 1, id, [], 'p', 1, 'm', null],
+    ['commit', 1, id, [], 'p', 1, 'm', null, new Uint8Array(0), null],
+    ['commit', 1, id.subarray(1), [], 'p', 1, 'm', null, new Uint8Array(0)],
+    ['commit', 1, 'not bytes', [], 'p', 1, 'm', null, new Uint8Array(0)],
+    ['commit', 1, id, [], 'p', '1', 'm', null, new Uint8Array(0)],
+    ['commit', 1, id, [], 'p', 1, 'm', null, new Uint8Array(63)],
     ['event', 1, id, 1, id, 1, new Uint8Array(32), 'k', []],
     ['event', 1, id, 1, id, 1, new Uint8Array(32), 'k', [[1]], new Uint8Array(64)],
   ];
