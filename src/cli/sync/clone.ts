@@ -12,6 +12,7 @@ import { branchRef, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
+import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
@@ -61,7 +62,10 @@ export class CloneCommand extends EnvSyncCommand {
     const peer = await this.currentPeerId();
     const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
     try {
-      const repo = await initRepository(dir, { mode: open.ad.mode, group: open.ad.group });
+      // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before `want`.
+      checkUrlAllowedInMode(open.ad.mode, this.url);
+      const { mode, group, groupNonce } = open.ad;
+      const repo = await initRepository(dir, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(this.url));
       await repo.saveConfig();
       const membership = membershipOnFetch({
