@@ -9,7 +9,8 @@ import { build } from 'esbuild';
 import t from 'tap';
 import { fsck } from '../../src/store/fsck.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
-import { initRepository, openRepository } from '../../src/store/repository.ts';
+import { openRepository } from '../../src/store/repository.ts';
+import { initSecurePeerRepository } from '../helpers/secure-peer-repo.ts';
 import { runUninstrumented } from './cli-repo.ts';
 
 const KILLS = 20;
@@ -31,7 +32,7 @@ t.test(
       target: 'node20',
       logLevel: 'warning',
     });
-    await initRepository(work, { mode: 'dev-plaintext-http' });
+    await initSecurePeerRepository(work, path.join(dir, 'home'));
     const locksLeft: string[] = [];
     let interruptedWrites = 0;
 

@@ -1,10 +1,10 @@
 // Crash-safety helper (not a test): loops forever writing objects and moving refs in the repository at
 // argv[2] through the store API, the way porcelain and sync do, until it is killed. Prints "ready" once the
-// repository is open. test/store/crash-safety.test.ts SIGKILLs it at random points after that.
+// repository is open. test/store/crash-safety.test.ts SIGKILLs it at random points after that. The repository
+// is secure-peer (refs/members moves too), so snapshots are age-shaped: random bytes nobody decrypts.
 
 import { randomBytes } from 'node:crypto';
 import type { ObjectId } from '../../src/store/object-id.ts';
-import { plainSnapshot } from '../../src/store/objects.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { openRepository } from '../../src/store/repository.ts';
 
@@ -14,12 +14,18 @@ const by = (reason: string, expected: ObjectId | null) => ({ peer: 'crash-writer
 
 for (let round = 0; ; round++) {
   const batch = round % 2 === 1;
-  const entries = Array.from(
-    { length: 1 + (round % 5) },
-    (_, i) => [`KEY_${i}`, randomBytes(8).toString('hex')] as const,
-  );
+  const keys = Array.from({ length: 1 + (round % 5) }, (_, i) => `KEY_${i}`);
   const main = await repo.refs.read('refs/heads/main');
-  const snapshot = await repo.objects.write(plainSnapshot(entries), { durable: !batch });
+  const snapshot = await repo.objects.write(
+    {
+      type: 'snapshot',
+      encoding: 'age',
+      keys,
+      recipients: [`age1${'q'.repeat(58)}`],
+      payload: randomBytes(32 + keys.length * 16),
+    },
+    { durable: !batch },
+  );
   const commit = await repo.objects.write(
     {
       type: 'commit',
