@@ -68,7 +68,11 @@ async function main() {
   const gitProxy = await countingProxy(git.port);
 
   const esDest = path.join(WORK, 'es-dest');
-  await store.initRepository(esDest, { mode: 'dev-plaintext-http', group: repo.group });
+  await store.initRepository(esDest, {
+    mode: 'dev-plaintext-http',
+    group: repo.group,
+    groupNonce: repo.groupNonce,
+  });
   await run(esDest, [process.execPath, BIN, 'remote', 'add', 'origin', `http://127.0.0.1:${esProxy.port}`]);
   const gitDest = path.join(WORK, 'git-dest');
   execFileSync('git', ['init', '-q', gitDest], { env: ENV });

@@ -30,8 +30,11 @@ export class CloneCommand extends EnvSyncCommand {
       plaintext working file is written unless \`--checkout\` asks for one (as \`env-sync checkout\` would, after
       the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty; if the clone fails it is removed.
 
-      In secure-peer the group id is the remote's genesis event: the membership chain is verified and applied
-      before any branch is created, and every commit's author must have been approved at the event it names.
+      The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
+      only from a local path or a bundle (mutual TLS once it exists): over \`http://\` the clone stops as soon
+      as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
+      membership chain is verified and applied before any branch is created, and every commit's author must
+      have been approved at the event it names.
       The new peer is not a member yet: it cannot read values until an admin approves its join request
       (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
