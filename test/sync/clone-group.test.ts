@@ -2,22 +2,10 @@
 // an advertisement whose group does not commit to the mode it claims (docs/security.md#the-mode-is-bound-to-the-group).
 
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import t, { type Test } from 'tap';
-import { openRepository, type Repository } from '../../src/store/repository.ts';
-import { createSyncServer } from '../../src/transport/http-server.ts';
-import { initPeer, peer } from './helpers.ts';
-
-async function serveInProcess(t: Test, repo: Repository): Promise<string> {
-  const server = createSyncServer(repo);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import t from 'tap';
+import { openRepository } from '../../src/store/repository.ts';
+import { initPeer, peer, serveInProcess } from './helpers.ts';
 
 t.test('clone copies the group and its nonce, and the clone opens', async (t) => {
   const root = t.testdir();
@@ -42,7 +30,7 @@ t.test('clone refuses a remote whose group was not created in the mode it advert
   const repo = await openRepository(source.dir);
   // A server that claims another mode for its group (its config edited in memory, as a forger would).
   repo.config.set('core.mode', 'trusted-owner-ssh');
-  const url = await serveInProcess(t, repo);
+  const { url } = await serveInProcess(t, repo);
   const newcomer = peer(root, 'newcomer');
   const result = await newcomer.cli(['clone', url, 'copy']);
   t.equal(result.code, 1);

@@ -3,28 +3,13 @@
 // any request reaches it, and clone refuses as soon as the advertisement says secure-peer.
 
 import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { openRepository, type Repository } from '../../src/store/repository.ts';
-import { createSyncServer } from '../../src/transport/http-server.ts';
+import { openRepository } from '../../src/store/repository.ts';
 import { initSecurePeerRepository } from '../helpers/secure-peer-repo.ts';
-import { initPeer, type Peer, peer } from './helpers.ts';
+import { initPeer, type Peer, peer, serveInProcess } from './helpers.ts';
 
 const REASON = 'secure-peer syncs only over mutual TLS, a local path or a bundle';
-
-/** A real loopback sync server for `repo` that records the method of every request it receives. */
-async function countingServer(t: Test, repo: Repository): Promise<{ url: string; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createSyncServer(repo);
-  server.on('request', (request) => requests.push(request.method ?? '?'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-}
 
 async function securePeer(root: string, name: string): Promise<Peer> {
   const p = peer(root, name);
@@ -70,7 +55,7 @@ t.test('fetch, pull and push in secure-peer send no request to an http:// remote
   const root = t.testdir();
   const dev = await initPeer(root, 'dev');
   await dev.commit({ A: '1' });
-  const server = await countingServer(t, await openRepository(dev.dir));
+  const server = await serveInProcess(t, await openRepository(dev.dir));
   const secure = await securePeer(root, 'secure');
   await secure.ok(t, ['set', 'KEY'], 'value');
   // remote add refuses such a URL; an edited config holds one anyway.
@@ -96,7 +81,7 @@ t.test('clone refuses a secure-peer remote over http:// as soon as its advertise
   const root = t.testdir();
   const secure = await securePeer(root, 'secure');
   await secure.ok(t, ['set', 'KEY'], 'value');
-  const server = await countingServer(t, await openRepository(secure.dir));
+  const server = await serveInProcess(t, await openRepository(secure.dir));
   const newcomer = peer(root, 'newcomer');
   const result = await newcomer.cli(['clone', server.url, 'copy']);
   expectOneLine(t, result, new RegExp(`^env-sync: ${REASON}; http://127\\.0\\.0\\.1:\\d+ is plain HTTP\\n$`));
