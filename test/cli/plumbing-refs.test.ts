@@ -117,6 +117,7 @@ t.test('update-ref moves refs/members in secure-peer, and only to an event', asy
     time: 1_700_000_000,
     message: 'not an event',
     members: genesis,
+    signature: new Uint8Array(0),
   });
   await expectRefused(t, repo, ['update-ref', 'refs/members', commit], {
     message: /^env-sync: refs\/members must point at a event, not a commit\n$/,
