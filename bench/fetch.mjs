@@ -78,7 +78,11 @@ async function main() {
     const server = await startEnvSyncServer(esSource, bin, name);
     const proxy = await countingProxy(server.port);
     const dest = path.join(WORK, `dest-${name}`);
-    await store.initRepository(dest, { mode: 'dev-plaintext-http', group: repo.group });
+    await store.initRepository(dest, {
+      mode: 'dev-plaintext-http',
+      group: repo.group,
+      groupNonce: repo.groupNonce,
+    });
     await run(dest, [process.execPath, bin, 'remote', 'add', 'origin', `http://127.0.0.1:${proxy.port}`]);
     return { name, server, proxy, dest, fetch: [bin, 'fetch', 'origin'], serverCpu: server.cpu };
   };

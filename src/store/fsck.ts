@@ -1,10 +1,12 @@
-// Repository verification: every object's hash, encoding and type, loose or packed (with each pack's checksum
-// and index); every ref and reflog entry points to an object of the right type; permissions are private.
+// Repository verification: the mode still bound to the group; every object's hash, encoding and type, loose or
+// packed (with each pack's checksum and index); every ref and reflog entry points to an object of the right
+// type; permissions are private.
 // Leftovers of interrupted writes are notes, not errors.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
+import { groupBindingProblem } from './group-binding.ts';
 import { type ObjectId, shortId } from './object-id.ts';
 import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
 import { listPackFiles, verifyPack } from './pack-verify.ts';
@@ -39,6 +41,12 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
   const types = new Map<ObjectId, ObjectType>();
   const links: { from: string; to: ObjectId; type: ObjectType }[] = [];
 
+  try {
+    const binding = await groupBindingProblem(repo);
+    if (binding !== null) error('.env-sync/config', binding);
+  } catch (cause) {
+    error('.env-sync/config', isEnvSyncError(cause) ? cause.message : String(cause));
+  }
   await checkPermissions(repo.dir, error, note);
 
   const checkObject = (id: ObjectId, object: StoredObject): void => {

@@ -1,12 +1,12 @@
 // A repository: the `.env-sync/` directory beside a work tree, with its objects, refs, logs and config.
 // `initRepository` creates one; `openRepository` finds the nearest one upward from a directory, like git.
 
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import { Config } from './config.ts';
 import { DIR_MODE, isNotFound, makeDirectory, writeFileAtomic } from './fs-atomic.ts';
+import { bindNewGroup, checkGroupBinding } from './group-binding.ts';
 import { ObjectDatabase } from './object-database.ts';
 import { isObjectId, type ObjectId } from './object-id.ts';
 import { branchRef } from './ref-names.ts';
@@ -51,6 +51,11 @@ export class Repository {
     return group;
   }
 
+  /** `core.groupNonce`: what the group id of a mode without a membership chain commits to, with the mode. */
+  get groupNonce(): string | null {
+    return this.config.get('core.groupNonce') ?? null;
+  }
+
   get configPath(): string {
     return path.join(this.dir, 'config');
   }
@@ -62,13 +67,18 @@ export class Repository {
 
 export interface InitOptions {
   readonly mode: SecurityMode;
-  /** The group to join (clone); a new repository otherwise gets a random group id. */
+  /**
+   * The group: secure-peer's genesis event id (init), or a remote's group and nonce (clone), refused unless it
+   * commits to `mode`. Without it a repository in another mode founds a group of its own.
+   */
   readonly group?: ObjectId;
+  readonly groupNonce?: string | null;
   readonly extraConfig?: Readonly<Record<string, string>>;
 }
 
 /** Creates `.env-sync/` in `workTree`; an existing repository is an error, never reset. */
 export async function initRepository(workTree: string, options: InitOptions): Promise<Repository> {
+  const binding = bindNewGroup(options.mode, options.group, options.groupNonce);
   const dir = path.join(workTree, REPOSITORY_DIR);
   await fs.mkdir(workTree, { recursive: true });
   try {
@@ -85,7 +95,8 @@ export async function initRepository(workTree: string, options: InitOptions): Pr
   const config = new Config();
   config.set('core.version', FORMAT_VERSION);
   config.set('core.mode', options.mode);
-  config.set('core.group', options.group ?? randomBytes(32).toString('hex'));
+  config.set('core.group', binding.group);
+  if (binding.nonce !== null) config.set('core.groupNonce', binding.nonce);
   for (const [key, value] of Object.entries(options.extraConfig ?? {})) config.set(key, value);
   const repo = new Repository(workTree, config);
   await writeFileAtomic(path.join(dir, 'HEAD'), `ref: ${branchRef(DEFAULT_ENVIRONMENT)}\n`);
@@ -94,8 +105,20 @@ export async function initRepository(workTree: string, options: InitOptions): Pr
   return repo;
 }
 
-/** Opens the repository at `start` or the nearest ancestor that has a `.env-sync/` directory. */
-export async function openRepository(start: string): Promise<Repository> {
+/**
+ * Opens the repository at `start` or the nearest ancestor that has a `.env-sync/` directory, and refuses it
+ * when its mode no longer matches its group (an edited config). Only fsck opens without that check, to report it.
+ */
+export async function openRepository(
+  start: string,
+  options: { readonly checkBinding?: boolean } = {},
+): Promise<Repository> {
+  const repo = await findRepository(start);
+  if (options.checkBinding !== false) await checkGroupBinding(repo);
+  return repo;
+}
+
+async function findRepository(start: string): Promise<Repository> {
   let dir = path.resolve(start);
   for (;;) {
     try {

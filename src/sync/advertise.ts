@@ -26,6 +26,7 @@ export async function buildAdvertisement(
     service,
     protocol: PROTOCOL_VERSION,
     group: repo.group,
+    groupNonce: repo.groupNonce,
     mode: repo.mode,
     head: refs.some((ref) => ref.name === head) ? head : null,
     refs,

@@ -2,6 +2,7 @@
 // (docs/protocol.md#frames). Object frames are parsed by pack-reader.ts.
 
 import { EnvSyncError } from '../errors.ts';
+import { isGroupNonce } from '../store/group-binding.ts';
 import { idToBytes, isObjectId, type ObjectId } from '../store/object-id.ts';
 import { isValidRefName } from '../store/ref-names.ts';
 import { isSecurityMode, type SecurityMode } from '../store/repository.ts';
@@ -20,6 +21,8 @@ export interface Advertisement {
   readonly service: Service | 'bundle';
   readonly protocol: number;
   readonly group: ObjectId;
+  /** What the group id commits to with the mode (docs/protocol.md#advertisement); null in secure-peer. */
+  readonly groupNonce: string | null;
   readonly mode: SecurityMode;
   /** The ref HEAD points to on the server, if it names an advertised branch. */
   readonly head: string | null;
@@ -70,6 +73,7 @@ export function advertisementFrame(ad: Advertisement): Frame {
     protocol: ad.protocol,
     service: ad.service,
     group: ad.group,
+    groupNonce: ad.groupNonce,
     mode: ad.mode,
     head: ad.head,
     refs: ad.refs.map((ref) => [ref.name, ref.id]),
@@ -104,6 +108,7 @@ export async function readAdvertisement(reader: FrameReader, limits: SyncLimits)
     service: service as Advertisement['service'],
     protocol: PROTOCOL_VERSION,
     group: objectId(frame.group, bad, 'group'),
+    groupNonce: frame.groupNonce === null ? null : groupNonce(frame.groupNonce, bad),
     mode: typeof frame.mode === 'string' && isSecurityMode(frame.mode) ? frame.mode : bad('mode'),
     head: head !== null && refs.some((ref) => ref.name === head) ? head : null,
     refs,
@@ -113,6 +118,10 @@ export async function readAdvertisement(reader: FrameReader, limits: SyncLimits)
     ),
     agent: typeof frame.agent === 'string' ? frame.agent.slice(0, 64) : '',
   };
+}
+
+function groupNonce(value: unknown, bad: (detail: string) => never): string {
+  return typeof value === 'string' && isGroupNonce(value) ? value : bad('groupNonce');
 }
 
 export function fetchRequestFrame(request: FetchRequest): Frame {

@@ -1,8 +1,9 @@
-// Remotes: named URLs in the repository config (`remote.<name>.url`), and their remote-tracking refs.
+// Remotes: named URLs in the repository config (`remote.<name>.url`), their remote-tracking refs, and which
+// URLs a mode may sync over.
 
 import { EnvSyncError } from '../errors.ts';
 import { validateComponent } from '../store/ref-names.ts';
-import type { Repository } from '../store/repository.ts';
+import type { Repository, SecurityMode } from '../store/repository.ts';
 
 export interface RemoteConfig {
   readonly name: string;
@@ -42,6 +43,7 @@ export async function addRemote(repo: Repository, name: string, url: string): Pr
   validateComponent(name, 'remote');
   if (url.trim() === '' || /[\s]/.test(url))
     throw new EnvSyncError('E_USAGE', 'a remote URL cannot be empty or hold spaces');
+  checkUrlAllowedInMode(repo.mode, url);
   if (repo.config.get(`remote.${name}.url`) !== undefined) {
     throw new EnvSyncError('E_REMOTE', `remote '${name}' already exists`);
   }
@@ -57,4 +59,32 @@ export async function removeRemote(repo: Repository, name: string, peer: string)
   repo.config.removeSection(`remote.${name}`);
   await repo.saveConfig();
   return refs.length;
+}
+
+/**
+ * Refuses a URL the mode may not sync over, before any connection: secure-peer moves objects only over mutual
+ * TLS, a local path (or file://) or a bundle file (docs/security.md#secure-peer-syncs-only-over-mutual-tls).
+ * Every command that adds or contacts a remote calls this, clone once the advertisement has named the mode.
+ */
+export function checkUrlAllowedInMode(mode: SecurityMode, url: string): void {
+  if (mode !== 'secure-peer') return;
+  const refusal = securePeerRefusal(url);
+  if (refusal !== null) {
+    throw new EnvSyncError(
+      'E_MODE',
+      `secure-peer syncs only over mutual TLS, a local path or a bundle; ${url} ${refusal}`,
+    );
+  }
+}
+
+/** Why secure-peer may not use `url`, or null for a local path or file:// URL. */
+function securePeerRefusal(url: string): string | null {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'file') return null;
+  if (scheme === 'http') return 'is plain HTTP';
+  if (scheme === 'https') return 'needs the mutual-TLS transport, which this version does not have yet';
+  // scp-like `[user@]host:path`, as git reads it: a colon before the first slash.
+  if (scheme === 'ssh' || (scheme === undefined && /^[^/]+:/.test(url)))
+    return "is SSH, which authenticates a machine's accounts, not the group's pinned peers";
+  return scheme === undefined ? null : `uses ${scheme}://, which is none of these`;
 }

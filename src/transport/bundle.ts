@@ -102,7 +102,8 @@ export async function verifyBundle(
   ]);
   const open = await openUpload(bundleTransport(file, file), DEFAULT_SYNC_LIMITS, `bundle '${file}'`);
   try {
-    const repo = await initRepository(scratchDir, { mode: open.ad.mode, group: open.ad.group });
+    const { mode, group, groupNonce } = open.ad;
+    const repo = await initRepository(scratchDir, { mode, group, groupNonce });
     const stats = await fetchObjects(repo, open, DEFAULT_SYNC_LIMITS);
     await check?.(repo, open.ad, stats.events);
     return { objects: stats.objects, refs: open.ad.refs, group: open.ad.group, mode: open.ad.mode };

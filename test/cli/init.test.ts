@@ -38,7 +38,7 @@ t.test(
     t.equal(readFileSync(path.join(repo.dir, 'HEAD'), 'utf8'), 'ref: refs/heads/main\n');
     t.match(
       readFileSync(path.join(repo.dir, 'config'), 'utf8'),
-      /^\[core\]\n\tversion = 1\n\tmode = trusted-owner-ssh\n\tgroup = [0-9a-f]{64}\n$/,
+      /^\[core\]\n\tversion = 1\n\tmode = trusted-owner-ssh\n\tgroup = [0-9a-f]{64}\n\tgroupnonce = [0-9a-f]{32}\n$/,
     );
     const { dirs, files } = modesUnder(repo.dir);
     t.same([...dirs], [0o700], 'every directory is 0700');

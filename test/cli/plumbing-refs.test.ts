@@ -83,10 +83,10 @@ t.test('update-ref refuses wrong object types, bad names, held locks and bad usa
   await expectRefused(t, repo, ['update-ref', 'refs/heads/main', snapshot], {
     message: /^env-sync: refs\/heads\/main must point at a commit, not a snapshot\n$/,
   });
-  await expectRefused(t, repo, ['update-ref', 'refs/members', c0], {
-    message: /refs\/members must point at a event, not a commit|refs\/members must point at an event/,
+  await expectRefused(t, repo, ['update-ref', 'refs/members', event], {
+    message:
+      /^env-sync: refs\/members holds a secure-peer membership chain; this repository is dev-plaintext-http\n$/,
   });
-  await repo.ok(t, ['update-ref', 'refs/members', event]);
   for (const name of ['../config', 'refs/heads/a..b', 'refs/heads/x.lock']) {
     await expectRefused(t, repo, ['update-ref', name, c0], { message: /^env-sync: invalid ref name / });
   }
@@ -105,19 +105,40 @@ t.test('update-ref refuses wrong object types, bad names, held locks and bad usa
   });
 });
 
+t.test('update-ref moves refs/members in secure-peer, and only to an event', async (t) => {
+  const repo = await makeCliRepo(t, home, 'secure-peer');
+  const store = await openRepository(repo.cwd);
+  const genesis = (await store.refs.read('refs/members'))!;
+  const commit = await store.objects.write({
+    type: 'commit',
+    snapshot: genesis,
+    parents: [],
+    author: 'p',
+    time: 1_700_000_000,
+    message: 'not an event',
+    members: genesis,
+    signature: new Uint8Array(0),
+  });
+  await expectRefused(t, repo, ['update-ref', 'refs/members', commit], {
+    message: /^env-sync: refs\/members must point at a event, not a commit\n$/,
+  });
+  await repo.ok(t, ['update-ref', '-m', 'same tip', 'refs/members', genesis]);
+  t.equal(await store.refs.read('refs/members'), genesis);
+});
+
 t.test('show-ref lists refs sorted by name, as text and as JSON', async (t) => {
-  const { repo, c0, c1, event } = await repoWithCommits(t);
+  const { repo, c0, c1 } = await repoWithCommits(t);
   t.equal((await repo.run(['show-ref'])).code, 1, 'no refs: exit 1, like git');
   const store = await openRepository(repo.cwd);
   const by = { peer: 'p', reason: 'test' };
   await store.refs.update('refs/heads/main', c1, by);
   await store.refs.update('refs/remotes/origin/main', c0, by);
-  await store.refs.update('refs/members', event, by);
+  await store.refs.update('refs/heads/dev', c0, by);
   const [text, json] = await Promise.all([repo.ok(t, ['show-ref']), repo.ok(t, ['show-ref', '--json'])]);
-  t.equal(text, `${c1} refs/heads/main\n${event} refs/members\n${c0} refs/remotes/origin/main\n`);
+  t.equal(text, `${c0} refs/heads/dev\n${c1} refs/heads/main\n${c0} refs/remotes/origin/main\n`);
   t.same(JSON.parse(json), [
+    { name: 'refs/heads/dev', id: c0 },
     { name: 'refs/heads/main', id: c1 },
-    { name: 'refs/members', id: event },
     { name: 'refs/remotes/origin/main', id: c0 },
   ]);
 });

@@ -6,6 +6,7 @@ import { createSession } from '../../src/cli/session.ts';
 import { commitEnvironment, readEnvironment } from '../../src/model/environment.ts';
 import { initRepository, openRepository, type SecurityMode } from '../../src/store/repository.ts';
 import { runCli } from '../helpers/cli.ts';
+import { initSecurePeerRepository } from '../helpers/secure-peer-repo.ts';
 
 const CANARY = 'canary-Zq81-secret-value';
 
@@ -18,7 +19,8 @@ async function repoWithSecret(t: Test, mode: SecurityMode, extra: Record<string,
   const work = path.join(root, 'repo');
   const home = path.join(root, 'home');
   process.env.ENV_SYNC_HOME = home;
-  await initRepository(work, { mode, extraConfig: extra });
+  if (mode === 'secure-peer') await initSecurePeerRepository(work, home);
+  else await initRepository(work, { mode, extraConfig: extra });
   const session = await createSession(await openRepository(work));
   const state = await readEnvironment(session, 'main');
   const commit = await commitEnvironment(session, state, {

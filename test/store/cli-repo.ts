@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import { initRepository } from '../../src/store/repository.ts';
 import { type CliOptions, type CliResult, runCli } from '../helpers/cli.ts';
+import { initSecurePeerRepository } from '../helpers/secure-peer-repo.ts';
 import { snapshotTree } from './tree-snapshot.ts';
 
 export type Mode = 'secure-peer' | 'trusted-owner-ssh' | 'dev-plaintext-http';
@@ -19,8 +20,9 @@ export interface CliRepo {
 }
 
 /**
- * A work tree under `t.testdir()` with a repository in `mode` (secure-peer: without its genesis event). The identity home is shared by every repo made
- * with the same `home` (creating an identity costs a key generation; tests of one file can share one).
+ * A work tree under `t.testdir()` with a repository in `mode` (secure-peer: founded by the identity in `home`).
+ * The identity home is shared by every repo made with the same `home` (creating an identity costs a key
+ * generation; tests of one file can share one).
  */
 export async function makeCliRepo(
   t: Test,
@@ -31,7 +33,8 @@ export async function makeCliRepo(
   mkdirSync(cwd);
   // Through the store API: `env-sync init` itself is tested in test/cli/init.test.ts, and every process
   // spawned under tap pays for its coverage hooks.
-  await initRepository(cwd, { mode });
+  if (mode === 'secure-peer') await initSecurePeerRepository(cwd, home);
+  else await initRepository(cwd, { mode });
   return cliIn(cwd, home);
 }
 

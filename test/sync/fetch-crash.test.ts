@@ -6,8 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { fsck } from '../../src/store/fsck.ts';
-import type { ObjectId } from '../../src/store/object-id.ts';
-import { initRepository, openRepository } from '../../src/store/repository.ts';
+import { initRepository, openRepository, type Repository } from '../../src/store/repository.ts';
 import { BIN } from '../helpers/cli.ts';
 import { buildHistory, initPeer } from './helpers.ts';
 
@@ -15,9 +14,10 @@ const KILLS = 12;
 const REMOTE_REF = 'refs/remotes/origin/main';
 
 /** A repository of the source's group with `origin` pointing at it. */
-async function destination(dir: string, source: string, group: ObjectId): Promise<void> {
-  const repo = await initRepository(dir, { mode: 'dev-plaintext-http', group });
-  repo.config.set('remote.origin.url', source);
+async function destination(dir: string, source: Repository): Promise<void> {
+  const { mode, group, groupNonce } = source;
+  const repo = await initRepository(dir, { mode, group, groupNonce });
+  repo.config.set('remote.origin.url', source.workTree);
   await repo.saveConfig();
 }
 
@@ -54,12 +54,12 @@ t.test('SIGKILL during a fetch that writes a pack leaves fsck clean and no ref m
   const root = t.testdir();
   const source = await initPeer(root, 'source');
   const tip = await buildHistory(source.dir, 200, 300);
-  const group = (await openRepository(source.dir)).group;
+  const sourceRepo = await openRepository(source.dir);
   const home = path.join(root, '.home');
 
   // How long a whole fetch takes here, so that the kills spread over it.
   const probe = path.join(root, 'probe');
-  await destination(probe, source.dir, group);
+  await destination(probe, sourceRepo);
   let { ms } = await fetchUntil(probe, home, 60_000);
   t.ok(readdirSync(path.join(probe, '.env-sync/objects/pack')).length === 2, 'a whole fetch writes one pack');
 
@@ -67,7 +67,7 @@ t.test('SIGKILL during a fetch that writes a pack leaves fsck clean and no ref m
   let leftovers = 0;
   for (let kill = 0; kill < KILLS; kill++) {
     const dir = path.join(root, `dest-${kill}`);
-    await destination(dir, source.dir, group);
+    await destination(dir, sourceRepo);
     const run = await fetchUntil(dir, home, ms * (0.3 + 0.7 * Math.random()));
     if (run.killed) killed++;
     // A fetch that finished first shows how long one takes now (the probe may have met a busier machine).

@@ -3,13 +3,20 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { commitEnvironment, readEnvironment, type Session } from '../../src/model/environment.ts';
 import { plainCodec } from '../../src/model/snapshot-codec.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
-import { initRepository, openRepository, type SecurityMode } from '../../src/store/repository.ts';
+import {
+  initRepository,
+  openRepository,
+  type Repository,
+  type SecurityMode,
+} from '../../src/store/repository.ts';
+import { createSyncServer } from '../../src/transport/http-server.ts';
 import { BIN, type CliResult, runCli } from '../helpers/cli.ts';
 
 export interface Peer {
@@ -158,4 +165,23 @@ export async function buildHistory(dir: string, keys: number, commits: number): 
   await repo.objects.syncObjects(written);
   await repo.refs.update('refs/heads/main', parent!, { peer: 'peer-a', reason: 'history', expected: null });
   return parent!;
+}
+
+/**
+ * The HTTP sync server of `repo`, in this process on a loopback port (whatever its mode, unlike `serve`),
+ * recording the method of every request it receives; closed at teardown.
+ */
+export async function serveInProcess(
+  t: Test,
+  repo: Repository,
+): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createSyncServer(repo);
+  server.on('request', (request) => requests.push(request.method ?? '?'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }

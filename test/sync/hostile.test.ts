@@ -63,6 +63,7 @@ function advertisement(group: ObjectId, refs: [string, ObjectId][]): Buffer {
     protocol: 1,
     service: 'upload-pack',
     group,
+    groupNonce: null,
     mode: 'dev-plaintext-http',
     head: 'refs/heads/main',
     refs,
@@ -122,7 +123,9 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
   // A real pack of a larger history, cut in the middle.
   const source = await initPeer(root, 'source');
   const sourceRepo = await openRepository(source.dir);
-  sourceRepo.config.set('core.group', (await openRepository(victim.dir)).group);
+  const victimRepo = await openRepository(victim.dir);
+  sourceRepo.config.set('core.group', victimRepo.group);
+  sourceRepo.config.set('core.groupNonce', victimRepo.groupNonce!);
   await sourceRepo.saveConfig();
   for (let i = 0; i < 40; i++) await source.commit({ [`K${i}`]: randomBytes(200).toString('hex') });
   const sourceTip = (await source.ref('refs/heads/main'))!;
@@ -274,7 +277,6 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
     t.equal(await victim.ref('refs/remotes/evil/main'), null, `${c.name}: no ref moved`);
   }
   t.equal(await victim.ref('refs/heads/main'), mainBefore);
-  const victimRepo = await openRepository(victim.dir);
   for (const c of cases.slice(-3, -1)) {
     for (const [, id] of c.scenario.refs)
       t.notOk(await victimRepo.objects.has(id), `${c.name}: the objects sent were not stored`);

@@ -70,7 +70,7 @@ t.test('fetch refuses a repository in another mode or group, pointing at clone',
   const a = await initPeer(root, 'a');
   await a.commit({ A: '1' });
   const ssh = peer(root, 'ssh');
-  await initRepository(ssh.dir, { mode: 'trusted-owner-ssh', group: (await a.session()).repo.group });
+  await initRepository(ssh.dir, { mode: 'trusted-owner-ssh' });
   await ssh.ok(t, ['remote', 'add', 'a', a.dir]);
   const mode = await ssh.cli(['fetch', 'a']);
   t.equal(mode.code, 1);

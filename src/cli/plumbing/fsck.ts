@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { everySnapshotEncrypted, plaintextHeads } from '../../model/encryption-audit.ts';
 import { type FsckProblem, fsck } from '../../store/fsck.ts';
-import type { Repository } from '../../store/repository.ts';
+import { openRepository, type Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { encryptsAtRest } from '../session.ts';
 
@@ -13,14 +13,15 @@ export class FsckCommand extends EnvSyncCommand {
     category: 'Plumbing',
     description: 'verify the integrity of the repository',
     details: `
-      Checks that every object, loose or packed, hashes to its name, is canonically encoded and of a known
-      type; that every pack matches its checksum and its index lists exactly its objects; that every
-      reference between objects, every ref and every reflog entry points to an existing object of the right
-      type; that directories are 0700 and files 0600; and, where the mode encrypts at rest, that snapshots are
-      encrypted (every snapshot in secure-peer; each environment's head with trusted-owner-ssh encryption); and
-      in secure-peer, that the membership chain verifies from its genesis (every signature and rule) and that
-      every commit reachable from a ref is signed by its author, who was approved at the event it names and,
-      if revoked since, made it before the revocation. Prints one line per problem
+      Checks that \`core.mode\` is still the mode the group was created in (an edited config); that every
+      object, loose or packed, hashes to its name, is canonically encoded and of a known type; that every pack
+      matches its checksum and its index lists exactly its objects; that every reference between objects,
+      every ref and every reflog entry points to an existing object of the right type; that directories are
+      0700 and files 0600; and, where the mode encrypts at rest, that snapshots are encrypted (every snapshot
+      in secure-peer; each environment's head with trusted-owner-ssh encryption); and in secure-peer, that the
+      membership chain verifies from its genesis (every signature and rule) and that every commit reachable
+      from a ref is signed by its author, who was approved at the event it names and, if revoked since, made
+      it before the revocation. Prints one line per problem
       (\`error: <subject>: <message>\`) and exits 1 if there is any error. Leftover temporary and lock files
       from interrupted writes (and a pack without its index) are printed as notes and do not fail the check.
       The summary line counts packed objects: \`ok: <n> objects (<m> in <k> packs), <r> refs\`.
@@ -34,7 +35,8 @@ export class FsckCommand extends EnvSyncCommand {
   json = Option.Boolean('--json', false, { description: 'print a JSON report' });
 
   async execute(): Promise<number> {
-    const repo = await this.openRepository();
+    // Not this.openRepository(): a mode no longer bound to the group is reported below, not refused.
+    const repo = await openRepository(process.cwd(), { checkBinding: false });
     const secure = repo.mode === 'secure-peer';
     const checked = await fsck(repo, secure ? [everySnapshotEncrypted] : []);
     const extra = !secure && encryptsAtRest(repo) ? await plaintextHeads(repo) : [];

@@ -16,7 +16,7 @@ export class UpdateRefCommand extends EnvSyncCommand {
       \`update-ref <ref> <new> [<old>]\` points \`<ref>\` at \`<new>\`. When \`<old>\` is given the update happens only
       if the ref still holds \`<old>\` (an all-zero id means "must not exist"); otherwise it fails and nothing
       changes. \`-d <ref> [<old>]\` deletes the ref. Branches (\`refs/heads/*\`, \`refs/remotes/*\`) must point at a
-      commit and \`refs/members\` at an event. Every update is appended to the reflog with \`-m <reason>\`.
+      commit and \`refs/members\` (secure-peer only) at an event. Every update is appended to the reflog with \`-m <reason>\`.
     `,
     examples: [
       ['Move main to a commit', '$0 update-ref -m "restore" refs/heads/main 3f2a9c…'],
@@ -49,6 +49,13 @@ export class UpdateRefCommand extends EnvSyncCommand {
     }
     const next = await resolveRevision(repo, rest[0]!);
     const target = await repo.refs.resolveName(ref);
+    // Outside secure-peer a membership chain would claim the group was created as secure-peer (an edit).
+    if (target === MEMBERS_REF && repo.mode !== 'secure-peer') {
+      throw new EnvSyncError(
+        'E_MODE',
+        `refs/members holds a secure-peer membership chain; this repository is ${repo.mode}`,
+      );
+    }
     const object = await repo.objects.read(next);
     const wanted =
       target === MEMBERS_REF

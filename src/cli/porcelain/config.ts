@@ -8,7 +8,7 @@ import { EnvSyncCommand } from '../base-command.ts';
 import { createSession, recipientList } from '../session.ts';
 
 /** Set once at init or clone; changing them would mix modes or groups. */
-const FIXED_KEYS = new Set(['core.version', 'core.mode', 'core.group']);
+const FIXED_KEYS = new Set(['core.version', 'core.mode', 'core.group', 'core.groupnonce']);
 
 function fullKey(key: string): string {
   return key.includes('.') ? key : `core.${key}`;
@@ -64,8 +64,8 @@ export class ConfigSetCommand extends EnvSyncCommand {
     category: 'Porcelain',
     description: 'change a repository setting',
     details: `
-      Sets \`<key>\` to \`<value>\` in \`.env-sync/config\` (written atomically). \`core.mode\`, \`core.group\` and
-      \`core.version\` are fixed at init and cannot be changed.
+      Sets \`<key>\` to \`<value>\` in \`.env-sync/config\` (written atomically). \`core.mode\`, \`core.group\`,
+      \`core.groupNonce\` and \`core.version\` are fixed at init and cannot be changed.
 
       \`encrypt\` (trusted-owner-ssh only) turns age encryption at rest on or off; every environment's head is
       re-sealed as a new commit, so the current secrets are stored the new way at once (older commits keep
@@ -85,7 +85,7 @@ export class ConfigSetCommand extends EnvSyncCommand {
   async execute(): Promise<number> {
     const repo = await this.openRepository();
     const key = fullKey(this.key);
-    if (FIXED_KEYS.has(key))
+    if (FIXED_KEYS.has(key.toLowerCase()))
       throw new EnvSyncError('E_CONFIG', `${key} is fixed when the repository is created`);
     if (key === 'core.encrypt') return this.#setEncrypt(this.value);
     if (key === 'encrypt.recipients')

@@ -88,7 +88,7 @@ export class InitCommand extends EnvSyncCommand {
 }
 
 /** The genesis event for a new secure-peer group, signed by this peer; `store` writes it and refs/members. */
-async function foundGroup() {
+export async function foundGroup() {
   const [{ genesisEvent }, { eventId }, { storeGenesis }] = await Promise.all([
     import('../../membership/build-event.ts'),
     import('../../membership/signing.ts'),

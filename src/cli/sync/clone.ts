@@ -12,6 +12,7 @@ import { branchRef, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
+import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
@@ -29,8 +30,11 @@ export class CloneCommand extends EnvSyncCommand {
       plaintext working file is written unless \`--checkout\` asks for one (as \`env-sync checkout\` would, after
       the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty; if the clone fails it is removed.
 
-      In secure-peer the group id is the remote's genesis event: the membership chain is verified and applied
-      before any branch is created, and every commit's author must have been approved at the event it names.
+      The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
+      only from a local path or a bundle (mutual TLS once it exists): over \`http://\` the clone stops as soon
+      as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
+      membership chain is verified and applied before any branch is created, and every commit's author must
+      have been approved at the event it names.
       The new peer is not a member yet: it cannot read values until an admin approves its join request
       (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
@@ -61,7 +65,10 @@ export class CloneCommand extends EnvSyncCommand {
     const peer = await this.currentPeerId();
     const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
     try {
-      const repo = await initRepository(dir, { mode: open.ad.mode, group: open.ad.group });
+      // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before `want`.
+      checkUrlAllowedInMode(open.ad.mode, this.url);
+      const { mode, group, groupNonce } = open.ad;
+      const repo = await initRepository(dir, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(this.url));
       await repo.saveConfig();
       const membership = membershipOnFetch({

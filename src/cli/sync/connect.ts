@@ -3,7 +3,7 @@
 import type { ObjectId } from '../../store/object-id.ts';
 import { shortId } from '../../store/object-id.ts';
 import type { Repository } from '../../store/repository.ts';
-import { remoteUrl } from '../../sync/remotes.ts';
+import { checkUrlAllowedInMode, remoteUrl } from '../../sync/remotes.ts';
 import type { Transport } from '../../sync/transport-interface.ts';
 import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
 
@@ -12,7 +12,9 @@ export async function remoteTransport(
   remote: string,
   hooks: LocalServeHooks = {},
 ): Promise<Transport> {
-  return openTransport(remoteUrl(repo, remote), hooks);
+  const url = remoteUrl(repo, remote);
+  checkUrlAllowedInMode(repo.mode, url);
+  return openTransport(url, hooks);
 }
 
 /** `main: abc123..def456`, or `main: (new) def456` — ids only, never values. */

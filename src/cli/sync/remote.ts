@@ -13,7 +13,9 @@ export class RemoteAddCommand extends EnvSyncCommand {
       Records \`<url>\` under \`<name>\` (\`remote.<name>.url\` in \`.env-sync/config\`). Nothing is contacted until
       \`fetch\`. URLs: a local path or \`file://\` URL (a repository, or a bundle file to fetch from) and
       \`http://host:port\` for a \`dev-plaintext-http\` peer running \`env-sync serve\`. \`ssh://\` and \`https://\`
-      come with the trusted-owner-ssh and secure-peer transports.
+      come with the trusted-owner-ssh and secure-peer transports. A secure-peer repository syncs only over
+      mutual TLS, a local path or a bundle: it refuses \`http://\`, \`https://\` (until the mutual-TLS transport
+      exists), \`ssh://\` and \`host:path\`, here and in \`fetch\`, \`pull\` and \`push\`.
     `,
     examples: [
       ['Add a peer served on loopback', '$0 remote add laptop http://127.0.0.1:7464'],
