@@ -85,7 +85,7 @@ t.test('clone refuses a secure-peer remote over http:// as soon as its advertise
   const newcomer = peer(root, 'newcomer');
   const result = await newcomer.cli(['clone', server.url, 'copy']);
   expectOneLine(t, result, new RegExp(`^env-sync: ${REASON}; http://127\\.0\\.0\\.1:\\d+ is plain HTTP\\n$`));
-  t.same(server.requests, ['GET'], 'only the advertisement was read; no want frame was sent');
+  t.same(server.requests, ['POST'], 'one request: the fetch frame that the advertisement answers');
   t.notOk(existsSync(path.join(newcomer.dir, 'copy')), 'no repository was created');
 });
 

@@ -65,7 +65,7 @@ export class CloneCommand extends EnvSyncCommand {
     const peer = await this.currentPeerId();
     const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
     try {
-      // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before `want`.
+      // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
       checkUrlAllowedInMode(open.ad.mode, this.url);
       const { mode, group, groupNonce } = open.ad;
       const repo = await initRepository(dir, { mode, group, groupNonce });
