@@ -69,7 +69,7 @@ export function rotateKeyEvent(
     keySignature: EMPTY,
   };
   const draft = unsigned(oldSigner, at, body);
-  // Both signatures empty: the draft's signing bytes are what the new key signs (rotationSigningBytesOf).
+  // Both signatures empty: the draft's signing bytes are what the new key signs (rotationSigningBytes).
   const keySignature = newSigner.sign(eventSigningBytes(draft));
   return signed(oldSigner, { ...draft, subject: [...draft.subject.slice(0, 3), keySignature] });
 }

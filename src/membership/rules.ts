@@ -15,9 +15,9 @@ import {
 } from './event-format.ts';
 import { type EventKeys, eventKeys, type Registry } from './registry.ts';
 import {
-  joinRequestBytesOf,
-  rotationSigningBytesOf,
-  signingBytesOf,
+  eventSigningBytes,
+  joinRequestBytes,
+  rotationSigningBytes,
   verifyEd25519,
   type WireEvent,
 } from './signing.ts';
@@ -55,24 +55,21 @@ export function checkEvent(
     fail('E_EVENT_INVALID', `dated ${event.time - ctx.now} s in the future (allowed skew ${SKEW_SECONDS} s)`);
   }
   const body = parseEventBody(event, describeEvent(id, event));
-  const signed = (key: Uint8Array, bytes: () => Uint8Array | null, signature: Uint8Array): boolean => {
-    if (!ctx.verifySignatures) return true;
-    const message = bytes();
-    return message !== null && verifyEd25519(key, message, signature);
-  };
-  if (!signed(event.actor, () => signingBytesOf(wire), event.signature)) {
+  const signed = (key: Uint8Array, message: () => Uint8Array, signature: Uint8Array): boolean =>
+    !ctx.verifySignatures || verifyEd25519(key, message(), signature);
+  if (!signed(event.actor, () => eventSigningBytes(event), event.signature)) {
     fail('E_EVENT_INVALID', 'signature does not verify (forged or altered)');
   }
   // Checked with the signatures, when the event arrives: stored events passed this already.
   const keyProblem = ctx.verifySignatures ? subjectKeyProblem(event, body, 'signature') : null;
   if (keyProblem !== null) fail('E_EVENT_INVALID', keyProblem);
   if (body.kind === 'request' || body.kind === 'approve') {
-    if (!signed(body.request.key, () => joinRequestBytesOf(wire), body.request.signature)) {
+    if (!signed(body.request.key, () => joinRequestBytes(body.request), body.request.signature)) {
       fail('E_EVENT_INVALID', 'the join request signature does not verify');
     }
   }
   if (body.kind === 'rotate-key') {
-    if (!signed(body.next.key, () => rotationSigningBytesOf(wire), body.keySignature)) {
+    if (!signed(body.next.key, () => rotationSigningBytes(event), body.keySignature)) {
       fail('E_EVENT_INVALID', 'the new key did not sign the rotation');
     }
   }
