@@ -134,27 +134,37 @@ for (let e = 0; e < ENVIRONMENTS; e++) {
 
 // A clone before 100 more events (fetch brings them) and after them (fetch brings none). Each timed fetch starts
 // from a fresh copy of the clone and of the identity home (which records what was verified).
+// The clone is another peer, with an identity home of its own (which records what it verified).
 const B = path.join(WORK, 'b');
-must([node, BIN, 'clone', A, B], { cwd: WORK });
+const HOME_B = path.join(WORK, 'home-b');
+mkdirSync(HOME_B, { mode: 0o700 });
+const envB = { ...env, HOME: HOME_B, ENV_SYNC_HOME: HOME_B };
+must([node, BIN, 'identity', 'init', '--name', 'clone'], { cwd: WORK, env: envB });
+must([node, BIN, 'clone', A, B], { cwd: WORK, env: envB });
 const BEHIND = path.join(WORK, 'behind');
 cpSync(B, path.join(BEHIND, 'repo'), { recursive: true });
-cpSync(HOME, path.join(BEHIND, 'home'), { recursive: true });
+cpSync(HOME_B, path.join(BEHIND, 'home'), { recursive: true });
 await appendEvents(repoA, NEW_EVENTS, note, (i) => members[i % PEERS]);
-must([node, BIN, 'fetch'], { cwd: B });
+must([node, BIN, 'fetch'], { cwd: B, env: envB });
 const CURRENT = path.join(WORK, 'current');
 cpSync(B, path.join(CURRENT, 'repo'), { recursive: true });
-cpSync(HOME, path.join(CURRENT, 'home'), { recursive: true });
+cpSync(HOME_B, path.join(CURRENT, 'home'), { recursive: true });
 
 function restore(from) {
   rmSync(B, { recursive: true, force: true });
   cpSync(path.join(from, 'repo'), B, { recursive: true });
-  rmSync(HOME, { recursive: true, force: true });
-  cpSync(path.join(from, 'home'), HOME, { recursive: true });
+  rmSync(HOME_B, { recursive: true, force: true });
+  cpSync(path.join(from, 'home'), HOME_B, { recursive: true });
 }
 
-function timed(args, cwd, input) {
+function timed(args, cwd, input, environment = env) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(args[0], args.slice(1), { env, cwd, input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const result = spawnSync(args[0], args.slice(1), {
+    env: environment,
+    cwd,
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
   return ms;
@@ -167,11 +177,11 @@ const cases = {
   'log --verify': () => timed([node, BIN, 'log', '--verify'], A),
   'fetch (no new event)': () => {
     restore(CURRENT);
-    return timed([node, BIN, 'fetch'], B);
+    return timed([node, BIN, 'fetch'], B, undefined, envB);
   },
   [`fetch (${NEW_EVENTS} new events)`]: () => {
     restore(BEHIND);
-    return timed([node, BIN, 'fetch'], B);
+    return timed([node, BIN, 'fetch'], B, undefined, envB);
   },
 };
 const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
