@@ -235,7 +235,7 @@ async function timed(fn) {
  */
 async function esHistoryWriter(repo, initial) {
   const recipients = Array.from({ length: RECIPIENTS }, () =>
-    store.encodeBech32('age', randomBytes(32)),
+    store.encodeAgeRecipient(randomBytes(32)),
   ).sort();
   const branches = new Map();
   let time = 1_700_000_000;
@@ -264,6 +264,7 @@ async function esHistoryWriter(repo, initial) {
         time: time++,
         message: `Change ${change.key}`,
         members: null,
+        signature: new Uint8Array(0),
       });
       written.push(snapshotId, commit);
       branch.parent = commit;
@@ -394,6 +395,6 @@ async function loadStore() {
     "export { initRepository } from './src/store/repository.ts';",
     "export { encodeObject, plainSnapshot } from './src/store/objects.ts';",
     "export { encodeCanonical } from './src/store/encoding.ts';",
-    "export { encodeBech32 } from './src/crypto/bech32.ts';",
+    "export { encodeAgeRecipient } from './src/crypto/age-recipient.ts';",
   ]);
 }

@@ -2,6 +2,7 @@
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
 import { readFile } from 'node:fs/promises';
+import { nowSeconds } from '../clock.ts';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
@@ -45,7 +46,7 @@ export function recipientList(value: string): string[] {
 export async function approvedReaders(repo: Repository): Promise<string[] | null> {
   if (repo.mode !== 'secure-peer') return null;
   const { loadRegistry } = await import('../membership/chain-store.ts');
-  const loaded = await loadRegistry(repo, Math.floor(Date.now() / 1000));
+  const loaded = await loadRegistry(repo, nowSeconds());
   if (loaded === null) return null;
   return loaded.registry.approved().map((peer) => peer.ageRecipient);
 }
@@ -54,7 +55,7 @@ export async function approvedReaders(repo: Repository): Promise<string[] | null
 async function readerOf(repo: Repository, recipient: string): Promise<string> {
   if (repo.mode === 'secure-peer') {
     const { loadRegistry } = await import('../membership/chain-store.ts');
-    const loaded = await loadRegistry(repo, Math.floor(Date.now() / 1000));
+    const loaded = await loadRegistry(repo, nowSeconds());
     const peer = loaded?.registry.approved().find((approved) => approved.ageRecipient === recipient);
     if (peer !== undefined) return `peer ${peer.name} (${peer.peerId})`;
   }

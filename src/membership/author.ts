@@ -2,11 +2,11 @@
 // move refs/members by compare-and-swap. Also re-issues this peer's events that a fork left behind.
 
 import { EnvSyncError } from '../errors.ts';
-import { memberForkTips } from '../store/member-fork-tips.ts';
 import type { Repository } from '../store/repository.ts';
 import { childEvent } from './build-event.ts';
 import { requireChain, saveChain } from './chain-store.ts';
 import type { EventBody, HeldEvent } from './event-format.ts';
+import { memberForkTips } from './fork-tips.ts';
 import { type ReissueResult, reissueEvents } from './merge-events.ts';
 import type { EventSigner } from './signing.ts';
 import type { MemberTree } from './tree.ts';

@@ -4,14 +4,15 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { nowSeconds } from '../clock.ts';
 import { EnvSyncError } from '../errors.ts';
 import { writeFileAtomic } from '../store/fs-atomic.ts';
-import { FORK_TIPS_FILE, memberForkTips } from '../store/member-fork-tips.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import type { HeldEvent } from './event-format.ts';
+import { FORK_TIPS_FILE, memberForkTips } from './fork-tips.ts';
 import type { Registry } from './registry.ts';
 import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
@@ -98,7 +99,7 @@ export async function loadChain(
   const trusted = await readTrustedState(repo);
   const verifySignatures = options.verifySignatures ?? !refsMatch(trusted, tip, forks);
   const tree = buildTree(repo, events, {
-    now: options.now ?? Math.floor(Date.now() / 1000),
+    now: options.now ?? nowSeconds(),
     verifySignatures,
   });
   if (trusted !== null) checkNoRollback(repo, (id) => tree.has(id), trusted);

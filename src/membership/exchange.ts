@@ -2,13 +2,13 @@
 // offer and missing events, and the receiving side's all-or-nothing apply under the fork rule.
 
 import { EnvSyncError } from '../errors.ts';
-import { memberForkTips } from '../store/member-fork-tips.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { loadChain, saveChain } from './chain-store.ts';
 import type { HeldEvent } from './event-format.ts';
+import { memberForkTips } from './fork-tips.ts';
 import { mergeEvents } from './merge-events.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';

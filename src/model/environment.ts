@@ -1,10 +1,11 @@
 // Environments: each is a branch refs/heads/<env> whose commits point at snapshots. Reading gives the head
 // commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
 
+import { nowSeconds } from '../clock.ts';
 import { commitSigningBytes, UNSIGNED } from '../store/commit-signing.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
-import { branchRef, MEMBERS_REF } from '../store/ref-names.ts';
+import { branchRef, environmentOf, MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
 
@@ -81,7 +82,7 @@ export async function writeCommit(
     type: 'commit',
     ...fields,
     author: session.peerId,
-    time: Math.floor(Date.now() / 1000),
+    time: nowSeconds(),
     members: await repo.refs.read(MEMBERS_REF),
     signature: UNSIGNED,
   };
@@ -94,7 +95,7 @@ export async function writeCommit(
 
 /** Environments that exist (have a branch), sorted. */
 export async function listEnvironments(repo: Repository): Promise<string[]> {
-  return (await repo.refs.list('refs/heads/')).map((ref) => ref.name.slice('refs/heads/'.length));
+  return (await repo.refs.list('refs/heads/')).map((ref) => environmentOf(ref.name));
 }
 
 function firstLine(text: string): string {

@@ -2,6 +2,7 @@
 // it. Used when revoking a peer, so the user knows which values to rotate. Reads key names only, never values.
 
 import type { ObjectId } from '../store/object-id.ts';
+import { environmentOf } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 
 export interface ExposedKeys {
@@ -27,7 +28,7 @@ export async function keysReadableBy(repo: Repository, ageRecipient: string): Pr
         for (const key of snapshot.keys) keys.add(key);
       }
     }
-    if (keys.size > 0) result.push({ env: ref.name.slice('refs/heads/'.length), keys: [...keys].sort() });
+    if (keys.size > 0) result.push({ env: environmentOf(ref.name), keys: [...keys].sort() });
   }
   return result;
 }

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
 import { groupBindingProblem } from './group-binding.ts';
 import { type ObjectId, shortId } from './object-id.ts';
+import { referencesOf } from './object-references.ts';
 import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
 import { listPackFiles, verifyPack } from './pack-verify.ts';
 import { MEMBERS_REF } from './ref-names.ts';
-import { referencesOf } from './references.ts';
 import { readReflog } from './reflog.ts';
 import type { Repository } from './repository.ts';
 

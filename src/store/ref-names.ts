@@ -32,8 +32,15 @@ export function validateComponent(name: string, what: string): string {
   return name;
 }
 
+export const BRANCH_PREFIX = 'refs/heads/';
+
 export function branchRef(env: string): string {
-  return `refs/heads/${validateComponent(env, 'environment')}`;
+  return `${BRANCH_PREFIX}${validateComponent(env, 'environment')}`;
+}
+
+/** The environment a branch ref (`refs/heads/<env>`) holds. */
+export function environmentOf(ref: string): string {
+  return ref.slice(BRANCH_PREFIX.length);
 }
 
 export function remoteRef(remote: string, env: string): string {

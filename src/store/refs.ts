@@ -3,6 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { nowSeconds } from '../clock.ts';
 import { EnvSyncError } from '../errors.ts';
 import { isNotFound, readFileOrNull, writeFileAtomic } from './fs-atomic.ts';
 import { LockFile } from './lockfile.ts';
@@ -85,7 +86,7 @@ export class RefStore {
           old: current,
           new: next,
           peer: update.peer,
-          time: Math.floor(Date.now() / 1000),
+          time: nowSeconds(),
           reason: update.reason,
         }),
         lock.write(`${next}\n`),
@@ -109,7 +110,7 @@ export class RefStore {
         old: current,
         new: null,
         peer: update.peer,
-        time: Math.floor(Date.now() / 1000),
+        time: nowSeconds(),
         reason: update.reason,
       });
       await lock.commitDelete();

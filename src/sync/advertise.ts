@@ -2,7 +2,7 @@
 // it may sync with that server at all: same mode, same group, or nothing moves (docs/protocol.md#advertisement).
 
 import { EnvSyncError } from '../errors.ts';
-import { memberForkTips } from '../store/member-fork-tips.ts';
+import { memberForkTips } from '../membership/fork-tips.ts';
 import { shortId } from '../store/object-id.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';

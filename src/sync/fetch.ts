@@ -4,7 +4,7 @@
 // only then move refs/remotes/<remote>/<env>.
 
 import type { ObjectId } from '../store/object-id.ts';
-import { remoteRef } from '../store/ref-names.ts';
+import { environmentOf, remoteRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { advertisedTips, checkCompatible } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
@@ -175,7 +175,7 @@ export async function moveRefs(
 ): Promise<RefMove[]> {
   const moves: RefMove[] = [];
   for (const advertised of ad.refs) {
-    const env = advertised.name.slice('refs/heads/'.length);
+    const env = environmentOf(advertised.name);
     const ref = refFor(env);
     const old = await repo.refs.read(ref);
     if (old === advertised.id) continue;

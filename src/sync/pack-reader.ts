@@ -5,8 +5,8 @@
 import { isEnvSyncError } from '../errors.ts';
 import type { ObjectBatch } from '../store/object-database.ts';
 import { hashObjectBytes, idFromBytes, type ObjectId, shortId } from '../store/object-id.ts';
+import { referencesOf } from '../store/object-references.ts';
 import { decodeObject, type ObjectType, type StoredObject } from '../store/objects.ts';
-import { referencesOf } from '../store/references.ts';
 import type { Repository } from '../store/repository.ts';
 import { decompressedReader } from './compression.ts';
 import type { Frame, FrameReader } from './frames.ts';

@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
-import { branchRef, remoteRef } from '../store/ref-names.ts';
+import { branchRef, environmentOf, remoteRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { checkCompatible } from './advertise.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
@@ -141,7 +141,7 @@ async function recordResults(
 ): Promise<void> {
   for (const command of commands) {
     const result = results.find((r) => r.ref === command.ref);
-    const env = command.ref.slice('refs/heads/'.length);
+    const env = environmentOf(command.ref);
     if (result === undefined || !result.ok) {
       throw new EnvSyncError(
         result?.reason?.startsWith('non-fast-forward') ? 'E_NON_FAST_FORWARD' : 'E_REMOTE',

@@ -2,11 +2,11 @@
 // first), and which commits to offer as haves. Pure reads over the object database.
 
 import { EnvSyncError } from '../errors.ts';
-import { memberForkTips } from '../store/member-fork-tips.ts';
+import { memberForkTips } from '../membership/fork-tips.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
+import { type Reference, referencesOf } from '../store/object-references.ts';
 import type { ObjectType } from '../store/objects.ts';
 import { MEMBERS_REF } from '../store/ref-names.ts';
-import { type Reference, referencesOf } from '../store/references.ts';
 import type { Repository } from '../store/repository.ts';
 
 /**

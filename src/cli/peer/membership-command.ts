@@ -1,6 +1,7 @@
 // Shared by the `peer` commands and `log`: open a secure-peer repository (refusing other modes clearly),
 // load its membership chain, and fix "now" once per command.
 
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { StoredChain } from '../../membership/chain-store.ts';
 import type { PeerRecord, Registry } from '../../membership/registry.ts';
@@ -9,7 +10,7 @@ import { EnvSyncCommand } from '../base-command.ts';
 
 export abstract class MembershipCommand extends EnvSyncCommand {
   /** Seconds since the epoch, fixed once per command (docs/membership.md#rules). */
-  readonly now = Math.floor(Date.now() / 1000);
+  readonly now = nowSeconds();
 
   /** The repository, if it is secure-peer: membership exists only there. */
   protected async openSecurePeer(): Promise<Repository> {

@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { findGitWorkTree, ignoreSecretsInGit } from '../../model/git-ignore.ts';
 import {
@@ -100,7 +101,7 @@ export async function foundGroup() {
     ageRecipient: identity.ageRecipient,
     certificateFingerprint: identity.certificateFingerprint,
   };
-  const genesis = genesisEvent(identity.signingKey, card, Math.floor(Date.now() / 1000));
+  const genesis = genesisEvent(identity.signingKey, card, nowSeconds());
   return {
     group: eventId(genesis),
     peerId: identity.peerId,

@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { ObjectId } from '../../store/object-id.ts';
 import { shortId } from '../../store/object-id.ts';
+import { environmentOf } from '../../store/ref-names.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
 export class BundleCreateCommand extends EnvSyncCommand {
@@ -64,7 +66,7 @@ export class BundleVerifyCommand extends EnvSyncCommand {
     const membership = membershipOnFetch({
       peerId: 'bundle-verify',
       source: `bundle '${this.file}'`,
-      now: Math.floor(Date.now() / 1000),
+      now: nowSeconds(),
       reissue: false,
     });
     const report = await verifyBundle(path.resolve(this.file), scratch, membership.hook);
@@ -77,7 +79,7 @@ export class BundleVerifyCommand extends EnvSyncCommand {
         `membership: ${members.added.length} event(s) verified (signatures and rules), ${members.commitsChecked} commit(s) by approved authors`,
       );
     }
-    for (const ref of report.refs) this.print(`${ref.name.slice('refs/heads/'.length)} ${ref.id}`);
+    for (const ref of report.refs) this.print(`${environmentOf(ref.name)} ${ref.id}`);
     const repo = await this.openRepository().catch(() => null);
     if (repo !== null) {
       if (repo.group !== report.group || repo.mode !== report.mode) {

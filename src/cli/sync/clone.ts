@@ -4,11 +4,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { readEnvironment } from '../../model/environment.ts';
 import { checkOutEnvironment } from '../../model/working-file.ts';
 import { shortId } from '../../store/object-id.ts';
-import { branchRef, remoteRef } from '../../store/ref-names.ts';
+import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
@@ -74,7 +75,7 @@ export class CloneCommand extends EnvSyncCommand {
       const membership = membershipOnFetch({
         peerId: peer,
         source: `remote '${this.url}'`,
-        now: Math.floor(Date.now() / 1000),
+        now: nowSeconds(),
       });
       const { stats } = await receiveAndMoveRefs(repo, open, DEFAULT_SYNC_LIMITS, membership.hook, {
         refFor: (env) => remoteRef('origin', env),
@@ -83,7 +84,7 @@ export class CloneCommand extends EnvSyncCommand {
       });
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
-      const envs = open.ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
+      const envs = open.ad.refs.map((ref) => environmentOf(ref.name));
       this.print(`Cloned into ${dir}`);
       this.print(`Group ${shortId(open.ad.group)}, mode ${open.ad.mode}`);
       this.print(
@@ -111,7 +112,7 @@ export class CloneCommand extends EnvSyncCommand {
   async #checkOut(dir: string): Promise<void> {
     const session = await createSession(await openRepository(dir));
     const head = await session.repo.refs.headTarget();
-    const state = await readEnvironment(session, head.slice('refs/heads/'.length));
+    const state = await readEnvironment(session, environmentOf(head));
     if (state.head === null) return;
     const file = await checkOutEnvironment(session, state);
     this.print(`Checked out ${state.env} to ${file.name} (mode 0600)`);

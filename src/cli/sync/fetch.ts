@@ -1,6 +1,7 @@
 // `env-sync fetch [<remote> | --all]`: download what a remote has and we lack; move refs/remotes/<remote>/*.
 
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
@@ -46,7 +47,7 @@ export class FetchCommand extends EnvSyncCommand {
     const remotes = this.all ? listRemotes(repo).map((r) => r.name) : [this.remote ?? defaultRemote(repo)];
     const peer = await this.currentPeerId();
     const limits = syncLimitsFromConfig(repo.config);
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds();
     for (const remote of remotes) {
       const membership = membershipOnFetch({ peerId: peer, source: `remote '${remote}'`, now });
       const { moves, stats } = await fetchRemote(

@@ -2,6 +2,7 @@
 // stdout, for a client that runs this command on the remote machine (over SSH in trusted-owner-ssh).
 
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import type { Repository } from '../../store/repository.ts';
 import { serveReceivePack } from '../../sync/receive-pack.ts';
 import { type ServeOptions, sendError, serveUploadPack } from '../../sync/upload-pack.ts';
@@ -70,7 +71,7 @@ export class ReceivePackCommand extends PackServiceCommand {
   async execute(): Promise<number> {
     const peerId = await this.currentPeerId();
     return this.serve(serveReceivePack, {
-      beforeRefUpdates: membershipOnReceive({ peerId, now: Math.floor(Date.now() / 1000) }),
+      beforeRefUpdates: membershipOnReceive({ peerId, now: nowSeconds() }),
     });
   }
 }

@@ -1,9 +1,10 @@
 // `env-sync pull [<remote>] [<env>…]`: fetch, then merge each fetched branch into the environment of that name.
 
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { mergeIntoBranch } from '../../model/merge.ts';
-import { remoteRef } from '../../store/ref-names.ts';
+import { environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote } from '../../sync/remotes.ts';
@@ -44,7 +45,7 @@ export class PullCommand extends EnvSyncCommand {
     const membership = membershipOnFetch({
       peerId: session.peerId,
       source: `remote '${remote}'`,
-      now: Math.floor(Date.now() / 1000),
+      now: nowSeconds(),
     });
     const { moves, ad } = await fetchRemote(
       repo,
@@ -56,7 +57,7 @@ export class PullCommand extends EnvSyncCommand {
     );
     for (const line of describeMembership(membership.outcome())) this.print(line);
     for (const move of moves) this.print(formatMove(`${remote}/${move.env}`, move.old, move.new));
-    const available = ad.refs.map((ref) => ref.name.slice('refs/heads/'.length));
+    const available = ad.refs.map((ref) => environmentOf(ref.name));
     for (const env of envs) {
       if (!available.includes(env))
         throw new EnvSyncError('E_BAD_REVISION', `remote '${remote}' has no environment '${env}'`);

@@ -1,9 +1,10 @@
 // `env-sync push <remote> [<env>…]`: fast-forward the remote's branches to ours; `--force-with-lease` to overwrite.
 
 import { Command, Option } from 'clipanion';
+import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { listEnvironments } from '../../model/environment.ts';
-import { branchRef } from '../../store/ref-names.ts';
+import { branchRef, environmentOf } from '../../store/ref-names.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
 import { EnvSyncCommand } from '../base-command.ts';
@@ -42,7 +43,7 @@ export class PushCommand extends EnvSyncCommand {
     const repo = await this.openRepository();
     let envs = [...this.envs];
     if (this.all) envs = await listEnvironments(repo);
-    else if (envs.length === 0) envs = [(await repo.refs.headTarget()).slice('refs/heads/'.length)];
+    else if (envs.length === 0) envs = [environmentOf(await repo.refs.headTarget())];
     const requests: PushRequest[] = [];
     for (const env of envs) {
       const local = await repo.refs.read(branchRef(env));
@@ -53,7 +54,7 @@ export class PushCommand extends EnvSyncCommand {
     const peer = await this.currentPeerId();
     // A local-path remote is served in this process: lend it the membership check its own serve would run.
     const transport = await remoteTransport(repo, this.remote, {
-      beforeRefUpdates: membershipOnReceive({ peerId: peer, now: Math.floor(Date.now() / 1000) }),
+      beforeRefUpdates: membershipOnReceive({ peerId: peer, now: nowSeconds() }),
     });
     const outcomes = await pushBranches(
       repo,

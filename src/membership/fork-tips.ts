@@ -1,10 +1,10 @@
 // `.env-sync/members-tips`: tips of membership branches that lost a fork (docs/membership.md#storage), one
-// event id per line, advisory. The membership code writes it; sync offers the tips; both read it here.
+// event id per line. The membership code writes it; sync offers the tips; both read it here.
 
 import path from 'node:path';
-import { readFileOrNull } from './fs-atomic.ts';
-import { isObjectId, type ObjectId } from './object-id.ts';
-import type { Repository } from './repository.ts';
+import { readFileOrNull } from '../store/fs-atomic.ts';
+import { isObjectId, type ObjectId } from '../store/object-id.ts';
+import type { Repository } from '../store/repository.ts';
 
 export const FORK_TIPS_FILE = 'members-tips';
 
