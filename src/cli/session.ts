@@ -2,11 +2,11 @@
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
 import { readFile } from 'node:fs/promises';
-import { nowSeconds } from '../clock.ts';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
+import { approvedReaders, configuredRecipients, encryptsAtRest, readerOf } from '../model/readers.ts';
 import type { Repository } from '../store/repository.ts';
 
 /** Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need. */
@@ -16,50 +16,6 @@ export async function loadThisPeer(): Promise<Identity> {
     import('../crypto/identity-home.ts'),
   ]);
   return loadOrCreateIdentity(defaultIdentityHome(process.env));
-}
-
-/** secure-peer always encrypts; trusted-owner-ssh when `core.encrypt` is true; dev-plaintext-http never. */
-export function encryptsAtRest(repo: Repository): boolean {
-  const mode = repo.mode;
-  return (
-    mode === 'secure-peer' || (mode === 'trusted-owner-ssh' && repo.config.get('core.encrypt') === 'true')
-  );
-}
-
-/** Extra readers configured with `env-sync config set encrypt.recipients age1…,age1…`. */
-export function configuredRecipients(repo: Repository): string[] {
-  return recipientList(repo.config.get('encrypt.recipients') ?? '');
-}
-
-/** The recipients of an `encrypt.recipients` value: comma-separated, blanks around each ignored. */
-export function recipientList(value: string): string[] {
-  return value
-    .split(',')
-    .map((recipient) => recipient.trim())
-    .filter((recipient) => recipient !== '');
-}
-
-/**
- * In secure-peer the readers of a new snapshot are exactly the approved peers of the membership chain
- * (docs/membership.md#secrets-follow-membership); null elsewhere, or when the repository has no chain yet.
- */
-export async function approvedReaders(repo: Repository): Promise<string[] | null> {
-  if (repo.mode !== 'secure-peer') return null;
-  const { loadRegistry } = await import('../membership/chain-store.ts');
-  const loaded = await loadRegistry(repo, nowSeconds());
-  if (loaded === null) return null;
-  return loaded.registry.approved().map((peer) => peer.ageRecipient);
-}
-
-/** Whose a recipient is, for a seal that refuses it: an approved peer's, or one from encrypt.recipients. */
-async function readerOf(repo: Repository, recipient: string): Promise<string> {
-  if (repo.mode === 'secure-peer') {
-    const { loadRegistry } = await import('../membership/chain-store.ts');
-    const loaded = await loadRegistry(repo, nowSeconds());
-    const peer = loaded?.registry.approved().find((approved) => approved.ageRecipient === recipient);
-    if (peer !== undefined) return `peer ${peer.name} (${peer.peerId})`;
-  }
-  return 'a recipient of encrypt.recipients';
 }
 
 /**

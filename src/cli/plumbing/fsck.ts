@@ -2,10 +2,10 @@
 
 import { Command, Option } from 'clipanion';
 import { everySnapshotEncrypted, plaintextHeads } from '../../model/encryption-audit.ts';
+import { encryptsAtRest } from '../../model/readers.ts';
 import { type FsckProblem, fsck } from '../../store/fsck.ts';
 import { openRepository, type Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
-import { encryptsAtRest } from '../session.ts';
 
 export class FsckCommand extends EnvSyncCommand {
   static override paths = [['fsck']];

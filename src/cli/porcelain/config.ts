@@ -3,9 +3,10 @@
 import { Command, Option } from 'clipanion';
 import { parseAgeRecipient } from '../../crypto/age-recipient.ts';
 import { EnvSyncError } from '../../errors.ts';
+import { recipientList } from '../../model/readers.ts';
 import { resealEnvironments } from '../../model/reseal.ts';
 import { EnvSyncCommand } from '../base-command.ts';
-import { createSession, recipientList } from '../session.ts';
+import { createSession } from '../session.ts';
 
 /** Set once at init or clone; changing them would mix modes or groups. */
 const FIXED_KEYS = new Set(['core.version', 'core.mode', 'core.group', 'core.groupnonce']);
