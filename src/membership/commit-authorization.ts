@@ -7,21 +7,51 @@ import { commitSigningBytes } from '../store/commit-signing.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
+import type { HeldEvent } from './event-format.ts';
+import type { Registry } from './registry.ts';
 import type { MemberTree } from './tree.ts';
 
 /**
- * Ancestors (and themselves) of the heads a revocation pinned, read once per revocation and per check. A head
- * that is not held pins nothing more: only what the revoker accepted and this peer holds counts.
+ * What one run of commit checks reads once and reuses: the registry after each membership event commits name,
+ * and the ancestors (and themselves) of the heads each revocation pinned. A head that is not held pins nothing
+ * more: only what the revoker accepted and this peer holds counts.
  */
-export class PinnedHistory {
+export class CommitChecks {
   readonly #repo: Repository;
+  readonly #tree: MemberTree;
+  readonly #states = new Map<ObjectId, Registry>();
   readonly #byRevocation = new Map<ObjectId, Promise<Set<ObjectId>>>();
 
-  constructor(repo: Repository) {
+  constructor(repo: Repository, tree: MemberTree) {
     this.#repo = repo;
+    this.#tree = tree;
   }
 
-  contains(revocation: ObjectId, heads: readonly ObjectId[], commit: ObjectId): Promise<boolean> {
+  get tree(): MemberTree {
+    return this.#tree;
+  }
+
+  /** The registry after `event` along its own branch; every state on the way is kept for the next commit. */
+  stateAfter(event: ObjectId): Registry {
+    const missing: HeldEvent[] = [];
+    let at = this.#tree.get(event);
+    while (at !== undefined && !this.#states.has(at.id)) {
+      missing.push(at);
+      at = at.event.prev === null ? undefined : this.#tree.get(at.event.prev);
+    }
+    let state = at === undefined ? undefined : this.#states.get(at.id);
+    for (const held of missing.reverse()) {
+      if (state === undefined) state = this.#tree.stateAfter(held.id);
+      else {
+        state = state.clone();
+        state.apply(held);
+      }
+      this.#states.set(held.id, state);
+    }
+    return this.#states.get(event)!;
+  }
+
+  pinned(revocation: ObjectId, heads: readonly ObjectId[], commit: ObjectId): Promise<boolean> {
     let history = this.#byRevocation.get(revocation);
     if (history === undefined) {
       history = ancestors(this.#repo, heads);
@@ -43,18 +73,18 @@ async function ancestors(repo: Repository, heads: readonly ObjectId[]): Promise<
   return seen;
 }
 
-/** Null when `commit` (named `id`) is authorized by `tree`; otherwise a one-line reason. */
+/** Null when `commit` (named `id`) is authorized by the chain; otherwise a one-line reason. */
 export async function commitAuthorizationProblem(
-  tree: MemberTree,
+  checks: CommitChecks,
   id: ObjectId,
   commit: CommitObject,
-  pinned: PinnedHistory,
 ): Promise<string | null> {
+  const { tree } = checks;
   const what = `commit ${shortId(id)}`;
   if (commit.members === null) return `${what} names no membership event`;
   if (!tree.has(commit.members)) return `${what} names membership event ${shortId(commit.members)}, not held`;
   const author = commit.author.slice(0, 41);
-  const record = tree.stateAfter(commit.members).byPeerId(commit.author);
+  const record = checks.stateAfter(commit.members).byPeerId(commit.author);
   if (record?.state !== 'approved') {
     return `${what}: its author ${author} was not approved at event ${shortId(commit.members)}`;
   }
@@ -63,10 +93,12 @@ export async function commitAuthorizationProblem(
     return `${what}: its signature by ${author} does not verify (forged or altered)`;
   }
   const now = tree.registry().byKey(record.key);
-  if (now?.state !== 'revoked') return null;
+  // Approved only on a branch the fork rule left off the chain (a revoked admin's puppet): never a member.
+  if (now === undefined) return `${what}: its author ${author} is not a member of this group's chain`;
+  if (now.state !== 'revoked') return null;
   const revocation = tree.get(now.since.event);
   if (revocation?.body.kind !== 'revoke') return null;
-  if (await pinned.contains(revocation.id, revocation.body.heads, id)) return null;
+  if (await checks.pinned(revocation.id, revocation.body.heads, id)) return null;
   return `${what}: its author ${author} was revoked at event ${shortId(revocation.id)}, and the commit is not in the history that revocation accepted`;
 }
 
@@ -108,7 +140,7 @@ export async function unauthorizedCommits(
   tree: MemberTree,
 ): Promise<{ id: ObjectId; problem: string }[]> {
   const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
-  const pinned = new PinnedHistory(repo);
+  const checks = new CommitChecks(repo, tree);
   const seen = new Set<ObjectId>();
   const stack = refs.map((ref) => ref.id);
   const found: { id: ObjectId; problem: string }[] = [];
@@ -117,7 +149,7 @@ export async function unauthorizedCommits(
     if (seen.has(id)) continue;
     seen.add(id);
     const commit = await repo.objects.readTyped(id, 'commit');
-    const problem = await commitAuthorizationProblem(tree, id, commit, pinned);
+    const problem = await commitAuthorizationProblem(checks, id, commit);
     if (problem !== null) found.push({ id, problem });
     stack.push(...commit.parents);
   }

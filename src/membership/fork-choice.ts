@@ -38,20 +38,25 @@ export function walkCanonical(tree: TreeView, genesis: HeldEvent, genesisState: 
   const chain = [genesis];
   const state = genesisState.clone();
   for (let at = genesis; ; ) {
-    const kids = tree.children(at.id).map((id) => tree.get(id)!);
+    // Children in id order: every choice below is then independent of the order events arrived in.
+    const kids = tree
+      .children(at.id)
+      .map((id) => tree.get(id)!)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     const valid = kids.filter((kid) => passes(kid, at, state, tree.group));
     const revocations = kids.length > 1 ? revocationsBelow(tree, kids) : [];
-    const pinned = new Map<HeldEvent, Revocation>();
+    const pinned = new Map<HeldEvent, Revocation & { under: HeldEvent }>();
     for (const kid of valid) {
       const pin = pinningRevocation(kid, revocations, state);
       if (pin !== undefined) pinned.set(kid, pin);
     }
     const candidates = valid.filter((kid) => !pinned.has(kid));
-    if (candidates.length === 0) {
-      // Signers revoking each other below this event: every one of them ends revoked.
-      for (const pin of pinned.values()) state.revokeKey(pin.target, pin.held);
-      return { chain, state };
+    // A pinning revocation under a child that cannot win (pinned out itself: two signers revoking each other)
+    // is never reached by the walk, so it applies here: every such signer ends revoked, whoever wins.
+    for (const pin of pinned.values()) {
+      if (!candidates.includes(pin.under)) state.revokeKey(pin.target, pin.held);
     }
+    if (candidates.length === 0) return { chain, state };
     const winner = pickChild(candidates, state);
     state.apply(winner);
     if (winner.body.kind === 'revoke') applyTiedRevocations(winner, candidates, at, state, tree.group);
@@ -61,6 +66,12 @@ export function walkCanonical(tree: TreeView, genesis: HeldEvent, genesisState: 
 }
 
 function passes(held: HeldEvent, parent: HeldEvent, state: Registry, group: ObjectId): boolean {
+  // A revocation of a key the walk already revoked (through a fork's pins) changes nothing but is no reason
+  // to stop the chain: it stays a candidate if its signer is still an admin.
+  if (held.body.kind === 'revoke' && state.byKey(held.body.key)?.state === 'revoked') {
+    const signer = state.byKey(held.event.actor);
+    return signer?.state === 'approved' && signer.role === 'admin';
+  }
   try {
     checkAuthorized(held, eventKeys(held.event, held.body), parent, state, group);
     return true;
@@ -116,7 +127,7 @@ function revocationsBelow(tree: TreeView, kids: readonly HeldEvent[]): (Revocati
       if (held.body.kind === 'rotate-key') found.push({ held, target: hex(held.event.actor), under: kid });
     }
   }
-  return found;
+  return found.sort((a, b) => (a.held.id < b.held.id ? -1 : 1));
 }
 
 function* subtree(tree: TreeView, root: HeldEvent): Generator<HeldEvent> {
@@ -136,8 +147,9 @@ function pinningRevocation(
   kid: HeldEvent,
   revocations: readonly (Revocation & { under: HeldEvent })[],
   state: Registry,
-): Revocation | undefined {
+): (Revocation & { under: HeldEvent }) | undefined {
   const signer = hex(kid.event.actor);
+  // revocations are in id order (revocationsBelow sorts them): the first that qualifies is chosen.
   return revocations.find(({ held, target, under }) => {
     if (target !== signer || under === kid) return false;
     const by = state.byKey(held.event.actor);

@@ -85,15 +85,19 @@ class ForkPoints {
 
   /** For a new event `id` with parent `prev`; undefined when the parent is not held (the rules refuse it). */
   seqOf(id: ObjectId, prev: ObjectId | null): number | undefined {
-    if (prev === null) return undefined;
-    let seq = this.#seqs.get(prev);
-    if (seq === undefined) {
-      const parent = this.#tree.get(prev);
-      if (parent === undefined) return undefined;
-      seq = this.seqOf(parent.id, parent.event.prev);
-      if (seq === undefined) return undefined;
+    // Up to the nearest event whose fork point is known, then record it for every event on the way (a loop:
+    // a losing branch may be thousands of events long).
+    const below: ObjectId[] = [id];
+    let at = prev;
+    while (at !== null && !this.#seqs.has(at)) {
+      const held = this.#tree.get(at);
+      if (held === undefined) return undefined;
+      below.push(at);
+      at = held.event.prev;
     }
-    this.#seqs.set(id, seq);
+    if (at === null) return undefined;
+    const seq = this.#seqs.get(at)!;
+    for (const on of below) this.#seqs.set(on, seq);
     return seq;
   }
 }

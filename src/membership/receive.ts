@@ -105,9 +105,9 @@ export async function applyFetchedMembership(
       );
     }
     self = chain.tree.registry().byPeerId(peerId);
-    const pinned = new m.PinnedHistory(repo);
+    const checks = new m.CommitChecks(repo, chain.tree);
     for (const { id, commit } of commits) {
-      const problem = await m.commitAuthorizationProblem(chain.tree, id, commit, pinned);
+      const problem = await m.commitAuthorizationProblem(checks, id, commit);
       if (problem !== null) {
         throw new EnvSyncError(
           'E_EVENT_UNAUTHORIZED',

@@ -9,6 +9,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultIdentityHome } from '../crypto/identity-home.ts';
 import { ensurePrivateDirectory, writePrivateFileAtomic } from '../crypto/private-files.ts';
+import { EnvSyncError } from '../errors.ts';
 import { readFileOrNull } from '../store/fs-atomic.ts';
 import { isObjectId, type ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
@@ -23,16 +24,20 @@ export interface TrustedState {
 
 const VERSION = 1;
 
-/** The record's file: one per repository directory and group. */
+/**
+ * The record's file: one per repository directory. Not keyed by the group: `core.group` is in the repository's
+ * config, and whoever can write that must not get a fresh record by naming another group.
+ */
 async function recordFile(repo: Repository): Promise<string> {
   const where = await realpath(repo.dir).catch(() => path.resolve(repo.dir));
-  const key = createHash('sha256').update(`${where}\0${repo.group}`).digest('hex').slice(0, 40);
+  const key = createHash('sha256').update(where).digest('hex').slice(0, 40);
   return path.join(defaultIdentityHome(process.env), 'repositories', `${key}.json`);
 }
 
 /** The last verified state, or null when this machine never verified this repository's chain. */
 export async function readTrustedState(repo: Repository): Promise<TrustedState | null> {
-  const bytes = await readFileOrNull(await recordFile(repo));
+  const file = await recordFile(repo);
+  const bytes = await readFileOrNull(file);
   if (bytes === null) return null;
   try {
     const data = JSON.parse(bytes.toString('utf8')) as {
@@ -42,10 +47,17 @@ export async function readTrustedState(repo: Repository): Promise<TrustedState |
       forks: string[];
       registry: RegistrySnapshot;
     };
-    if (data.version !== VERSION || data.group !== repo.group || !isObjectId(data.tip)) return null;
+    if (data.version !== VERSION || !isObjectId(data.tip)) return null;
+    if (data.group !== repo.group) {
+      throw new EnvSyncError(
+        'E_MEMBERS_ROLLBACK',
+        `${repo.dir}: this machine verified this repository as group ${String(data.group).slice(0, 12)}, but its config now names group ${repo.group.slice(0, 12)}; the configuration or the chain was replaced, refusing (if you replaced the repository yourself, remove ${file})`,
+      );
+    }
     if (!Array.isArray(data.forks) || !data.forks.every(isObjectId)) return null;
     return { tip: data.tip, forks: data.forks, registry: Registry.fromSnapshot(data.registry) };
-  } catch {
+  } catch (error) {
+    if (error instanceof EnvSyncError) throw error;
     // Written only by this program, atomically: unreadable means damaged; it is recomputed and rewritten.
     return null;
   }

@@ -224,3 +224,32 @@ t.test('refused: a request for another group, a tampered request, and every othe
     t.match(refused.stderr, /need a secure-peer repository; this one is trusted-owner-ssh/);
   }
 });
+
+t.test(
+  "a stranger's genesis swapped in with core.group and refs/members is refused against the verified record",
+  async (t) => {
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    await p.ok('alice', ['set', 'API_TOKEN'], `${CANARY}\n`);
+    await p.ok('alice', ['peer', 'list']);
+    // Carol, who holds no key of this group, founds her own group elsewhere and plants its genesis here.
+    const elsewhere = path.join(p.cwd, '..', 'elsewhere');
+    mkdirSync(elsewhere);
+    const founded = await runCli(['init'], { cwd: elsewhere, home: HOME.carol });
+    t.equal(founded.code, 0, founded.stderr);
+    const theirs = readFileSync(path.join(elsewhere, '.env-sync', 'refs', 'members'), 'utf8').trim();
+    const from = path.join(elsewhere, '.env-sync', 'objects', theirs.slice(0, 2), theirs.slice(2));
+    const to = path.join(p.cwd, '.env-sync', 'objects', theirs.slice(0, 2));
+    mkdirSync(to, { recursive: true });
+    writeFileSync(path.join(to, theirs.slice(2)), readFileSync(from));
+    const config = path.join(p.cwd, '.env-sync', 'config');
+    const group = readFileSync(path.join(p.cwd, '.env-sync', 'refs', 'members'), 'utf8').trim();
+    writeFileSync(config, readFileSync(config, 'utf8').replace(group, theirs));
+    writeFileSync(path.join(p.cwd, '.env-sync', 'refs', 'members'), `${theirs}\n`);
+    const listed = await p.run('alice', ['peer', 'list']);
+    t.equal(listed.code, 1);
+    t.match(listed.stderr, /verified this repository as group [0-9a-f]{12}, but its config now names group/);
+    const sealed = await p.run('alice', ['set', 'API_TOKEN'], 'next\n');
+    t.equal(sealed.code, 1, 'nothing is sealed to the planted group');
+  },
+);

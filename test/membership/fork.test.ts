@@ -2,9 +2,13 @@
 // whatever order events arrive in; a revocation pins the revoked key's history; dead keys sign nothing new.
 
 import t from 'tap';
+import { peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
+import { CommitChecks, commitAuthorizationProblem } from '../../src/membership/commit-authorization.ts';
 import { MAX_FORK_DEPTH, mergeEvents, reissueEvents } from '../../src/membership/merge-events.ts';
+import { eventId } from '../../src/membership/signing.ts';
 import type { MemberTree } from '../../src/membership/tree.ts';
-import type { EventObject } from '../../src/store/objects.ts';
+import { commitSigningBytes, UNSIGNED } from '../../src/store/commit-signing.ts';
+import type { CommitObject, EventObject } from '../../src/store/objects.ts';
 import { actor, add, approve, draft, NOW, newGroup, requestBody, revoke, stateOf } from './model-helpers.ts';
 
 const founder = actor('founder');
@@ -214,4 +218,56 @@ t.test('merging a prefix or events already held never moves the tip back', async
   const result = mergeEvents(tree, prefix, NOW);
   t.same(result, { added: [], displaced: [], refused: [] });
   t.equal(tree.tip().id, tip);
+});
+
+t.test('a revoked admin and its puppet member cannot undo the revocation with a third child', async (t) => {
+  // (Whether the founder also ends revoked depends on which of alice's two counter-revocations pins it out.)
+  // founder and alice are admins, bob (alice's second identity) a member. The founder revokes alice; alice
+  // answers with a counter-revocation and has bob record a request beside them, then revokes again under it.
+  const tree = base();
+  const honest = tree.clone();
+  revoke(honest, founder, alice);
+  approve(honest, founder, carol);
+  const attacker = tree.clone();
+  const parent = tree.tip();
+  revoke(attacker, alice, founder, parent);
+  const beside = add(attacker, draft(attacker, bob, requestBody(attacker, dave), NOW, parent))!;
+  revoke(attacker, alice, founder, beside);
+  const outcomes = [
+    [honest, attacker],
+    [attacker, honest],
+  ].map(([first, second]) => {
+    const merged = first!.clone();
+    mergeEvents(merged, newIn(second!, tree), NOW);
+    t.equal(stateOf(merged, alice), 'revoked:admin', 'alice stays revoked');
+    t.not(stateOf(merged, dave), 'approved:member', 'nothing alice or her puppet did approves anyone');
+    return registryText(merged);
+  });
+  t.equal(outcomes[0], outcomes[1], 'the same registry whichever side arrived first');
+});
+
+t.test('a commit by a puppet approved only on a branch off the chain is refused', async (t) => {
+  const tree = base();
+  const forkPoint = tree.tip();
+  revoke(tree, founder, alice);
+  const puppet = actor('puppet');
+  const approval = approve(tree, alice, puppet, 'member', forkPoint);
+  t.notOk(tree.isCanonical(approval.id), 'the approval is held but pinned out');
+  const unsigned: CommitObject = {
+    type: 'commit',
+    snapshot: approval.id,
+    parents: [],
+    author: peerIdFromPublicKey(puppet.key.publicKey),
+    time: NOW,
+    message: 'Set API_KEY',
+    members: approval.id,
+    signature: UNSIGNED,
+  };
+  const commit = { ...unsigned, signature: puppet.key.sign(commitSigningBytes(unsigned, tree.group)) };
+  // The revoked-author path (which reads the repository) is not reached: no repository is needed.
+  const checks = new CommitChecks(undefined as never, tree);
+  t.match(
+    await commitAuthorizationProblem(checks, eventId(approval.event), commit),
+    /is not a member of this group's chain/,
+  );
 });
