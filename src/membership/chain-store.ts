@@ -16,7 +16,12 @@ import { FORK_TIPS_FILE, memberForkTips } from './fork-tips.ts';
 import type { Registry } from './registry.ts';
 import { type WireEvent, wireEventFromBytes } from './signing.ts';
 import { type AddOptions, MemberTree } from './tree.ts';
-import { readTrustedState, type TrustedState, writeTrustedState } from './trusted-state.ts';
+import {
+  forgetTrustedState,
+  readTrustedState,
+  type TrustedState,
+  writeTrustedState,
+} from './trusted-state.ts';
 
 export interface StoredChain {
   readonly tree: MemberTree;
@@ -192,6 +197,7 @@ export async function saveChain(
 
 /** Stores a new group's genesis and points refs/members at it (init); refs/members must not exist yet. */
 export async function storeGenesis(repo: Repository, genesis: EventObject, peer: string): Promise<ObjectId> {
+  await forgetTrustedState(repo);
   const tree = MemberTree.create(genesis, {
     now: genesis.time,
     verifySignatures: true,

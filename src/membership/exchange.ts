@@ -12,6 +12,7 @@ import { memberForkTips } from './fork-tips.ts';
 import { mergeEvents } from './merge-events.ts';
 import { asWireEvent, type WireEvent } from './signing.ts';
 import { MemberTree } from './tree.ts';
+import { forgetTrustedState } from './trusted-state.ts';
 
 /**
  * Ids to offer as "have": the canonical tip first, then tips of branches that lost a fork, then the genesis
@@ -99,6 +100,7 @@ export async function applyRemoteEvents(
     }
     tree = MemberTree.create(first, { now, verifySignatures: true, expectedGroup: repo.group });
     genesis = [tree.genesis];
+    await forgetTrustedState(repo);
     rest = events.slice(1);
   } else {
     tree = chain.tree.clone();

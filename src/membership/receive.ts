@@ -101,7 +101,7 @@ export async function applyFetchedMembership(
     if (chain === null) {
       throw new EnvSyncError(
         'E_EVENT_UNAUTHORIZED',
-        `${source} sent commits but no membership chain; a secure-peer repository needs one, no ref moved`,
+        `${source} sent commits but no membership chain; a secure-peer repository needs one; no branch moved`,
       );
     }
     self = chain.tree.registry().byPeerId(peerId);
@@ -111,7 +111,7 @@ export async function applyFetchedMembership(
       if (problem !== null) {
         throw new EnvSyncError(
           'E_EVENT_UNAUTHORIZED',
-          `fetch from ${source} refused: ${problem}; no ref moved`,
+          `fetch from ${source} refused: ${problem}; no branch moved (valid membership events it brought are kept)`,
         );
       }
     }

@@ -5,7 +5,7 @@
 // the registry is read from here instead of re-verifying every event.
 
 import { createHash } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultIdentityHome } from '../crypto/identity-home.ts';
 import { ensurePrivateDirectory, writePrivateFileAtomic } from '../crypto/private-files.ts';
@@ -76,4 +76,12 @@ export async function writeTrustedState(repo: Repository, state: TrustedState): 
     registry: state.registry.snapshot(),
   };
   await writePrivateFileAtomic(file, `${JSON.stringify(data)}\n`);
+}
+
+/**
+ * Forgets what was verified at this repository's path: only for a repository being created there (init, or
+ * the first events of a clone), which replaces whatever repository was there before.
+ */
+export async function forgetTrustedState(repo: Repository): Promise<void> {
+  await rm(await recordFile(repo), { force: true });
 }

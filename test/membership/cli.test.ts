@@ -18,6 +18,9 @@ import { approveBody, cardOf } from './model-helpers.ts';
 
 const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-homes-'));
 process.once('exit', () => rmSync(homes, { recursive: true, force: true }));
+// This test process reads chains through the modules too: what it verifies is recorded in a home of its own.
+process.env.ENV_SYNC_HOME = path.join(homes, 'test-process');
+mkdirSync(process.env.ENV_SYNC_HOME, { mode: 0o700 });
 const HOME = {
   alice: path.join(homes, 'alice'),
   bob: path.join(homes, 'bob'),
@@ -253,3 +256,12 @@ t.test(
     t.equal(sealed.code, 1, 'nothing is sealed to the planted group');
   },
 );
+
+t.test('a repository made anew at the same path (init again) starts a new verified record', async (t) => {
+  const p = peerIn(t);
+  await p.ok('alice', ['init']);
+  await p.ok('alice', ['peer', 'list']);
+  rmSync(path.join(p.cwd, '.env-sync'), { recursive: true });
+  await p.ok('alice', ['init']);
+  t.match((await p.ok('alice', ['peer', 'list'])).stdout, /alice +approved +admin/);
+});

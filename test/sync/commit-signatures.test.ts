@@ -31,7 +31,7 @@ t.test('a commit written as another peer is refused by fetch and by bundle verif
   t.equal(forged.code, 1);
   t.match(
     forged.stderr,
-    /refused: commit [0-9a-f]{12}: its signature by .* does not verify \(forged or altered\); no ref moved/,
+    /refused: commit [0-9a-f]{12}: its signature by .* does not verify \(forged or altered\); no branch moved/,
   );
   t.same(w.refs('a'), before, 'no ref moved');
 

@@ -10,6 +10,9 @@ import { snapshotTree } from '../store/tree-snapshot.ts';
 
 const homes = mkdtempSync(path.join(tmpdir(), 'env-sync-membership-fetch-homes-'));
 process.once('exit', () => rmSync(homes, { recursive: true, force: true }));
+// This test process reads chains through the modules too: what it verifies is recorded in a home of its own.
+process.env.ENV_SYNC_HOME = path.join(homes, 'test-process');
+mkdirSync(process.env.ENV_SYNC_HOME, { mode: 0o700 });
 const PEERS = ['alice', 'bob', 'carol', 'dave', 'mallory'] as const;
 export type Who = (typeof PEERS)[number];
 const home = (who: Who) => path.join(homes, who);

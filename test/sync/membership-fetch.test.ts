@@ -130,7 +130,7 @@ t.test('a commit by a non-member in the remote: fetch and clone refused in secur
   t.equal(refused.code, 1);
   t.match(
     refused.stderr,
-    /^env-sync: fetch from remote 'origin' refused: commit [0-9a-f]{12}: its author [A-Z2-7-]{41} was not approved at event [0-9a-f]{12}; no ref moved\n$/,
+    /^env-sync: fetch from remote 'origin' refused: commit [0-9a-f]{12}: its author [A-Z2-7-]{41} was not approved at event [0-9a-f]{12}; no branch moved \(valid membership events it brought are kept\)\n$/,
   );
   t.same(w.refs('b'), before, 'no ref moved');
   // A second fetch finds the objects already stored and must refuse just the same.
