@@ -107,7 +107,7 @@ export async function loadChain(
     now: options.now ?? nowSeconds(),
     verifySignatures,
   });
-  if (trusted !== null) checkNoRollback(repo, (id) => tree.has(id), trusted);
+  checkNoRollback(repo, (id) => tree.has(id), trusted);
   if (verifySignatures && tree.tip().id === tip) await recordTrusted(repo, tree);
   return { tree, storedTip: tip };
 }

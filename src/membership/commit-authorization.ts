@@ -108,8 +108,7 @@ export async function commitAuthorizationProblem(
  * to what the revoker holds.
  */
 export async function authoredHeads(repo: Repository, peerId: string): Promise<ObjectId[]> {
-  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
-  const tips = refs.map((ref) => ref.id);
+  const tips = await repo.refs.commitTips();
   const below = new Set<ObjectId>(); // reached from one of the author's commits
   const reached = new Set<ObjectId>();
   const heads = new Set<ObjectId>();
@@ -139,10 +138,9 @@ export async function unauthorizedCommits(
   repo: Repository,
   tree: MemberTree,
 ): Promise<{ id: ObjectId; problem: string }[]> {
-  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
   const checks = new CommitChecks(repo, tree);
   const seen = new Set<ObjectId>();
-  const stack = refs.map((ref) => ref.id);
+  const stack = await repo.refs.commitTips();
   const found: { id: ObjectId; problem: string }[] = [];
   while (stack.length > 0) {
     const id = stack.pop()!;

@@ -63,7 +63,7 @@ export interface ApplyResult {
   readonly added: readonly ObjectId[];
   /** Events that were on the canonical chain before and are not now (the fork rule chose another branch). */
   readonly displaced: readonly HeldEvent[];
-  /** Valid events not taken (signed by a revoked key, or forking too deep), with the reason. */
+  /** Valid events not taken (forking too deep below the tip, or built on such a fork), with the reason. */
   readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
   /** The chain after the call. */
   readonly tree: MemberTree;

@@ -21,7 +21,7 @@ export interface MembershipOutcome {
   readonly dropped: number;
   /** This peer's approvals or recorded requests that lost a fork: to confirm by running them again. */
   readonly waiting: number;
-  /** Valid events not taken (signed by a revoked key, or forking too deep), with the reason. */
+  /** Valid events not taken (forking too deep below the tip, or built on such a fork), with the reason. */
   readonly refused: readonly { readonly id: ObjectId; readonly reason: string }[];
   /** New commits checked against the chain. */
   readonly commitsChecked: number;
@@ -148,9 +148,7 @@ async function newCommits(
   repo: Repository,
   tips: readonly ObjectId[],
 ): Promise<{ id: ObjectId; commit: CommitObject }[]> {
-  const local = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))].map(
-    (ref) => ref.id,
-  );
+  const local = await repo.refs.commitTips();
   const localTips = new Set(local);
   if (tips.every((id) => localTips.has(id))) return [];
   const known = new Set<ObjectId>();

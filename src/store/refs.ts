@@ -120,6 +120,11 @@ export class RefStore {
     }
   }
 
+  /** Ids of every branch and remote-tracking ref: the commits this repository holds as accepted. */
+  async commitTips(): Promise<ObjectId[]> {
+    return [...(await this.list('refs/heads/')), ...(await this.list('refs/remotes/'))].map((ref) => ref.id);
+  }
+
   /** All refs under refs/ (not HEAD), sorted by name. Lock and temp files are skipped. */
   async list(prefix = 'refs/'): Promise<RefEntry[]> {
     const entries: RefEntry[] = [];

@@ -84,13 +84,13 @@ const MAX_HAVES = 256;
  */
 export async function collectHaves(repo: Repository): Promise<ObjectId[]> {
   const haves = new Set<ObjectId>();
-  const refs = [...(await repo.refs.list('refs/heads/')), ...(await repo.refs.list('refs/remotes/'))];
-  for (const ref of refs) haves.add(ref.id);
+  const tips = await repo.refs.commitTips();
+  for (const id of tips) haves.add(id);
   const walked = new Set<ObjectId>();
-  for (const ref of refs) {
-    if (walked.has(ref.id)) continue;
-    walked.add(ref.id);
-    let id: ObjectId | undefined = ref.id;
+  for (const tip of tips) {
+    if (walked.has(tip)) continue;
+    walked.add(tip);
+    let id: ObjectId | undefined = tip;
     let nextOffer = 1;
     for (let depth = 0; id !== undefined && haves.size < MAX_HAVES; depth++) {
       if (depth === nextOffer) {
