@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
 import { groupBindingProblem } from './group-binding.ts';
+import { describeLockFile } from './lockfile.ts';
 import { type ObjectId, shortId } from './object-id.ts';
 import { referencesOf } from './object-references.ts';
 import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
@@ -156,8 +157,7 @@ async function checkPermissions(
       }
       if (/\.tmp-[0-9a-f]+$/.test(entry.name))
         note(relative(root, full), 'leftover of an interrupted write (safe to delete)');
-      else if (entry.name.endsWith('.lock'))
-        note(relative(root, full), 'lock file (stale if no env-sync is running)');
+      else if (entry.name.endsWith('.lock')) note(relative(root, full), await describeLockFile(full));
       const fileStat = await fs.stat(full);
       if ((fileStat.mode & 0o077) !== 0)
         error(relative(root, full), `file mode ${octal(fileStat.mode)} is too open; want 0600`);

@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCanonical } from '../../src/store/encoding.ts';
@@ -150,13 +159,26 @@ t.test('fsck names files and directories whose permissions are too open', async 
 
 t.test('fsck notes leftovers of interrupted writes without failing', async (t) => {
   const { repo } = await fixture(t);
-  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), '', { mode: 0o600 });
+  const lock = path.join(repo.dir, 'refs/heads/main.lock');
+  writeFileSync(lock, `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000\n`, {
+    mode: 0o600,
+  });
   writeFileSync(path.join(repo.dir, 'objects/ab.tmp-0123abcd'), '', { mode: 0o600 });
-  const result = await repo.run(['fsck']);
+  let result = await repo.run(['fsck']);
   t.equal(result.code, 0);
   t.match(
     result.stdout,
-    /^note: \.env-sync\/refs\/heads\/main\.lock: lock file \(stale if no env-sync is running\)$/m,
+    new RegExp(
+      `^note: \\.env-sync/refs/heads/main\\.lock: lock held by env-sync process ${process.pid} since 2023-11-14T22:13:20Z$`,
+      'm',
+    ),
+  );
+  writeFileSync(lock, '', { mode: 0o600 });
+  utimesSync(lock, new Date(0), new Date(0));
+  result = await repo.run(['fsck']);
+  t.match(
+    result.stdout,
+    /^note: \.env-sync\/refs\/heads\/main\.lock: stale lock, left by an interrupted write; the next update takes it over$/m,
   );
   t.match(
     result.stdout,

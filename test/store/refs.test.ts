@@ -1,6 +1,17 @@
-import { existsSync, promises as fsp, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  promises as fsp,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { setNoticeSink } from '../../src/notices.ts';
 import { LockFile } from '../../src/store/lockfile.ts';
 import { readReflog } from '../../src/store/reflog.ts';
 import { BY_TEST, makeStoreRepo, writeCommit } from './store-repo.ts';
@@ -45,16 +56,97 @@ t.test('a compare-and-swap mismatch changes nothing, not even the reflog', async
   t.equal(await repo.refs.read('refs/heads/dev'), null);
 });
 
-t.test('a held lock refuses the update at once and is never stolen', async (t) => {
+t.test('a lock held by a running process is waited for, then the update goes through', async (t) => {
   const repo = await makeStoreRepo(t);
   const c1 = await writeCommit(repo, [], 'c1');
-  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), '');
+  const lock = path.join(repo.dir, 'refs/heads/main.lock');
+  writeFileSync(lock, holderLine(process.pid, hostname()));
+  const released = setTimeout(() => rmSync(lock), 300);
+  t.teardown(() => clearTimeout(released));
+  const started = Date.now();
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  t.ok(Date.now() - started >= 250, 'it waited for the holder');
+  t.equal(await repo.refs.read('refs/heads/main'), c1);
+});
+
+t.test(
+  'a lock a running process keeps is never stolen: the update gives up, naming the holder',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const c1 = await writeCommit(repo, [], 'c1');
+    repo.config.set('core.lockTimeout', '1');
+    const lock = path.join(repo.dir, 'refs/heads/main.lock');
+    writeFileSync(lock, holderLine(process.pid, hostname()));
+    const error = await repo.refs.update('refs/heads/main', c1, BY_TEST).catch((caught: Error) => caught);
+    t.match(error, {
+      code: 'E_REF_LOCKED',
+      message: new RegExp(
+        `^refs/heads/main is locked by env-sync process ${process.pid} since \\S+; gave up after 1 s$`,
+      ),
+    });
+    t.notMatch((error as Error).message, /remove/, 'nobody is told to delete a live lock');
+    t.equal(await repo.refs.read('refs/heads/main'), null);
+    t.equal(readFileSync(lock, 'utf8'), holderLine(process.pid, hostname()), 'the lock is left alone');
+  },
+);
+
+t.test('a lock whose process is gone is taken over with a notice', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  const gone = await exitedPid();
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(gone, hostname()));
+  const notices = collectNotices(t);
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  t.equal(await repo.refs.read('refs/heads/main'), c1);
+  t.same(notices, [
+    `took over the lock of refs/heads/main, left by process ${gone}, which is no longer running`,
+  ]);
+  t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')));
+});
+
+t.test('a lock cut off before it named its holder is taken over only once it is old', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  repo.config.set('core.lockTimeout', '1');
+  const lock = path.join(repo.dir, 'refs/heads/main.lock');
+  writeFileSync(lock, '');
   await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
     code: 'E_REF_LOCKED',
-    message: /^refs\/heads\/main is locked by another process/,
+    message: /locked by an env-sync process that is writing it/,
   });
-  t.equal(await repo.refs.read('refs/heads/main'), null);
-  t.equal(readFileSync(path.join(repo.dir, 'refs/heads/main.lock'), 'utf8'), '', 'the lock is left alone');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(lock, old, old);
+  const notices = collectNotices(t);
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  t.equal(await repo.refs.read('refs/heads/main'), c1);
+  t.same(notices, ['took over the lock of refs/heads/main, left by an interrupted write']);
+});
+
+t.test('a lock of another host cannot be checked: the refusal says how to remove it', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  repo.config.set('core.lockTimeout', '0');
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(1, 'other-host'));
+  await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
+    code: 'E_REF_LOCKED',
+    message:
+      /locked by env-sync process 1 on other-host since .*; if that process is gone, remove '.*main\.lock'$/,
+  });
+});
+
+t.test('writers racing to take over one stale lock: exactly one update per writer, none lost', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const base = await writeCommit(repo, [], 'base');
+  await repo.refs.update('refs/heads/main', base, BY_TEST);
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(await exitedPid(), hostname()));
+  collectNotices(t);
+  const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeCommit(repo, [base], `c${i}`)));
+  // Each writer moves the ref from whatever it holds to its own commit, under the lock: 8 moves in the reflog.
+  await Promise.all(ids.map((id) => repo.refs.update('refs/heads/main', id, BY_TEST)));
+  const log = await readReflog(path.join(repo.dir, 'logs'), 'refs/heads/main');
+  t.equal(log.length, 9);
+  for (let i = 2; i < log.length; i++)
+    t.equal(log[i]!.old, log[i - 1]!.new, 'each move starts where the last ended');
 });
 
 t.test('a reflog that cannot be written leaves the ref where it was and releases the lock', async (t) => {
@@ -82,18 +174,18 @@ t.test(
     await repo.refs.update('refs/heads/main', c1, BY_TEST);
     // The write of the new content into the lock file fails (EIO): the one write whose data is `<id>\n`.
     const probe = await fsp.open(path.join(repo.dir, 'probe'), 'w');
-    const prototype = Object.getPrototypeOf(probe) as { writeFile: (...args: unknown[]) => Promise<void> };
+    const prototype = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
     await probe.close();
-    const writeFile = prototype.writeFile;
-    prototype.writeFile = function (this: unknown, data: unknown, ...rest: unknown[]) {
-      if (data === `${c2}\n`)
+    const write = prototype.write;
+    prototype.write = function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (Buffer.isBuffer(data) && data.toString() === `${c2}\n`)
         return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
-      return writeFile.call(this, data, ...rest);
+      return write.call(this, data, ...rest);
     };
     try {
       await t.rejects(repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 }), { code: 'EIO' });
     } finally {
-      prototype.writeFile = writeFile;
+      prototype.write = write;
     }
     t.equal(await repo.refs.read('refs/heads/main'), c1, 'the ref did not move');
     t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')), 'the lock file is gone');
@@ -165,3 +257,24 @@ t.test('list returns refs sorted by name and skips lock files', async (t) => {
     ['refs/remotes/origin/main'],
   );
 });
+
+function holderLine(pid: number, host: string): string {
+  return `env-sync lock pid=${pid} host=${host} started=1700000000\n`;
+}
+
+/** The pid of a process that has exited. */
+function exitedPid(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    child.on('error', reject);
+    child.on('exit', () => resolve(child.pid!));
+  });
+}
+
+/** Notices given during the test, in order. */
+function collectNotices(t: Test): string[] {
+  const notices: string[] = [];
+  setNoticeSink((text) => notices.push(text));
+  t.teardown(() => setNoticeSink(() => {}));
+  return notices;
+}
