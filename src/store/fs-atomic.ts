@@ -31,7 +31,7 @@ export async function writeFileAtomic(
   } catch (error) {
     await handle.close();
     await fs.rm(temp, { force: true });
-    throw error;
+    throw withPath(error, file);
   }
   await handle.close();
   try {
@@ -55,7 +55,7 @@ export function writeFileAtomicUnsyncedSync(file: string, data: Uint8Array, mode
   } catch (error) {
     closeSync(fd);
     rmSync(temp, { force: true });
-    throw error;
+    throw withPath(error, file);
   }
   closeSync(fd);
   try {
@@ -87,8 +87,26 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * `mkdir -p` with mode 0700. Node's recursive mkdir reports ENOENT for any failure to create the last
+ * directory (a read-only file system, a full disk): the plain mkdir that follows gives the real cause.
+ */
 export async function makeDirectory(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await fs.mkdir(dir, { mode: DIR_MODE }).catch((cause: NodeJS.ErrnoException) => {
+      throw cause.code === 'EEXIST' ? error : cause;
+    });
+  }
+}
+
+/** An I/O error of a write on a file descriptor names no file: give it the file's path. */
+export function withPath(error: unknown, file: string): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno?.code === 'string' && errno.path === undefined) errno.path = file;
+  return error;
 }
 
 export async function readFileOrNull(file: string): Promise<Buffer | null> {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { nowSeconds } from '../clock.ts';
 import { EnvSyncError } from '../errors.ts';
 import { notice } from '../notices.ts';
-import { FILE_MODE, fsyncDirectory } from './fs-atomic.ts';
+import { FILE_MODE, fsyncDirectory, makeDirectory, withPath } from './fs-atomic.ts';
 
 /** How long a writer waits for a live holder before it gives up (`core.lockTimeout` in seconds overrides). */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -58,7 +58,7 @@ export class LockFile {
    * `what` and the holder when the wait runs out.
    */
   static async acquire(target: string, what: string, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<LockFile> {
-    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await makeDirectory(path.dirname(target));
     const lockPath = `${target}.lock`;
     const started = Date.now();
     let announced = false;
@@ -90,6 +90,8 @@ export class LockFile {
       await handle.truncate(0);
       await handle.write(bytes, 0, bytes.length, 0);
       await handle.sync();
+    } catch (error) {
+      throw withPath(error, this.#lockPath);
     } finally {
       await handle.close();
     }

@@ -155,7 +155,7 @@ export class ObjectDatabase {
     if (this.#packs.has(id)) return false;
     const fanout = path.dirname(file);
     if (!this.#knownFanout.has(fanout)) {
-      await fs.mkdir(fanout, { recursive: true, mode: DIR_MODE });
+      await makeDirectory(fanout);
       this.#knownFanout.add(fanout);
     }
     if (durable) await writeFileAtomic(file, bytes, FILE_MODE);

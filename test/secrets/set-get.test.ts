@@ -85,6 +85,9 @@ t.test('invalid key names and misused arguments are refused without echoing them
   t.equal(digit.code, 1);
   t.match(digit.stderr, /not a valid key name/);
   t.equal((await repo.cli(['set', 'a.b-c=v', '_x=v', 'Mixed_9=v'])).code, 0, 'dotenv key names are valid');
+  const long = await repo.cli(['set', `${'A'.repeat(2000)}=x`]);
+  t.equal(long.code, 1);
+  t.equal(long.stderr, 'env-sync: argument 1 is not a valid key name (2000 characters; the limit is 1024)\n');
 });
 
 t.test('unset removes keys in one commit; a missing key is an error and removes nothing', async (t) => {
