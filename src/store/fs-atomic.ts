@@ -8,6 +8,12 @@ import path from 'node:path';
 /** Windows has no POSIX modes, nor directories to fsync; everything else does. */
 export const POSIX = process.platform !== 'win32';
 export const FILE_MODE = 0o600;
+/** The name of a file being written, renamed into place when complete: `<name>.tmp-<hex>`. */
+export const TEMP_NAME = /\.tmp-[0-9a-f]+$/;
+
+export function tempPath(file: string): string {
+  return `${file}.tmp-${randomBytes(6).toString('hex')}`;
+}
 export const DIR_MODE = 0o700;
 
 /**
@@ -22,7 +28,7 @@ export async function writeFileAtomic(
   options: { readonly durable?: boolean; readonly exactMode?: boolean } = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const temp = tempPath(file);
   const handle = await fs.open(temp, 'wx', mode);
   try {
     if (options.exactMode && POSIX) await handle.chmod(mode); // not narrowed by the umask either
@@ -48,7 +54,7 @@ export async function writeFileAtomic(
  * synchronous syscall costs a fraction of a round trip through libuv's thread pool (bench/store.mjs).
  */
 export function writeFileAtomicUnsyncedSync(file: string, data: Uint8Array, mode = FILE_MODE): void {
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const temp = tempPath(file);
   const fd = openSync(temp, 'wx', mode);
   try {
     writeSync(fd, data);

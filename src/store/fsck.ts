@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
+import { TEMP_NAME } from './fs-atomic.ts';
 import { groupBindingProblem } from './group-binding.ts';
 import { describeLockFile } from './lockfile.ts';
 import { type ObjectId, shortId } from './object-id.ts';
@@ -181,7 +182,7 @@ async function checkPermissions(
         await walk(full);
         continue;
       }
-      if (/\.tmp-[0-9a-f]+$/.test(entry.name))
+      if (TEMP_NAME.test(entry.name))
         note(relative(root, full), 'leftover of an interrupted write (safe to delete)');
       else if (entry.name.endsWith('.lock')) note(relative(root, full), await describeLockFile(full));
       const fileStat = await fs.stat(full);

@@ -1,7 +1,7 @@
-// `<file>.lock` held through O_EXCL creation: the lock holder writes the new content into the lock file,
-// fsyncs it and renames it over the target (git's lockfile protocol). Until then the lock file names its
-// holder (pid, host, start time), so that a writer that finds it waits for a live holder and takes over from
-// one that is gone (docs/repository-layout.md#locks).
+// `<file>.lock` held through exclusive creation, git's lockfile protocol with one change: the lock file only
+// names its holder (pid, host, start time) and the new content goes to a temp file renamed over the target,
+// so a lock on disk always says whose it is. A writer that finds a lock waits for a live holder and takes over
+// from one that is gone (docs/repository-layout.md#locks).
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,18 +10,15 @@ import path from 'node:path';
 import { nowSeconds } from '../clock.ts';
 import { EnvSyncError } from '../errors.ts';
 import { notice } from '../notices.ts';
-import { FILE_MODE, fsyncDirectory, makeDirectory, withPath } from './fs-atomic.ts';
+import { FILE_MODE, fsyncDirectory, makeDirectory, tempPath, withPath } from './fs-atomic.ts';
 
 /** How long a writer waits for a live holder before it gives up (`core.lockTimeout` in seconds overrides). */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
 /** A waiting writer says so after this long. */
 const ANNOUNCE_AFTER_MS = 1_000;
-/**
- * A lock file that names no holder was cut off while being created or after its new content was written; a
- * live holder renames it within milliseconds of either, so one this old is a crash's leftover.
- */
+/** A lock file that names no holder is no lock this version made: taken over once it is this old. */
 const UNNAMED_STALE_MS = 5_000;
-const HOLDER_LINE = /^env-sync lock pid=(\d+) host=(\S+) started=(\d+)\n$/;
+const HOLDER_LINE = /^env-sync lock pid=(\d+) host=(\S+) started=(\d+) token=[0-9a-f]+\n$/;
 
 interface Holder {
   readonly pid: number;
@@ -37,19 +34,17 @@ type Found =
 export class LockFile {
   readonly #target: string;
   readonly #lockPath: string;
-  #handle: fs.FileHandle | null;
-  /** The lock file holds the new content, fsynced and closed (`write`), and waits for `commit`. */
-  #written = false;
-  /**
-   * The lock file on disk is this lock's until it is renamed over the target or removed: whatever failed
-   * before (a write, an fsync, the rename), release removes it, or every later update would be refused.
-   */
+  /** This lock's line in the lock file: checked before the target is replaced. */
+  readonly #holderLine: string;
+  /** The temp file holding the new content, fsynced, once `write` is done; renamed over the target by `commit`. */
+  #written: string | null = null;
+  /** The lock file is this lock's until commit or release removes it. */
   #owned = true;
 
-  private constructor(target: string, handle: fs.FileHandle) {
+  private constructor(target: string, holderLine: string) {
     this.#target = target;
     this.#lockPath = `${target}.lock`;
-    this.#handle = handle;
+    this.#holderLine = holderLine;
   }
 
   /**
@@ -63,8 +58,8 @@ export class LockFile {
     const started = Date.now();
     let announced = false;
     for (let attempt = 0; ; attempt++) {
-      const handle = await createExclusive(lockPath);
-      if (handle !== null) return new LockFile(target, handle);
+      const holderLine = await createExclusive(lockPath);
+      if (holderLine !== null) return new LockFile(target, holderLine);
       const found = await readLock(lockPath);
       if (found === null) continue; // released meanwhile
       if (isStale(found)) {
@@ -82,54 +77,62 @@ export class LockFile {
     }
   }
 
-  /** Writes the new content into the lock file and fsyncs it; `commit` then puts it in place. */
+  /** Writes the new content into a temp file beside the target and fsyncs it; `commit` then puts it in place. */
   async write(content: string | Uint8Array): Promise<void> {
-    const handle = this.#take();
+    if (!this.#owned || this.#written !== null)
+      throw new Error('lock already written, committed or released');
+    const temp = tempPath(this.#target);
+    const handle = await fs.open(temp, 'wx', FILE_MODE);
     try {
-      const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-      await handle.truncate(0);
-      await handle.write(bytes, 0, bytes.length, 0);
+      await handle.writeFile(content);
       await handle.sync();
     } catch (error) {
-      throw withPath(error, this.#lockPath);
-    } finally {
       await handle.close();
+      await fs.rm(temp, { force: true });
+      throw withPath(error, temp);
     }
-    this.#written = true;
+    await handle.close();
+    this.#written = temp;
   }
 
-  /** Renames the written lock file over the target and fsyncs the directory. */
+  /** Renames the written content over the target, fsyncs the directory, and removes the lock. */
   async commit(): Promise<void> {
-    if (!this.#written) throw new Error('lock file not written');
-    this.#written = false;
-    await fs.rename(this.#lockPath, this.#target);
-    this.#owned = false;
+    const temp = this.#written;
+    if (temp === null) throw new Error('lock file not written');
+    await this.#checkStillHeld();
+    await fs.rename(temp, this.#target);
+    this.#written = null;
     await fsyncDirectory(path.dirname(this.#target));
+    await this.release();
   }
 
   /** Deletes the target under the lock, then releases. */
   async commitDelete(): Promise<void> {
-    await this.#take().close();
+    await this.#checkStillHeld();
     await fs.rm(this.#target, { force: true });
-    await fs.rm(this.#lockPath, { force: true });
-    this.#owned = false;
     await fsyncDirectory(path.dirname(this.#target));
+    await this.release();
   }
 
-  /** Gives the lock up without changing the target (a no-op after commit). */
+  /** Gives the lock up without changing the target (what commit leaves is only the lock file). */
   async release(): Promise<void> {
-    if (this.#handle !== null) await this.#take().close();
-    this.#written = false;
+    if (this.#written !== null) await fs.rm(this.#written, { force: true });
+    this.#written = null;
     if (!this.#owned) return;
     this.#owned = false;
     await fs.rm(this.#lockPath, { force: true });
   }
 
-  #take(): fs.FileHandle {
-    const handle = this.#handle;
-    if (handle === null) throw new Error('lock already committed or released');
-    this.#handle = null;
-    return handle;
+  /** The lock file still names this lock: nothing took it over while this process was stalled. */
+  async #checkStillHeld(): Promise<void> {
+    const text = await fs.readFile(this.#lockPath, 'utf8').catch(() => null);
+    if (text !== this.#holderLine) {
+      this.#owned = false;
+      throw new EnvSyncError(
+        'E_REF_LOCKED',
+        `the lock of ${path.basename(this.#target)} was taken over by another process; nothing changed`,
+      );
+    }
   }
 }
 
@@ -141,23 +144,24 @@ export async function describeLockFile(lockPath: string): Promise<string> {
   return `lock held by ${describeHolder(found)}`;
 }
 
-/** Creates the lock file naming this process as its holder; null when it exists already. */
-async function createExclusive(lockPath: string): Promise<fs.FileHandle | null> {
-  let handle: fs.FileHandle;
+/**
+ * Creates the lock file already holding the line that names this process, by linking a temp file to the lock's
+ * name (which fails if it exists): there is never an empty lock. Returns that line; null when the lock exists.
+ */
+async function createExclusive(lockPath: string): Promise<string | null> {
+  const token = randomBytes(8).toString('hex');
+  const line = `env-sync lock pid=${process.pid} host=${os.hostname()} started=${nowSeconds()} token=${token}\n`;
+  const temp = `${lockPath}.tmp-${token}`;
+  await fs.writeFile(temp, line, { mode: FILE_MODE, flag: 'wx' });
   try {
-    handle = await fs.open(lockPath, 'wx', FILE_MODE);
+    await fs.link(temp, lockPath);
+    return line;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw error;
+  } finally {
+    await fs.rm(temp, { force: true });
   }
-  try {
-    await handle.write(`env-sync lock pid=${process.pid} host=${os.hostname()} started=${nowSeconds()}\n`);
-  } catch (error) {
-    await handle.close();
-    await fs.rm(lockPath, { force: true });
-    throw error;
-  }
-  return handle;
 }
 
 async function readLock(lockPath: string): Promise<Found | null> {
@@ -192,7 +196,7 @@ function isRunning(pid: number): boolean {
  * moved aside first and put back if it is not the one judged stale. True when this call removed it.
  */
 async function takeOver(lockPath: string, staleText: string): Promise<boolean> {
-  const aside = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
+  const aside = tempPath(lockPath);
   try {
     await fs.rename(lockPath, aside);
   } catch (error) {

@@ -162,9 +162,13 @@ t.test('fsck names files and directories whose permissions are too open', async 
 t.test('fsck notes leftovers of interrupted writes without failing', async (t) => {
   const { repo } = await fixture(t);
   const lock = path.join(repo.dir, 'refs/heads/main.lock');
-  writeFileSync(lock, `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000\n`, {
-    mode: 0o600,
-  });
+  writeFileSync(
+    lock,
+    `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000 token=0123abcd\n`,
+    {
+      mode: 0o600,
+    },
+  );
   writeFileSync(path.join(repo.dir, 'objects/ab.tmp-0123abcd'), '', { mode: 0o600 });
   let result = await repo.run(['fsck']);
   t.equal(result.code, 0);

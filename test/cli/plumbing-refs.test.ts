@@ -93,7 +93,7 @@ t.test('update-ref refuses wrong object types, bad names, held locks and bad usa
   }
   writeFileSync(
     path.join(repo.dir, 'refs/heads/main.lock'),
-    `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000\n`,
+    `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000 token=0123abcd\n`,
     { mode: 0o600 },
   );
   await repo.run(['config', 'set', 'core.lockTimeout', '1']);

@@ -3,6 +3,7 @@ import {
   existsSync,
   promises as fsp,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   utimesSync,
@@ -104,23 +105,26 @@ t.test('a lock whose process is gone is taken over with a notice', async (t) => 
   t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')));
 });
 
-t.test('a lock cut off before it named its holder is taken over only once it is old', async (t) => {
-  const repo = await makeStoreRepo(t);
-  const c1 = await writeCommit(repo, [], 'c1');
-  repo.config.set('core.lockTimeout', '1');
-  const lock = path.join(repo.dir, 'refs/heads/main.lock');
-  writeFileSync(lock, '');
-  await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
-    code: 'E_REF_LOCKED',
-    message: /locked by an env-sync process that is writing it/,
-  });
-  const old = new Date(Date.now() - 60_000);
-  utimesSync(lock, old, old);
-  const notices = collectNotices(t);
-  await repo.refs.update('refs/heads/main', c1, BY_TEST);
-  t.equal(await repo.refs.read('refs/heads/main'), c1);
-  t.same(notices, ['took over the lock of refs/heads/main, left by an interrupted write']);
-});
+t.test(
+  'a lock that names no holder (no lock this version makes) is taken over only once it is old',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const c1 = await writeCommit(repo, [], 'c1');
+    repo.config.set('core.lockTimeout', '1');
+    const lock = path.join(repo.dir, 'refs/heads/main.lock');
+    writeFileSync(lock, '');
+    await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
+      code: 'E_REF_LOCKED',
+      message: /locked by an env-sync process that is writing it/,
+    });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const notices = collectNotices(t);
+    await repo.refs.update('refs/heads/main', c1, BY_TEST);
+    t.equal(await repo.refs.read('refs/heads/main'), c1);
+    t.same(notices, ['took over the lock of refs/heads/main, left by an interrupted write']);
+  },
+);
 
 t.test('a lock of another host cannot be checked: the refusal says how to remove it', async (t) => {
   const repo = await makeStoreRepo(t);
@@ -172,20 +176,20 @@ t.test(
     const c1 = await writeCommit(repo, [], 'c1');
     const c2 = await writeCommit(repo, [c1], 'c2');
     await repo.refs.update('refs/heads/main', c1, BY_TEST);
-    // The write of the new content into the lock file fails (EIO): the one write whose data is `<id>\n`.
+    // The write of the new content into its temp file fails (EIO): the one write whose data is `<id>\n`.
     const probe = await fsp.open(path.join(repo.dir, 'probe'), 'w');
-    const prototype = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    const prototype = Object.getPrototypeOf(probe) as { writeFile: (...args: unknown[]) => Promise<void> };
     await probe.close();
-    const write = prototype.write;
-    prototype.write = function (this: unknown, data: unknown, ...rest: unknown[]) {
-      if (Buffer.isBuffer(data) && data.toString() === `${c2}\n`)
+    const writeFile = prototype.writeFile;
+    prototype.writeFile = function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (data === `${c2}\n`)
         return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
-      return write.call(this, data, ...rest);
+      return writeFile.call(this, data, ...rest);
     };
     try {
       await t.rejects(repo.refs.update('refs/heads/main', c2, { ...BY_TEST, expected: c1 }), { code: 'EIO' });
     } finally {
-      prototype.write = write;
+      prototype.writeFile = writeFile;
     }
     t.equal(await repo.refs.read('refs/heads/main'), c1, 'the ref did not move');
     t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')), 'the lock file is gone');
@@ -200,8 +204,32 @@ t.test(
     await t.rejects(lock.commit());
     await lock.release();
     t.notOk(existsSync(`${target}.lock`), 'released after a failed rename, the lock file is gone');
+    t.same(
+      readdirSync(path.join(repo.dir, 'refs/heads')).filter((name) => name.includes('.tmp-')),
+      [],
+      'and no temp file is left',
+    );
   },
 );
+
+t.test('a lock taken over while its holder stalled is not committed through', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  const target = path.join(repo.dir, 'refs/heads/main');
+  const lock = await LockFile.acquire(target, 'refs/heads/main');
+  await lock.write(`${c1}\n`);
+  writeFileSync(`${target}.lock`, holderLine(process.pid, 'other-host'));
+  await t.rejects(lock.commit(), {
+    code: 'E_REF_LOCKED',
+    message: /was taken over by another process; nothing changed/,
+  });
+  t.equal(await repo.refs.read('refs/heads/main'), null, 'the ref did not move');
+  t.equal(
+    readFileSync(`${target}.lock`, 'utf8'),
+    holderLine(process.pid, 'other-host'),
+    "the other holder's lock stays",
+  );
+});
 
 t.test('delete removes the ref under compare-and-swap and logs it', async (t) => {
   const repo = await makeStoreRepo(t);
@@ -259,7 +287,7 @@ t.test('list returns refs sorted by name and skips lock files', async (t) => {
 });
 
 function holderLine(pid: number, host: string): string {
-  return `env-sync lock pid=${pid} host=${host} started=1700000000\n`;
+  return `env-sync lock pid=${pid} host=${host} started=1700000000 token=0123abcd\n`;
 }
 
 /** The pid of a process that has exited. */
