@@ -179,10 +179,11 @@ async function readLock(lockPath: string): Promise<Found | null> {
 /** Gone: its holder was a process of this host that no longer runs, or it names nobody and is old. */
 function isStale(found: Found): boolean {
   if (found.holder === null) return found.ageMs >= UNNAMED_STALE_MS;
-  return found.holder.host === os.hostname() && !isRunning(found.holder.pid);
+  return found.holder.host === os.hostname() && !isProcessRunning(found.holder.pid);
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of this host with that id runs (or exists but is not ours to signal). */
+export function isProcessRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
