@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { JoinRequest } from '../../membership/event-format.ts';
 import { createSession, loadThisPeer } from '../session.ts';
@@ -63,7 +64,12 @@ export class PeerApproveCommand extends MembershipCommand {
         requireSigner(tree, identity.signingKey, 'approve peers');
         return approvalBody(tree, identity.signingKey.publicKey, target, role, this.now);
       },
-      { now: this.now, peer: identity.peerId, reason: 'peer approve' },
+      {
+        now: this.now,
+        peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
+        reason: 'peer approve',
+      },
     );
     const request = (held.body as { request: JoinRequest }).request;
     const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');

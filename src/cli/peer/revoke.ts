@@ -2,6 +2,7 @@
 // values it could read (never the values), so the user rotates them.
 
 import { Command, Option } from 'clipanion';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
@@ -54,7 +55,12 @@ export class PeerRevokeCommand extends MembershipCommand {
         requireSigner(current, identity.signingKey, 'revoke peers');
         return { kind: 'revoke', key: record.key, reason: this.reason, heads };
       },
-      { now: this.now, peer: identity.peerId, reason: 'peer revoke' },
+      {
+        now: this.now,
+        peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
+        reason: 'peer revoke',
+      },
     );
     this.print(
       `Revoked ${record.peerId} (${record.name}) (event #${held.event.seq} ${held.id.slice(0, 12)})`,
