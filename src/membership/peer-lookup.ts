@@ -4,6 +4,7 @@
 
 import { parsePeerId } from '../crypto/peer-id.ts';
 import { EnvSyncError } from '../errors.ts';
+import { didYouMean } from '../suggest.ts';
 import type { PeerRecord, Registry } from './registry.ts';
 
 const MIN_PREFIX = 4;
@@ -27,7 +28,13 @@ export function findPeer(registry: Registry, text: string): PeerRecord {
       typed.length < MIN_PREFIX && byName.length === 0
         ? ` (an id prefix needs ${MIN_PREFIX} characters or more)`
         : '';
-    return unknown(`no peer of this group is named or has an id starting with '${text.slice(0, 60)}'${hint}`);
+    const named = didYouMean(
+      text.trim(),
+      registry.peers().map((peer) => peer.name),
+    );
+    return unknown(
+      `no peer of this group is named or has an id starting with '${text.slice(0, 60)}'${named}${hint}`,
+    );
   }
   const list = found.map((peer) => `${peer.peerId} (${peer.name}, ${peer.state})`).join(', ');
   throw new EnvSyncError(
