@@ -14,14 +14,13 @@ t.test('the closest name within a third of the length in edits, nearest first, t
 });
 
 t.test('a suggestion is always one of the candidates and never the typed word', async (t) => {
-  fc.assert(
-    fc.property(
-      fc.string({ maxLength: 12 }),
-      fc.array(fc.string({ maxLength: 12 }), { maxLength: 8 }),
-      (typed, names) => {
-        const found = closest(typed, names);
-        return found === null || (names.includes(found) && found !== typed);
-      },
-    ),
+  const property = fc.property(
+    fc.string({ maxLength: 12 }),
+    fc.array(fc.string({ maxLength: 12 }), { maxLength: 8 }),
+    (typed, names) => {
+      const found = closest(typed, names);
+      return found === null || (names.includes(found) && found !== typed);
+    },
   );
+  t.doesNotThrow(() => fc.assert(property));
 });
