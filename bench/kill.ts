@@ -5,7 +5,18 @@
 //
 // Run: `node scripts/build.mjs && node --import=tsx bench/kill.ts [--trials N] [--seed N] [--max-delay MS]`.
 
-import { KINDS, runKillTrials } from '../test/reliability/kill-harness.ts';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// A private copy of the built CLI, so a rebuild of dist/ during the run cannot break or skew it.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'bench/.work/kill/cli');
+rmSync(CLI, { recursive: true, force: true });
+mkdirSync(CLI, { recursive: true });
+for (const dir of ['bin', 'dist']) cpSync(path.join(ROOT, dir), path.join(CLI, dir), { recursive: true });
+process.env.ENV_SYNC_TEST_BIN = path.join(CLI, 'bin/env-sync.js');
+const { KINDS, runKillTrials } = await import('../test/reliability/kill-harness.ts');
 
 const argValue = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(name);
