@@ -349,3 +349,53 @@ t.test(
     t.equal((await p.list()).length, 1, 'nothing was applied');
   },
 );
+
+t.test(
+  'peer audit shows who admitted each peer and flags one that may not know of the last revocation',
+  async (t) => {
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    for (const who of ['bob', 'carol'] as const) {
+      const request = path.join(p.cwd, '..', `${who}.req`);
+      await p.ok(who, ['peer', 'request', '-o', request]);
+      await p.ok('alice', ['peer', 'approve', request]);
+    }
+    await p.ok('bob', ['set', 'FROM_BOB'], 'value\n');
+    await p.ok('alice', ['peer', 'revoke', 'carol']);
+    type Row = {
+      peerId: string;
+      name: string;
+      state: string;
+      admittedBy: { seq: number; by: string } | null;
+      lastCommit: unknown;
+      lastSeen: { seq: number } | null;
+      behind: boolean;
+    };
+    const audit = async () =>
+      JSON.parse((await p.ok('alice', ['peer', 'audit', '--json'])).stdout) as {
+        lastRevocation: { seq: number };
+        peers: Row[];
+      };
+    let report = await audit();
+    const row = (name: string) => report.peers.find((peer) => peer.name === name)!;
+    t.equal(report.lastRevocation.seq, 3, 'genesis, two approvals, then the revocation');
+    t.match(row('bob'), { state: 'approved', admittedBy: { seq: 1, by: p.peerId('alice') }, behind: true });
+    t.ok(row('bob').lastSeen!.seq < 3, "bob's last commit names an event before the revocation");
+    t.match(row('alice'), { behind: false, admittedBy: { seq: 0 } });
+    t.match(row('carol'), { state: 'revoked', behind: false, lastCommit: null });
+    const text = (await p.ok('alice', ['peer', 'audit'])).stdout;
+    t.match(
+      text,
+      /Last revocation: event #3 \(.*\); 1 approved peer\(s\) may not know of it yet: they should sync/,
+    );
+    t.match(text, /\(behind\)/);
+
+    await p.ok('bob', ['set', 'FROM_BOB'], 'newer\n');
+    report = await audit();
+    t.match(
+      row('bob'),
+      { behind: false, lastSeen: { seq: 3 } },
+      'a commit naming the revocation shows bob has it',
+    );
+  },
+);
