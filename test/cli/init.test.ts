@@ -275,3 +275,21 @@ t.test('errors are one line; --debug adds the stack', async (t) => {
   t.match(lines[1], /EnvSyncError/);
   t.match(lines[2], /^\s+at /, 'a stack frame follows');
 });
+
+t.test('env-sync alone prints a short overview by workflow, every command in it real', async (t) => {
+  const repo = cliIn(workDir(t), home);
+  const result = await repo.run([]);
+  t.equal(result.code, 0);
+  t.equal(result.stderr, '');
+  const lines = result.stdout.split('\n');
+  t.ok(lines.length <= 45, `short (${lines.length} lines)`);
+  t.match(result.stdout, /^usage: env-sync \[-C <path>\] \[--debug\] <command> \[<args>\]\n/);
+  for (const group of ['start a repository or join one', 'work with secrets', 'sync with peers', 'team'])
+    t.match(result.stdout, `\n${group}\n`);
+  const named = lines.flatMap((line) => /^ {3}(\S+(?: [a-z]+)?) {2,}\S/.exec(line)?.[1] ?? []);
+  t.ok(named.length >= 12, `${named.length} commands`);
+  for (const command of named) {
+    const help = await repo.run(['help', ...command.split(' ')]);
+    t.equal(help.code, 0, `'${command}' is a command`);
+  }
+});
