@@ -13,13 +13,13 @@ import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
-import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
+import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class CloneCommand extends EnvSyncCommand {
+export class CloneCommand extends RemoteCommand {
   static override paths = [['clone']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -57,7 +57,7 @@ export class CloneCommand extends EnvSyncCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    const transport = await openTransport(this.url);
+    const transport = await openTransport(this.url, {}, this.sshOptions(null, 'origin'));
     const dir = path.resolve(this.dir ?? defaultDirectory(this.url));
     const existing = await fs.readdir(dir).catch(() => null);
     if (existing !== null && existing.length > 0) {
@@ -71,6 +71,7 @@ export class CloneCommand extends EnvSyncCommand {
       const { mode, group, groupNonce } = open.ad;
       const repo = await initRepository(dir, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(this.url));
+      if (this.remoteProgram !== undefined) repo.config.set('remote.origin.program', this.remoteProgram);
       await repo.saveConfig();
       const membership = membershipOnFetch({
         peerId: peer,
@@ -126,5 +127,5 @@ function defaultDirectory(url: string): string {
 
 /** Paths are stored absolute: the clone lives in another directory than the one the user typed in. */
 function storedUrl(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/:]+@[^/:]+:/.test(url) ? url : path.resolve(url);
+  return remoteUrlScheme(url) === undefined ? path.resolve(url) : url;
 }

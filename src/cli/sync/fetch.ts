@@ -6,11 +6,11 @@ import { EnvSyncError } from '../../errors.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote, listRemotes } from '../../sync/remotes.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { describeMembership, membershipOnFetch } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class FetchCommand extends EnvSyncCommand {
+export class FetchCommand extends RemoteCommand {
   static override paths = [['fetch']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -52,7 +52,7 @@ export class FetchCommand extends EnvSyncCommand {
       const membership = membershipOnFetch({ peerId: peer, source: `remote '${remote}'`, now });
       const { moves, stats } = await fetchRemote(
         repo,
-        await remoteTransport(repo, remote),
+        await remoteTransport(repo, remote, {}, this.sshOptions(repo, remote)),
         remote,
         peer,
         limits,

@@ -7,11 +7,11 @@ import { listEnvironments } from '../../model/environment.ts';
 import { branchRef, environmentOf } from '../../store/ref-names.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { membershipOnReceive } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class PushCommand extends EnvSyncCommand {
+export class PushCommand extends RemoteCommand {
   static override paths = [['push']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -53,9 +53,12 @@ export class PushCommand extends EnvSyncCommand {
     }
     const peer = await this.currentPeerId();
     // A local-path remote is served in this process: lend it the membership check its own serve would run.
-    const transport = await remoteTransport(repo, this.remote, {
-      beforeRefUpdates: membershipOnReceive({ peerId: peer, now: nowSeconds() }),
-    });
+    const transport = await remoteTransport(
+      repo,
+      this.remote,
+      { beforeRefUpdates: membershipOnReceive({ peerId: peer, now: nowSeconds() }) },
+      this.sshOptions(repo, this.remote),
+    );
     const outcomes = await pushBranches(
       repo,
       transport,
