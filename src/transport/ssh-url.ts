@@ -68,6 +68,11 @@ export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
+/** `ssh://user@host/abs/path`, the URL another machine clones `dir` of this one with. */
+export function formatSshUrl(user: string, host: string, dir: string): string {
+  return `ssh://${user}@${host.includes(':') ? `[${host}]` : host}${dir}`;
+}
+
 /** The `[user@]host` argument for an `ssh` command line. */
 export function sshDestination(target: SshTarget): string {
   return target.user === undefined ? target.host : `${target.user}@${target.host}`;

@@ -2,6 +2,7 @@
 // them, a ~/.ssh/config alias, hostile paths, and the remote program.
 
 import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { openRepository } from '../../src/store/repository.ts';
@@ -147,3 +148,17 @@ t.test(
     );
   },
 );
+
+t.test('serve in trusted-owner-ssh points to the own OpenSSH server and prints the clone URL', async (t) => {
+  const owner = await initPeer(t.testdir(), 'owner', 'trusted-owner-ssh');
+  const served = await owner.cli(['serve']);
+  t.equal(served.code, 0);
+  t.equal(
+    served.stderr,
+    "env-sync: serve: trusted-owner-ssh is served by this machine's own OpenSSH server (sshd); nothing to start\n",
+  );
+  t.equal(
+    served.stdout,
+    `clone with: env-sync clone 'ssh://${os.userInfo().username}@${os.hostname()}${owner.dir}'\n`,
+  );
+});
