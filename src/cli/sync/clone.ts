@@ -41,11 +41,23 @@ export class CloneCommand extends RemoteCommand {
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
+
+      A trusted-owner-ssh remote is cloned over SSH: \`ssh://[user@]host[:port]/path\`, \`ssh://host/~/path\` or
+      \`[user@]host:path\` (relative to the remote home), \`host\` possibly a \`~/.ssh/config\` alias. The client
+      runs \`<program> upload-pack '<path>'\` there; \`--remote-program\` sets \`<program>\` (default \`env-sync\`)
+      and is recorded as \`remote.origin.program\`. An unknown host key is refused with its fingerprint unless
+      \`--accept-new-host-key\` is given; a changed one always. \`ENV_SYNC_SSH_COMMAND\` runs the system's ssh
+      instead of the built-in client (docs/transports.md).
     `,
     examples: [
       ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
+      ['Clone over SSH, relative to the remote home', '$0 clone desktop:projects/app app'],
+      [
+        'Clone over SSH from a new host, naming env-sync on it',
+        '$0 clone --accept-new-host-key --remote-program /opt/env-sync/bin/env-sync.js ssh://me@desktop:2222/srv/app app',
+      ],
       ['Clone and write .env at once', '$0 clone --checkout ../project project-copy'],
     ],
   });

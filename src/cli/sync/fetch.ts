@@ -29,11 +29,16 @@ export class FetchCommand extends RemoteCommand {
       Limits on what a peer may send (\`sync.maxFrameBytes\`, \`sync.maxObjectBytes\`, \`sync.maxObjects\`,
       \`sync.maxTotalBytes\`, \`sync.idleTimeout\` in seconds, \`sync.maxRefs\`) are read from the config; see
       docs/protocol.md.
+
+      Over SSH (trusted-owner-ssh) the remote runs \`remote.<name>.program\` (or \`--remote-program\`, default
+      \`env-sync\`); \`--accept-new-host-key\` trusts a host that known_hosts does not list yet, and
+      \`ENV_SYNC_SSH_COMMAND\` or \`core.sshCommand\` runs the system's ssh instead (docs/transports.md).
     `,
     examples: [
       ['Fetch from origin', '$0 fetch'],
       ['Fetch from a named remote', '$0 fetch laptop'],
       ['Fetch from every remote', '$0 fetch --all'],
+      ['Fetch over SSH through a jump host', "ENV_SYNC_SSH_COMMAND='ssh -J bastion' $0 fetch"],
     ],
   });
 

@@ -24,6 +24,7 @@ export class PullCommand extends RemoteCommand {
       ${MERGE_DETAILS}
       Prints the fetched ref moves, then one line per merged environment. If an environment conflicts, the ones
       before it stay merged, it and the rest are left for \`merge\`, and the command fails.
+      \`--remote-program\` and \`--accept-new-host-key\` are those of \`fetch\` over SSH.
     `,
     examples: [
       ['Fetch and merge everything from origin', '$0 pull'],

@@ -24,6 +24,8 @@ export class PushCommand extends RemoteCommand {
       but only if it still holds what our \`refs/remotes/<remote>/<env>\` says (nobody pushed since our last
       fetch). The remote checks the same rules with a compare-and-swap, and verifies every object it receives.
       On success \`refs/remotes/<remote>/<env>\` moves too; one line per pushed branch is printed.
+      Over SSH the remote runs \`<program> receive-pack '<path>'\`; \`--remote-program\` and
+      \`--accept-new-host-key\` are those of \`fetch\`.
     `,
     examples: [
       ['Push the current environment to origin', '$0 push origin'],
