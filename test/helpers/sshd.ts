@@ -27,6 +27,8 @@ export interface SshServer {
   readonly user: string;
   /** Writes ~/.ssh (key pair, known_hosts, config with the `Host` alias `sshd-test`) under `home`. */
   installClient(home: string, options?: ClientOptions): Promise<ClientFiles>;
+  /** `clone --remote-program <program> <url> <dir>`: a clone that runs this tree's env-sync on the remote. */
+  cloneArgs(url: string, dir: string): string[];
   /** Adds a public key to authorized_keys. */
   authorize(publicKey: string): void;
   /** Everything sshd wrote to stderr so far. */
@@ -114,6 +116,7 @@ export async function startSshd(t: Test): Promise<SshServer> {
       );
       return { sshDir, keyFile, publicKey };
     },
+    cloneArgs: (url, dir) => ['clone', '--remote-program', program, url, dir],
     authorize(publicKey) {
       writeFileSync(authorizedKeys, `${readFileSync(authorizedKeys, 'utf8')}${publicKey}\n`);
     },
@@ -143,8 +146,8 @@ function fingerprintOf(publicKeyFile: string): string {
   return printed.stdout.split(/\s+/)[1]!;
 }
 
-/** A port the system says is free now; sshd may still lose it to another process, so `listen` retries. */
-function freePort(): Promise<number> {
+/** A port the system says is free now (nothing listens on it); sshd may still lose it, so `listen` retries. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -2,11 +2,10 @@
 // files, IdentitiesOnly, a passphrase-protected key with no terminal, and one-line failures.
 
 import { rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { runCli } from '../helpers/cli.ts';
-import { addToAgent, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
+import { addToAgent, freePort, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
 const skip = sshSkip(t);
@@ -21,7 +20,7 @@ t.test('ssh-agent is used first, with no identity file on disk', { skip }, async
   addToAgent(socket, keyFile);
   rmSync(keyFile);
   rmSync(`${keyFile}.pub`);
-  const cloned = await runCli(['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir], {
+  const cloned = await runCli(sshd.cloneArgs('sshd-test:project', laptop.dir), {
     cwd: laptop.dir,
     home: laptop.home,
     env: { SSH_AUTH_SOCK: socket },
@@ -45,7 +44,7 @@ t.test('IdentitiesOnly offers only agent keys that are configured identity files
     path.join(sshDir, 'config'),
     `Host sshd-test\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentitiesOnly yes\n  IdentityFile ${other.keyFile}\n`,
   );
-  const refused = await runCli(['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir], {
+  const refused = await runCli(sshd.cloneArgs('sshd-test:project', laptop.dir), {
     cwd: laptop.dir,
     home: laptop.home,
     env: { SSH_AUTH_SOCK: socket },
@@ -77,13 +76,7 @@ t.test('a passphrase-protected key with no terminal fails with one line', { skip
   await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
   const laptop = peer(t.testdir(), 'laptop');
   const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
-  const refused = await laptop.cli([
-    'clone',
-    '--remote-program',
-    sshd.program,
-    'sshd-test:project',
-    laptop.dir,
-  ]);
+  const refused = await laptop.cli(sshd.cloneArgs('sshd-test:project', laptop.dir));
   t.equal(refused.code, 1);
   t.equal(
     refused.stderr,
@@ -94,12 +87,7 @@ t.test('a passphrase-protected key with no terminal fails with one line', { skip
 
 t.test('refused connections and unknown host names are one line each', { skip }, async (t) => {
   const laptop = peer(t.testdir(), 'laptop');
-  const closed = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const closed = await freePort();
   const refused = await laptop.cli(['clone', `ssh://127.0.0.1:${closed}/project`, laptop.dir]);
   t.equal(refused.code, 1);
   t.equal(refused.stderr, `env-sync: cannot connect to 127.0.0.1:${closed}: connection refused\n`);

@@ -3,10 +3,10 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { BIN, ROOT } from '../helpers/cli.ts';
+import { freePort } from '../helpers/sshd.ts';
 
 const BUNDLE = path.join(ROOT, 'dist/main.cjs');
 
@@ -30,12 +30,7 @@ process.dlopen = (module, file) => {
   throw new Error('native addon refused: ' + file);
 };\n`,
   );
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const child = spawn(
     process.execPath,
     ['--require', preload, BIN, 'clone', `ssh://127.0.0.1:${port}/x`, path.join(dir, 'c')],

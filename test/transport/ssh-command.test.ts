@@ -37,7 +37,7 @@ t.test('clone, fetch, pull and push through ENV_SYNC_SSH_COMMAND', { skip }, asy
   const files = await sshd.installClient(laptop.home);
   const run = withSsh(laptop, systemSsh(files));
   const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${origin.dir}`;
-  const cloned = await run(['clone', '--remote-program', sshd.program, url, laptop.dir]);
+  const cloned = await run(sshd.cloneArgs(url, laptop.dir));
   t.equal(cloned.code, 0, cloned.stderr);
   t.same(await laptop.entries(), { K: 'v1' });
 
@@ -62,10 +62,7 @@ t.test(
     await origin.commit({ K: 'v1' });
     const laptop = peer(t.testdir(), 'laptop');
     const files = await sshd.installClient(laptop.home);
-    const cloned = await withSsh(
-      laptop,
-      systemSsh(files),
-    )(['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir]);
+    const cloned = await withSsh(laptop, systemSsh(files))(sshd.cloneArgs('sshd-test:project', laptop.dir));
     t.equal(cloned.code, 0, cloned.stderr);
     // A command no built-in client would run: only the system ssh understands -F.
     await laptop.ok(t, ['config', 'set', 'core.sshCommand', systemSsh(files)]);
@@ -88,10 +85,7 @@ t.test('through the system ssh, a missing program and an ssh failure are named',
   );
 
   const strangers = await sshd.installClient(path.join(laptop.home, 'other'), { knownHosts: false });
-  const failed = await withSsh(
-    laptop,
-    systemSsh(strangers),
-  )(['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir]);
+  const failed = await withSsh(laptop, systemSsh(strangers))(sshd.cloneArgs('sshd-test:project', laptop.dir));
   t.equal(failed.code, 1);
   t.match(failed.stderr, /Host key verification failed/, "ssh's own message is passed through");
   t.match(

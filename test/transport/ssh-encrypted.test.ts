@@ -16,7 +16,7 @@ t.test('a second machine reads an encrypted repository once its recipient is add
   const laptop = peer(t.testdir(), 'laptop');
   await sshd.installClient(laptop.home);
 
-  await laptop.ok(t, ['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir]);
+  await laptop.ok(t, sshd.cloneArgs('sshd-test:project', laptop.dir));
   const unreadable = await laptop.cli(['get', 'API_KEY']);
   t.equal(unreadable.code, 1, 'the clone holds the snapshot, sealed to the desktop only');
   t.notMatch(unreadable.stdout + unreadable.stderr, /s3cret/);

@@ -25,7 +25,7 @@ t.test('an unknown host is refused with its fingerprint, then accepted on reques
   const laptop = peer(root, 'laptop');
   const { sshDir } = await sshd.installClient(laptop.home, { knownHosts: false });
   const url = `ssh://127.0.0.1:${sshd.port}${origin.dir}`;
-  const refused = await laptop.cli(['clone', '--remote-program', sshd.program, url, laptop.dir]);
+  const refused = await laptop.cli(sshd.cloneArgs(url, laptop.dir));
   t.equal(refused.code, 1);
   t.equal(
     refused.stderr,
@@ -34,7 +34,7 @@ t.test('an unknown host is refused with its fingerprint, then accepted on reques
   t.notOk(existsSync(path.join(laptop.dir, '.env-sync')), 'a refused clone leaves no repository');
   t.notOk(existsSync(path.join(sshDir, 'known_hosts')), 'known_hosts is not written');
 
-  await laptop.ok(t, ['clone', '--accept-new-host-key', '--remote-program', sshd.program, url, laptop.dir]);
+  await laptop.ok(t, [...sshd.cloneArgs(url, laptop.dir), '--accept-new-host-key']);
   t.equal(
     readFileSync(path.join(sshDir, 'known_hosts'), 'utf8'),
     `${sshd.knownHostsLine}\n`,
@@ -46,7 +46,7 @@ t.test('an unknown host is refused with its fingerprint, then accepted on reques
   const desk = peer(root, 'desk');
   const desktop = await sshd.installClient(desk.home, { knownHosts: false });
   writeFileSync(path.join(desktop.sshDir, 'config'), 'Host *\n  StrictHostKeyChecking accept-new\n');
-  await desk.ok(t, ['clone', '--remote-program', sshd.program, url, desk.dir]);
+  await desk.ok(t, sshd.cloneArgs(url, desk.dir));
   t.match(
     readFileSync(path.join(desktop.sshDir, 'known_hosts'), 'utf8'),
     sshd.knownHostsLine,
@@ -72,12 +72,8 @@ t.test('a changed host key is refused with both fingerprints and never replaced'
     },
   ).stdout.split(/\s+/)[1]!;
   const refused = await laptop.cli([
-    'clone',
+    ...sshd.cloneArgs(`sshd-test:project`, laptop.dir),
     '--accept-new-host-key',
-    '--remote-program',
-    sshd.program,
-    `sshd-test:project`,
-    laptop.dir,
   ]);
   t.equal(refused.code, 1);
   t.match(refused.stderr, /^env-sync: the host key of \[127\.0\.0\.1\]:\d+ has CHANGED: /);
@@ -97,13 +93,7 @@ t.test('a revoked host key is refused even when it is also listed as known', { s
   const { sshDir } = await sshd.installClient(laptop.home);
   const hostKey = sshd.knownHostsLine.split(' ').slice(1).join(' ');
   writeFileSync(path.join(sshDir, 'known_hosts'), `@revoked * ${hostKey}\n${sshd.knownHostsLine}\n`);
-  const refused = await laptop.cli([
-    'clone',
-    '--remote-program',
-    sshd.program,
-    'sshd-test:project',
-    laptop.dir,
-  ]);
+  const refused = await laptop.cli(sshd.cloneArgs('sshd-test:project', laptop.dir));
   t.equal(refused.code, 1);
   t.equal(
     refused.stderr,
@@ -125,6 +115,6 @@ t.test('hashed known_hosts entries and UserKnownHostsFile are honoured', { skip 
     path.join(sshDir, 'config'),
     `Host sshd-test\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  UserKnownHostsFile ${file}\n`,
   );
-  await laptop.ok(t, ['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir]);
+  await laptop.ok(t, sshd.cloneArgs('sshd-test:project', laptop.dir));
   t.same(await laptop.entries(), { K: 'v' });
 });

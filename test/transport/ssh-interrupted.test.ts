@@ -15,7 +15,7 @@ t.test('a fetch cut off mid-pack moves nothing and fsck passes', { skip }, async
   const root = t.testdir();
   const laptop = peer(root, 'laptop');
   await sshd.installClient(laptop.home);
-  await laptop.ok(t, ['clone', '--remote-program', sshd.program, 'sshd-test:project', laptop.dir]);
+  await laptop.ok(t, sshd.cloneArgs('sshd-test:project', laptop.dir));
   await buildHistory(origin.dir, 50, 300);
 
   // The remote program's output stops after 20,000 bytes: past the advertisement, inside the pack.

@@ -19,7 +19,7 @@ t.test('clone, fetch, pull and push over ssh:// with the built-in client', { ski
   await sshd.installClient(laptop.home);
   const url = `ssh://127.0.0.1:${sshd.port}${origin.dir}`;
 
-  const cloned = await laptop.ok(t, ['clone', '--remote-program', sshd.program, url, laptop.dir]);
+  const cloned = await laptop.ok(t, sshd.cloneArgs(url, laptop.dir));
   t.match(cloned.stdout, /mode trusted-owner-ssh/);
   t.same(await laptop.entries(), { API_KEY: 'one' });
   const config = (await openRepository(laptop.dir)).config;
@@ -54,12 +54,12 @@ t.test(
     const root = t.testdir();
     const scp = peer(root, 'scp');
     await sshd.installClient(scp.home);
-    await scp.ok(t, ['clone', '--remote-program', sshd.program, 'sshd-test:project', scp.dir]);
+    await scp.ok(t, sshd.cloneArgs('sshd-test:project', scp.dir));
     t.same(await scp.entries(), { K: 'v1' }, 'host:path with a Host alias of ~/.ssh/config');
 
     const tilde = peer(root, 'tilde');
     await sshd.installClient(tilde.home);
-    await tilde.ok(t, ['clone', '--remote-program', sshd.program, 'ssh://sshd-test/~/project', tilde.dir]);
+    await tilde.ok(t, sshd.cloneArgs('ssh://sshd-test/~/project', tilde.dir));
     t.same(await tilde.entries(), { K: 'v1' }, 'ssh://host/~/path');
 
     await scp.ok(t, ['remote', 'add', 'home', `${sshd.user}@sshd-test:project`]);
@@ -88,7 +88,7 @@ t.test('a path with spaces, quotes, ; and $() reaches the remote env-sync verbat
   await origin.commit({ K: 'v' });
   const laptop = peer(root, 'laptop');
   await sshd.installClient(laptop.home);
-  await laptop.ok(t, ['clone', '--remote-program', sshd.program, `ssh://sshd-test${origin.dir}`, laptop.dir]);
+  await laptop.ok(t, sshd.cloneArgs(`ssh://sshd-test${origin.dir}`, laptop.dir));
   t.same(await laptop.entries(), { K: 'v' });
   await origin.commit({ K: 'w' });
   await laptop.ok(t, ['pull']);
@@ -98,7 +98,7 @@ t.test('a path with spaces, quotes, ; and $() reaches the remote env-sync verbat
   await sshd.installClient(dash.home);
   const leading = await initPeer(sshd.remoteHome, '-x', 'trusted-owner-ssh');
   await leading.commit({ K: 'dash' });
-  await dash.ok(t, ['clone', '--remote-program', sshd.program, 'sshd-test:-x', dash.dir]);
+  await dash.ok(t, sshd.cloneArgs('sshd-test:-x', dash.dir));
   t.same(await dash.entries(), { K: 'dash' }, 'a relative path starting with - is not read as an option');
 });
 
@@ -116,13 +116,7 @@ t.test('a remote without env-sync on its PATH is named, with the setting to fix 
   );
   t.notOk(existsSync(laptop.dir) && existsSync(path.join(laptop.dir, '.env-sync')), 'nothing was written');
 
-  const notRepo = await laptop.cli([
-    'clone',
-    '--remote-program',
-    sshd.program,
-    'sshd-test:nowhere',
-    laptop.dir,
-  ]);
+  const notRepo = await laptop.cli(sshd.cloneArgs('sshd-test:nowhere', laptop.dir));
   t.equal(notRepo.code, 1);
   t.match(notRepo.stderr, /'nowhere' is not an env-sync repository/);
 });
