@@ -43,9 +43,10 @@ export async function ssh2Exchange(options: Ssh2ExchangeOptions): Promise<Exchan
   try {
     await new Promise<void>((resolve, reject) => {
       client.once('ready', resolve);
-      client.once('error', (error: Error & { level?: string }) =>
-        reject(connectionFailure(error, settings, verifier, auth)),
-      );
+      client.on('error', (error: Error & { level?: string }) => {
+        // An agent that cannot be reached is skipped, as OpenSSH skips it: ssh2 goes on to the key files.
+        if (error.level !== 'agent') reject(connectionFailure(error, settings, verifier, auth));
+      });
       client.connect({
         sock: socket,
         username: settings.user,

@@ -30,6 +30,22 @@ t.test('ssh-agent is used first, with no identity file on disk', { skip }, async
   t.same(await laptop.entries(), { K: 'v' });
 });
 
+t.test('an agent that cannot be reached is skipped for the identity files', { skip }, async (t) => {
+  const sshd = await startSshd(t);
+  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+  await origin.commit({ K: 'v' });
+  const laptop = peer(t.testdir(), 'laptop');
+  await sshd.installClient(laptop.home);
+  const cloned = await runCli(sshd.cloneArgs('sshd-test:project', laptop.dir), {
+    cwd: laptop.dir,
+    home: laptop.home,
+    env: { SSH_AUTH_SOCK: path.join(laptop.home, 'no-agent.sock') },
+    timeoutMs: 60_000,
+  });
+  t.equal(cloned.code, 0, cloned.stderr);
+  t.same(await laptop.entries(), { K: 'v' });
+});
+
 t.test('IdentitiesOnly offers only agent keys that are configured identity files', { skip }, async (t) => {
   const sshd = await startSshd(t);
   await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
