@@ -23,6 +23,8 @@ export interface SshServer {
   readonly knownHostsLine: string;
   /** `SHA256:…` of the host key, as ssh-keygen prints it. */
   readonly hostKeyFingerprint: string;
+  /** known_hosts line and fingerprint of each host key the server has, by type (`ed25519`, `ecdsa`, `rsa`). */
+  readonly hostKeys: Readonly<Record<string, { readonly line: string; readonly fingerprint: string }>>;
   /** The login name (the user running the tests). */
   readonly user: string;
   /** Writes ~/.ssh (key pair, known_hosts, config with the `Host` alias `sshd-test`) under `home`. */
@@ -71,13 +73,17 @@ export function sshSkip(t: Test): string | false {
   return missing;
 }
 
-export async function startSshd(t: Test): Promise<SshServer> {
+/** `hostKeyTypes`: the server's host keys, ed25519 first (ssh-keygen -t names). */
+export async function startSshd(t: Test, hostKeyTypes: readonly string[] = ['ed25519']): Promise<SshServer> {
   // Not t.testdir(): a test calls that for its own files, and each call empties it. A short path, too, for
   // the agent's socket (at most 107 bytes).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'env-sync-sshd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const hostKey = path.join(dir, 'ssh_host_ed25519_key');
-  keygen(hostKey);
+  const hostKeyFiles = hostKeyTypes.map((type) => {
+    const file = path.join(dir, `ssh_host_${type}_key`);
+    keygen(file, '', type);
+    return file;
+  });
   const authorizedKeys = path.join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, '', { mode: 0o600 });
   const remoteHome = path.join(dir, 'remote-home');
@@ -90,15 +96,28 @@ export async function startSshd(t: Test): Promise<SshServer> {
   );
   // As root, sshd needs its privilege separation directory (the Debian service creates it at boot).
   if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-  const started = await listen(t, dir, hostKey, authorizedKeys);
-  const publicHostKey = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const started = await listen(t, dir, hostKeyFiles, authorizedKeys);
   const port = started.port;
+  const hostKeys = Object.fromEntries(
+    hostKeyTypes.map((type, i) => {
+      const publicKey = readFileSync(`${hostKeyFiles[i]}.pub`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .slice(0, 2)
+        .join(' ');
+      return [
+        type,
+        { line: `[127.0.0.1]:${port} ${publicKey}`, fingerprint: fingerprintOf(`${hostKeyFiles[i]}.pub`) },
+      ];
+    }),
+  );
   const server: SshServer = {
     port,
     remoteHome,
     program,
-    knownHostsLine: `[127.0.0.1]:${port} ${publicHostKey}`,
-    hostKeyFingerprint: fingerprintOf(`${hostKey}.pub`),
+    knownHostsLine: hostKeys[hostKeyTypes[0]!]!.line,
+    hostKeyFingerprint: hostKeys[hostKeyTypes[0]!]!.fingerprint,
+    hostKeys,
     user: os.userInfo().username,
     async installClient(home, options = {}) {
       const sshDir = path.join(home, '.ssh');
@@ -125,11 +144,11 @@ export async function startSshd(t: Test): Promise<SshServer> {
   return server;
 }
 
-function keygen(file: string, passphrase = ''): void {
+function keygen(file: string, passphrase = '', type = 'ed25519'): void {
   const made = spawnSync('ssh-keygen', [
     '-q',
     '-t',
-    'ed25519',
+    type,
     '-N',
     passphrase,
     '-C',
@@ -161,7 +180,7 @@ export function freePort(): Promise<number> {
 async function listen(
   t: Test,
   dir: string,
-  hostKey: string,
+  hostKeyFiles: readonly string[],
   authorizedKeys: string,
 ): Promise<{ port: number; log(): string }> {
   let lastLog = '';
@@ -173,7 +192,7 @@ async function listen(
       [
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey}`,
+        ...hostKeyFiles.map((file) => `HostKey ${file}`),
         `PidFile ${path.join(dir, 'sshd.pid')}`,
         `AuthorizedKeysFile ${authorizedKeys}`,
         'UsePAM no',

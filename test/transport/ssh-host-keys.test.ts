@@ -118,3 +118,17 @@ t.test('hashed known_hosts entries and UserKnownHostsFile are honoured', { skip 
   await laptop.ok(t, sshd.cloneArgs('sshd-test:project', laptop.dir));
   t.same(await laptop.entries(), { K: 'v' });
 });
+
+t.test('a host known by its ecdsa or rsa key is asked for that key type', { skip }, async (t) => {
+  const sshd = await startSshd(t, ['ed25519', 'ecdsa', 'rsa']);
+  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+  await origin.commit({ K: 'v' });
+  const root = t.testdir();
+  for (const type of ['ecdsa', 'rsa']) {
+    const machine = peer(root, type);
+    const { sshDir } = await sshd.installClient(machine.home);
+    writeFileSync(path.join(sshDir, 'known_hosts'), `${sshd.hostKeys[type]!.line}\n`);
+    await machine.ok(t, sshd.cloneArgs('sshd-test:project', machine.dir));
+    t.same(await machine.entries(), { K: 'v' }, `only the ${type} key is known`);
+  }
+});
