@@ -20,7 +20,7 @@ export interface SshOptions {
   readonly askPassphrase?: AskPassphrase;
 }
 
-export const DEFAULT_REMOTE_PROGRAM = 'env-sync';
+const DEFAULT_REMOTE_PROGRAM = 'env-sync';
 
 export function sshTransport(url: string, options: SshOptions = {}): Transport {
   const target = parseSshUrl(url);
