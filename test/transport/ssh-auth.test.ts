@@ -1,10 +1,12 @@
 // User authentication and connection errors of the built-in client against a real sshd: ssh-agent, identity
 // files, IdentitiesOnly, a passphrase-protected key with no terminal, and one-line failures.
 
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { runCli } from '../helpers/cli.ts';
+import { shellQuote } from '../../src/transport/ssh-url.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
 import { addToAgent, freePort, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
@@ -99,6 +101,41 @@ t.test('a passphrase-protected key with no terminal fails with one line', { skip
     `env-sync: ${keyFile} is protected by a passphrase and there is no terminal to ask for it; add it to ssh-agent (ssh-add) first\n`,
   );
   t.notMatch(refused.stderr, /correct horse/);
+});
+
+t.test('a passphrase-protected key asks on the terminal, without echo', { skip }, async (t) => {
+  const sshd = await startSshd(t);
+  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+  await origin.commit({ K: 'v' });
+  const laptop = peer(t.testdir(), 'laptop');
+  const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
+  // script(1) gives the command a pseudo-terminal; what the command prints comes back on its stdout.
+  const command = [
+    'env',
+    '-u',
+    'NODE_OPTIONS',
+    process.execPath,
+    BIN,
+    ...sshd.cloneArgs('sshd-test:project', laptop.dir),
+  ]
+    .map(shellQuote)
+    .join(' ');
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+    cwd: laptop.dir,
+    env: { PATH: process.env.PATH ?? '', HOME: laptop.home, ENV_SYNC_HOME: laptop.home, SHELL: '/bin/sh' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const before = screen;
+    screen += chunk.toString();
+    if (!before.includes('Enter passphrase') && screen.includes(`Enter passphrase for ${keyFile}: `))
+      child.stdin.write('correct horse battery\r');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 0, screen);
+  t.notMatch(screen, /correct horse/, 'the passphrase is not echoed');
+  t.same(await laptop.entries(), { K: 'v' });
 });
 
 t.test('refused connections and unknown host names are one line each', { skip }, async (t) => {
