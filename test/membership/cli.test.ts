@@ -292,6 +292,33 @@ t.test(
       ),
     );
     t.match(approved.stdout, /Approved [A-Z2-7-]{41} \(Bob\) as member/);
+
+    // Peers are found by name or id prefix; a name two peers share is ambiguous and lists both.
+    const ambiguous = await p.run('alice', ['peer', 'show', 'BOB']);
+    t.equal(ambiguous.code, 1);
+    t.match(
+      ambiguous.stderr,
+      new RegExp(
+        `^env-sync: 'BOB' matches 2 peers: .*${p.peerId('bob')} \\(bob, approved\\).*; give more of the id\n$`,
+      ),
+    );
+    const prefix = p.peerId('bob').slice(0, 8).toLowerCase();
+    t.match(
+      (await p.ok('alice', ['peer', 'show', prefix])).stdout,
+      new RegExp(`peer id: +${p.peerId('bob')}`),
+    );
+    t.match(
+      (await p.ok('alice', ['peer', 'show', 'alice'])).stdout,
+      new RegExp(`peer id: +${p.peerId('alice')}`),
+    );
+    const short = await p.run('alice', ['peer', 'show', 'ab']);
+    t.equal(short.code, 1);
+    t.match(
+      short.stderr,
+      /no peer of this group is named or has an id starting with 'ab' \(an id prefix needs 4 characters or more\)/,
+    );
+    const revoked = await p.ok('alice', ['peer', 'revoke', p.peerId('bob').slice(0, 9)]);
+    t.match(revoked.stdout, new RegExp(`Revoked ${p.peerId('bob')}`));
   },
 );
 
