@@ -13,13 +13,13 @@ import { initRepository, openRepository } from '../../store/repository.ts';
 import { startCloneDirectory } from '../../sync/clone-directory.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
-import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
+import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class CloneCommand extends EnvSyncCommand {
+export class CloneCommand extends RemoteCommand {
   static override paths = [['clone']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -41,11 +41,23 @@ export class CloneCommand extends EnvSyncCommand {
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
+
+      A trusted-owner-ssh remote is cloned over SSH: \`ssh://[user@]host[:port]/path\`, \`ssh://host/~/path\` or
+      \`[user@]host:path\` (relative to the remote home), \`host\` possibly a \`~/.ssh/config\` alias. The client
+      runs \`<program> upload-pack '<path>'\` there; \`--remote-program\` sets \`<program>\` (default \`env-sync\`)
+      and is recorded as \`remote.origin.program\`. An unknown host key is refused with its fingerprint unless
+      \`--accept-new-host-key\` is given; a changed one always. \`ENV_SYNC_SSH_COMMAND\` runs the system's ssh
+      instead of the built-in client (docs/transports.md).
     `,
     examples: [
       ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
+      ['Clone over SSH, relative to the remote home', '$0 clone desktop:projects/app app'],
+      [
+        'Clone over SSH from a new host, naming env-sync on it',
+        '$0 clone --accept-new-host-key --remote-program /opt/env-sync/bin/env-sync.js ssh://me@desktop:2222/srv/app app',
+      ],
       ['Clone and write .env at once', '$0 clone --checkout ../project project-copy'],
     ],
   });
@@ -57,7 +69,7 @@ export class CloneCommand extends EnvSyncCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    const transport = await openTransport(this.url);
+    const transport = await openTransport(this.url, {}, this.sshOptions(null, 'origin'));
     const dir = path.resolve(this.dir ?? defaultDirectory(this.url));
     const place = await startCloneDirectory(dir);
     const interrupted = (signal: NodeJS.Signals) => {
@@ -74,6 +86,7 @@ export class CloneCommand extends EnvSyncCommand {
       const { mode, group, groupNonce } = open.ad;
       const repo = await initRepository(place.building, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(this.url));
+      if (this.remoteProgram !== undefined) repo.config.set('remote.origin.program', this.remoteProgram);
       await repo.saveConfig();
       const membership = membershipOnFetch({
         peerId: peer,
@@ -133,5 +146,5 @@ function defaultDirectory(url: string): string {
 
 /** Paths are stored absolute: the clone lives in another directory than the one the user typed in. */
 function storedUrl(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/:]+@[^/:]+:/.test(url) ? url : path.resolve(url);
+  return remoteUrlScheme(url) === undefined ? path.resolve(url) : url;
 }

@@ -6,15 +6,17 @@ import type { Repository } from '../../store/repository.ts';
 import { checkUrlAllowedInMode, remoteUrl } from '../../sync/remotes.ts';
 import type { Transport } from '../../sync/transport-interface.ts';
 import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
+import type { SshOptions } from '../../transport/ssh.ts';
 
 export async function remoteTransport(
   repo: Repository,
   remote: string,
   hooks: LocalServeHooks = {},
+  ssh: SshOptions = {},
 ): Promise<Transport> {
   const url = remoteUrl(repo, remote);
   checkUrlAllowedInMode(repo.mode, url);
-  return openTransport(url, hooks);
+  return openTransport(url, hooks, ssh);
 }
 
 /** `main: abc123..def456`, or `main: (new) def456` — ids only, never values. */

@@ -1,8 +1,10 @@
-// `env-sync serve`: serve this repository to peers over the transport of its mode. In this version only
-// dev-plaintext-http (plain HTTP, loopback by default) exists; the other modes refuse with a clear message.
+// `env-sync serve`: serve this repository to peers over the transport of its mode: plain HTTP on loopback in
+// dev-plaintext-http; in trusted-owner-ssh the server is the user's own sshd, so it prints the URL to clone.
 
+import os from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
+import { formatSshUrl, shellQuote } from '../../transport/ssh-url.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7464';
@@ -22,13 +24,17 @@ export class ServeCommand extends EnvSyncCommand {
       address needs that explicit \`--listen\` and prints a second warning, since anyone who can reach the address
       can read and push every secret. \`--read-only\` refuses pushes.
 
-      \`trusted-owner-ssh\` repositories are reached with \`ssh\` running \`env-sync upload-pack\`/\`receive-pack\`, and
-      \`secure-peer\` over mutual TLS: neither transport is available in this version, and \`serve\` says so.
+      \`trusted-owner-ssh\`: there is nothing to start. Other machines reach the repository through this machine's
+      own OpenSSH server, which runs \`env-sync upload-pack\`/\`receive-pack\` for them (docs/transports.md);
+      \`serve\` says so, prints the URL to clone (\`ssh://<user>@<host><path>\`) and exits 0.
+
+      \`secure-peer\` is served over mutual TLS, which is not available in this version: \`serve\` says so.
     `,
     examples: [
       ['Serve on loopback, port 7464', '$0 serve'],
       ['Serve on a port chosen by the system', '$0 serve --listen 127.0.0.1:0'],
       ['Serve read-only', '$0 serve --read-only'],
+      ['Print the SSH URL of a trusted-owner-ssh repository', '$0 serve'],
     ],
   });
 
@@ -37,11 +43,11 @@ export class ServeCommand extends EnvSyncCommand {
 
   async execute(): Promise<number> {
     const repo = await this.openRepository();
+    if (repo.mode === 'trusted-owner-ssh') return this.#describeSsh(repo.workTree);
     if (repo.mode !== 'dev-plaintext-http') {
-      const transport = repo.mode === 'secure-peer' ? 'mutual-TLS (secure-peer)' : 'SSH (trusted-owner-ssh)';
       throw new EnvSyncError(
         'E_MODE',
-        `serve: the ${transport} transport is not available yet in this version; nothing was started`,
+        'serve: the mutual-TLS (secure-peer) transport is not available yet in this version; nothing was started',
       );
     }
     const { host, port } = parseListen(this.listen ?? DEFAULT_LISTEN);
@@ -72,6 +78,16 @@ export class ServeCommand extends EnvSyncCommand {
     });
     this.context.stderr.write(`env-sync: serve: ${signal}, shutting down\n`);
     await closeSyncServer(server);
+    return 0;
+  }
+
+  #describeSsh(dir: string): number {
+    this.context.stderr.write(
+      "env-sync: serve: trusted-owner-ssh is served by this machine's own OpenSSH server (sshd); nothing to start\n",
+    );
+    this.print(
+      `clone with: env-sync clone ${shellQuote(formatSshUrl(os.userInfo().username, os.hostname(), dir))}`,
+    );
     return 0;
   }
 }
