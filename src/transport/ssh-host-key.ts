@@ -4,6 +4,7 @@
 
 import type { VerifyCallback } from 'ssh2';
 import { EnvSyncError } from '../errors.ts';
+import { notice } from '../notices.ts';
 import type { SshHostSettings } from './ssh-config.ts';
 import {
   appendKnownHost,
@@ -44,7 +45,7 @@ export async function hostKeyVerifier(
       const file = settings.knownHostsFiles[0]!;
       appendKnownHost(file, name, key).then(
         () => {
-          process.stderr.write(`env-sync: added the host key of ${name} (${offered}) to ${file}\n`);
+          notice(`added the host key of ${name} (${offered}) to ${file}`);
           callback(true);
         },
         (error: NodeJS.ErrnoException) => {
