@@ -3,9 +3,18 @@
 
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
-import { branchRef } from '../store/ref-names.ts';
-import { DEFAULT_ENVIRONMENT } from '../store/repository.ts';
+import { BRANCH_PREFIX, branchRef, environmentOf } from '../store/ref-names.ts';
+import { DEFAULT_ENVIRONMENT, type Repository } from '../store/repository.ts';
 import { commitEnvironment, type EnvironmentState, readEnvironment, type Session } from './environment.ts';
+
+/** The current environment: the branch HEAD points to, which `checkout` sets (`main` in a new repository). */
+export async function currentEnvironment(repo: Repository): Promise<string> {
+  const target = await repo.refs.headTarget();
+  if (!target.startsWith(BRANCH_PREFIX)) {
+    throw new EnvSyncError('E_REF_CORRUPT', `HEAD points to ${target}, not to an environment`);
+  }
+  return environmentOf(target);
+}
 
 /** Reads `env`, refusing one that does not exist (a typo should not silently read or create an empty one). */
 export async function readExistingEnvironment(session: Session, env: string): Promise<EnvironmentState> {

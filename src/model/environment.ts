@@ -7,6 +7,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import { branchRef, environmentOf, MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
+import { resolveRevision } from '../store/revision.ts';
 import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
 
 /** What a command needs to read and write secrets: the repository, who we are, and how snapshots are sealed. */
@@ -100,4 +101,17 @@ export async function listEnvironments(repo: Repository): Promise<string[]> {
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
+}
+
+export interface RevisionState {
+  readonly id: ObjectId;
+  readonly commit: CommitObject;
+  readonly entries: Entries;
+}
+
+/** The commit a revision names (`main~2`, `origin/main`, an id, `@{1}`…) and its values. */
+export async function readRevision(session: Session, revision: string): Promise<RevisionState> {
+  const id = await resolveRevision(session.repo, revision);
+  const commit = await session.repo.objects.readTyped(id, 'commit');
+  return { id, commit, entries: await readCommitEntries(session, commit) };
 }

@@ -4,14 +4,13 @@ import { promises as fs } from 'node:fs';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { serializeDotenv, serializeJson, serializeShell } from '../../dotenv/index.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { FILE_MODE, writeFileAtomic } from '../../store/fs-atomic.ts';
-import { SecretsCommand } from './secrets-command.ts';
+import { ReadingCommand } from './reading-command.ts';
 
 const FORMATS = ['dotenv', 'json', 'shell'] as const;
 const SERIALIZERS = { dotenv: serializeDotenv, json: serializeJson, shell: serializeShell };
 
-export class ExportCommand extends SecretsCommand {
+export class ExportCommand extends ReadingCommand {
   static override paths = [['export']];
   static override usage = Command.Usage({
     category: 'Porcelain',
@@ -44,17 +43,15 @@ export class ExportCommand extends SecretsCommand {
   output = Option.String('-o,--output', { description: 'write to this file (mode 0600) instead of stdout' });
 
   async execute(): Promise<number> {
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
-    const text = SERIALIZERS[this.format](state.entries);
+    const { source, entries } = await this.readValues();
+    const text = SERIALIZERS[this.format](entries);
     if (this.output === undefined) {
       this.context.stdout.write(text);
       return 0;
     }
     await writeFileAtomic(this.output, text, FILE_MODE);
     await fs.chmod(this.output, FILE_MODE);
-    this.context.stderr.write(
-      `Wrote ${state.entries.size} keys of '${this.env}' to ${this.output} (mode 0600)\n`,
-    );
+    this.context.stderr.write(`Wrote ${entries.size} keys of ${source} to ${this.output} (mode 0600)\n`);
     return 0;
   }
 }

@@ -2,11 +2,10 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { checkKeyArgument } from './key-arguments.ts';
-import { SecretsCommand } from './secrets-command.ts';
+import { ReadingCommand } from './reading-command.ts';
 
-export class GetCommand extends SecretsCommand {
+export class GetCommand extends ReadingCommand {
   static override paths = [['get']];
   static override usage = Command.Usage({
     category: 'Porcelain',
@@ -26,10 +25,10 @@ export class GetCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const key = checkKeyArgument(this.key, 1);
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
-    const value = state.entries.get(key);
+    const { source, entries } = await this.readValues();
+    const value = entries.get(key);
     if (value === undefined) {
-      throw new EnvSyncError('E_KEY_MISSING', `${key} is not set in environment '${this.env}'`);
+      throw new EnvSyncError('E_KEY_MISSING', `${key} is not set in ${source}`);
     }
     this.context.stdout.write(`${value}\n`);
     return 0;

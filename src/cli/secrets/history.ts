@@ -37,7 +37,8 @@ export class HistoryCommand extends SecretsCommand {
   async execute(): Promise<number> {
     const key = this.key === undefined ? undefined : checkKeyArgument(this.key, 1);
     const session = await this.openSession();
-    const state = await readExistingEnvironment(session, this.env);
+    const env = await this.environmentName(session.repo);
+    const state = await readExistingEnvironment(session, env);
     const entries =
       state.head === null ? [] : await readHistory(session, state.head, { key, limit: this.maxCount });
     if (this.json) {

@@ -2,10 +2,10 @@
 
 import { Command, Option } from 'clipanion';
 import { encodeDotenvValue } from '../../dotenv/index.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import { MASK, SecretsCommand } from './secrets-command.ts';
+import { ReadingCommand } from './reading-command.ts';
+import { MASK } from './secrets-command.ts';
 
-export class ListCommand extends SecretsCommand {
+export class ListCommand extends ReadingCommand {
   static override paths = [['list']];
   static override usage = Command.Usage({
     category: 'Porcelain',
@@ -28,7 +28,7 @@ export class ListCommand extends SecretsCommand {
   json = Option.Boolean('--json', false, { description: 'print a JSON object' });
 
   async execute(): Promise<number> {
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
+    const state = await this.readValues();
     if (this.json) {
       const object: Record<string, string | null> = {};
       for (const [key, value] of state.entries) object[key] = this.showValues ? value : null;

@@ -33,18 +33,19 @@ export class UnsetCommand extends SecretsCommand {
   async execute(): Promise<number> {
     const keys = this.keys.map((key, index) => checkKeyArgument(key, index + 1));
     const session = await this.openSession();
-    const state = await readExistingEnvironment(session, this.env);
+    const env = await this.environmentName(session.repo);
+    const state = await readExistingEnvironment(session, env);
     const missing = keys.filter((key) => !state.entries.has(key));
     if (missing.length > 0 && !this.ignoreMissing) {
       throw new EnvSyncError(
         'E_KEY_MISSING',
-        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${this.env}'; nothing changed`,
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${env}'; nothing changed`,
       );
     }
     const next = new Map(state.entries);
     for (const key of keys) next.delete(key);
     const result = await applyChange(session, state, next, { message: this.message });
-    this.reportChange(result, `none of these keys is set in '${this.env}'`);
+    this.reportChange(env, result, `none of these keys is set in '${env}'`);
     return 0;
   }
 }
