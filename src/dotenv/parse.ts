@@ -19,7 +19,7 @@ export interface DotenvEntry {
   readonly key: string;
   /** 1-based line of the key (after CRLF and lone CR are read as line breaks, as dotenv does). */
   readonly line: number;
-  /** Offsets in `text`: the start of the key's line, where the key begins, and the end of the assignment. */
+  /** Offsets in `text`: the start of the key's line, where the key begins, and the end of the entry's last line. */
   readonly lineStart: number;
   readonly keyStart: number;
   readonly end: number;
@@ -63,13 +63,14 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
       throw new EnvSyncError('E_KEY_NAME', `line ${keyLine}: invalid key name (use ${KEY_NAME_RULE})`);
     }
     covered = match.index + match[0].length;
+    const value = valueSpan(normalized, match.indices?.[2]);
     entries.push({
       key,
       line: keyLine,
       lineStart: normalized.lastIndexOf('\n', keyStart - 1) + 1,
       keyStart,
-      end: trimEnd(normalized, keyStart, covered),
-      value: valueSpan(normalized, match.indices?.[2]),
+      end: lineEnd(normalized, value?.end ?? keyStart),
+      value,
     });
   }
   checkGap(normalized, covered, normalized.length, lines);
@@ -86,6 +87,12 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
     throw new EnvSyncError('E_DOTENV_PARSE', 'dotenv returned keys this parser did not find');
   }
   return { values, entries, text: normalized, eol: text.includes('\r\n') ? '\r\n' : '\n' };
+}
+
+/** The offset of the line break after `at`, or the text's end. */
+function lineEnd(text: string, at: number): number {
+  const end = text.indexOf('\n', at);
+  return end === -1 ? text.length : end;
 }
 
 /** `to` moved back over blank space, not before `from`. */

@@ -52,6 +52,5 @@ function editFor(
 
 /** The entry's lines with the line break that ends them. */
 function removeLine(text: string, entry: DotenvEntry): Edit {
-  const lineEnd = text.indexOf('\n', entry.end);
-  return { start: entry.lineStart, end: lineEnd === -1 ? text.length : lineEnd + 1, text: '' };
+  return { start: entry.lineStart, end: Math.min(entry.end + 1, text.length), text: '' };
 }
