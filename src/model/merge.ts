@@ -6,6 +6,7 @@ import type { ObjectId } from '../store/object-id.ts';
 import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { commitEnvironment, readCommitEntries, type Session } from './environment.ts';
+import { saveConflictRecord } from './merge-conflict-record.ts';
 import type { Entries } from './snapshot-codec.ts';
 
 export type Resolution = 'ours' | 'theirs';
@@ -122,7 +123,17 @@ export function conflictError(target: string, source: string, conflicts: readonl
     conflicts.slice(0, 20).join(', ') + (conflicts.length > 20 ? `, … (${conflicts.length} in all)` : '');
   return new EnvSyncError(
     'E_MERGE_CONFLICT',
-    `merging ${source} into ${target}: ${conflicts.length} conflicting key(s): ${names}; ${target} was not changed. Resolve with --ours, --theirs or --resolve KEY=ours|theirs`,
+    `merging ${source} into ${target}: ${conflicts.length} conflicting key(s): ${names}; ${target} was not changed. ` +
+      finishMergeHint(target, source, conflicts),
+  );
+}
+
+/** Which command shows both values and which one finishes the merge, for a message or `status`. */
+export function finishMergeHint(target: string, source: string, conflicts: readonly string[]): string {
+  const into = source.endsWith(`/${target}`) ? '' : ` --into ${target}`;
+  return (
+    `Compare with 'env-sync diff ${target} ${source} --show-values', then finish with ` +
+    `'env-sync merge ${source}${into} --resolve ${conflicts[0] ?? 'KEY'}=ours|theirs' (one per key) or --ours/--theirs for all`
   );
 }
 
@@ -183,7 +194,10 @@ export async function mergeIntoBranch(
   for (const base of bases)
     baseEntries.push(await readCommitEntries(session, await repo.objects.readTyped(base, 'commit')));
   const result = mergeEntries(baseLookup(baseEntries), state.entries, theirEntries, resolve);
-  if (result.conflicts.length > 0) throw conflictError(env, source, result.conflicts);
+  if (result.conflicts.length > 0) {
+    await saveConflictRecord(repo, { env, source, ours: head, theirs, keys: result.conflicts });
+    throw conflictError(env, source, result.conflicts);
+  }
   const next = await commitEnvironment(session, state, {
     entries: result.entries,
     message: `Merge ${source} into ${env}`,

@@ -224,3 +224,27 @@ t.test(
     t.equal((await alice.ok(t, ['get', 'TOKEN'])).stdout, 'new\n');
   },
 );
+
+t.test(
+  'a refused pull names both commands, and status remembers the conflict until it is resolved',
+  async (t) => {
+    const { alice, bob } = await team(t, 'PORT=5000\n');
+    await alice.ok(t, ['set', 'PORT'], '6000\n');
+    await bob.ok(t, ['set', 'PORT'], '7000\n');
+    const pull = await bob.cli(['pull']);
+    t.equal(pull.code, 1);
+    t.match(pull.stderr, /1 conflicting key\(s\): PORT; main was not changed/);
+    t.match(pull.stderr, /'env-sync diff main origin\/main --show-values'/);
+    t.match(pull.stderr, /'env-sync merge origin\/main --resolve PORT=ours\|theirs'/);
+    t.notMatch(pull.stderr, /6000|7000/);
+
+    const status = await bob.ok(t, ['status']);
+    t.match(status.stdout, /Merging origin\/main into main stopped at conflicting key\(s\): PORT\n/);
+    const both = await bob.ok(t, ['diff', 'main', 'origin/main', '--show-values']);
+    t.equal(both.stdout, '--- main\n+++ origin/main\n-PORT=7000\n+PORT=6000\n');
+
+    await bob.ok(t, ['merge', 'origin/main', '--resolve', 'PORT=theirs']);
+    t.equal((await bob.ok(t, ['get', 'PORT'])).stdout, '6000\n');
+    t.notMatch((await bob.ok(t, ['status'])).stdout, /conflicting/, 'the merge finished');
+  },
+);

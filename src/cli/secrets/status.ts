@@ -5,6 +5,8 @@ import { Command } from 'clipanion';
 import type { EntryDiff } from '../../model/diff.ts';
 import { isEmptyDiff } from '../../model/diff.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { finishMergeHint } from '../../model/merge.ts';
+import { pendingConflict } from '../../model/merge-conflict-record.ts';
 import { readCheckoutRecord } from '../../model/working-file.ts';
 import {
   conflictingKeys,
@@ -42,6 +44,13 @@ export class StatusCommand extends SecretsCommand {
     const lines = [
       `On environment ${env}${state.head === null ? ' (no commits yet)' : ` at ${state.head.slice(0, 12)}`}`,
     ];
+    const unmerged = await pendingConflict(session.repo, env);
+    if (unmerged !== null) {
+      lines.push(
+        `Merging ${unmerged.source} into ${env} stopped at conflicting key(s): ${unmerged.keys.join(', ')}`,
+      );
+      lines.push(`  (${finishMergeHint(env, unmerged.source, unmerged.keys)})`);
+    }
     if (view.current === null) {
       lines.push(`No working file ${name}; 'env-sync checkout' writes it`);
       this.print(lines.join('\n'));
