@@ -23,6 +23,13 @@ export async function readExistingEnvironment(session: Session, env: string): Pr
   return state;
 }
 
+/** The head of `env` without reading its values (null for an unborn `main`), refusing one that does not exist. */
+export async function existingEnvironmentHead(repo: Repository, env: string): Promise<ObjectId | null> {
+  const head = await repo.refs.read(branchRef(env));
+  if (head === null && env !== DEFAULT_ENVIRONMENT) throw missingEnvironment(env);
+  return head;
+}
+
 export function missingEnvironment(env: string): EnvSyncError {
   return new EnvSyncError(
     'E_BAD_REVISION',

@@ -2,12 +2,14 @@
 // commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
 
 import { nowSeconds } from '../clock.ts';
+import { isEnvSyncError } from '../errors.ts';
 import { commitSigningBytes, UNSIGNED } from '../store/commit-signing.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import { branchRef, environmentOf, MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import { resolveRevision } from '../store/revision.ts';
+import { snapshotKeys } from './snapshot.ts';
 import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
 
 /** What a command needs to read and write secrets: the repository, who we are, and how snapshots are sealed. */
@@ -40,6 +42,19 @@ export async function readEnvironment(session: Session, env: string): Promise<En
 export async function readCommitEntries(session: Session, commit: CommitObject): Promise<Entries> {
   const snapshot = await session.repo.objects.readTyped(commit.snapshot, 'snapshot');
   return session.codec.open(snapshot, `snapshot ${commit.snapshot.slice(0, 12)}`);
+}
+
+/** The commit's values, or null when this peer is not among the readers it was sealed to. */
+export async function readableEntries(session: Session, commit: CommitObject): Promise<Entries | null> {
+  return readCommitEntries(session, commit).catch((error: unknown) => {
+    if (isEnvSyncError(error, 'E_NOT_RECIPIENT')) return null;
+    throw error;
+  });
+}
+
+/** The commit's key names, sorted; they are stored in the clear, so every member can read them. */
+export async function commitKeys(session: Session, commit: CommitObject): Promise<string[]> {
+  return [...snapshotKeys(await session.repo.objects.readTyped(commit.snapshot, 'snapshot'))].sort();
 }
 
 export interface CommitRequest {

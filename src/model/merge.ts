@@ -1,11 +1,17 @@
 // Three-way merge of environments, per key, against the merge base (docs/protocol.md#merge): a key changed on
 // one side takes that change, the same change on both sides is taken once, different changes conflict.
 
-import { EnvSyncError, isEnvSyncError } from '../errors.ts';
+import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { commitEnvironment, readCommitEntries, type Session } from './environment.ts';
+import {
+  commitEnvironment,
+  commitKeys,
+  readableEntries,
+  readCommitEntries,
+  type Session,
+} from './environment.ts';
 import { saveConflictRecord } from './merge-conflict-record.ts';
 import type { Entries } from './snapshot-codec.ts';
 
@@ -161,34 +167,38 @@ export async function mergeIntoBranch(
   const ref = branchRef(env);
   const head = await repo.refs.read(ref);
   const reason = { peer: session.peerId, expected: head };
+  const theirCommit = await repo.objects.readTyped(theirs, 'commit');
   if (head === null) {
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: created` });
-    const entries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
-    return { kind: 'created', old: null, new: theirs, changed: [...entries.keys()], resolved: [] };
+    return {
+      kind: 'created',
+      old: null,
+      new: theirs,
+      changed: await commitKeys(session, theirCommit),
+      resolved: [],
+    };
   }
   const bases = await findMergeBases(repo, head, theirs);
   if (bases.includes(theirs)) return { kind: 'up-to-date', old: head, new: head, changed: [], resolved: [] };
-  const theirEntries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
   const headCommit = await repo.objects.readTyped(head, 'commit');
   if (bases.includes(head)) {
-    // A fast-forward needs our values only to name the changed keys: a peer approved since it cloned cannot
-    // read its old head (sealed before it was a reader) and must still be able to move to the re-sealed one.
-    const ours = await readCommitEntries(session, headCommit).catch((error: unknown) => {
-      if (isEnvSyncError(error) && error.code === 'E_NOT_RECIPIENT') return null;
-      throw error;
-    });
+    // A fast-forward needs values only to name the changed keys: a peer that cannot read them (pending, or
+    // approved after the old head was sealed) still moves, and names every key of the new head.
+    const ours = await readableEntries(session, headCommit);
+    const next = await readableEntries(session, theirCommit);
     const changed =
-      ours === null
-        ? [...theirEntries.keys()].sort()
+      ours === null || next === null
+        ? await commitKeys(session, theirCommit)
         : mergeEntries(
             () => UNKNOWN,
             ours,
-            theirEntries,
+            next,
             () => 'theirs',
           ).changed;
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: fast-forward` });
     return { kind: 'fast-forward', old: head, new: theirs, changed, resolved: [] };
   }
+  const theirEntries = await readCommitEntries(session, theirCommit);
   const state = { env, ref, head, commit: headCommit, entries: await readCommitEntries(session, headCommit) };
   const baseEntries: Entries[] = [];
   for (const base of bases)

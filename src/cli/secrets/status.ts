@@ -2,9 +2,11 @@
 // checked it out, each with the command that acts on them; values never shown.
 
 import { Command } from 'clipanion';
+import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { EntryDiff } from '../../model/diff.ts';
 import { isEmptyDiff } from '../../model/diff.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { commitKeys } from '../../model/environment.ts';
+import { existingEnvironmentHead, readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { finishMergeHint } from '../../model/merge.ts';
 import { pendingConflict } from '../../model/merge-conflict-record.ts';
 import { readCheckoutRecord } from '../../model/working-file.ts';
@@ -38,7 +40,21 @@ export class StatusCommand extends SecretsCommand {
   async execute(): Promise<number> {
     const session = await this.openSession();
     const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const state = await readExistingEnvironment(session, env).catch((error: unknown) => {
+      if (isEnvSyncError(error, 'E_NOT_RECIPIENT')) return error;
+      throw error;
+    });
+    if (state instanceof EnvSyncError) {
+      // Key names are in the clear: say what there is, and why the values stay closed.
+      const head = await existingEnvironmentHead(session.repo, env);
+      const keys =
+        head === null ? [] : await commitKeys(session, await session.repo.objects.readTyped(head, 'commit'));
+      this.print(
+        `On environment ${env}${head === null ? '' : ` at ${head.slice(0, 12)}`}: ${keys.length} key(s)\n` +
+          `Values not readable: ${state.message}`,
+      );
+      return 0;
+    }
     const view = await viewWorkingFile(session, state);
     const name = view.file.name;
     const lines = [
