@@ -5,13 +5,7 @@ import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import {
-  commitEnvironment,
-  commitKeys,
-  readableEntries,
-  readCommitEntries,
-  type Session,
-} from './environment.ts';
+import { commitEnvironment, readableEntries, readCommitEntries, type Session } from './environment.ts';
 import { saveConflictRecord } from './merge-conflict-record.ts';
 import type { Entries } from './snapshot-codec.ts';
 
@@ -150,6 +144,8 @@ export interface BranchMerge {
   /** Keys whose value changed on the branch (names only). */
   readonly changed: readonly string[];
   readonly resolved: readonly string[];
+  /** A fast-forward from a head this peer could not read (sealed before it was a reader): `changed` holds every key. */
+  readonly newlyReadable?: boolean;
 }
 
 /**
@@ -170,35 +166,36 @@ export async function mergeIntoBranch(
   const theirCommit = await repo.objects.readTyped(theirs, 'commit');
   if (head === null) {
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: created` });
-    return {
-      kind: 'created',
-      old: null,
-      new: theirs,
-      changed: await commitKeys(session, theirCommit),
-      resolved: [],
-    };
+    const entries = await readCommitEntries(session, theirCommit);
+    return { kind: 'created', old: null, new: theirs, changed: [...entries.keys()], resolved: [] };
   }
   const bases = await findMergeBases(repo, head, theirs);
   if (bases.includes(theirs)) return { kind: 'up-to-date', old: head, new: head, changed: [], resolved: [] };
+  const theirEntries = await readCommitEntries(session, theirCommit);
   const headCommit = await repo.objects.readTyped(head, 'commit');
   if (bases.includes(head)) {
-    // A fast-forward needs values only to name the changed keys: a peer that cannot read them (pending, or
-    // approved after the old head was sealed) still moves, and names every key of the new head.
+    // A fast-forward needs our values only to name the changed keys: a peer approved since it cloned cannot
+    // read its old head (sealed before it was a reader) and must still be able to move to the re-sealed one.
     const ours = await readableEntries(session, headCommit);
-    const next = await readableEntries(session, theirCommit);
     const changed =
-      ours === null || next === null
-        ? await commitKeys(session, theirCommit)
+      ours === null
+        ? [...theirEntries.keys()].sort()
         : mergeEntries(
             () => UNKNOWN,
             ours,
-            next,
+            theirEntries,
             () => 'theirs',
           ).changed;
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: fast-forward` });
-    return { kind: 'fast-forward', old: head, new: theirs, changed, resolved: [] };
+    return {
+      kind: 'fast-forward',
+      old: head,
+      new: theirs,
+      changed,
+      resolved: [],
+      newlyReadable: ours === null,
+    };
   }
-  const theirEntries = await readCommitEntries(session, theirCommit);
   const state = { env, ref, head, commit: headCommit, entries: await readCommitEntries(session, headCommit) };
   const baseEntries: Entries[] = [];
   for (const base of bases)

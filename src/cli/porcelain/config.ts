@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { parseAgeRecipient } from '../../crypto/age-recipient.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { recipientList } from '../../model/readers.ts';
-import { resealEnvironments } from '../../model/reseal.ts';
+import { describeReseal, resealEnvironments } from '../../model/reseal.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
 
@@ -122,7 +122,7 @@ export class ConfigSetCommand extends EnvSyncCommand {
       value === 'true' ? 'Encrypt at rest' : 'Store in plaintext',
     );
     await repo.saveConfig();
-    for (const { env, commit } of resealed) this.print(`${env}: re-sealed as ${commit.slice(0, 12)}`);
+    for (const result of resealed) this.print(`${describeReseal(result)} as ${result.commit.slice(0, 12)}`);
     return 0;
   }
 }
