@@ -33,7 +33,7 @@ export class ExportCommand extends ReadingCommand {
       \`env-sync run\`, which writes no file at all.
     `,
     examples: [
-      ['Print main as a .env file', '$0 export'],
+      ['Print the current environment as a .env file', '$0 export'],
       ['Write staging to a private file', '$0 export --env staging -o .env.staging'],
       ['Write a file git must not track', '$0 export -o config/secrets.env --gitignore'],
       ['Load the variables into the current shell', 'eval "$($0 export --format shell)"'],

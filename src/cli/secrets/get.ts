@@ -11,13 +11,15 @@ export class GetCommand extends ReadingCommand {
     category: 'Porcelain',
     description: "print one secret's value",
     details: `
-      Prints the value of \`KEY\` in the environment (\`--env\`, default \`main\`) exactly as stored, followed by
+      Prints the value of \`KEY\` in the current environment (or \`--env\`, or any revision with \`--rev\`:
+      \`main~1\`, \`origin/main\`, a commit id, \`main@{1}\`) exactly as stored, followed by
       one newline. A key that is not set is an error (exit 1) naming the key and the environment, so scripts can
       tell an empty value (exit 0, an empty line) from a missing one.
     `,
     examples: [
       ['Print a value', '$0 get DATABASE_URL'],
       ['Use it in a script', 'psql "$($0 get --env staging DATABASE_URL)"'],
+      ['The value before the last change', '$0 get DATABASE_URL --rev main~1'],
     ],
   });
 

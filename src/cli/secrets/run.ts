@@ -25,7 +25,7 @@ export class RunCommand extends ReadingCommand {
       found exits 127; one that cannot be executed, 126.
     `,
     examples: [
-      ['Start the app with main', '$0 run -- npm start'],
+      ['Start the app with the current environment', '$0 run -- npm start'],
       ['Run the tests against staging', '$0 run --env staging -- npm test'],
       ['Use a variable in a shell command', '$0 run -- sh -c \'psql "$DATABASE_URL"\''],
     ],
