@@ -7,36 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import t from 'tap';
-import { BIN, type CliResult, freshDir, runCli } from '../helpers/cli.ts';
-
-interface Person {
-  readonly dir: string;
-  readonly home: string;
-  cli(args: readonly string[], input?: string): Promise<CliResult>;
-  ok(t: Test, args: readonly string[], input?: string): Promise<CliResult>;
-  readonly envFile: string;
-}
-
-function person(root: string, name: string): Person {
-  const dir = path.join(root, name);
-  const home = path.join(root, `.home-${name}`);
-  const cli = (args: readonly string[], input?: string) => runCli(args, { cwd: dir, home, input });
-  return {
-    dir,
-    home,
-    envFile: path.join(dir, '.env'),
-    cli,
-    async ok(t, args, input) {
-      const result = await cli(args, input);
-      t.equal(
-        result.code,
-        0,
-        `${name}: env-sync ${args.join(' ')}${result.code === 0 ? '' : `: ${result.stderr}`}`,
-      );
-      return result;
-    },
-  };
-}
+import { BIN, freshDir, runCli } from '../helpers/cli.ts';
+import { type Person, person } from './people.ts';
 
 /** Alice founds the repository with `.env` holding `initial`; Bob clones it and checks it out. */
 async function team(t: Test, initial: string): Promise<{ alice: Person; bob: Person }> {

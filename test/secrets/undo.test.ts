@@ -2,30 +2,20 @@
 // or compare any revision (`main~1`, `origin/main`, ids, `main@{1}`) with --rev and diff.
 
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
 import { freshDir, runCli } from '../helpers/cli.ts';
+import { type Person, person } from './people.ts';
 
 t.test('a wrong value pulled from a teammate is found, compared and undone by commands', async (t) => {
   const root = freshDir();
-  const aliceDir = path.join(root, 'alice');
-  mkdirSync(aliceDir);
-  const alice = (args: string[], input?: string) =>
-    runCli(args, { cwd: aliceDir, home: path.join(root, '.home-alice'), input });
-  const bob = (args: string[], input?: string) =>
-    runCli(args, { cwd: path.join(root, 'bob'), home: path.join(root, '.home-bob'), input });
-  const ok = async (who: typeof alice, args: string[], input?: string) => {
-    const result = await who(args, input);
-    t.equal(result.code, 0, `env-sync ${args.join(' ')}${result.code === 0 ? '' : `: ${result.stderr}`}`);
-    return result.stdout;
-  };
+  const alice = person(root, 'alice');
+  const bob = person(root, 'bob');
+  mkdirSync(alice.dir);
+  const ok = async (who: Person, args: string[], input?: string) => (await who.ok(t, args, input)).stdout;
   await ok(alice, ['init', '--mode', 'trusted-owner-ssh']);
   await ok(alice, ['set', 'DB_URL'], 'postgres://good\n');
   await ok(alice, ['set', 'PORT'], '5000\n');
-  t.equal(
-    (await runCli(['clone', aliceDir, 'bob'], { cwd: root, home: path.join(root, '.home-bob') })).code,
-    0,
-  );
+  t.equal((await runCli(['clone', alice.dir, 'bob'], { cwd: root, home: bob.home })).code, 0);
   await ok(bob, ['set', 'DB_URL'], 'postgres://wrong\n');
   await ok(bob, ['set', 'NEW_KEY'], 'x\n');
   await ok(bob, ['push', 'origin']);
@@ -39,19 +29,19 @@ t.test('a wrong value pulled from a teammate is found, compared and undone by co
     '--- main~2\n+++ main\n-DB_URL=postgres://good\n+DB_URL=postgres://wrong\n+NEW_KEY=x\n',
   );
   t.match(await ok(alice, ['export', '--rev', 'main~2']), /^DB_URL=postgres:\/\/good\nPORT=5000\n$/);
-  const both = await alice(['get', 'DB_URL', '--env', 'main', '--rev', 'main~1']);
+  const both = await alice.cli(['get', 'DB_URL', '--env', 'main', '--rev', 'main~1']);
   t.equal(both.code, 2, '--env and --rev exclude each other');
 
   const reverted = await ok(alice, ['revert']);
   t.match(reverted, /^\[main [0-9a-f]{12}\] Revert "Add NEW_KEY"$/m, 'the last commit is undone');
   t.same(JSON.parse(await ok(alice, ['list', '--json'])), { DB_URL: null, PORT: null });
-  const again = await alice(['revert', 'main~2']);
+  const again = await alice.cli(['revert', 'main~2']);
   t.equal(again.code, 0, 'an older commit is reverted key by key');
   t.equal(await ok(alice, ['get', 'DB_URL']), 'postgres://good\n');
 
   await ok(alice, ['set', 'PORT'], '6000\n');
   await ok(alice, ['set', 'PORT'], '7000\n');
-  const refused = await alice(['revert', 'main~1']);
+  const refused = await alice.cli(['revert', 'main~1']);
   t.equal(refused.code, 1, 'a key changed again since is not overwritten');
   t.match(refused.stderr, /cannot revert [0-9a-f]{12}: PORT changed again since; nothing changed/);
   t.equal(await ok(alice, ['get', 'PORT']), '7000\n');

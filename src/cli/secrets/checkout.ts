@@ -2,7 +2,6 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { checkOutEnvironment, workingFile } from '../../model/working-file.ts';
 import { workingFileHasEdits } from '../../model/working-file-changes.ts';
 import { SecretsCommand } from './secrets-command.ts';
@@ -38,9 +37,7 @@ export class CheckoutCommand extends SecretsCommand {
   });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const { session, env, state } = await this.openEnvironment();
     if (!this.force && (await workingFileHasEdits(session, state.entries))) {
       throw new EnvSyncError(
         'E_REF_CONFLICT',

@@ -6,7 +6,6 @@ import { Command, Option } from 'clipanion';
 import { MAX_DOTENV_BYTES, parseDotenvDocument } from '../../dotenv/index.ts';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import { applyChange, mergeEntries } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { workingFile } from '../../model/working-file.ts';
 import { importWorkingFile, viewWorkingFile } from '../../model/working-file-changes.ts';
 import { readAllBounded, readFileBounded } from '../io.ts';
@@ -57,9 +56,8 @@ export class ImportCommand extends SecretsCommand {
   file = Option.String({ name: 'FILE', required: false });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
     const resolve = resolverFrom(this);
+    const { session, env, state } = await this.openEnvironment();
     const defaultFile = workingFile(session.repo);
     const name = this.file ?? defaultFile.name;
     const bytes =
@@ -69,7 +67,6 @@ export class ImportCommand extends SecretsCommand {
     const document = parseNamedDocument(bytes, this.file === '-' ? 'stdin' : name);
     this.#warnAboutRepeats(document.entries, name);
 
-    const state = await readExistingEnvironment(session, env);
     const subject = `${this.replace ? 'Replace with' : 'Import'} ${this.file === '-' ? 'stdin' : path.basename(name)}`;
     const options = { message: this.message, subject };
     const nothing = `'${env}' already matches ${name}`;

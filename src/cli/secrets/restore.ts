@@ -1,7 +1,6 @@
 // `env-sync restore KEY… --source <rev>`: give keys the values they had at a revision, as a new commit.
 
 import { Command, Option } from 'clipanion';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { restoreKeys } from '../../model/undo.ts';
 import { checkKeyArgument } from './key-arguments.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
@@ -29,9 +28,7 @@ export class RestoreCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const keys = this.keys.map((key, index) => checkKeyArgument(key, index + 1));
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const { session, env, state } = await this.openEnvironment();
     const result = await restoreKeys(session, state, keys, this.source, this.message);
     this.reportChange(env, result, `${keys.join(', ')} already as in ${this.source}`);
     return 0;

@@ -1,7 +1,6 @@
 // `env-sync revert [<commit>]`: a new commit that undoes one commit's changes, key by key.
 
 import { Command, Option } from 'clipanion';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { revertCommit } from '../../model/undo.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
 
@@ -30,9 +29,7 @@ export class RevertCommand extends SecretsCommand {
   revision = Option.String({ name: 'commit', required: false });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const { session, env, state } = await this.openEnvironment();
     const result = await revertCommit(session, state, this.revision ?? env, this.message);
     this.reportChange(env, result, `reverting ${this.revision ?? env} changes no value of '${env}'`);
     return 0;

@@ -3,7 +3,8 @@
 
 import { Option } from 'clipanion';
 import type { ChangeResult } from '../../model/apply-change.ts';
-import { currentEnvironment } from '../../model/environment-lifecycle.ts';
+import type { EnvironmentState, Session } from '../../model/environment.ts';
+import { currentEnvironment, readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
@@ -18,6 +19,13 @@ export abstract class SecretsCommand extends EnvSyncCommand {
   /** `--env`, or the current environment. */
   protected environmentName(repo: Repository): Promise<string> {
     return this.envOption === undefined ? currentEnvironment(repo) : Promise.resolve(this.envOption);
+  }
+
+  /** The session, the environment this command acts on, and its head and values. */
+  protected async openEnvironment(): Promise<{ session: Session; env: string; state: EnvironmentState }> {
+    const session = await this.openSession();
+    const env = await this.environmentName(session.repo);
+    return { session, env, state: await readExistingEnvironment(session, env) };
   }
 
   /** `[main 1a2b3c4d5e6f] Add API_KEY` as git prints a commit, or the note that nothing changed. */

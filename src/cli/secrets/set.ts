@@ -3,7 +3,6 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { applyChange, mergeEntries } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import type { Entries } from '../../model/snapshot-codec.ts';
 import { MAX_OBJECT_BYTES } from '../../store/limits.ts';
 import { readAllBounded } from '../io.ts';
@@ -48,9 +47,7 @@ export class SetCommand extends SecretsCommand {
   args = Option.Rest({ name: 'KEY | KEY=VALUE', required: 1 });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const { session, env, state } = await this.openEnvironment();
     const updates = await this.#readUpdates(env, state.entries);
     const result = await applyChange(session, state, mergeEntries(state.entries, updates), {
       message: this.message,

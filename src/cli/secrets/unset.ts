@@ -3,7 +3,6 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { applyChange } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { checkKeyArgument } from './key-arguments.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
 
@@ -32,9 +31,7 @@ export class UnsetCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const keys = this.keys.map((key, index) => checkKeyArgument(key, index + 1));
-    const session = await this.openSession();
-    const env = await this.environmentName(session.repo);
-    const state = await readExistingEnvironment(session, env);
+    const { session, env, state } = await this.openEnvironment();
     const missing = keys.filter((key) => !state.entries.has(key));
     if (missing.length > 0 && !this.ignoreMissing) {
       throw new EnvSyncError(
