@@ -35,13 +35,6 @@ export function readWorkingFileBytes(file: WorkingFile): Promise<Buffer | null> 
   return readFileOrNull(file.path);
 }
 
-/** The file's entries, or null when it does not exist. A parse error names the file and the line. */
-export async function readWorkingFile(file: WorkingFile): Promise<Map<string, string> | null> {
-  const bytes = await readWorkingFileBytes(file);
-  if (bytes === null) return null;
-  return parseNamed(bytes, file.name);
-}
-
 /** Parses `.env` bytes, prefixing errors with the file's name (parser messages never hold values). */
 export function parseNamed(bytes: Uint8Array, name: string): Map<string, string> {
   try {

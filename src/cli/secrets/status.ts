@@ -5,7 +5,7 @@ import { Command } from 'clipanion';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { EntryDiff } from '../../model/diff.ts';
 import { isEmptyDiff } from '../../model/diff.ts';
-import { commitKeys } from '../../model/environment.ts';
+import { commitKeys, type Session } from '../../model/environment.ts';
 import { existingEnvironmentHead, readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { finishMergeHint } from '../../model/merge.ts';
 import { pendingConflict } from '../../model/merge-conflict-record.ts';
@@ -15,6 +15,7 @@ import {
   localEdits,
   upstreamChanges,
   viewWorkingFile,
+  type WorkingFileView,
 } from '../../model/working-file-changes.ts';
 import { SecretsCommand } from './secrets-command.ts';
 
@@ -45,18 +46,9 @@ export class StatusCommand extends SecretsCommand {
       throw error;
     });
     if (state instanceof EnvSyncError) {
-      // Key names are in the clear: say what there is, and why the values stay closed.
-      const head = await existingEnvironmentHead(session.repo, env);
-      const keys =
-        head === null ? [] : await commitKeys(session, await session.repo.objects.readTyped(head, 'commit'));
-      this.print(
-        `On environment ${env}${head === null ? '' : ` at ${head.slice(0, 12)}`}: ${keys.length} key(s)\n` +
-          `Values not readable: ${state.message}`,
-      );
+      this.print(await namesOnlyStatus(session, env, state.message));
       return 0;
     }
-    const view = await viewWorkingFile(session, state);
-    const name = view.file.name;
     const lines = [
       `On environment ${env}${state.head === null ? ' (no commits yet)' : ` at ${state.head.slice(0, 12)}`}`,
     ];
@@ -64,45 +56,63 @@ export class StatusCommand extends SecretsCommand {
     if (unmerged !== null) {
       lines.push(
         `Merging ${unmerged.source} into ${env} stopped at conflicting key(s): ${unmerged.keys.join(', ')}`,
-      );
-      lines.push(`  (${finishMergeHint(env, unmerged.source, unmerged.keys)})`);
-    }
-    if (view.current === null) {
-      lines.push(`No working file ${name}; 'env-sync checkout' writes it`);
-      this.print(lines.join('\n'));
-      return 0;
-    }
-    if (view.record === null) {
-      const saved = await readCheckoutRecord(session.repo);
-      lines.push(
-        saved === null
-          ? `${name} was never checked out: 'env-sync import' adds its keys to ${env} and removes none`
-          : `${name} was checked out from ${saved.env}, not ${env}: 'env-sync import --env ${env}' adds its keys to ${env}`,
+        `  (${finishMergeHint(env, unmerged.source, unmerged.keys)})`,
       );
     }
-    const upstream = upstreamChanges(view);
-    if (!isEmptyDiff(upstream)) {
-      lines.push(`${env} has moved since ${name} was checked out:`);
-      lines.push(`  (use 'env-sync checkout' to bring these into ${name}; 'env-sync import' keeps them too)`);
-      lines.push(...keyLines(upstream));
-    }
-    const edits = localEdits(view);
-    if (!isEmptyDiff(edits)) {
-      lines.push(`Changes in ${name} not committed to ${env}:`);
-      lines.push("  (use 'env-sync import' to commit them, 'env-sync checkout --force' to discard them)");
-      lines.push(...keyLines(edits));
-    }
-    const conflicts = conflictingKeys(view);
-    if (conflicts.length > 0) {
-      lines.push(`Changed both in ${name} and in ${env}: ${conflicts.join(', ')}`);
-      lines.push(
-        `  (compare with 'env-sync diff ${env} --show-values'; keep one with 'env-sync import --resolve KEY=ours|theirs')`,
-      );
-    }
-    if (isEmptyDiff(upstream) && isEmptyDiff(edits)) lines.push(`Working file ${name} matches ${env}`);
+    const view = await viewWorkingFile(session, state);
+    lines.push(...(await workingFileLines(session, view)));
     this.print(lines.join('\n'));
     return 0;
   }
+}
+
+/** For a peer that cannot read the values: key names are in the clear, so say what there is, and why. */
+async function namesOnlyStatus(session: Session, env: string, why: string): Promise<string> {
+  const head = await existingEnvironmentHead(session.repo, env);
+  const keys =
+    head === null ? [] : await commitKeys(session, await session.repo.objects.readTyped(head, 'commit'));
+  return `On environment ${env}${head === null ? '' : ` at ${head.slice(0, 12)}`}: ${keys.length} key(s)\nValues not readable: ${why}`;
+}
+
+/** Your edits, what moved upstream, and the keys changed on both sides, each with the command that acts. */
+async function workingFileLines(session: Session, view: WorkingFileView): Promise<string[]> {
+  const name = view.file.name;
+  const env = view.state.env;
+  if (view.current === null) return [`No working file ${name}; 'env-sync checkout' writes it`];
+  const lines: string[] = [];
+  if (view.record === null) {
+    const saved = await readCheckoutRecord(session.repo);
+    lines.push(
+      saved === null
+        ? `${name} was never checked out: 'env-sync import' adds its keys to ${env} and removes none`
+        : `${name} was checked out from ${saved.env}, not ${env}: 'env-sync import --env ${env}' adds its keys to ${env}`,
+    );
+  }
+  const upstream = upstreamChanges(view);
+  if (!isEmptyDiff(upstream)) {
+    lines.push(
+      `${env} has moved since ${name} was checked out:`,
+      `  (use 'env-sync checkout' to bring these into ${name}; 'env-sync import' keeps them too)`,
+      ...keyLines(upstream),
+    );
+  }
+  const edits = localEdits(view);
+  if (!isEmptyDiff(edits)) {
+    lines.push(
+      `Changes in ${name} not committed to ${env}:`,
+      "  (use 'env-sync import' to commit them, 'env-sync checkout --force' to discard them)",
+      ...keyLines(edits),
+    );
+  }
+  const conflicts = conflictingKeys(view);
+  if (conflicts.length > 0) {
+    lines.push(
+      `Changed both in ${name} and in ${env}: ${conflicts.join(', ')}`,
+      `  (compare with 'env-sync diff ${env} --show-values'; keep one with 'env-sync import --resolve KEY=ours|theirs')`,
+    );
+  }
+  if (isEmptyDiff(upstream) && isEmptyDiff(edits)) lines.push(`Working file ${name} matches ${env}`);
+  return lines;
 }
 
 function keyLines(diff: EntryDiff): string[] {
