@@ -60,3 +60,43 @@ t.test(
     for (const output of [get.stderr, old.stderr, revoked.stderr]) t.notMatch(output, /canary/);
   },
 );
+
+t.test('a join request a member recorded as pending is told it waits for an admin, since when', async (t) => {
+  const root = freshDir();
+  const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => person(root, name)) as [
+    Person,
+    Person,
+    Person,
+  ];
+  mkdirSync(alice.dir);
+  for (const who of [alice, bob, carol]) {
+    const name = path.basename(who.dir);
+    t.equal((await runCli(['identity', 'init', '--name', name], { cwd: root, home: who.home })).code, 0);
+  }
+  await alice.ok(t, ['init']);
+  await alice.ok(t, ['set', 'API_KEY'], 'canary-value\n');
+  for (const who of [carol, bob]) {
+    const name = path.basename(who.dir);
+    t.equal((await runCli(['clone', alice.dir, name], { cwd: root, home: who.home })).code, 0);
+  }
+  const carolRequest = path.join(root, 'carol.req');
+  const bobRequest = path.join(root, 'bob.req');
+  await carol.ok(t, ['peer', 'request', '-o', carolRequest]);
+  await bob.ok(t, ['peer', 'request', '-o', bobRequest]);
+  await alice.ok(t, ['peer', 'approve', carolRequest]);
+  await carol.ok(t, ['pull']);
+  t.match(
+    (await carol.ok(t, ['peer', 'approve', bobRequest])).stdout,
+    /as pending/,
+    'a member may only record it',
+  );
+  await bob.ok(t, ['remote', 'add', 'carol', carol.dir]);
+  await bob.ok(t, ['fetch', 'carol']);
+  const get = await bob.cli(['get', 'API_KEY']);
+  t.equal(get.code, 1);
+  t.match(
+    get.stderr,
+    /^env-sync: you \([A-Z0-9-]+\) are waiting for approval by an admin since \d{4}-[\d-]+T[\d:]+Z; /,
+  );
+  t.notMatch(get.stderr, /canary/);
+});
