@@ -29,6 +29,11 @@ t.test(
       /On environment main at [0-9a-f]{12}: 1 key\(s\)\nValues not readable: you \(/,
     );
     t.match(await ok(bob, ['history', 'API_KEY']), /added: {3}API_KEY/, 'history works on key names');
+    await ok(alice, ['set', 'OTHER'], 'x\n');
+    await ok(bob, ['fetch', 'origin']);
+    const names = await bob.cli(['diff', 'main', 'origin/main']);
+    t.equal(names.stdout, '--- main\n+++ origin/main\n+OTHER=********\n', 'a masked diff of key names');
+    t.match(names.stderr, /values not readable here, so only keys added or removed are shown/);
     const get = await bob.cli(['get', 'API_KEY']);
     t.equal(get.code, 1);
     t.match(

@@ -3,17 +3,20 @@
 
 import { Command, Option } from 'clipanion';
 import { encodeDotenvValue } from '../../dotenv/index.ts';
-import { EnvSyncError } from '../../errors.ts';
+import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import { byCodeUnit, diffEntries, isEmptyDiff } from '../../model/diff.ts';
-import { readRevision } from '../../model/environment.ts';
+import { commitKeys, readRevision } from '../../model/environment.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import type { Entries } from '../../model/snapshot-codec.ts';
 import { viewWorkingFile } from '../../model/working-file-changes.ts';
+import { resolveRevision } from '../../store/revision.ts';
 import { MASK, SecretsCommand } from './secrets-command.ts';
 
 interface Side {
   readonly name: string;
-  readonly entries: Entries;
+  entries: Entries;
+  /** Values could not be read: `entries` maps the key names to ''. */
+  readonly namesOnly?: boolean;
 }
 
 export class DiffCommand extends SecretsCommand {
@@ -29,8 +32,10 @@ export class DiffCommand extends SecretsCommand {
       One \`-KEY=value\` line for the old side and one \`+KEY=value\` line for the new, sorted by key. Values are
       masked unless \`--show-values\` is given; then each is written as in a \`.env\` file, or as a JSON string
       when \`.env\` cannot hold it: \`env-sync diff main --show-values\` shows both values of a key changed in
-      the file and upstream. A missing working file counts as empty. With \`--exit-code\`, exits 1 when there
-      are differences, as \`git diff --exit-code\`.
+      the file and upstream. A peer that cannot read the values (not approved yet, or approved after they
+      were sealed) still gets a masked diff of two revisions: the keys added and removed, with a warning. A
+      missing working file counts as empty. With \`--exit-code\`, exits 1 when there are differences, as
+      \`git diff --exit-code\`.
     `,
     examples: [
       ['Which keys you changed in .env', '$0 diff'],
@@ -46,6 +51,12 @@ export class DiffCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const [before, after] = await this.#sides();
+    if (before.namesOnly || after.namesOnly) {
+      // Masked, a diff of revisions needs only key names; a peer that cannot read the values gets those.
+      for (const side of [before, after])
+        side.entries = new Map([...side.entries.keys()].map((key) => [key, '']));
+      this.warn('values not readable here, so only keys added or removed are shown');
+    }
     const diff = diffEntries(before.entries, after.entries);
     if (isEmptyDiff(diff)) return 0;
     const show = (key: string, value: string) =>
@@ -65,10 +76,16 @@ export class DiffCommand extends SecretsCommand {
     const session = await this.openSession();
     const [first, second, ...rest] = this.revisions;
     if (rest.length > 0) throw new EnvSyncError('E_USAGE', 'give at most two revisions');
-    const revision = async (rev: string): Promise<Side> => ({
-      name: rev,
-      entries: (await readRevision(session, rev)).entries,
-    });
+    const revision = async (rev: string): Promise<Side> => {
+      try {
+        return { name: rev, entries: (await readRevision(session, rev)).entries };
+      } catch (error) {
+        if (this.showValues || !isEnvSyncError(error, 'E_NOT_RECIPIENT')) throw error;
+        const id = await resolveRevision(session.repo, rev);
+        const keys = await commitKeys(session, await session.repo.objects.readTyped(id, 'commit'));
+        return { name: rev, entries: new Map(keys.map((key) => [key, ''])), namesOnly: true };
+      }
+    };
     if (second !== undefined) return [await revision(first!), await revision(second)];
     const env = await this.environmentName(session.repo);
     const view = await viewWorkingFile(session, await readExistingEnvironment(session, env));
