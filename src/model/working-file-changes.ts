@@ -49,7 +49,9 @@ export async function viewWorkingFile(session: Session, state: EnvironmentState)
   const bytes = await readWorkingFileBytes(file);
   const untouched = bytes !== null && saved !== null && contentHash(bytes) === saved.written;
   const current = bytes === null ? null : parseNamed(bytes, file.name);
-  const base = record === null ? state.entries : await entriesAt(session, record.commit);
+  // Usually the file was checked out at the head: its values are read already.
+  const base =
+    record === null || record.commit === state.head ? state.entries : await entriesAt(session, record.commit);
   return { file, state, record, checkedOut: saved !== null, current, untouched, base };
 }
 
