@@ -10,7 +10,7 @@ import { encodeDotenvValue, parseDotenv, rewriteDotenv, serializeDotenv } from '
 import { EnvSyncError, isEnvSyncError } from '../errors.ts';
 import { FILE_MODE, readFileOrNull, writeFileAtomic } from '../store/fs-atomic.ts';
 import { isObjectId, type ObjectId } from '../store/object-id.ts';
-import { branchRef, isValidRefName } from '../store/ref-names.ts';
+import { BRANCH_PREFIX, isValidRefName } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
 import type { EnvironmentState, Session } from './environment.ts';
 import type { Entries } from './snapshot-codec.ts';
@@ -108,7 +108,7 @@ export async function readCheckoutRecord(repo: Repository): Promise<CheckoutReco
   const { env, commit, written } = record;
   if (
     typeof env !== 'string' ||
-    !isValidRefName(branchRef(env)) ||
+    !isValidRefName(`${BRANCH_PREFIX}${env}`) ||
     !(commit === null || (typeof commit === 'string' && isObjectId(commit))) ||
     typeof written !== 'string' ||
     !/^[0-9a-f]{64}$/.test(written)

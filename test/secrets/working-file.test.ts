@@ -82,3 +82,19 @@ t.test(
     t.match(unrepresentable.stderr, /the value of Q cannot be written in config\/app\.env/);
   },
 );
+
+t.test('a malformed checkout record names its file until checkout --force writes it again', async (t) => {
+  const repo = await makeRepo(t);
+  await repo.ok(t, ['set', 'A=1']);
+  await repo.ok(t, ['checkout']);
+  const record = path.join(repo.cwd, '.env-sync/CHECKOUT');
+  t.equal(statSync(record).mode & 0o777, 0o600);
+  t.match(JSON.parse(readFileSync(record, 'utf8')), { env: 'main', commit: /^[0-9a-f]{64}$/ });
+  writeFileSync(record, '{"env":"../x","commit":null,"written":"zz"}');
+  const status = await repo.cli(['status']);
+  t.equal(status.code, 1);
+  t.match(status.stderr, /CHECKOUT is malformed; 'env-sync checkout --force' writes it again/);
+  t.equal((await repo.cli(['checkout'])).code, 1);
+  await repo.ok(t, ['checkout', '--force']);
+  t.match((await repo.ok(t, ['status'])).stdout, /matches main/);
+});
