@@ -12,10 +12,11 @@ export function isTerminal(stream: Readable): stream is TtyInput {
 }
 
 export function promptSecret(input: TtyInput, output: Writable, question: string): Promise<string> {
-  output.write(question);
+  // Raw mode first: keys typed as soon as the question shows must not be echoed by the terminal.
   input.setRawMode(true);
   input.setEncoding('utf8');
   input.resume();
+  output.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = () => {
