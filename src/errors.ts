@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_MODE'
   | 'E_KEY_NAME'
   | 'E_KEY_MISSING'
+  | 'E_EMPTY_VALUE'
   | 'E_DOTENV_PARSE'
   | 'E_DOTENV_UNREPRESENTABLE'
   | 'E_IDENTITY'

@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { parseAgeRecipient } from '../../crypto/age-recipient.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { encryptsAtRest, recipientList } from '../../model/readers.ts';
-import { resealEnvironments } from '../../model/reseal.ts';
+import { describeReseal, resealEnvironments } from '../../model/reseal.ts';
 import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
@@ -133,6 +133,6 @@ export class ConfigSetCommand extends EnvSyncCommand {
 
   async #reseal(repo: Repository, reason: string): Promise<void> {
     const resealed = await resealEnvironments(await createSession(repo), reason);
-    for (const { env, commit } of resealed) this.print(`${env}: re-sealed as ${commit.slice(0, 12)}`);
+    for (const result of resealed) this.print(`${describeReseal(result)} as ${result.commit.slice(0, 12)}`);
   }
 }
