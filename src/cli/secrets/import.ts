@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { MAX_DOTENV_BYTES, parseDotenvDocument } from '../../dotenv/index.ts';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
-import { applyChange, mergeEntries } from '../../model/apply-change.ts';
+import { changeEnvironment, mergeEntries } from '../../model/apply-change.ts';
+import type { EnvironmentState } from '../../model/environment.ts';
 import { workingFile } from '../../model/working-file.ts';
 import { importWorkingFile, viewWorkingFile } from '../../model/working-file-changes.ts';
 import { readAllBounded, readFileBounded } from '../io.ts';
@@ -79,8 +80,9 @@ export class ImportCommand extends SecretsCommand {
         this.print(`Updated ${name} with ${updated.length} key(s) changed in ${env}: ${updated.join(', ')}`);
       return 0;
     }
-    const next = this.replace ? document.values : mergeEntries(state.entries, document.values);
-    this.reportChange(env, await applyChange(session, state, next, options), nothing);
+    const next = (now: EnvironmentState) =>
+      this.replace ? document.values : mergeEntries(now.entries, document.values);
+    this.reportChange(env, await changeEnvironment(session, env, next, options), nothing);
     return 0;
   }
 

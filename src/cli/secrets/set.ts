@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
-import { applyChange, mergeEntries } from '../../model/apply-change.ts';
+import { changeEnvironment, mergeEntries } from '../../model/apply-change.ts';
 import type { Entries } from '../../model/snapshot-codec.ts';
 import { MAX_OBJECT_BYTES } from '../../store/limits.ts';
 import { readAllBounded } from '../io.ts';
@@ -49,7 +49,7 @@ export class SetCommand extends SecretsCommand {
   async execute(): Promise<number> {
     const { session, env, state } = await this.openEnvironment();
     const updates = await this.#readUpdates(env, state.entries);
-    const result = await applyChange(session, state, mergeEntries(state.entries, updates), {
+    const result = await changeEnvironment(session, env, (now) => mergeEntries(now.entries, updates), {
       message: this.message,
     });
     const keys = [...updates.keys()];

@@ -2,8 +2,10 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
+import { retryWhenBranchMoves } from '../../model/apply-change.ts';
 import { type BranchMerge, mergeIntoBranch, type Resolution } from '../../model/merge.ts';
 import { shortId } from '../../store/object-id.ts';
+import { branchRef } from '../../store/ref-names.ts';
 import { resolveRevision } from '../../store/revision.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove } from './connect.ts';
@@ -49,7 +51,9 @@ export class MergeCommand extends EnvSyncCommand {
     const session = await this.openSession();
     const env = this.into ?? envOf(this.source);
     const theirs = await resolveRevision(session.repo, this.source);
-    const result = await mergeIntoBranch(session, env, theirs, this.source, resolverFrom(this));
+    const result = await retryWhenBranchMoves(session.repo, branchRef(env), () =>
+      mergeIntoBranch(session, env, theirs, this.source, resolverFrom(this)),
+    );
     this.print(describeMerge(env, result));
     return 0;
   }

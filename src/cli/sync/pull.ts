@@ -3,8 +3,9 @@
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
+import { retryWhenBranchMoves } from '../../model/apply-change.ts';
 import { mergeIntoBranch } from '../../model/merge.ts';
-import { environmentOf, remoteRef } from '../../store/ref-names.ts';
+import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote } from '../../sync/remotes.ts';
@@ -66,7 +67,9 @@ export class PullCommand extends RemoteCommand {
     for (const env of envs.length > 0 ? envs : available) {
       const theirs = await repo.refs.read(remoteRef(remote, env));
       if (theirs === null) continue;
-      const result = await mergeIntoBranch(session, env, theirs, `${remote}/${env}`, resolve);
+      const result = await retryWhenBranchMoves(session.repo, branchRef(env), () =>
+        mergeIntoBranch(session, env, theirs, `${remote}/${env}`, resolve),
+      );
       this.print(describeMerge(env, result));
     }
     return 0;
