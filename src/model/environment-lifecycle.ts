@@ -87,7 +87,12 @@ export async function deleteEnvironment(session: Session, env: string): Promise<
   const head = await session.repo.refs.read(ref);
   if (head === null) throw await missingEnvironment(session.repo, env);
   if ((await session.repo.refs.headTarget()) === ref) {
-    throw new EnvSyncError('E_USAGE', `environment '${env}' is the repository's HEAD and cannot be deleted`);
+    // A refusal, not a usage error: exit 1.
+    throw new EnvSyncError(
+      'E_USAGE',
+      `environment '${env}' is the current environment (HEAD) and cannot be deleted; check out another first`,
+      { exitCode: 1 },
+    );
   }
   await session.repo.refs.delete(ref, { peer: session.peerId, reason: 'env delete', expected: head });
   return head;

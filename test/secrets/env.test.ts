@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import t from 'tap';
+import { BIN } from '../helpers/cli.ts';
 import { makeRepo } from './helpers.ts';
 
 t.test('environments are isolated, created empty or from another, listed and deleted', async (t) => {
@@ -47,9 +49,42 @@ t.test('environments are isolated, created empty or from another, listed and del
   t.match(deleted.stdout, /^Deleted environment prod \(was [0-9a-f]{12}\)$/m);
   t.equal((await repo.ok(t, ['env', 'list'])).stdout, '* main\n  staging\n');
   const head = await repo.cli(['env', 'delete', 'main']);
-  t.equal(head.code, 2);
-  t.match(head.stderr, /HEAD and cannot be deleted/);
+  t.equal(head.code, 1, 'a refusal, not a usage error');
+  t.match(head.stderr, /is the current environment \(HEAD\) and cannot be deleted; check out another first/);
   t.equal((await repo.cli(['env', 'delete', 'prod'])).code, 1, 'deleting twice is an error');
+});
+
+t.test('env delete asks on a terminal; no keeps the environment, --yes does not ask', async (t) => {
+  const repo = await makeRepo(t);
+  await repo.ok(t, ['env', 'create', 'preview']);
+  const onTerminal = (answer: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        'script',
+        [
+          '-qec',
+          `env -u NODE_OPTIONS ENV_SYNC_HOME='${repo.home}' '${process.execPath}' '${BIN}' env delete preview; echo "exit=$?"`,
+          '/dev/null',
+        ],
+        { cwd: repo.cwd, env: { PATH: process.env.PATH ?? '' } },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('[y/N]') && !output.includes('[y/N] ' + answer)) child.stdin.write(`${answer}\r`);
+      });
+      child.on('error', reject);
+      child.on('close', () => resolve(output));
+    });
+  const kept = await onTerminal('n');
+  t.match(kept, /Delete environment 'preview'\? \[y\/N\]/);
+  t.match(kept, /nothing deleted/);
+  t.match(kept, /exit=1/);
+  t.match((await repo.ok(t, ['env', 'list'])).stdout, /preview/);
+  const gone = await onTerminal('y');
+  t.match(gone, /Deleted environment preview/);
+  await repo.ok(t, ['env', 'create', 'again']);
+  t.match((await repo.ok(t, ['env', 'delete', 'again', '--yes'])).stdout, /Deleted environment again/);
 });
 
 t.test('history lists commits newest first with the keys changed; KEY filters; never values', async (t) => {

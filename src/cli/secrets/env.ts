@@ -1,14 +1,17 @@
 // `env-sync env list|create|delete`: environments are branches refs/heads/<name>.
 
 import { Command, Option } from 'clipanion';
+import { EnvSyncError } from '../../errors.ts';
 import { listEnvironments } from '../../model/environment.ts';
 import {
   createEnvironment,
   currentEnvironment,
   deleteEnvironment,
+  existingEnvironmentHead,
 } from '../../model/environment-lifecycle.ts';
 import { validateComponent } from '../../store/ref-names.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { askYesNo } from '../io.ts';
 
 export class EnvListCommand extends EnvSyncCommand {
   static override paths = [['env', 'list']];
@@ -82,17 +85,28 @@ export class EnvDeleteCommand extends EnvSyncCommand {
     details: `
       Deletes the branch of \`<name>\`. Its commits stay in the object store and the reflog
       (\`.env-sync/logs/refs/heads/<name>\`) records the last head, which is printed so that
-      \`env-sync update-ref refs/heads/<name> <id>\` can bring it back. The environment HEAD points to
-      (\`main\` by default) cannot be deleted.
+      \`env-sync update-ref refs/heads/<name> <id>\` can bring it back. The current environment (HEAD,
+      \`main\` by default) cannot be deleted. On a terminal it asks first; \`--yes\` (or a script, with no
+      terminal) deletes without asking.
     `,
-    examples: [['Delete an environment', '$0 env delete preview-42']],
+    examples: [
+      ['Delete an environment', '$0 env delete preview-42'],
+      ['Delete it from a script', '$0 env delete preview-42 --yes'],
+    ],
   });
 
+  yes = Option.Boolean('--yes,-y', false, { description: 'delete without asking' });
   name = Option.String({ name: 'name' });
 
   async execute(): Promise<number> {
     const name = validateComponent(this.name, 'environment');
-    const head = await deleteEnvironment(await this.openSession(), name);
+    const session = await this.openSession();
+    await existingEnvironmentHead(session.repo, name);
+    if (!this.yes) {
+      const answer = await askYesNo(this.context.stdin, this.context.stderr, `Delete environment '${name}'?`);
+      if (answer === false) throw new EnvSyncError('E_USAGE', 'nothing deleted', { exitCode: 1 });
+    }
+    const head = await deleteEnvironment(session, name);
     this.print(`Deleted environment ${name} (was ${head.slice(0, 12)})`);
     return 0;
   }
