@@ -39,6 +39,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['peer'], () => import('./peer/approve.ts')],
   [['peer'], () => import('./peer/revoke.ts')],
   [['peer'], () => import('./peer/list.ts')],
+  [['peer'], () => import('./peer/invite.ts')],
   [['log'], () => import('./peer/log.ts')],
   [['hash-object'], () => import('./plumbing/hash-object.ts')],
   [['cat-file'], () => import('./plumbing/cat-file.ts')],

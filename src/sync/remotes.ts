@@ -77,12 +77,11 @@ export function checkUrlAllowedInMode(mode: SecurityMode, url: string): void {
   }
 }
 
-/** Why secure-peer may not use `url`, or null for a local path or file:// URL. */
+/** Why secure-peer may not use `url`, or null for https:// (mutual TLS), a local path or a file:// URL. */
 function securePeerRefusal(url: string): string | null {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'file') return null;
+  if (scheme === 'file' || scheme === 'https') return null;
   if (scheme === 'http') return 'is plain HTTP';
-  if (scheme === 'https') return 'needs the mutual-TLS transport, which this version does not have yet';
   // scp-like `[user@]host:path`, as git reads it: a colon before the first slash.
   if (scheme === 'ssh' || (scheme === undefined && /^[^/]+:/.test(url)))
     return "is SSH, which authenticates a machine's accounts, not the group's pinned peers";

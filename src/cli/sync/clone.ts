@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
+import { isToken } from '../../membership/invitation.ts';
 import { readEnvironment } from '../../model/environment.ts';
 import { checkOutEnvironment } from '../../model/working-file.ts';
 import { shortId } from '../../store/object-id.ts';
@@ -13,10 +14,12 @@ import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
+import type { Advertisement } from '../../sync/messages.ts';
 import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
+import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 
 export class CloneCommand extends EnvSyncCommand {
@@ -57,32 +60,39 @@ export class CloneCommand extends EnvSyncCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    const transport = await openTransport(this.url);
-    const dir = path.resolve(this.dir ?? defaultDirectory(this.url));
+    const invited = isToken(this.url);
+    if (!invited && this.url.startsWith('https://')) {
+      throw new EnvSyncError(
+        'E_USAGE',
+        `clone over https:// takes an invitation token (env-sync peer invite), which names the certificate to trust`,
+      );
+    }
+    const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
     const existing = await fs.readdir(dir).catch(() => null);
     if (existing !== null && existing.length > 0) {
       throw new EnvSyncError('E_REPOSITORY_EXISTS', `'${dir}' already exists and is not empty`);
     }
+    const joined = invited ? await joinWithInvitation(this.url, nowSeconds()) : null;
+    const url = joined?.url ?? this.url;
+    const transport = await openTransport(url, {}, joined?.tls);
     const peer = await this.currentPeerId();
-    const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
+    const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${url}'`);
     try {
       // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
-      checkUrlAllowedInMode(open.ad.mode, this.url);
+      checkUrlAllowedInMode(open.ad.mode, url);
+      if (joined !== null) checkCompatible(joined.token, open.ad, url);
       const { mode, group, groupNonce } = open.ad;
       const repo = await initRepository(dir, { mode, group, groupNonce });
-      repo.config.set('remote.origin.url', storedUrl(this.url));
+      repo.config.set('remote.origin.url', storedUrl(url));
+      if (joined !== null) repo.config.set('remote.origin.peer', joined.token.inviter);
       await repo.saveConfig();
-      const membership = membershipOnFetch({
-        peerId: peer,
-        source: `remote '${this.url}'`,
-        now: nowSeconds(),
-      });
+      const membership = membershipOnFetch({ peerId: peer, source: `remote '${url}'`, now: nowSeconds() });
       const { stats } = await receiveAndMoveRefs(repo, open, DEFAULT_SYNC_LIMITS, membership.hook, {
         refFor: (env) => remoteRef('origin', env),
         peer,
-        reason: `clone ${this.url}`,
+        reason: `clone ${url}`,
       });
-      await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
+      await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
       const envs = open.ad.refs.map((ref) => environmentOf(ref.name));
       this.print(`Cloned into ${dir}`);
@@ -93,7 +103,7 @@ export class CloneCommand extends EnvSyncCommand {
       const members = membership.outcome();
       if (members !== null) {
         this.print(`Membership: ${members.added.length} event(s), tip ${shortId(members.tip ?? repo.group)}`);
-        this.print(describeSelf(members.self ?? undefined));
+        this.print(joined === null ? describeSelf(members.self ?? undefined) : describeJoin(joined));
       }
       if (open.ad.mode === 'dev-plaintext-http') {
         this.warn('dev-plaintext-http is for debugging only: nothing is encrypted or authenticated');
@@ -116,6 +126,23 @@ export class CloneCommand extends EnvSyncCommand {
     if (state.head === null) return;
     const file = await checkOutEnvironment(session, state);
     this.print(`Checked out ${state.env} to ${file.name} (mode 0600)`);
+  }
+}
+
+/** Where a joiner stands after `clone <token>`, and what the admin runs. */
+function describeJoin(joined: Joined): string {
+  if (joined.state === 'approved')
+    return `You are ${joined.peerId}, approved: \`env-sync pull\` reads the values`;
+  return `You are ${joined.peerId}, pending approval; an admin runs: env-sync peer approve ${joined.peerId}`;
+}
+
+/** The server that took the join must serve the token's group (a peer may belong to several groups). */
+function checkCompatible(token: Joined['token'], ad: Advertisement, url: string): void {
+  if (ad.group !== token.group) {
+    throw new EnvSyncError(
+      'E_GROUP_MISMATCH',
+      `${url} serves group ${shortId(ad.group)}, not the invitation's`,
+    );
   }
 }
 
