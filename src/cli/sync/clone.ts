@@ -35,18 +35,29 @@ export class CloneCommand extends EnvSyncCommand {
       the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty; if the clone fails it is removed.
 
       The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
-      only from a local path or a bundle (mutual TLS once it exists): over \`http://\` the clone stops as soon
-      as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
+      from a local path, a bundle, or over mutual TLS with an invitation token: over \`http://\` the clone stops
+      as soon as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
       membership chain is verified and applied before any branch is created, and every commit's author must
       have been approved at the event it names.
-      The new peer is not a member yet: it cannot read values until an admin approves its join request
-      (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
+
+      \`clone <token>\` joins with an invitation (\`env-sync peer invite\` on an admin's machine): it creates this
+      machine's identity if there is none, connects to the token's addresses over mutual TLS pinned to the
+      token's certificate, sends a signed join request with the invitation's secret, and clones what this peer
+      may see: the membership chain while it is pending, everything once approved (a pre-approved invitation).
+      It prints this peer's id and the command the admin runs (\`env-sync peer approve <peer-id>\`); the next
+      \`pull\` brings the values. \`origin\` is pinned to the inviter (\`remote.origin.peer\`). A spent, expired,
+      cancelled or forged token, a token of another group, or a server with another certificate is refused
+      and nothing is written (\`<dir>\` defaults to \`env-sync-clone\`).
+
+      Without a token, a peer that is not a member yet cannot read values until an admin approves its join
+      request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
     `,
     examples: [
-      ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
+      ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
+      ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
       ['Clone and write .env at once', '$0 clone --checkout ../project project-copy'],
