@@ -61,6 +61,8 @@ export function connectPinned(
     ...TLS13,
     rejectUnauthorized: false,
   });
+  // The protocol writes small frames in turn (a request, then an answer): Nagle's delay would hold each back.
+  socket.setNoDelay(true);
   const timer = setTimeout(
     () => socket.destroy(Object.assign(new Error('handshake timeout'), { code: 'ETIMEDOUT' })),
     HANDSHAKE_TIMEOUT_MS,
