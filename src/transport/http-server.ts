@@ -27,8 +27,8 @@ export interface PeerGate {
 }
 
 export interface SyncServerOptions {
-  /** Called with each failed exchange (for the server's log); never with secret values. */
-  readonly onError?: (error: Error, service: Service | typeof JOIN_ENDPOINT) => void;
+  /** Called with each failed exchange and its endpoint (for the server's log); never with secret values. */
+  readonly onError?: (error: Error, endpoint: string) => void;
   /** Refuse pushes (serve --read-only). */
   readonly readOnly?: boolean;
   /** Mutual TLS: serve over HTTPS and let the gate authorize every request. */
@@ -47,7 +47,7 @@ const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {
   const handler = (request: http.IncomingMessage, response: http.ServerResponse) =>
     void route(repo, options, request, response).catch((error: Error) => {
-      options.onError?.(error, 'upload-pack');
+      options.onError?.(error, request.url ?? '/');
       if (!response.headersSent) response.writeHead(500).end();
       else response.destroy();
     });

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { EnvSyncError } from '../../src/errors.ts';
+import type { EnvSyncError } from '../../src/errors.ts';
 import {
   encodeToken,
   findUsableInvitation,
@@ -35,7 +35,7 @@ t.test('a token round-trips and holds a 256-bit secret of which the record keeps
 
 t.test('a used, cancelled, expired or unknown secret is refused with its own reason', async (t) => {
   const { token, record } = newInvitation(FIELDS, { now: 1000, role: 'member', approve: false });
-  const refusal = (records: typeof record[], secret: string, now: number) => {
+  const refusal = (records: (typeof record)[], secret: string, now: number) => {
     try {
       findUsableInvitation(records, secret, now);
       return 'accepted';
@@ -79,56 +79,75 @@ t.test('durations are given as 90s, 30m, 24h or 7d', async (t) => {
   }
 });
 
-t.test('spent, expired, cancelled, forged, foreign-group and wrong-certificate tokens are refused; nothing is written', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { K: 'v' });
-  const served = await serveTls(t, alice);
-  const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
+t.test(
+  'spent, expired, cancelled, forged, foreign-group and wrong-certificate tokens are refused; nothing is written',
+  async (t) => {
+    const root = t.testdir();
+    const alice = await founder(t, root, 'alice', { K: 'v' });
+    const served = await serveTls(t, alice);
+    const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
 
-  const spent = await invite(t, alice, served);
-  await joinWith(t, root, 'first', spent);
-  const cancelled = await invite(t, alice, served);
-  const id = /^(\S+)\s+open/m.exec((await alice.ok(t, ['peer', 'invite', '--list'])).stdout)![1]!;
-  await alice.ok(t, ['peer', 'invite', '--cancel', id]);
-  const cancelAgain = await alice.cli(['peer', 'invite', '--cancel', id]);
-  t.match(cancelAgain.stderr, /no open invitation with id/);
+    const spent = await invite(t, alice, served);
+    await joinWith(t, root, 'first', spent);
+    const cancelled = await invite(t, alice, served);
+    const id = /^(\S+)\s+open/m.exec((await alice.ok(t, ['peer', 'invite', '--list'])).stdout)![1]!;
+    await alice.ok(t, ['peer', 'invite', '--cancel', id]);
+    const cancelAgain = await alice.cli(['peer', 'invite', '--cancel', id]);
+    t.match(cancelAgain.stderr, /no open invitation with id/);
 
-  const repo = await openRepository(alice.dir);
-  const real = parseToken(await invite(t, alice, served));
-  const expired = await updateInvitations(repo, async (records) => {
-    const made = newInvitation({ ...real, expires: 1 }, { now: 0, role: 'member', approve: false });
-    return { records: [...records, made.record], result: encodeToken(made.token) };
-  });
-  const forged = encodeToken({ ...real, secret: 'ef'.repeat(32) });
-  const foreign = encodeToken({ ...real, group: 'ab'.repeat(32) as never });
-  const wrongCertificate = encodeToken({ ...real, fingerprint: 'cd'.repeat(32) });
+    const repo = await openRepository(alice.dir);
+    const real = parseToken(await invite(t, alice, served));
+    const expired = await updateInvitations(repo, async (records) => {
+      const made = newInvitation({ ...real, expires: 1 }, { now: 0, role: 'member', approve: false });
+      return { records: [...records, made.record], result: encodeToken(made.token) };
+    });
+    const forged = encodeToken({ ...real, secret: 'ef'.repeat(32) });
+    const foreign = encodeToken({ ...real, group: 'ab'.repeat(32) as never });
+    const wrongCertificate = encodeToken({ ...real, fingerprint: 'cd'.repeat(32) });
 
-  const tipBefore = members();
-  const invitationsBefore = readFileSync(path.join(alice.dir, '.env-sync/invitations.json'), 'utf8');
-  const cases: [string, string, RegExp][] = [
-    ['spent', spent, /refused the join: this invitation was used already$/m],
-    ['cancelled', cancelled, /refused the join: this invitation was cancelled$/m],
-    ['expired', expired, /this invitation has expired$/m],
-    ['forged', forged, /refused the join: this invitation is unknown here \(forged, or made by another peer\)$/m],
-    ['foreign', foreign, /refused the join: this invitation is for another group than the one served here$/m],
-    ['wrong certificate', wrongCertificate, /presented certificate [0-9a-f]{64}, not the certificate of \S+ the invitation names; refused before sending anything$/m],
-  ];
-  for (const [what, token, reason] of cases) {
-    const joiner = securePeer(root, `joiner-${what.replace(' ', '-')}`);
-    const result = await joiner.cli(['clone', token, joiner.dir], undefined, root);
-    t.equal(result.code, 1, `${what}: exits 1`);
-    t.match(result.stderr, /^env-sync: [^\n]+\n$/, `${what}: one line`);
-    t.match(result.stderr, reason, `${what}: says why`);
-    t.notMatch(result.stderr + result.stdout, /env-sync-invite-|[0-9a-f]{64}"/, `${what}: never repeats the token`);
-    t.notOk(existsSync(path.join(joiner.dir, '.env-sync')), `${what}: no repository on the joiner's side`);
-  }
-  t.equal(members(), tipBefore, "the inviter's membership chain did not move");
-  t.equal(
-    readFileSync(path.join(alice.dir, '.env-sync/invitations.json'), 'utf8'),
-    invitationsBefore,
-    "the inviter's invitations did not change",
-  );
-});
+    const tipBefore = members();
+    const invitationsBefore = readFileSync(path.join(alice.dir, '.env-sync/invitations.json'), 'utf8');
+    const cases: [string, string, RegExp][] = [
+      ['spent', spent, /refused the join: this invitation was used already$/m],
+      ['cancelled', cancelled, /refused the join: this invitation was cancelled$/m],
+      ['expired', expired, /this invitation has expired$/m],
+      [
+        'forged',
+        forged,
+        /refused the join: this invitation is unknown here \(forged, or made by another peer\)$/m,
+      ],
+      [
+        'foreign',
+        foreign,
+        /refused the join: this invitation is for another group than the one served here$/m,
+      ],
+      [
+        'wrong certificate',
+        wrongCertificate,
+        /presented certificate [0-9a-f]{64}, not the certificate of \S+ the invitation names; refused before sending anything$/m,
+      ],
+    ];
+    for (const [what, token, reason] of cases) {
+      const joiner = securePeer(root, `joiner-${what.replace(' ', '-')}`);
+      const result = await joiner.cli(['clone', token, joiner.dir], undefined, root);
+      t.equal(result.code, 1, `${what}: exits 1`);
+      t.match(result.stderr, /^env-sync: [^\n]+\n$/, `${what}: one line`);
+      t.match(result.stderr, reason, `${what}: says why`);
+      t.notMatch(
+        result.stderr + result.stdout,
+        /env-sync-invite-|[0-9a-f]{64}"/,
+        `${what}: never repeats the token`,
+      );
+      t.notOk(existsSync(path.join(joiner.dir, '.env-sync')), `${what}: no repository on the joiner's side`);
+    }
+    t.equal(members(), tipBefore, "the inviter's membership chain did not move");
+    t.equal(
+      readFileSync(path.join(alice.dir, '.env-sync/invitations.json'), 'utf8'),
+      invitationsBefore,
+      "the inviter's invitations did not change",
+    );
+  },
+);
 
 t.test('peer invite: only an admin invites; --json; the file keeps no secret and is 0600', async (t) => {
   const root = t.testdir();
@@ -145,5 +164,8 @@ t.test('peer invite: only an admin invites; --json; the file keeps no secret and
   const refused = await bob.peer.cli(['peer', 'invite']);
   t.equal(refused.code, 1);
   t.match(refused.stderr, /is not an admin: only an admin invites/);
-  t.match((await alice.ok(t, ['peer', 'invite', '--list'])).stdout, new RegExp(`spent\\s+member \\(pre-approved\\)\\s+\\S+\\s+${bob.peerId}`));
+  t.match(
+    (await alice.ok(t, ['peer', 'invite', '--list'])).stdout,
+    new RegExp(`spent\\s+member \\(pre-approved\\)\\s+\\S+\\s+${bob.peerId}`),
+  );
 });

@@ -1,11 +1,11 @@
 // Peers of one secure-peer group for the mutual-TLS tests: each has its own identity home and repository,
 // drives the built CLI as a user would, and `serve` runs as a real child on a random loopback port.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { BIN, type CliResult, runCli } from '../helpers/cli.ts';
+import { type CliResult, runCli } from '../helpers/cli.ts';
+import { type Served, serveAt } from '../sync/helpers.ts';
 
 export interface SecurePeer {
   readonly name: string;
@@ -29,7 +29,11 @@ export function securePeer(root: string, name: string): SecurePeer {
     },
     async ok(t, args, input, cwd) {
       const result = await self.cli(args, input, cwd);
-      t.equal(result.code, 0, `${name}: env-sync ${args.map(redact).join(' ')}${result.code === 0 ? '' : `: ${result.stderr.trim()}`}`);
+      t.equal(
+        result.code,
+        0,
+        `${name}: env-sync ${args.map(redact).join(' ')}${result.code === 0 ? '' : `: ${result.stderr.trim()}`}`,
+      );
       return result;
     },
   };
@@ -37,80 +41,65 @@ export function securePeer(root: string, name: string): SecurePeer {
 }
 
 /** A peer that founds a group (`env-sync init`, secure-peer) holding `values` in main. */
-export async function founder(t: Test, root: string, name: string, values: Record<string, string>): Promise<SecurePeer> {
+export async function founder(
+  t: Test,
+  root: string,
+  name: string,
+  values: Record<string, string>,
+): Promise<SecurePeer> {
   const p = securePeer(root, name);
   await p.ok(t, ['init']);
   for (const [key, value] of Object.entries(values)) await p.ok(t, ['set', key], value);
   return p;
 }
 
-export interface Served {
-  readonly url: string;
+export interface ServedTls extends Served {
   /** `127.0.0.1:<port>` */
   readonly address: string;
   readonly fingerprint: string;
-  readonly child: ChildProcess;
-  stderr(): string;
   /** SIGTERM, resolves the exit code. */
   stop(): Promise<number | null>;
 }
 
 /** `env-sync serve --listen 127.0.0.1:0` in `p`, killed at teardown if still running. */
-export async function serveTls(t: Test, p: SecurePeer): Promise<Served> {
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'serve', '--listen', '127.0.0.1:0'], {
-    cwd: p.dir,
-    env: { PATH: process.env.PATH ?? '', HOME: p.home, ENV_SYNC_HOME: p.home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const out = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/listening on https:\/\/\S+\n/.test(seen)) {
-        clearTimeout(timer);
-        resolve(seen);
-      }
-    });
-    child.once('exit', () => reject(new Error(`serve exited: ${err}`)));
-  });
-  const url = /listening on (https:\/\/\S+)/.exec(out)![1]!;
+export async function serveTls(t: Test, p: SecurePeer): Promise<ServedTls> {
+  const served = await serveAt(t, p, '127.0.0.1:0');
   return {
-    url,
-    address: url.slice('https://'.length),
-    fingerprint: /^certificate ([0-9a-f]{64})$/m.exec(out)![1]!,
-    child,
-    stderr: () => err,
+    ...served,
+    address: served.url.slice('https://'.length),
+    fingerprint: /^certificate ([0-9a-f]{64})$/m.exec(served.stdout())![1]!,
     stop() {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      const exited = new Promise<number | null>((resolve) => served.child.once('exit', resolve));
+      served.child.kill('SIGTERM');
       return exited;
     },
   };
 }
 
 /** `peer invite` in `inviter` (extra arguments as given); the token. */
-export async function invite(t: Test, inviter: SecurePeer, served: Served, args: readonly string[] = []): Promise<string> {
+export async function invite(
+  t: Test,
+  inviter: SecurePeer,
+  served: ServedTls,
+  args: readonly string[] = [],
+): Promise<string> {
   const result = await inviter.ok(t, ['peer', 'invite', '--address', served.address, ...args]);
   return result.stdout.trim();
 }
 
-/** `clone <token>` as a new peer `name` into root/name; the peer and its id. */
+/** `clone <token>` (or `clone -` with the token on stdin) as a new peer `name` into root/name; the peer and its id. */
 export async function joinWith(
   t: Test,
   root: string,
   name: string,
   token: string,
+  how: 'argument' | 'stdin' = 'argument',
 ): Promise<{ peer: SecurePeer; peerId: string; result: CliResult }> {
   const p = securePeer(root, name);
-  const result = await p.ok(t, ['clone', token, p.dir], undefined, root);
+  const result =
+    how === 'stdin'
+      ? await p.ok(t, ['clone', '-', p.dir], token, root)
+      : await p.ok(t, ['clone', token, p.dir], undefined, root);
   const peerId = /You are (\S+),/.exec(result.stdout)?.[1] ?? '';
   return { peer: p, peerId, result };
 }

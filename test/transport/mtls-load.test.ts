@@ -6,9 +6,9 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { loadIdentity } from '../../src/crypto/load-identity.ts';
-import { DEFAULT_SYNC_LIMITS } from '../../src/sync/limits.ts';
-import { fetchRemote } from '../../src/sync/fetch.ts';
 import { initRepository, openRepository } from '../../src/store/repository.ts';
+import { fetchRemote } from '../../src/sync/fetch.ts';
+import { DEFAULT_SYNC_LIMITS } from '../../src/sync/limits.ts';
 import { httpTransport } from '../../src/transport/http.ts';
 import { founder, invite, joinWith, serveTls } from './mtls-helpers.ts';
 
@@ -27,13 +27,19 @@ t.test('50 concurrent fetches against one serve all receive the same branch', as
   const source = await openRepository(alice.dir);
   const main = await source.refs.read('refs/heads/main');
   const fetches = Array.from({ length: 50 }, async (_, i) => {
-    const repo = await initRepository(path.join(root, `client-${i}`), { mode: 'secure-peer', group: source.group });
+    const repo = await initRepository(path.join(root, `client-${i}`), {
+      mode: 'secure-peer',
+      group: source.group,
+    });
     await fetchRemote(repo, httpTransport(served.url, tls), 'origin', 'load-test', DEFAULT_SYNC_LIMITS);
     return repo.refs.read('refs/remotes/origin/main');
   });
   const tips = await Promise.all(fetches);
   t.equal(tips.length, 50);
-  t.ok(tips.every((tip) => tip === main), 'every client holds alice’s main');
+  t.ok(
+    tips.every((tip) => tip === main),
+    'every client holds alice’s main',
+  );
   t.notMatch(served.stderr(), /upload-pack:/, 'no exchange failed');
 });
 
@@ -73,5 +79,9 @@ t.test('a connection dropped mid-pack moves no ref and leaves fsck clean', async
   t.equal((await bob.peer.ok(t, ['show-ref'])).stdout, before, 'no ref moved');
   await bob.peer.ok(t, ['fsck']);
   await bob.peer.ok(t, ['pull', 'origin']);
-  t.equal((await bob.peer.ok(t, ['get', 'KEY_7'])).code, 0, 'a fetch over the whole connection then succeeds');
+  t.equal(
+    (await bob.peer.ok(t, ['get', 'KEY_7'])).code,
+    0,
+    'a fetch over the whole connection then succeeds',
+  );
 });

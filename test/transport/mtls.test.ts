@@ -4,67 +4,99 @@
 import t from 'tap';
 import { founder, invite, joinWith, securePeer, serveTls } from './mtls-helpers.ts';
 
-t.test('invite, join, approve, pull and read; a pre-approved peer reads at once; a revoke refuses the next pull', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { API_KEY: 'alice-secret-1' });
-  const served = await serveTls(t, alice);
+t.test(
+  'invite, join, approve, pull and read; a pre-approved peer (token on stdin) reads at once; a revoke refuses the next pull',
+  async (t) => {
+    const root = t.testdir();
+    const alice = await founder(t, root, 'alice', { API_KEY: 'alice-secret-1' });
+    const served = await serveTls(t, alice);
 
-  const bob = await joinWith(t, root, 'bob', await invite(t, alice, served));
-  t.match(bob.result.stdout, new RegExp(`pending approval; an admin runs: env-sync peer approve ${bob.peerId}`));
-  t.match((await alice.ok(t, ['peer', 'list'])).stdout, new RegExp(`${bob.peerId}\\s+\\S+\\s+pending`));
-  t.match(served.stderr(), new RegExp(`join: ${bob.peerId} \\(\\S+\\) is pending`), 'serve logs the join');
-  const pendingPull = await bob.peer.ok(t, ['pull']);
-  t.notMatch(pendingPull.stdout, /origin\/main/, 'a pending peer gets no branch');
-  t.not((await bob.peer.cli(['get', 'API_KEY'])).code, 0, 'and cannot read');
+    const bob = await joinWith(t, root, 'bob', await invite(t, alice, served));
+    t.match(
+      bob.result.stdout,
+      new RegExp(`pending approval; an admin runs: env-sync peer approve ${bob.peerId}`),
+    );
+    t.match((await alice.ok(t, ['peer', 'list'])).stdout, new RegExp(`${bob.peerId}\\s+\\S+\\s+pending`));
+    t.match(served.stderr(), new RegExp(`join: ${bob.peerId} \\(\\S+\\) is pending`), 'serve logs the join');
+    const pendingPull = await bob.peer.ok(t, ['pull']);
+    t.notMatch(pendingPull.stdout, /origin\/main/, 'a pending peer gets no branch');
+    t.not((await bob.peer.cli(['get', 'API_KEY'])).code, 0, 'and cannot read');
 
-  await alice.ok(t, ['peer', 'approve', bob.peerId]);
-  t.match((await bob.peer.ok(t, ['pull'])).stdout, /members: 1 new event[\s\S]*origin\/main: \(new\)/);
-  t.equal((await bob.peer.ok(t, ['get', 'API_KEY'])).stdout, 'alice-secret-1\n');
+    await alice.ok(t, ['peer', 'approve', bob.peerId]);
+    t.match((await bob.peer.ok(t, ['pull'])).stdout, /members: 1 new event[\s\S]*origin\/main: \(new\)/);
+    t.equal((await bob.peer.ok(t, ['get', 'API_KEY'])).stdout, 'alice-secret-1\n');
 
-  const carol = await joinWith(t, root, 'carol', await invite(t, alice, served, ['--approve']));
-  t.match(carol.result.stdout, /approved/);
-  t.equal((await carol.peer.ok(t, ['get', 'API_KEY'])).stdout, 'alice-secret-1\n', 'pre-approved: reads after clone');
+    const carol = await joinWith(t, root, 'carol', await invite(t, alice, served, ['--approve']), 'stdin');
+    t.match(carol.result.stdout, /approved/);
+    t.equal(
+      (await carol.peer.ok(t, ['get', 'API_KEY'])).stdout,
+      'alice-secret-1\n',
+      'pre-approved: reads after clone',
+    );
 
-  await bob.peer.ok(t, ['pull']); // carol's approval re-sealed main
-  await bob.peer.ok(t, ['set', 'API_KEY'], 'bob-secret-2');
-  await bob.peer.ok(t, ['push', 'origin']);
-  t.equal((await alice.ok(t, ['get', 'API_KEY'])).stdout, 'bob-secret-2\n', 'a push over mutual TLS lands');
+    await bob.peer.ok(t, ['pull']); // carol's approval re-sealed main
+    await bob.peer.ok(t, ['set', 'API_KEY'], 'bob-secret-2');
+    await bob.peer.ok(t, ['push', 'origin']);
+    t.equal((await alice.ok(t, ['get', 'API_KEY'])).stdout, 'bob-secret-2\n', 'a push over mutual TLS lands');
 
-  await alice.ok(t, ['peer', 'revoke', bob.peerId]);
-  const before = (await bob.peer.ok(t, ['show-ref'])).stdout;
-  const refused = await bob.peer.cli(['pull']);
-  t.equal(refused.code, 1);
-  t.match(refused.stderr, /^env-sync: remote 'origin': this certificate is not an approved peer of this group/);
-  t.equal((await bob.peer.ok(t, ['show-ref'])).stdout, before, 'no ref moved');
-  t.match(served.stderr(), /refused certificate [0-9a-f]{64}: not an approved peer/);
-  t.notMatch(served.stderr(), /secret-/, 'no value in the server log');
-  t.equal(await served.stop(), 0, 'serve exits 0 on SIGTERM');
-});
+    await alice.ok(t, ['peer', 'revoke', bob.peerId]);
+    const before = (await bob.peer.ok(t, ['show-ref'])).stdout;
+    const refused = await bob.peer.cli(['pull']);
+    t.equal(refused.code, 1);
+    t.match(
+      refused.stderr,
+      /^env-sync: remote 'origin': this certificate is not an approved peer of this group/,
+    );
+    t.equal((await bob.peer.ok(t, ['show-ref'])).stdout, before, 'no ref moved');
+    t.match(served.stderr(), /refused certificate [0-9a-f]{64}: not an approved peer/);
+    t.notMatch(served.stderr(), /secret-/, 'no value in the server log');
+    t.equal(await served.stop(), 0, 'serve exits 0 on SIGTERM');
+  },
+);
 
-t.test('an offline admin catches up on an approve and a revoke from another admin, then refuses the revoked peer', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { DB_URL: 'postgres://demo' });
-  const atAlice = await serveTls(t, alice);
-  const carol = await joinWith(t, root, 'carol', await invite(t, alice, atAlice, ['--approve', '--role', 'admin']));
-  const bob = await joinWith(t, root, 'bob', await invite(t, alice, atAlice, ['--approve']));
-  await carol.peer.ok(t, ['pull']); // learns of bob
-  const atCarol = await serveTls(t, carol.peer);
-  await bob.peer.ok(t, ['remote', 'add', 'carol', atCarol.url]);
-  await bob.peer.ok(t, ['fetch', 'carol']);
+t.test(
+  'an offline admin catches up on an approve and a revoke from another admin, then refuses the revoked peer',
+  async (t) => {
+    const root = t.testdir();
+    const alice = await founder(t, root, 'alice', { DB_URL: 'postgres://demo' });
+    const atAlice = await serveTls(t, alice);
+    const carol = await joinWith(
+      t,
+      root,
+      'carol',
+      await invite(t, alice, atAlice, ['--approve', '--role', 'admin']),
+    );
+    const bob = await joinWith(t, root, 'bob', await invite(t, alice, atAlice, ['--approve']));
+    await carol.peer.ok(t, ['pull']); // learns of bob
+    const atCarol = await serveTls(t, carol.peer);
+    await bob.peer.ok(t, ['remote', 'add', 'carol', atCarol.url]);
+    await bob.peer.ok(t, ['fetch', 'carol']);
 
-  // Carol is offline while Alice approves Dave and revokes Bob.
-  const dave = await joinWith(t, root, 'dave', await invite(t, alice, atAlice, ['--approve']));
-  await alice.ok(t, ['peer', 'revoke', bob.peerId]);
-  await bob.peer.ok(t, ['fetch', 'carol']);
-  await dave.peer.ok(t, ['remote', 'add', 'carol', atCarol.url]);
-  t.match((await dave.peer.cli(['fetch', 'carol'])).stderr, /not an approved peer/, 'carol does not know dave yet');
+    // Carol is offline while Alice approves Dave and revokes Bob.
+    const dave = await joinWith(t, root, 'dave', await invite(t, alice, atAlice, ['--approve']));
+    await alice.ok(t, ['peer', 'revoke', bob.peerId]);
+    await bob.peer.ok(t, ['fetch', 'carol']);
+    await dave.peer.ok(t, ['remote', 'add', 'carol', atCarol.url]);
+    t.match(
+      (await dave.peer.cli(['fetch', 'carol'])).stderr,
+      /not an approved peer/,
+      'carol does not know dave yet',
+    );
 
-  await carol.peer.ok(t, ['pull']);
-  const refused = await bob.peer.cli(['fetch', 'carol']);
-  t.match(refused.stderr, /not an approved peer of this group/, 'carol refuses bob from her next connection on');
-  await dave.peer.ok(t, ['fetch', 'carol']);
-  t.match((await carol.peer.ok(t, ['peer', 'list'])).stdout, new RegExp(`${bob.peerId}\\s+\\S+\\s+revoked`));
-});
+    await carol.peer.ok(t, ['pull']);
+    const refused = await bob.peer.cli(['fetch', 'carol']);
+    t.match(
+      refused.stderr,
+      /not an approved peer of this group/,
+      'carol refuses bob from her next connection on',
+    );
+    await dave.peer.ok(t, ['fetch', 'carol']);
+    t.match(
+      (await carol.peer.ok(t, ['peer', 'list'])).stdout,
+      new RegExp(`${bob.peerId}\\s+\\S+\\s+revoked`),
+    );
+  },
+);
 
 t.test('a pending peer cannot push, and a clone over https:// without a token is refused', async (t) => {
   const root = t.testdir();

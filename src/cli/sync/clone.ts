@@ -3,6 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
@@ -18,6 +19,7 @@ import type { Advertisement } from '../../sync/messages.ts';
 import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import { EnvSyncCommand } from '../base-command.ts';
+import { readAllBounded } from '../io.ts';
 import { createSession } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
@@ -40,7 +42,7 @@ export class CloneCommand extends EnvSyncCommand {
       membership chain is verified and applied before any branch is created, and every commit's author must
       have been approved at the event it names.
 
-      \`clone <token>\` joins with an invitation (\`env-sync peer invite\` on an admin's machine): it creates this
+      \`clone <token>\` (or \`clone -\`, reading the token from stdin) joins with an invitation (\`env-sync peer invite\` on an admin's machine): it creates this
       machine's identity if there is none, connects to the token's addresses over mutual TLS pinned to the
       token's certificate, sends a signed join request with the invitation's secret, and clones what this peer
       may see: the membership chain while it is pending, everything once approved (a pre-approved invitation).
@@ -57,6 +59,7 @@ export class CloneCommand extends EnvSyncCommand {
     `,
     examples: [
       ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
+      ['Join with the token read from stdin', 'pbpaste | $0 clone - project'],
       ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
@@ -71,7 +74,10 @@ export class CloneCommand extends EnvSyncCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    const invited = isToken(this.url);
+    // `-`: the token on stdin, so its secret is in no process list or shell history.
+    const source = this.url === '-' ? await readToken(this.context.stdin) : this.url;
+    const invited = isToken(source);
+    if (this.url === '-' && !invited) throw new EnvSyncError('E_USAGE', 'stdin holds no invitation token');
     if (!invited && this.url.startsWith('https://')) {
       throw new EnvSyncError(
         'E_USAGE',
@@ -83,7 +89,7 @@ export class CloneCommand extends EnvSyncCommand {
     if (existing !== null && existing.length > 0) {
       throw new EnvSyncError('E_REPOSITORY_EXISTS', `'${dir}' already exists and is not empty`);
     }
-    const joined = invited ? await joinWithInvitation(this.url, nowSeconds()) : null;
+    const joined = invited ? await joinWithInvitation(source, nowSeconds()) : null;
     const url = joined?.url ?? this.url;
     const transport = await openTransport(url, {}, joined?.tls);
     const peer = await this.currentPeerId();
@@ -138,6 +144,10 @@ export class CloneCommand extends EnvSyncCommand {
     const file = await checkOutEnvironment(session, state);
     this.print(`Checked out ${state.env} to ${file.name} (mode 0600)`);
   }
+}
+
+async function readToken(stdin: Readable): Promise<string> {
+  return (await readAllBounded(stdin, 64 * 1024, 'the invitation token')).toString('utf8').trim();
 }
 
 /** Where a joiner stands after `clone <token>`, and what the admin runs. */
