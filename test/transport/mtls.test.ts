@@ -112,3 +112,25 @@ t.test('a pending peer cannot push, and a clone over https:// without a token is
   t.equal(clone.code, 2);
   t.match(clone.stderr, /clone over https:\/\/ takes an invitation token/);
 });
+
+t.test(
+  'a push carries a revocation to another server, which refuses the revoked peer from then on',
+  async (t) => {
+    const root = t.testdir();
+    const alice = await founder(t, root, 'alice', { K: 'v1' });
+    const atAlice = await serveTls(t, alice);
+    const carol = await joinWith(t, root, 'carol', await invite(t, alice, atAlice, ['--approve']));
+    const bob = await joinWith(t, root, 'bob', await invite(t, alice, atAlice, ['--approve']));
+    await carol.peer.ok(t, ['pull']);
+    const atCarol = await serveTls(t, carol.peer);
+    await bob.peer.ok(t, ['remote', 'add', 'carol', atCarol.url]);
+    await bob.peer.ok(t, ['fetch', 'carol']);
+
+    await alice.ok(t, ['peer', 'revoke', bob.peerId]);
+    await alice.ok(t, ['remote', 'add', 'carol', atCarol.url]);
+    await alice.ok(t, ['push', 'carol']);
+    const refused = await bob.peer.cli(['fetch', 'carol']);
+    t.equal(refused.code, 1);
+    t.match(refused.stderr, /not an approved peer of this group/, 'the pushed revocation applies at once');
+  },
+);
