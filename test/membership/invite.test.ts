@@ -14,7 +14,7 @@ import {
 } from '../../src/membership/invitation.ts';
 import { updateInvitations } from '../../src/membership/invitation-store.ts';
 import { openRepository } from '../../src/store/repository.ts';
-import { founder, invite, joinWith, securePeer, serveTls } from '../transport/mtls-helpers.ts';
+import { invite, joinWith, securePeer, servedGroup } from '../transport/mtls-helpers.ts';
 
 const GROUP = 'ab'.repeat(32);
 const FIELDS = {
@@ -82,9 +82,7 @@ t.test('durations are given as 90s, 30m, 24h or 7d', async (t) => {
 t.test(
   'spent, expired, cancelled, forged, foreign-group and wrong-certificate tokens are refused; nothing is written',
   async (t) => {
-    const root = t.testdir();
-    const alice = await founder(t, root, 'alice', { K: 'v' });
-    const served = await serveTls(t, alice);
+    const { root, alice, served } = await servedGroup(t, { K: 'v' });
     const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
 
     const spent = await invite(t, alice, served);
@@ -150,9 +148,7 @@ t.test(
 );
 
 t.test('peer invite: only an admin invites; --json; the file keeps no secret and is 0600', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', {});
-  const served = await serveTls(t, alice);
+  const { root, alice, served } = await servedGroup(t, {});
   const json = JSON.parse((await alice.ok(t, ['peer', 'invite', '--json', '--expires', '30m'])).stdout);
   t.match(json, { token: /^env-sync-invite-1\./, expires: /^\d{4}-\d\d-\d\dT/ });
   t.same(parseToken(json.token).addresses, [served.address], 'the default address is what serve listens on');

@@ -108,3 +108,13 @@ export async function joinWith(
 function redact(arg: string): string {
   return arg.startsWith('env-sync-invite-') ? '<token>' : arg;
 }
+
+/** A test directory with `alice`, who founded a group holding `values` and serves it. */
+export async function servedGroup(
+  t: Test,
+  values: Record<string, string>,
+): Promise<{ root: string; alice: SecurePeer; served: ServedTls }> {
+  const root = t.testdir();
+  const alice = await founder(t, root, 'alice', values);
+  return { root, alice, served: await serveTls(t, alice) };
+}

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { founder, invite, joinWith, type SecurePeer, serveTls } from './mtls-helpers.ts';
+import { founder, invite, joinWith, type SecurePeer, servedGroup, serveTls } from './mtls-helpers.ts';
 
 interface Ran {
   readonly code: number | null;
@@ -50,9 +50,7 @@ const certificate = (p: SecurePeer) => [
 t.test(
   'openssl and curl: TLS 1.2 is refused, and only an approved certificate gets the protocol',
   async (t) => {
-    const root = t.testdir();
-    const alice = await founder(t, root, 'alice', { API_KEY: 'interop-secret' });
-    const served = await serveTls(t, alice);
+    const { root, alice, served } = await servedGroup(t, { API_KEY: 'interop-secret' });
     const bob = await joinWith(t, root, 'bob', await invite(t, alice, served, ['--approve']));
     const stranger = await founder(t, root, 'stranger', {});
     const upload = `${served.url}/env-sync/v1/upload-pack`;
@@ -91,9 +89,7 @@ t.test(
 );
 
 t.test('a server with another certificate at a remote address is refused before any request', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { K: 'v' });
-  const served = await serveTls(t, alice);
+  const { root, alice, served } = await servedGroup(t, { K: 'v' });
   const bob = await joinWith(t, root, 'bob', await invite(t, alice, served, ['--approve']));
   const impostor = await founder(t, root, 'impostor', { K: 'bait' });
   const evil = await serveTls(t, impostor);

@@ -10,12 +10,10 @@ import { initRepository, openRepository } from '../../src/store/repository.ts';
 import { fetchRemote } from '../../src/sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../src/sync/limits.ts';
 import { httpTransport } from '../../src/transport/http.ts';
-import { founder, invite, joinWith, serveTls } from './mtls-helpers.ts';
+import { invite, joinWith, servedGroup } from './mtls-helpers.ts';
 
 t.test('50 concurrent fetches against one serve all receive the same branch', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { API_KEY: 'load-1', DB_URL: 'postgres://x' });
-  const served = await serveTls(t, alice);
+  const { root, alice, served } = await servedGroup(t, { API_KEY: 'load-1', DB_URL: 'postgres://x' });
   const bob = await joinWith(t, root, 'bob', await invite(t, alice, served, ['--approve']));
   const identity = await loadIdentity(bob.peer.home);
   const tls = {
@@ -44,9 +42,7 @@ t.test('50 concurrent fetches against one serve all receive the same branch', as
 });
 
 t.test('a connection dropped mid-pack moves no ref and leaves fsck clean', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { SMALL: 'x' });
-  const served = await serveTls(t, alice);
+  const { root, alice, served } = await servedGroup(t, { SMALL: 'x' });
   const bob = await joinWith(t, root, 'bob', await invite(t, alice, served, ['--approve']));
   const big = Array.from({ length: 400 }, (_, i) => `KEY_${i}=${randomBytes(96).toString('hex')}`).join('\n');
   await alice.ok(t, ['import', '-'], `${big}\n`);

@@ -2,14 +2,12 @@
 // and a revocation applies to the next connection of every server that holds it, with no restart.
 
 import t from 'tap';
-import { founder, invite, joinWith, securePeer, serveTls } from './mtls-helpers.ts';
+import { invite, joinWith, securePeer, servedGroup, serveTls } from './mtls-helpers.ts';
 
 t.test(
   'invite, join, approve, pull and read; a pre-approved peer (token on stdin) reads at once; a revoke refuses the next pull',
   async (t) => {
-    const root = t.testdir();
-    const alice = await founder(t, root, 'alice', { API_KEY: 'alice-secret-1' });
-    const served = await serveTls(t, alice);
+    const { root, alice, served } = await servedGroup(t, { API_KEY: 'alice-secret-1' });
 
     const bob = await joinWith(t, root, 'bob', await invite(t, alice, served));
     t.match(
@@ -57,9 +55,7 @@ t.test(
 t.test(
   'an offline admin catches up on an approve and a revoke from another admin, then refuses the revoked peer',
   async (t) => {
-    const root = t.testdir();
-    const alice = await founder(t, root, 'alice', { DB_URL: 'postgres://demo' });
-    const atAlice = await serveTls(t, alice);
+    const { root, alice, served: atAlice } = await servedGroup(t, { DB_URL: 'postgres://demo' });
     const carol = await joinWith(
       t,
       root,
@@ -99,9 +95,7 @@ t.test(
 );
 
 t.test('a pending peer cannot push, and a clone over https:// without a token is refused', async (t) => {
-  const root = t.testdir();
-  const alice = await founder(t, root, 'alice', { K: 'v' });
-  const served = await serveTls(t, alice);
+  const { root, alice, served } = await servedGroup(t, { K: 'v' });
   const bob = await joinWith(t, root, 'bob', await invite(t, alice, served));
   await bob.peer.ok(t, ['set', 'MINE'], 'x');
   const push = await bob.peer.cli(['push', 'origin']);
@@ -116,9 +110,7 @@ t.test('a pending peer cannot push, and a clone over https:// without a token is
 t.test(
   'a push carries a revocation to another server, which refuses the revoked peer from then on',
   async (t) => {
-    const root = t.testdir();
-    const alice = await founder(t, root, 'alice', { K: 'v1' });
-    const atAlice = await serveTls(t, alice);
+    const { root, alice, served: atAlice } = await servedGroup(t, { K: 'v1' });
     const carol = await joinWith(t, root, 'carol', await invite(t, alice, atAlice, ['--approve']));
     const bob = await joinWith(t, root, 'bob', await invite(t, alice, atAlice, ['--approve']));
     await carol.peer.ok(t, ['pull']);
