@@ -1,11 +1,13 @@
 // Invitations (docs/protocol.md#joining-with-an-invitation): the one-line token an admin hands a new peer, and
-// the record the inviter keeps of it (only a hash of its secret). Pure: parsing, checking, no I/O.
+// the record the inviter keeps of it (only a hash of its secret, signed by the inviter: the record sits in
+// `.env-sync/`, which is not trusted to decide who joins). Pure: parsing, checking, no I/O.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parsePeerId } from '../crypto/peer-id.ts';
 import { EnvSyncError } from '../errors.ts';
 import { isObjectId, type ObjectId } from '../store/object-id.ts';
 import type { Role } from './event-format.ts';
+import { type EventSigner, verifyEd25519 } from './signing.ts';
 
 export const TOKEN_PREFIX = 'env-sync-invite-1.';
 const SECRET_BYTES = 32;
@@ -36,25 +38,41 @@ export interface InvitationRecord {
   readonly state: 'open' | 'spent' | 'cancelled';
   /** Who spent it. */
   readonly peerId: string | null;
+  /** The inviter's Ed25519 signature (hex) over recordSigningBytes: what a planted record lacks. */
+  readonly signature: string;
 }
 
 export function newInvitation(
   fields: Omit<InvitationToken, 'secret'>,
-  options: { readonly now: number; readonly role: Role; readonly approve: boolean },
+  options: {
+    readonly now: number;
+    readonly role: Role;
+    readonly approve: boolean;
+    readonly signer: EventSigner;
+  },
 ): { token: InvitationToken; record: InvitationRecord } {
   const secret = randomBytes(SECRET_BYTES).toString('hex');
   const secretHash = hashSecret(secret);
+  const terms = { secretHash, expires: fields.expires, role: options.role, approve: options.approve };
+  const signature = options.signer.sign(recordSigningBytes(fields.group, terms));
   const record: InvitationRecord = {
     id: secretHash.slice(0, 12),
-    secretHash,
+    ...terms,
     created: options.now,
-    expires: fields.expires,
-    role: options.role,
-    approve: options.approve,
     state: 'open',
     peerId: null,
+    signature: Buffer.from(signature).toString('hex'),
   };
   return { token: { ...fields, secret }, record };
+}
+
+/** What the inviter signs: the group and the terms a join with the secret gets. */
+function recordSigningBytes(
+  group: string,
+  terms: Pick<InvitationRecord, 'secretHash' | 'expires' | 'role' | 'approve'>,
+): Uint8Array {
+  const { secretHash, expires, role, approve } = terms;
+  return Buffer.from(`env-sync-invitation-1\n${group}\n${secretHash}\n${expires}\n${role}\n${approve}`);
 }
 
 export function hashSecret(secret: string): string {
@@ -124,12 +142,13 @@ export function findUsableInvitation(
   records: readonly InvitationRecord[],
   secret: string,
   now: number,
+  inviter: { readonly group: string; readonly key: Uint8Array },
 ): InvitationRecord {
   const hash = /^[0-9a-f]{64}$/.test(secret) ? hashSecret(secret) : '';
   const record = records.find(
     (r) => hash !== '' && timingSafeEqual(Buffer.from(r.secretHash, 'hex'), Buffer.from(hash, 'hex')),
   );
-  if (record === undefined) {
+  if (record === undefined || !signedBy(record, inviter)) {
     throw new EnvSyncError(
       'E_EVENT_REPLAY',
       'this invitation is unknown here (forged, or made by another peer)',
@@ -139,6 +158,15 @@ export function findUsableInvitation(
   if (record.state === 'cancelled') throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation was cancelled');
   if (record.expires < now) throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation has expired');
   return record;
+}
+
+function signedBy(record: InvitationRecord, inviter: { group: string; key: Uint8Array }): boolean {
+  const signature = /^[0-9a-f]{128}$/.test(record.signature ?? '')
+    ? Buffer.from(record.signature, 'hex')
+    : null;
+  return (
+    signature !== null && verifyEd25519(inviter.key, recordSigningBytes(inviter.group, record), signature)
+  );
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

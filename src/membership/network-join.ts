@@ -46,7 +46,8 @@ export async function acceptJoin(
     );
   }
   return updateInvitations(repo, async (records) => {
-    const invitation = findUsableInvitation(records, secret, options.now);
+    const inviter = { group: repo.group, key: signer.publicKey };
+    const invitation = findUsableInvitation(records, secret, options.now, inviter);
     const { held } = await authorEvent(
       repo,
       signer,

@@ -41,7 +41,7 @@ export interface SyncServerOptions {
   readonly idleMs?: number;
 }
 
-export const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
+const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
 const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership chain, not push';
 
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {

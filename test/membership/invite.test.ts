@@ -4,6 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { loadIdentity } from '../../src/crypto/load-identity.ts';
 import type { EnvSyncError } from '../../src/errors.ts';
 import {
   encodeToken,
@@ -24,20 +26,36 @@ const FIELDS = {
   addresses: ['127.0.0.1:7464', '[::1]:7464'],
   expires: 2000,
 };
+const INVITER = SigningKey.generate();
+const TERMS = { now: 1000, role: 'member', approve: false, signer: INVITER } as const;
+const AT_INVITER = { group: GROUP, key: INVITER.publicKey };
 
 t.test('a token round-trips and holds a 256-bit secret of which the record keeps only a hash', async (t) => {
-  const { token, record } = newInvitation(FIELDS, { now: 1000, role: 'member', approve: false });
+  const { token, record } = newInvitation(FIELDS, TERMS);
   t.same(parseToken(encodeToken(token)), token);
   t.match(token.secret, /^[0-9a-f]{64}$/);
   t.notMatch(JSON.stringify(record), new RegExp(token.secret), 'the record never holds the secret');
-  t.equal(findUsableInvitation([record], token.secret, 1500), record);
+  t.equal(findUsableInvitation([record], token.secret, 1500, AT_INVITER), record);
+});
+
+t.test('a record not signed by the inviter, or with its terms changed, is unknown', async (t) => {
+  const { token, record } = newInvitation(FIELDS, TERMS);
+  const planted = newInvitation(FIELDS, { ...TERMS, approve: true, signer: SigningKey.generate() });
+  const unknown = { code: 'E_EVENT_REPLAY', message: /unknown here/ };
+  t.throws(() => findUsableInvitation([planted.record], planted.token.secret, 1500, AT_INVITER), unknown);
+  const raised = { ...record, approve: true, role: 'admin' as const };
+  t.throws(() => findUsableInvitation([raised], token.secret, 1500, AT_INVITER), unknown);
+  const later = { ...record, expires: 9999 };
+  t.throws(() => findUsableInvitation([later], token.secret, 1500, AT_INVITER), unknown);
+  const otherGroup = { ...AT_INVITER, group: 'ef'.repeat(32) };
+  t.throws(() => findUsableInvitation([record], token.secret, 1500, otherGroup), unknown);
 });
 
 t.test('a used, cancelled, expired or unknown secret is refused with its own reason', async (t) => {
-  const { token, record } = newInvitation(FIELDS, { now: 1000, role: 'member', approve: false });
+  const { token, record } = newInvitation(FIELDS, TERMS);
   const refusal = (records: (typeof record)[], secret: string, now: number) => {
     try {
-      findUsableInvitation(records, secret, now);
+      findUsableInvitation(records, secret, now, AT_INVITER);
       return 'accepted';
     } catch (error) {
       return (error as EnvSyncError).message;
@@ -51,7 +69,7 @@ t.test('a used, cancelled, expired or unknown secret is refused with its own rea
 });
 
 t.test('a token that does not decode, or has a bad field, is refused without repeating it', async (t) => {
-  const { token } = newInvitation(FIELDS, { now: 1000, role: 'member', approve: false });
+  const { token } = newInvitation(FIELDS, TERMS);
   const bad = [
     'env-sync-invite-1.!!!',
     encodeToken({ ...token, fingerprint: 'XY' }),
@@ -80,7 +98,7 @@ t.test('durations are given as 90s, 30m, 24h or 7d', async (t) => {
 });
 
 t.test(
-  'spent, expired, cancelled, forged, foreign-group and wrong-certificate tokens are refused; nothing is written',
+  'spent, expired, cancelled, forged, planted, foreign-group and wrong-certificate tokens are refused; nothing is written',
   async (t) => {
     const { root, alice, served } = await servedGroup(t, { K: 'v' });
     const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
@@ -94,9 +112,20 @@ t.test(
     t.match(cancelAgain.stderr, /no open invitation with id/);
 
     const repo = await openRepository(alice.dir);
+    const signer = (await loadIdentity(alice.home)).signingKey;
     const real = parseToken(await invite(t, alice, served));
     const expired = await updateInvitations(repo, async (records) => {
-      const made = newInvitation({ ...real, expires: 1 }, { now: 0, role: 'member', approve: false });
+      const made = newInvitation({ ...real, expires: 1 }, { now: 0, role: 'member', approve: false, signer });
+      return { records: [...records, made.record], result: encodeToken(made.token) };
+    });
+    // Whoever can write .env-sync/ but holds no key plants a pre-approved invitation: it is not the inviter's.
+    const planted = await updateInvitations(repo, async (records) => {
+      const made = newInvitation(real, {
+        now: 0,
+        role: 'admin',
+        approve: true,
+        signer: SigningKey.generate(),
+      });
       return { records: [...records, made.record], result: encodeToken(made.token) };
     });
     const forged = encodeToken({ ...real, secret: 'ef'.repeat(32) });
@@ -114,6 +143,7 @@ t.test(
         forged,
         /refused the join: this invitation is unknown here \(forged, or made by another peer\)$/m,
       ],
+      ['planted', planted, /refused the join: this invitation is unknown here/m],
       [
         'foreign',
         foreign,

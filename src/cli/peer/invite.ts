@@ -81,7 +81,12 @@ export class PeerInviteCommand extends MembershipCommand {
         addresses,
         expires,
       },
-      { now: this.now, role: this.role as 'member' | 'admin', approve: this.approve },
+      {
+        now: this.now,
+        role: this.role as 'member' | 'admin',
+        approve: this.approve,
+        signer: identity.signingKey,
+      },
     );
     await updateInvitations(repo, async (records) => ({ records: [...records, made.record], result: null }));
     const token = invitation.encodeToken(made.token);
@@ -104,7 +109,10 @@ export class PeerInviteCommand extends MembershipCommand {
     const records = await readInvitations(repo);
     if (this.json) {
       this.printJson(
-        records.map(({ secretHash: _, ...shown }) => ({ ...shown, state: stateOf(shown, this.now) })),
+        records.map(({ secretHash: _, signature: __, ...shown }) => ({
+          ...shown,
+          state: stateOf(shown, this.now),
+        })),
       );
       return 0;
     }
