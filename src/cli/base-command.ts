@@ -64,8 +64,9 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   const code = (error as NodeJS.ErrnoException)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     const { syscall, path } = error as NodeJS.ErrnoException;
+    const what = SYSTEM_ERRORS[code] === undefined ? code : `${SYSTEM_ERRORS[code]} (${code})`;
     return {
-      message: `${code}${syscall ? ` during ${syscall}` : ''}${path ? ` on '${path}'` : ''}`,
+      message: `${what}${syscall ? ` during ${syscall}` : ''}${path ? ` of '${path}'` : ''}`,
       exitCode: 1,
     };
   }
@@ -83,3 +84,17 @@ function firstLine(text: string): string {
       ?.trim() ?? 'unknown error'
   );
 }
+
+/** The system errors a user meets, in words; the code stays beside them for a search. */
+const SYSTEM_ERRORS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EMFILE: 'too many open files',
+};

@@ -2,6 +2,7 @@
 // one line on stderr; failures exit with the error's code; stack traces only with --debug.
 
 import { type BaseContext, Cli, type CommandClass } from 'clipanion';
+import { setNoticeSink } from '../notices.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
 import { subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
@@ -65,6 +66,7 @@ export async function main(
 ): Promise<number> {
   let args = [...argv];
   const context = { ...processStdio(), ...options };
+  setNoticeSink((text) => context.stderr.write(`env-sync: ${text}\n`));
   // Global options come before the command, as in git.
   for (;;) {
     if (args[0] === '-C' && args[1] !== undefined) {

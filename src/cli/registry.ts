@@ -49,6 +49,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['ls-tree'], () => import('./plumbing/ls-tree.ts')],
   [['commit-tree'], () => import('./plumbing/commit-tree.ts')],
   [['fsck'], () => import('./plumbing/fsck.ts')],
+  [['index-pack'], () => import('./plumbing/index-pack.ts')],
 ];
 
 const BUILTINS: CommandClass[] = [Builtins.HelpCommand, Builtins.VersionCommand, HelpCommand];

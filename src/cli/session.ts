@@ -23,17 +23,22 @@ export async function loadThisPeer(): Promise<Identity> {
  * plaintext `get` needs nothing at all. Null when there is no readable identity yet (then it is created).
  */
 async function peekPeerId(): Promise<string | null> {
-  const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }] = await Promise.all([
-    import('../crypto/identity-home.ts'),
-    import('../crypto/identity-files.ts'),
-    import('../crypto/identity-metadata.ts'),
-  ]);
-  const file = identityFiles(defaultIdentityHome(process.env)).metadata;
+  const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }, { assertKeyFilesPrivate }] =
+    await Promise.all([
+      import('../crypto/identity-home.ts'),
+      import('../crypto/identity-files.ts'),
+      import('../crypto/identity-metadata.ts'),
+      import('../crypto/load-identity.ts'),
+    ]);
+  const files = identityFiles(defaultIdentityHome(process.env));
+  let peerId: string;
   try {
-    return decodeIdentityMetadata(await readFile(file, 'utf8'), file).peerId;
+    peerId = decodeIdentityMetadata(await readFile(files.metadata, 'utf8'), files.metadata).peerId;
   } catch {
     return null;
   }
+  await assertKeyFilesPrivate(files);
+  return peerId;
 }
 
 /**

@@ -59,13 +59,21 @@ export function decodeIdentityMetadata(text: string, path: string): IdentityMeta
   return record as unknown as IdentityMetadata;
 }
 
-/** A name is one line of printable text: it is shown to other peers. */
+/**
+ * A peer's name: 1 to 128 characters of one line, shown to other peers beside its id. No control characters
+ * (C0, DEL, C1), no bidirectional overrides or isolates, no zero-width or line-separator characters: each of
+ * those can make a name display as another one (docs/identity.md#names).
+ */
+export const PEER_NAME_PATTERN =
+  /^(?![\s])(?:(?![\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff])[\s\S]){1,128}(?<![\s])$/u;
+
+/** A name given by the user, trimmed and checked against PEER_NAME_PATTERN. */
 export function validateIdentityName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 128 || /[\x00-\x1f\x7f]/.test(trimmed)) {
+  if (!PEER_NAME_PATTERN.test(trimmed)) {
     throw new EnvSyncError(
       'E_USAGE',
-      'an identity name is 1 to 128 characters on one line, like alice@laptop',
+      'an identity name is 1 to 128 printable characters on one line, like alice@laptop (no control, bidi or zero-width characters)',
     );
   }
   return trimmed;

@@ -34,6 +34,32 @@ async function readChecked(path: string, kind: 'secret' | 'public', missing: () 
   }
 }
 
+/**
+ * Refuses an identity whose key files others can use, before any is read and whichever the command needs:
+ * a world-readable signing key is a leak whether or not this command signs (docs/identity.md). A missing
+ * file is left to the reader that needs it.
+ */
+export async function assertKeyFilesPrivate(files: IdentityFiles): Promise<void> {
+  const checks: [string, 'secret' | 'public'][] = [
+    [files.signingKey, 'secret'],
+    [files.ageIdentityFile, 'secret'],
+    [files.tlsKey, 'secret'],
+    [files.tlsCertificate, 'public'],
+  ];
+  await Promise.all(
+    checks.map(async ([path, kind]) => {
+      let stats: Stats;
+      try {
+        stats = await stat(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw ioError('read', path, error);
+      }
+      assertPrivateFile(path, stats, kind);
+    }),
+  );
+}
+
 interface IdentityHome {
   readonly dir: string;
   readonly files: IdentityFiles;
@@ -63,6 +89,7 @@ async function openIdentityHome(home: string): Promise<IdentityHome> {
     await readChecked(files.metadata, 'public', () => new IdentityMissingError(dir)),
     files.metadata,
   );
+  await assertKeyFilesPrivate(files);
   return { dir, files, metadata, incomplete };
 }
 

@@ -3,7 +3,7 @@
 
 import dotenv from 'dotenv';
 import { EnvSyncError } from '../errors.ts';
-import { isValidKeyName, KEY_NAME_RULE } from './key-name.ts';
+import { keyNameHint } from './key-name.ts';
 
 /** Largest input accepted, in bytes of UTF-8. Far above any real `.env`; bounds time and memory. */
 export const MAX_DOTENV_BYTES = 16 * 1024 * 1024;
@@ -48,9 +48,8 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
     const key = match[1]!;
     const keyLine = lines.lineOf(keyOffset(normalized, match.index, key));
     // Never echo an invalid "key": it may be a fragment of a mangled secret.
-    if (!isValidKeyName(key)) {
-      throw new EnvSyncError('E_KEY_NAME', `line ${keyLine}: invalid key name (use ${KEY_NAME_RULE})`);
-    }
+    const hint = keyNameHint(key);
+    if (hint !== null) throw new EnvSyncError('E_KEY_NAME', `line ${keyLine}: invalid key name (${hint})`);
     entries.push({ key, line: keyLine });
     covered = match.index + match[0].length;
   }

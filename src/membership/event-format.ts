@@ -1,6 +1,7 @@
 // Membership event kinds and the meaning of their subject fields (docs/membership.md#event-kinds).
 // parseEventBody is the one place an event's untyped subject becomes a typed body; encodeEventBody inverts it.
 
+import { PEER_NAME_PATTERN } from '../crypto/identity-metadata.ts';
 import { EnvSyncError } from '../errors.ts';
 import { idFromBytes, idToBytes, type ObjectId } from '../store/object-id.ts';
 import type { EventField, EventObject } from '../store/objects.ts';
@@ -93,7 +94,6 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
   }
 }
 
-const NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,128}$/;
 const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
 const AGE_PATTERN = /^age1[02-9ac-hj-np-z]{58}$/;
 
@@ -121,7 +121,7 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
   const request = (): JoinRequest => ({
     group: event.group ?? bad('a join request needs a group'),
     key: bytes(0, 32, 'key'),
-    name: text(1, NAME_PATTERN, 'name'),
+    name: text(1, PEER_NAME_PATTERN, 'name'),
     ageRecipient: text(2, AGE_PATTERN, 'age recipient'),
     certificateFingerprint: text(3, FINGERPRINT_PATTERN, 'certificate fingerprint'),
     expires: uint(4, 'expiry'),
@@ -135,7 +135,7 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
       return {
         kind: 'genesis',
         mode: 'secure-peer',
-        name: text(1, NAME_PATTERN, 'name'),
+        name: text(1, PEER_NAME_PATTERN, 'name'),
         ageRecipient: text(2, AGE_PATTERN, 'age recipient'),
         certificateFingerprint: text(3, FINGERPRINT_PATTERN, 'certificate fingerprint'),
         nonce: bytes(4, NONCE_BYTES, 'nonce'),

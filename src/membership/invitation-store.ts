@@ -9,7 +9,6 @@ import type { Repository } from '../store/repository.ts';
 import type { InvitationRecord } from './invitation.ts';
 
 const FILE = 'invitations.json';
-const LOCK_ATTEMPTS = 100;
 
 export async function readInvitations(repo: Repository): Promise<InvitationRecord[]> {
   const file = path.join(repo.dir, FILE);
@@ -25,14 +24,14 @@ export async function readInvitations(repo: Repository): Promise<InvitationRecor
 }
 
 /**
- * Runs `change` over the records under the lock and writes what it returns; a short wait for a lock another
- * env-sync holds for a moment (a join being recorded). What `change` throws leaves the file unchanged.
+ * Runs `change` over the records under the lock (waiting for another env-sync that holds it, as a join being
+ * recorded) and writes what it returns. What `change` throws leaves the file unchanged.
  */
 export async function updateInvitations<T>(
   repo: Repository,
   change: (records: InvitationRecord[]) => Promise<{ records: InvitationRecord[]; result: T }>,
 ): Promise<T> {
-  const lock = await acquire(path.join(repo.dir, FILE));
+  const lock = await LockFile.acquire(path.join(repo.dir, FILE), 'the invitations file');
   try {
     const { records, result } = await change(await readInvitations(repo));
     await lock.write(`${JSON.stringify({ invitations: records }, null, 2)}\n`);
@@ -40,17 +39,5 @@ export async function updateInvitations<T>(
     return result;
   } finally {
     await lock.release();
-  }
-}
-
-async function acquire(file: string): Promise<LockFile> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await LockFile.acquire(file, 'the invitations file');
-    } catch (error) {
-      if (attempt >= LOCK_ATTEMPTS || !(error instanceof EnvSyncError) || error.code !== 'E_REF_LOCKED')
-        throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 }

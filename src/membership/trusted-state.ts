@@ -85,3 +85,14 @@ export async function writeTrustedState(repo: Repository, state: TrustedState): 
 export async function forgetTrustedState(repo: Repository): Promise<void> {
   await rm(await recordFile(repo), { force: true });
 }
+
+/**
+ * Carries what was verified for `repo` to the path `move` renames it to (a clone is built beside its target,
+ * then renamed onto it): the record is keyed by path.
+ */
+export async function moveTrustedState(repo: Repository, move: () => Promise<Repository>): Promise<void> {
+  const state = await readTrustedState(repo);
+  await forgetTrustedState(repo);
+  const moved = await move();
+  if (state !== null) await writeTrustedState(moved, state);
+}

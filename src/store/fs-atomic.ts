@@ -8,6 +8,12 @@ import path from 'node:path';
 /** Windows has no POSIX modes, nor directories to fsync; everything else does. */
 export const POSIX = process.platform !== 'win32';
 export const FILE_MODE = 0o600;
+/** The name of a file being written, renamed into place when complete: `<name>.tmp-<hex>`. */
+export const TEMP_NAME = /\.tmp-[0-9a-f]+$/;
+
+export function tempPath(file: string): string {
+  return `${file}.tmp-${randomBytes(6).toString('hex')}`;
+}
 export const DIR_MODE = 0o700;
 
 /**
@@ -22,7 +28,7 @@ export async function writeFileAtomic(
   options: { readonly durable?: boolean; readonly exactMode?: boolean } = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const temp = tempPath(file);
   const handle = await fs.open(temp, 'wx', mode);
   try {
     if (options.exactMode && POSIX) await handle.chmod(mode); // not narrowed by the umask either
@@ -31,7 +37,7 @@ export async function writeFileAtomic(
   } catch (error) {
     await handle.close();
     await fs.rm(temp, { force: true });
-    throw error;
+    throw withPath(error, file);
   }
   await handle.close();
   try {
@@ -48,14 +54,14 @@ export async function writeFileAtomic(
  * synchronous syscall costs a fraction of a round trip through libuv's thread pool (bench/store.mjs).
  */
 export function writeFileAtomicUnsyncedSync(file: string, data: Uint8Array, mode = FILE_MODE): void {
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const temp = tempPath(file);
   const fd = openSync(temp, 'wx', mode);
   try {
     writeSync(fd, data);
   } catch (error) {
     closeSync(fd);
     rmSync(temp, { force: true });
-    throw error;
+    throw withPath(error, file);
   }
   closeSync(fd);
   try {
@@ -87,8 +93,26 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * `mkdir -p` with mode 0700. Node's recursive mkdir reports ENOENT for any failure to create the last
+ * directory (a read-only file system, a full disk): the plain mkdir that follows gives the real cause.
+ */
 export async function makeDirectory(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await fs.mkdir(dir, { mode: DIR_MODE }).catch((cause: NodeJS.ErrnoException) => {
+      throw cause.code === 'EEXIST' ? error : cause;
+    });
+  }
+}
+
+/** An I/O error of a write on a file descriptor names no file: give it the file's path. */
+export function withPath(error: unknown, file: string): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno?.code === 'string' && errno.path === undefined) errno.path = file;
+  return error;
 }
 
 export async function readFileOrNull(file: string): Promise<Buffer | null> {

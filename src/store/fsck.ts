@@ -6,11 +6,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isEnvSyncError } from '../errors.ts';
+import { TEMP_NAME } from './fs-atomic.ts';
 import { groupBindingProblem } from './group-binding.ts';
+import { describeLockFile } from './lockfile.ts';
 import { type ObjectId, shortId } from './object-id.ts';
 import { referencesOf } from './object-references.ts';
 import { decodeObject, type ObjectType, type StoredObject } from './objects.ts';
-import { listPackFiles, verifyPack } from './pack-verify.ts';
+import { listPackFiles, packedIds, verifyPack } from './pack-verify.ts';
 import { MEMBERS_REF } from './ref-names.ts';
 import { readReflog } from './reflog.ts';
 import type { Repository } from './repository.ts';
@@ -82,17 +84,20 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
       error(`pack ${name.slice(0, 17)}`, isEnvSyncError(cause) ? cause.message : String(cause));
     }
   }
-  for (const name of packFiles.unindexed)
-    note(
-      relative(repo.dir, path.join(packDir, `${name}.pack`)),
-      'pack without an index: leftover of an interrupted fetch (safe to delete)',
-    );
   for (const name of packFiles.orphanIndexes)
     error(
       relative(repo.dir, path.join(packDir, `${name}.idx`)),
       'index without its pack: its objects are missing',
     );
-  for (const link of links) checkLink(types, link.from, link.to, link.type, error);
+  const missing = new Set<ObjectId>();
+  const check = (from: string, to: ObjectId, wanted: ObjectType): void => {
+    const actual = types.get(to);
+    if (actual === undefined) {
+      missing.add(to);
+      error(from, `points to missing or corrupt object ${shortId(to)}`);
+    } else if (actual !== wanted) error(from, `points to ${shortId(to)}, a ${actual}, expected a ${wanted}`);
+  };
+  for (const link of links) check(link.from, link.to, link.type);
 
   let refs: { name: string; id: ObjectId }[] = [];
   try {
@@ -102,16 +107,24 @@ export async function fsck(repo: Repository, rules: readonly ObjectRule[] = []):
     error('refs', isEnvSyncError(cause) ? cause.message : String(cause));
   }
   for (const ref of refs) {
-    checkLink(types, `ref ${ref.name}`, ref.id, expectedType(ref.name), error);
+    check(`ref ${ref.name}`, ref.id, expectedType(ref.name));
     try {
       for (const [index, entry] of (await readReflog(path.join(repo.dir, 'logs'), ref.name)).entries()) {
-        if (entry.new !== null)
-          checkLink(types, `reflog ${ref.name}@{${index}}`, entry.new, expectedType(ref.name), error);
+        if (entry.new !== null) check(`reflog ${ref.name}@{${index}}`, entry.new, expectedType(ref.name));
       }
     } catch (cause) {
       error(`reflog ${ref.name}`, isEnvSyncError(cause) ? cause.message : String(cause));
     }
   }
+  for (const name of packFiles.unindexed)
+    checkUnindexedPack(
+      packDir,
+      name,
+      missing,
+      relative(repo.dir, path.join(packDir, `${name}.pack`)),
+      error,
+      note,
+    );
   return {
     ok: problems.every((p) => p.severity !== 'error'),
     objects: types.size,
@@ -126,16 +139,31 @@ function expectedType(ref: string): ObjectType {
   return ref === MEMBERS_REF ? 'event' : 'commit';
 }
 
-function checkLink(
-  types: Map<ObjectId, ObjectType>,
-  from: string,
-  to: ObjectId,
-  wanted: ObjectType,
+/**
+ * A pack without its index is a leftover of an interrupted fetch (renamed into place before its index, refs
+ * moved after both), unless it holds objects that refs need: then its index was lost, and index-pack rebuilds it.
+ */
+function checkUnindexedPack(
+  packDir: string,
+  name: string,
+  missing: ReadonlySet<ObjectId>,
+  subject: string,
   error: (subject: string, message: string) => void,
+  note: (subject: string, message: string) => void,
 ): void {
-  const actual = types.get(to);
-  if (actual === undefined) error(from, `points to missing or corrupt object ${shortId(to)}`);
-  else if (actual !== wanted) error(from, `points to ${shortId(to)}, a ${actual}, expected a ${wanted}`);
+  let needed: boolean;
+  try {
+    needed = packedIds(packDir, name).some((id) => missing.has(id));
+  } catch (cause) {
+    error(subject, `pack without an index, ${isEnvSyncError(cause) ? cause.message : String(cause)}`);
+    return;
+  }
+  if (!needed) note(subject, 'pack without an index: leftover of an interrupted fetch (safe to delete)');
+  else
+    error(
+      subject,
+      `pack without an index holds objects that refs need; do not delete it: rebuild its index with 'env-sync index-pack ${subject}'`,
+    );
 }
 
 /** Directories must be 0700 and files 0600: the repository holds secrets. */
@@ -154,10 +182,9 @@ async function checkPermissions(
         await walk(full);
         continue;
       }
-      if (/\.tmp-[0-9a-f]+$/.test(entry.name))
+      if (TEMP_NAME.test(entry.name))
         note(relative(root, full), 'leftover of an interrupted write (safe to delete)');
-      else if (entry.name.endsWith('.lock'))
-        note(relative(root, full), 'lock file (stale if no env-sync is running)');
+      else if (entry.name.endsWith('.lock')) note(relative(root, full), await describeLockFile(full));
       const fileStat = await fs.stat(full);
       if ((fileStat.mode & 0o077) !== 0)
         error(relative(root, full), `file mode ${octal(fileStat.mode)} is too open; want 0600`);

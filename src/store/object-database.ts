@@ -2,11 +2,10 @@
 // written. Every read re-hashes and decodes (readUnverified, for sending to a peer that checks, only reads);
 // every write is atomic and idempotent. Loose-file reads and listings are in loose-objects.ts.
 
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
 import {
-  DIR_MODE,
   FILE_MODE,
   fsyncDirectory,
   fsyncFile,
@@ -155,7 +154,7 @@ export class ObjectDatabase {
     if (this.#packs.has(id)) return false;
     const fanout = path.dirname(file);
     if (!this.#knownFanout.has(fanout)) {
-      await fs.mkdir(fanout, { recursive: true, mode: DIR_MODE });
+      await makeDirectory(fanout);
       this.#knownFanout.add(fanout);
     }
     if (durable) await writeFileAtomic(file, bytes, FILE_MODE);

@@ -232,8 +232,9 @@ function validateObject(object: StoredObject, what: string): void {
     let previous: string | undefined;
     for (const [index, key] of keys.entries()) {
       // The name itself is not echoed: a malformed name may be a pasted KEY=value.
-      if (key.length > MAX_KEY_BYTES || !KEY_NAME_PATTERN.test(key))
-        bad(`key #${index + 1} has an invalid name`);
+      if (key.length > MAX_KEY_BYTES)
+        bad(`key #${index + 1} is longer than the limit of ${MAX_KEY_BYTES} characters`);
+      if (!KEY_NAME_PATTERN.test(key)) bad(`key #${index + 1} has an invalid name`);
       if (previous !== undefined && !(previous < key)) bad('keys must be unique and in ascending order');
       previous = key;
     }

@@ -6,7 +6,7 @@ import { closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EnvSyncError } from '../errors.ts';
-import { FILE_MODE, fsyncDirectory } from './fs-atomic.ts';
+import { FILE_MODE, fsyncDirectory, withPath } from './fs-atomic.ts';
 import type { ObjectId } from './object-id.ts';
 import { ENTRY_HEADER_BYTES, encodeIndex, MAX_PACK_OBJECTS, packHeader } from './pack-format.ts';
 
@@ -70,7 +70,7 @@ export class PackBuilder {
   async finish(): Promise<string> {
     this.#flush(false);
     const checksum = this.#hash.digest();
-    writeAll(this.#fd, checksum);
+    writeAll(this.#fd, checksum, this.#temp);
     this.#open = false;
     const name = `pack-${checksum.toString('hex')}`;
     const indexTemp = tempName(this.#dir, 'idx');
@@ -82,7 +82,7 @@ export class PackBuilder {
     try {
       const fd = openSync(indexTemp, 'wx', FILE_MODE);
       try {
-        writeAll(fd, encodeIndex(this.#entries, checksum));
+        writeAll(fd, encodeIndex(this.#entries, checksum), indexTemp);
         await fsyncAsync(fd);
       } finally {
         closeSync(fd);
@@ -121,7 +121,7 @@ export class PackBuilder {
     if (this.#staged + bytes.length > this.#stage.length) this.#flush();
     if (bytes.length >= this.#stage.length) {
       this.#hash.update(bytes);
-      writeAll(this.#fd, bytes);
+      writeAll(this.#fd, bytes, this.#temp);
       this.#unsynced += bytes.length;
     } else {
       this.#stage.set(bytes, this.#staged);
@@ -132,7 +132,7 @@ export class PackBuilder {
   #flush(syncOnTheWay = true): void {
     const staged = this.#stage.subarray(0, this.#staged);
     this.#hash.update(staged);
-    writeAll(this.#fd, staged);
+    writeAll(this.#fd, staged, this.#temp);
     this.#unsynced += staged.length;
     this.#staged = 0;
     if (syncOnTheWay && this.#unsynced >= SYNC_EVERY_BYTES && this.#syncing === null) {
@@ -150,8 +150,12 @@ export class PackBuilder {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+function writeAll(fd: number, bytes: Uint8Array, file: string): void {
+  try {
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+  } catch (error) {
+    throw withPath(error, file);
+  }
 }
 
 function tempName(dir: string, kind: string): string {

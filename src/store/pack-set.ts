@@ -154,8 +154,14 @@ export class PackSet {
     try {
       const size = fstatSync(fd).size;
       checkPackHeader(preadExactly(fd, Math.min(size, PACK_HEADER_BYTES), 0, packFile), size, packFile);
-      const index = parseIndex(readIndexFile(indexFile), indexFile, size);
+      // The pack's name is its checksum: a trailer that differs means the pack was cut or damaged, not its index.
       const trailer = preadExactly(fd, CHECKSUM_BYTES, size - CHECKSUM_BYTES, packFile);
+      if (`pack-${trailer.toString('hex')}` !== name)
+        throw packCorrupt(
+          packFile,
+          'its last 32 bytes are not the checksum its name gives (truncated or damaged)',
+        );
+      const index = parseIndex(readIndexFile(indexFile), indexFile, size);
       if (!trailer.equals(index.packChecksum)) throw packCorrupt(indexFile, 'it does not match its pack');
       this.#packs.set(name, { file: packFile, fd, size, index });
     } catch (error) {

@@ -1,15 +1,17 @@
-// Full verification of one pack and its index, for fsck: the pack's checksum, the index's own checks, and that
-// the index lists exactly the pack's entries, each under the id its bytes hash to.
+// Reading a pack from end to end, for fsck and index-pack: the pack's checksum, the index's own checks, that
+// the index lists exactly the pack's entries, each under the id its bytes hash to; and an index rebuilt from
+// the pack alone when it is missing.
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isNotFound } from './fs-atomic.ts';
+import { isNotFound, writeFileAtomic } from './fs-atomic.ts';
 import { hashObjectBytes, type ObjectId, shortId } from './object-id.ts';
 import {
   CHECKSUM_BYTES,
   checkPackHeader,
   ENTRY_HEADER_BYTES,
+  encodeIndex,
   idAt,
   offsetAt,
   PACK_HEADER_BYTES,
@@ -59,8 +61,74 @@ export function verifyPack(
   name: string,
   onObject: (id: ObjectId, bytes: Buffer) => void,
 ): void {
-  const packFile = path.join(packDir, `${name}.pack`);
   const indexFile = path.join(packDir, `${name}.idx`);
+  let listedCount = 0;
+  const idAtOffset = new Map<number, ObjectId>();
+  const entries = scanPack(
+    packDir,
+    name,
+    (size, trailer) => {
+      const index = parseIndex(readIndexFile(indexFile), indexFile, size);
+      listedCount = index.count;
+      if (!index.packChecksum.equals(trailer)) throw packCorrupt(indexFile, 'it does not match its pack');
+      for (let i = 0; i < index.count; i++) idAtOffset.set(offsetAt(index, i), idAt(index, i));
+      if (idAtOffset.size !== index.count) throw packCorrupt(indexFile, 'two entries share an offset');
+    },
+    (offset, id, bytes) => {
+      const listed = idAtOffset.get(offset);
+      if (listed === undefined)
+        throw packCorrupt(indexFile, `the entry at ${offset} of its pack is not listed`);
+      if (listed !== id)
+        throw packCorrupt(
+          path.join(packDir, `${name}.pack`),
+          `object ${shortId(listed)} hashes to ${shortId(id)}`,
+        );
+      onObject(id, bytes);
+    },
+  );
+  if (entries.length !== listedCount)
+    throw packCorrupt(indexFile, `it lists ${listedCount} objects but the pack holds ${entries.length}`);
+}
+
+/**
+ * Writes `<name>.idx` for a pack whose index is missing (git's `index-pack`), after checking the pack's
+ * checksum, its name and every entry. Returns the number of objects indexed.
+ */
+export async function indexPack(packDir: string, name: string): Promise<number> {
+  let trailer: Buffer | null = null;
+  const entries = scanPack(
+    packDir,
+    name,
+    (_size, checksum) => {
+      trailer = checksum;
+    },
+    () => {},
+  );
+  await writeFileAtomic(path.join(packDir, `${name}.idx`), encodeIndex(entries, trailer!));
+  return entries.length;
+}
+
+/** The ids of the objects in `<name>.pack`, read without its index; throws E_PACK_CORRUPT at a problem. */
+export function packedIds(packDir: string, name: string): ObjectId[] {
+  return scanPack(
+    packDir,
+    name,
+    () => {},
+    () => {},
+  ).map((entry) => entry.id);
+}
+
+/**
+ * Reads `<name>.pack` from end to end: its header, its checksum (which its name must be), then each entry,
+ * hashed to its id. `onChecked` runs once the checksum holds, before the entries.
+ */
+function scanPack(
+  packDir: string,
+  name: string,
+  onChecked: (size: number, trailer: Buffer) => void,
+  onEntry: (offset: number, id: ObjectId, bytes: Buffer) => void,
+): { id: ObjectId; offset: number }[] {
+  const packFile = path.join(packDir, `${name}.pack`);
   const fd = openSync(packFile, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -71,27 +139,21 @@ export function verifyPack(
       hash.update(preadExactly(fd, Math.min(CHUNK_BYTES, end - at), at, packFile));
     }
     const trailer = preadExactly(fd, CHECKSUM_BYTES, end, packFile);
-    if (!hash.digest().equals(trailer)) throw packCorrupt(packFile, 'checksum mismatch');
+    if (!hash.digest().equals(trailer))
+      throw packCorrupt(packFile, 'checksum mismatch (truncated or damaged)');
     if (`pack-${trailer.toString('hex')}` !== name)
       throw packCorrupt(packFile, 'its name is not its checksum');
-    const index = parseIndex(readIndexFile(indexFile), indexFile, size);
-    if (!index.packChecksum.equals(trailer)) throw packCorrupt(indexFile, 'it does not match its pack');
-    const idAtOffset = new Map<number, ObjectId>();
-    for (let i = 0; i < index.count; i++) idAtOffset.set(offsetAt(index, i), idAt(index, i));
-    if (idAtOffset.size !== index.count) throw packCorrupt(indexFile, 'two entries share an offset');
-    let entries = 0;
-    for (let offset = PACK_HEADER_BYTES; offset < end; entries++) {
+    onChecked(size, trailer);
+    const entries: { id: ObjectId; offset: number }[] = [];
+    for (let offset = PACK_HEADER_BYTES; offset < end; ) {
       if (offset + ENTRY_HEADER_BYTES > end) throw packCorrupt(packFile, `entry at ${offset} is truncated`);
       const bytes = readEntry(fd, offset, size, packFile);
-      const id = idAtOffset.get(offset);
-      if (id === undefined) throw packCorrupt(indexFile, `the entry at ${offset} of its pack is not listed`);
-      const actual = hashObjectBytes(bytes);
-      if (actual !== id) throw packCorrupt(packFile, `object ${shortId(id)} hashes to ${shortId(actual)}`);
-      onObject(id, bytes);
+      const id = hashObjectBytes(bytes);
+      onEntry(offset, id, bytes);
+      entries.push({ id, offset });
       offset += ENTRY_HEADER_BYTES + bytes.length;
     }
-    if (entries !== index.count)
-      throw packCorrupt(indexFile, `it lists ${index.count} objects but the pack holds ${entries}`);
+    return entries;
   } finally {
     closeSync(fd);
   }

@@ -1,7 +1,9 @@
 // Ref name rules (a subset of git check-ref-format): what may name a ref and how short names expand.
-// A valid name never escapes refs/, never holds control characters, `..`, or a component ending in `.lock`.
+// A valid name never escapes refs/, never holds control characters, `..`, or a component ending in `.lock` or
+// in `.tmp-<hex>` (the lock and temp files written beside a ref).
 
 import { EnvSyncError } from '../errors.ts';
+import { TEMP_NAME } from './fs-atomic.ts';
 
 export const HEAD = 'HEAD';
 export const MEMBERS_REF = 'refs/members';
@@ -13,7 +15,11 @@ export function isValidRefName(name: string): boolean {
   if (!name.startsWith('refs/') || name.length > 255) return false;
   const parts = name.split('/');
   if (parts.length < 2) return false;
-  return parts.every((part) => COMPONENT.test(part) && !part.includes('..') && !part.endsWith('.lock'));
+  return parts.every(isValidComponent);
+}
+
+function isValidComponent(part: string): boolean {
+  return COMPONENT.test(part) && !part.includes('..') && !part.endsWith('.lock') && !TEMP_NAME.test(part);
 }
 
 /** Throws E_REF_NAME unless `name` is a full ref name (HEAD or refs/…). */
@@ -26,7 +32,7 @@ export function validateRefName(name: string): string {
 
 /** An environment or remote name: one ref component. */
 export function validateComponent(name: string, what: string): string {
-  if (!COMPONENT.test(name) || name.includes('..') || name.endsWith('.lock') || name.length > 100) {
+  if (!isValidComponent(name) || name.length > 100) {
     throw new EnvSyncError('E_REF_NAME', `invalid ${what} name ${JSON.stringify(name.slice(0, 80))}`);
   }
   return name;

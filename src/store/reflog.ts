@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvSyncError } from '../errors.ts';
-import { FILE_MODE, isNotFound } from './fs-atomic.ts';
+import { FILE_MODE, isNotFound, makeDirectory, withPath } from './fs-atomic.ts';
 import { isObjectId, type ObjectId } from './object-id.ts';
 
 export const ZERO_ID = '0'.repeat(64);
@@ -19,11 +19,13 @@ export interface ReflogEntry {
 
 export async function appendReflog(logsDir: string, ref: string, entry: ReflogEntry): Promise<void> {
   const file = path.join(logsDir, ref);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await makeDirectory(path.dirname(file));
   const handle = await fs.open(file, 'a', FILE_MODE);
   try {
     await handle.writeFile(formatReflogLine(entry));
     await handle.sync();
+  } catch (error) {
+    throw withPath(error, file);
   } finally {
     await handle.close();
   }

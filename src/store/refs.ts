@@ -6,7 +6,7 @@ import path from 'node:path';
 import { nowSeconds } from '../clock.ts';
 import { EnvSyncError } from '../errors.ts';
 import { isNotFound, readFileOrNull, writeFileAtomic } from './fs-atomic.ts';
-import { LockFile } from './lockfile.ts';
+import { DEFAULT_LOCK_WAIT_MS, LockFile } from './lockfile.ts';
 import { isObjectId, type ObjectId, shortId } from './object-id.ts';
 import { HEAD, isValidRefName, validateRefName } from './ref-names.ts';
 import { appendReflog } from './reflog.ts';
@@ -27,10 +27,13 @@ export interface RefEntry {
 export class RefStore {
   readonly #root: string;
   readonly #logsDir: string;
+  /** How long an update waits for a ref lock another live process holds. */
+  readonly #lockWaitMs: () => number;
 
-  constructor(root: string, logsDir: string) {
+  constructor(root: string, logsDir: string, lockWaitMs: () => number = () => DEFAULT_LOCK_WAIT_MS) {
     this.#root = root;
     this.#logsDir = logsDir;
+    this.#lockWaitMs = lockWaitMs;
   }
 
   #file(name: string): string {
@@ -75,7 +78,7 @@ export class RefStore {
   /** Moves `name` to `next` if it still holds `expected`; exactly one of two racing updates wins. */
   async update(name: string, next: ObjectId, update: RefUpdate): Promise<void> {
     const full = await this.resolveName(name);
-    const lock = await LockFile.acquire(this.#file(full), full);
+    const lock = await LockFile.acquire(this.#file(full), full, this.#lockWaitMs());
     try {
       const current = await this.read(full);
       checkExpected(full, current, update.expected);
@@ -101,7 +104,7 @@ export class RefStore {
 
   async delete(name: string, update: RefUpdate): Promise<void> {
     const full = await this.resolveName(name);
-    const lock = await LockFile.acquire(this.#file(full), full);
+    const lock = await LockFile.acquire(this.#file(full), full, this.#lockWaitMs());
     try {
       const current = await this.read(full);
       if (current === null) throw new EnvSyncError('E_REF_CONFLICT', `${full} does not exist`);

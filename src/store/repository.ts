@@ -7,6 +7,7 @@ import { EnvSyncError } from '../errors.ts';
 import { Config } from './config.ts';
 import { DIR_MODE, isNotFound, makeDirectory, writeFileAtomic } from './fs-atomic.ts';
 import { bindNewGroup, checkGroupBinding } from './group-binding.ts';
+import { DEFAULT_LOCK_WAIT_MS } from './lockfile.ts';
 import { ObjectDatabase } from './object-database.ts';
 import { isObjectId, type ObjectId } from './object-id.ts';
 import { branchRef } from './ref-names.ts';
@@ -33,7 +34,7 @@ export class Repository {
     this.workTree = workTree;
     this.dir = path.join(workTree, REPOSITORY_DIR);
     this.objects = new ObjectDatabase(path.join(this.dir, 'objects'));
-    this.refs = new RefStore(this.dir, path.join(this.dir, 'logs'));
+    this.refs = new RefStore(this.dir, path.join(this.dir, 'logs'), () => this.lockWaitMs);
     this.config = config;
   }
 
@@ -54,6 +55,15 @@ export class Repository {
   /** `core.groupNonce`: what the group id of a mode without a membership chain commits to, with the mode. */
   get groupNonce(): string | null {
     return this.config.get('core.groupNonce') ?? null;
+  }
+
+  /** `core.lockTimeout`: seconds a command waits for a lock another env-sync holds (default 10). */
+  get lockWaitMs(): number {
+    const text = this.config.get('core.lockTimeout');
+    if (text === undefined) return DEFAULT_LOCK_WAIT_MS;
+    if (!/^\d{1,6}$/.test(text))
+      throw new EnvSyncError('E_CONFIG', `${this.configPath}: core.lockTimeout must be a number of seconds`);
+    return Number(text) * 1000;
   }
 
   get configPath(): string {

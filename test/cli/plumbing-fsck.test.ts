@@ -1,11 +1,22 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCanonical } from '../../src/store/encoding.ts';
 import { hashObjectBytes, type ObjectId } from '../../src/store/object-id.ts';
-import { plainSnapshot } from '../../src/store/objects.ts';
+import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
 import { openRepository } from '../../src/store/repository.ts';
-import { type CliRepo, makeCliRepo } from '../store/cli-repo.ts';
+import { type CliRepo, expectRefused, makeCliRepo } from '../store/cli-repo.ts';
 import { snapshotTree } from '../store/tree-snapshot.ts';
 
 const home = path.join(t.testdir(), 'home');
@@ -150,13 +161,30 @@ t.test('fsck names files and directories whose permissions are too open', async 
 
 t.test('fsck notes leftovers of interrupted writes without failing', async (t) => {
   const { repo } = await fixture(t);
-  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), '', { mode: 0o600 });
+  const lock = path.join(repo.dir, 'refs/heads/main.lock');
+  writeFileSync(
+    lock,
+    `env-sync lock pid=${process.pid} host=${hostname()} started=1700000000 token=0123abcd\n`,
+    {
+      mode: 0o600,
+    },
+  );
   writeFileSync(path.join(repo.dir, 'objects/ab.tmp-0123abcd'), '', { mode: 0o600 });
-  const result = await repo.run(['fsck']);
+  let result = await repo.run(['fsck']);
   t.equal(result.code, 0);
   t.match(
     result.stdout,
-    /^note: \.env-sync\/refs\/heads\/main\.lock: lock file \(stale if no env-sync is running\)$/m,
+    new RegExp(
+      `^note: \\.env-sync/refs/heads/main\\.lock: lock held by env-sync process ${process.pid} since 2023-11-14T22:13:20Z$`,
+      'm',
+    ),
+  );
+  writeFileSync(lock, '', { mode: 0o600 });
+  utimesSync(lock, new Date(0), new Date(0));
+  result = await repo.run(['fsck']);
+  t.match(
+    result.stdout,
+    /^note: \.env-sync\/refs\/heads\/main\.lock: stale lock, left by an interrupted write; the next update takes it over$/m,
   );
   t.match(
     result.stdout,
@@ -164,3 +192,42 @@ t.test('fsck notes leftovers of interrupted writes without failing', async (t) =
   );
   t.match(result.stdout, /^ok: 2 objects, 1 refs$/m);
 });
+
+t.test(
+  'index-pack rebuilds the lost index of a pack that refs need, and refuses a file outside objects/pack',
+  async (t) => {
+    const repo = await makeCliRepo(t, home);
+    const store = await openRepository(repo.cwd);
+    const bytes = encodeObject(plainSnapshot([['KEY', 'packed']]));
+    const snapshot = hashObjectBytes(bytes);
+    const batch = store.objects.startBatch(1, 1);
+    await batch.add(snapshot, bytes);
+    await batch.finish();
+    const commit = await store.objects.write({
+      type: 'commit',
+      snapshot,
+      parents: [],
+      author: 'p',
+      time: 1_700_000_000,
+      message: 'm',
+      members: null,
+      signature: new Uint8Array(0),
+    });
+    await store.refs.update('refs/heads/main', commit, { peer: 'p', reason: 'test' });
+    const [packName] = readdirSync(store.objects.packDir).filter((name) => name.endsWith('.pack'));
+    const packFile = `.env-sync/objects/pack/${packName}`;
+    rmSync(path.join(store.objects.packDir, packName!.replace(/\.pack$/, '.idx')));
+    const damaged = await repo.run(['fsck']);
+    t.equal(damaged.code, 1);
+    t.match(
+      damaged.stdout,
+      `error: ${packFile}: pack without an index holds objects that refs need; do not delete it: rebuild its index with 'env-sync index-pack ${packFile}'`,
+    );
+    t.equal(await repo.ok(t, ['index-pack', packFile]), 'indexed 1 objects\n');
+    t.match(await repo.ok(t, ['fsck']), /^ok: 2 objects \(1 in 1 pack\), 1 refs$/m);
+    await expectRefused(t, repo, ['index-pack', 'elsewhere.pack'], {
+      exitCode: 2,
+      message: /^env-sync: elsewhere\.pack: not a pack file of this repository/,
+    });
+  },
+);

@@ -45,8 +45,12 @@ t.test(
   async (t) => {
     const repo = await withSnapshot(t);
     const commit = (await repo.ok(t, ['commit-tree', snapshotId, '-m', 'first'])).trim();
+    await expectRefused(t, repo, ['cat-file', '--raw', snapshotId], {
+      exitCode: 2,
+      message: /is a plaintext snapshot: its raw bytes hold the values; add --show-values to write them\n$/,
+    });
     for (const id of [snapshotId, commit]) {
-      const raw = await repo.run(['cat-file', '--raw', id]);
+      const raw = await repo.run(['cat-file', '--raw', '--show-values', id]);
       t.equal(raw.code, 0);
       t.equal(hashObjectBytes(raw.stdoutBytes), id, 'the raw bytes are exactly the stored object');
       t.equal(await repo.ok(t, ['hash-object', '--stdin'], { input: raw.stdoutBytes }), `${id}\n`);

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { isValidKeyName, validateKeyName } from '../../src/dotenv/key-name.ts';
+import { isValidKeyName, keyNameHint, validateKeyName } from '../../src/dotenv/key-name.ts';
+import { parseDotenv } from '../../src/dotenv/parse.ts';
 import { isEnvSyncError } from '../../src/errors.ts';
 
 t.test('key names follow dotenv: a letter or _ first, then letters, digits, _ . -', async (t) => {
@@ -26,4 +27,19 @@ t.test('the error names the key on one line', async (t) => {
 
 t.test('__proto__ is refused: dotenv parses it into a plain object and loses it', async (t) => {
   t.throws(() => validateKeyName('__proto__'), { code: 'E_KEY_NAME', message: /reserved/ });
+});
+
+t.test('a key name longer than the limit is refused with the limit stated, without echoing it', async (t) => {
+  const long = `K${'EY'.repeat(1000)}`;
+  t.notOk(isValidKeyName(long));
+  t.equal(keyNameHint(long), '2001 characters; the limit is 1024');
+  t.ok(isValidKeyName('K'.repeat(1024)), 'the limit itself is allowed');
+  t.throws(() => validateKeyName(long), {
+    code: 'E_KEY_NAME',
+    message: 'invalid key name: 2001 characters; the limit is 1024',
+  });
+  t.throws(() => parseDotenv(`${long}=v\n`), {
+    code: 'E_KEY_NAME',
+    message: 'line 1: invalid key name (2001 characters; the limit is 1024)',
+  });
 });

@@ -265,3 +265,60 @@ t.test('a repository made anew at the same path (init again) starts a new verifi
   await p.ok('alice', ['init']);
   t.match((await p.ok('alice', ['peer', 'list'])).stdout, /alice +approved +admin/);
 });
+
+t.test(
+  'a second peer named like an approved one is approved with a warning that shows both ids',
+  async (t) => {
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    const request = path.join(p.cwd, '..', 'bob.join.json');
+    await p.ok('bob', ['peer', 'request', '-o', request]);
+    await p.ok('alice', ['peer', 'approve', request]);
+    const repo = await openRepository(p.cwd);
+    const impostor = SigningKey.generate();
+    const now = Math.floor(Date.now() / 1000);
+    const second = path.join(p.cwd, '..', 'second-bob.join.json');
+    writeFileSync(
+      second,
+      JSON.stringify(
+        joinRequestToJson(createJoinRequest(impostor, cardOf(impostor, 'Bob'), repo.group, now)),
+      ),
+    );
+    const approved = await p.ok('alice', ['peer', 'approve', second]);
+    t.match(
+      approved.stderr,
+      new RegExp(
+        `^env-sync: warning: ${p.peerId('bob')} is also named 'bob': tell them apart by peer id, [A-Z2-7-]{41} is the one just approved\n$`,
+      ),
+    );
+    t.match(approved.stdout, /Approved [A-Z2-7-]{41} \(Bob\) as member/);
+  },
+);
+
+t.test(
+  'names that could pass for another are refused: control, bidi and zero-width characters',
+  async (t) => {
+    const home = path.join(t.testdir(), 'home');
+    for (const name of ['ali\u202eecb', 'bob\u0085', 'bo\u200bb', 'a\u2066b', 'x'.repeat(129)]) {
+      const made = await runCli(['identity', 'init', '--name', name], { cwd: t.testdir(), home });
+      t.equal(made.code, 2, JSON.stringify(name));
+      t.match(made.stderr, /an identity name is 1 to 128 printable characters on one line/);
+    }
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    const repo = await openRepository(p.cwd);
+    const spoof = SigningKey.generate();
+    const file = path.join(p.cwd, '..', 'spoof.join.json');
+    const request = createJoinRequest(
+      spoof,
+      cardOf(spoof, 'ali\u202ece'),
+      repo.group,
+      Math.floor(Date.now() / 1000),
+    );
+    writeFileSync(file, JSON.stringify(joinRequestToJson(request)));
+    const refused = await p.run('alice', ['peer', 'approve', file]);
+    t.equal(refused.code, 1);
+    t.match(refused.stderr, /name is malformed/);
+    t.equal((await p.list()).length, 1, 'nothing was applied');
+  },
+);

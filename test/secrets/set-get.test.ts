@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { HOSTILE_VALUES, makeRepo } from './helpers.ts';
 
@@ -85,6 +88,9 @@ t.test('invalid key names and misused arguments are refused without echoing them
   t.equal(digit.code, 1);
   t.match(digit.stderr, /not a valid key name/);
   t.equal((await repo.cli(['set', 'a.b-c=v', '_x=v', 'Mixed_9=v'])).code, 0, 'dotenv key names are valid');
+  const long = await repo.cli(['set', `${'A'.repeat(2000)}=x`]);
+  t.equal(long.code, 1);
+  t.equal(long.stderr, 'env-sync: argument 1 is not a valid key name (2000 characters; the limit is 1024)\n');
 });
 
 t.test('unset removes keys in one commit; a missing key is an error and removes nothing', async (t) => {
@@ -128,3 +134,27 @@ t.test('every secrets command documents itself in --help', async (t) => {
   t.match(help.stdout, /reads the value from stdin/);
   t.match(help.stdout, /Examples\n/);
 });
+
+t.test(
+  'a key file others can read is refused by every command that loads the identity, even one that signs nothing',
+  async (t) => {
+    const repo = await makeRepo(t);
+    const home = mkdtempSync(path.join(tmpdir(), 'env-sync-loose-home-'));
+    t.teardown(() => rmSync(home, { recursive: true, force: true }));
+    rmSync(home, { recursive: true });
+    t.equal((await repo.cli(['identity', 'init'], { home })).code, 0);
+    t.equal((await repo.cli(['set', 'A'], { home, input: '1' })).code, 0);
+    for (const file of ['signing.key', 'tls.key', 'age-identity.txt']) {
+      const loose = path.join(home, file);
+      chmodSync(loose, 0o644);
+      const refused = await repo.cli(['set', 'A'], { home, input: '2' });
+      t.equal(refused.code, 1, `${file}: set is refused`);
+      t.equal(
+        refused.stderr,
+        `env-sync: permissions 0644 for '${loose}' are too open; run chmod 600 '${loose}'\n`,
+      );
+      chmodSync(loose, 0o600);
+    }
+    t.equal((await repo.cli(['get', 'A'], { home })).stdout, '1\n', 'nothing was committed');
+  },
+);

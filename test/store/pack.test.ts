@@ -8,11 +8,11 @@ import { fsck } from '../../src/store/fsck.ts';
 import { ObjectDatabase } from '../../src/store/object-database.ts';
 import { hashObjectBytes, type ObjectId } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot, type StoredObject } from '../../src/store/objects.ts';
-import { verifyPack } from '../../src/store/pack-verify.ts';
+import { indexPack, verifyPack } from '../../src/store/pack-verify.ts';
 import { openRepository, type Repository } from '../../src/store/repository.ts';
 import { mutate, mutation } from './mutations.ts';
 import { sampleCommit, validObject } from './sample-objects.ts';
-import { makeStoreRepo } from './store-repo.ts';
+import { BY_TEST, makeStoreRepo } from './store-repo.ts';
 
 /** Writes `objects` as one pack (unpack limit 1), the way a fetch does; returns their ids. */
 async function packObjects(objects: readonly StoredObject[], db: ObjectDatabase): Promise<ObjectId[]> {
@@ -302,7 +302,21 @@ t.test('a damaged pack or index gives one line naming the file and the defect', 
     [
       'truncated pack',
       { pack: original.pack.subarray(0, original.pack.length - 1) },
-      /\.idx is corrupt: it does not match its pack$|outside the pack$/,
+      /\.pack is corrupt: its last 32 bytes are not the checksum its name gives \(truncated or damaged\)$/,
+    ],
+    [
+      'pack with a flipped trailer',
+      { pack: Buffer.from(original.pack).fill(0xee, original.pack.length - 1) },
+      /\.pack is corrupt: its last 32 bytes are not the checksum its name gives \(truncated or damaged\)$/,
+    ],
+    [
+      'index of another pack',
+      {
+        index: withChecksum(
+          Buffer.from(original.index).fill(0, offsetsAt + 8 * count, offsetsAt + 8 * count + 1),
+        ),
+      },
+      /\.idx is corrupt: it does not match its pack$/,
     ],
     [
       'pack with another header',
@@ -327,6 +341,42 @@ t.test('a damaged pack or index gives one line naming the file and the defect', 
     t.equal(report.ok, false, `${label}: fsck fails`);
   }
 });
+
+t.test(
+  'fsck: a pack that refs need and that lost its index is an error that names index-pack, which rebuilds it',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const ids = await packObjects(snapshots(2), repo.objects);
+    const commit = await repo.objects.write({
+      type: 'commit',
+      snapshot: ids[0]!,
+      parents: [],
+      author: 'peer-test',
+      time: 1_700_000_000,
+      message: 'c',
+      members: null,
+      signature: new Uint8Array(0),
+    });
+    await repo.refs.update('refs/heads/main', commit, BY_TEST);
+    const { name, index } = packFiles(repo);
+    const indexBytes = readFileSync(index);
+    rmSync(index);
+    let report = await fsck(await openRepository(repo.workTree));
+    t.equal(report.ok, false);
+    t.match(report.problems, [
+      { severity: 'error', subject: /^commit / },
+      {
+        severity: 'error',
+        subject: `.env-sync/objects/pack/${name}.pack`,
+        message: `pack without an index holds objects that refs need; do not delete it: rebuild its index with 'env-sync index-pack .env-sync/objects/pack/${name}.pack'`,
+      },
+    ]);
+    t.equal(await indexPack(repo.objects.packDir, name), 2);
+    t.same(readFileSync(index), indexBytes, 'the rebuilt index is the one that was lost');
+    report = await fsck(await openRepository(repo.workTree));
+    t.same(report.problems, []);
+  },
+);
 
 t.test('fsck: a pack without its index is a note, an index without its pack an error', async (t) => {
   const repo = await makeStoreRepo(t);

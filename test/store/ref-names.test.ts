@@ -36,6 +36,8 @@ t.test('names that escape refs/, hold .., control characters or .lock are refuse
     'refs/heads/a..b',
     'refs/heads/main.lock',
     'refs/heads.lock/main',
+    'refs/heads/main.tmp-0a1b2c',
+    'refs/heads/main.lock.tmp-0a1b2c',
     'refs/heads/ma\u0000in',
     'refs/heads/ma\nin',
     'refs/heads/ma\u007fin',
@@ -65,7 +67,7 @@ t.test('the error quotes a refused name safely (control characters escaped, long
 t.test('environment and remote names are single components', async (t) => {
   t.equal(branchRef('main'), 'refs/heads/main');
   t.equal(remoteRef('origin', 'prod'), 'refs/remotes/origin/prod');
-  for (const name of ['', 'a/b', '..', 'x.lock', '.x', 'a b', 'x'.repeat(101)]) {
+  for (const name of ['', 'a/b', '..', 'x.lock', 'x.tmp-0a1b', '.x', 'a b', 'x'.repeat(101)]) {
     t.throws(() => validateComponent(name, 'environment'), { code: 'E_REF_NAME', message: /environment/ });
   }
   t.throws(() => remoteRef('../x', 'main'), { code: 'E_REF_NAME', message: /invalid remote name/ });

@@ -1,6 +1,18 @@
-import { existsSync, promises as fsp, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  promises as fsp,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { setNoticeSink } from '../../src/notices.ts';
 import { LockFile } from '../../src/store/lockfile.ts';
 import { readReflog } from '../../src/store/reflog.ts';
 import { BY_TEST, makeStoreRepo, writeCommit } from './store-repo.ts';
@@ -45,16 +57,100 @@ t.test('a compare-and-swap mismatch changes nothing, not even the reflog', async
   t.equal(await repo.refs.read('refs/heads/dev'), null);
 });
 
-t.test('a held lock refuses the update at once and is never stolen', async (t) => {
+t.test('a lock held by a running process is waited for, then the update goes through', async (t) => {
   const repo = await makeStoreRepo(t);
   const c1 = await writeCommit(repo, [], 'c1');
-  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), '');
+  const lock = path.join(repo.dir, 'refs/heads/main.lock');
+  writeFileSync(lock, holderLine(process.pid, hostname()));
+  const released = setTimeout(() => rmSync(lock), 300);
+  t.teardown(() => clearTimeout(released));
+  const started = Date.now();
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  t.ok(Date.now() - started >= 250, 'it waited for the holder');
+  t.equal(await repo.refs.read('refs/heads/main'), c1);
+});
+
+t.test(
+  'a lock a running process keeps is never stolen: the update gives up, naming the holder',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const c1 = await writeCommit(repo, [], 'c1');
+    repo.config.set('core.lockTimeout', '1');
+    const lock = path.join(repo.dir, 'refs/heads/main.lock');
+    writeFileSync(lock, holderLine(process.pid, hostname()));
+    const error = await repo.refs.update('refs/heads/main', c1, BY_TEST).catch((caught: Error) => caught);
+    t.match(error, {
+      code: 'E_REF_LOCKED',
+      message: new RegExp(
+        `^refs/heads/main is locked by env-sync process ${process.pid} since \\S+; gave up after 1 s$`,
+      ),
+    });
+    t.notMatch((error as Error).message, /remove/, 'nobody is told to delete a live lock');
+    t.equal(await repo.refs.read('refs/heads/main'), null);
+    t.equal(readFileSync(lock, 'utf8'), holderLine(process.pid, hostname()), 'the lock is left alone');
+  },
+);
+
+t.test('a lock whose process is gone is taken over with a notice', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  const gone = await exitedPid();
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(gone, hostname()));
+  const notices = collectNotices(t);
+  await repo.refs.update('refs/heads/main', c1, BY_TEST);
+  t.equal(await repo.refs.read('refs/heads/main'), c1);
+  t.same(notices, [
+    `took over the lock of refs/heads/main, left by process ${gone}, which is no longer running`,
+  ]);
+  t.notOk(existsSync(path.join(repo.dir, 'refs/heads/main.lock')));
+});
+
+t.test(
+  'a lock that names no holder (no lock this version makes) is taken over only once it is old',
+  async (t) => {
+    const repo = await makeStoreRepo(t);
+    const c1 = await writeCommit(repo, [], 'c1');
+    repo.config.set('core.lockTimeout', '1');
+    const lock = path.join(repo.dir, 'refs/heads/main.lock');
+    writeFileSync(lock, '');
+    await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
+      code: 'E_REF_LOCKED',
+      message: /locked by an env-sync process that is writing it/,
+    });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const notices = collectNotices(t);
+    await repo.refs.update('refs/heads/main', c1, BY_TEST);
+    t.equal(await repo.refs.read('refs/heads/main'), c1);
+    t.same(notices, ['took over the lock of refs/heads/main, left by an interrupted write']);
+  },
+);
+
+t.test('a lock of another host cannot be checked: the refusal says how to remove it', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  repo.config.set('core.lockTimeout', '0');
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(1, 'other-host'));
   await t.rejects(repo.refs.update('refs/heads/main', c1, BY_TEST), {
     code: 'E_REF_LOCKED',
-    message: /^refs\/heads\/main is locked by another process/,
+    message:
+      /locked by env-sync process 1 on other-host since .*; if that process is gone, remove '.*main\.lock'$/,
   });
-  t.equal(await repo.refs.read('refs/heads/main'), null);
-  t.equal(readFileSync(path.join(repo.dir, 'refs/heads/main.lock'), 'utf8'), '', 'the lock is left alone');
+});
+
+t.test('writers racing to take over one stale lock: exactly one update per writer, none lost', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const base = await writeCommit(repo, [], 'base');
+  await repo.refs.update('refs/heads/main', base, BY_TEST);
+  writeFileSync(path.join(repo.dir, 'refs/heads/main.lock'), holderLine(await exitedPid(), hostname()));
+  collectNotices(t);
+  const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeCommit(repo, [base], `c${i}`)));
+  // Each writer moves the ref from whatever it holds to its own commit, under the lock: 8 moves in the reflog.
+  await Promise.all(ids.map((id) => repo.refs.update('refs/heads/main', id, BY_TEST)));
+  const log = await readReflog(path.join(repo.dir, 'logs'), 'refs/heads/main');
+  t.equal(log.length, 9);
+  for (let i = 2; i < log.length; i++)
+    t.equal(log[i]!.old, log[i - 1]!.new, 'each move starts where the last ended');
 });
 
 t.test('a reflog that cannot be written leaves the ref where it was and releases the lock', async (t) => {
@@ -80,7 +176,7 @@ t.test(
     const c1 = await writeCommit(repo, [], 'c1');
     const c2 = await writeCommit(repo, [c1], 'c2');
     await repo.refs.update('refs/heads/main', c1, BY_TEST);
-    // The write of the new content into the lock file fails (EIO): the one write whose data is `<id>\n`.
+    // The write of the new content into its temp file fails (EIO): the one write whose data is `<id>\n`.
     const probe = await fsp.open(path.join(repo.dir, 'probe'), 'w');
     const prototype = Object.getPrototypeOf(probe) as { writeFile: (...args: unknown[]) => Promise<void> };
     await probe.close();
@@ -108,8 +204,32 @@ t.test(
     await t.rejects(lock.commit());
     await lock.release();
     t.notOk(existsSync(`${target}.lock`), 'released after a failed rename, the lock file is gone');
+    t.same(
+      readdirSync(path.join(repo.dir, 'refs/heads')).filter((name) => name.includes('.tmp-')),
+      [],
+      'and no temp file is left',
+    );
   },
 );
+
+t.test('a lock taken over while its holder stalled is not committed through', async (t) => {
+  const repo = await makeStoreRepo(t);
+  const c1 = await writeCommit(repo, [], 'c1');
+  const target = path.join(repo.dir, 'refs/heads/main');
+  const lock = await LockFile.acquire(target, 'refs/heads/main');
+  await lock.write(`${c1}\n`);
+  writeFileSync(`${target}.lock`, holderLine(process.pid, 'other-host'));
+  await t.rejects(lock.commit(), {
+    code: 'E_REF_LOCKED',
+    message: /was taken over by another process; nothing changed/,
+  });
+  t.equal(await repo.refs.read('refs/heads/main'), null, 'the ref did not move');
+  t.equal(
+    readFileSync(`${target}.lock`, 'utf8'),
+    holderLine(process.pid, 'other-host'),
+    "the other holder's lock stays",
+  );
+});
 
 t.test('delete removes the ref under compare-and-swap and logs it', async (t) => {
   const repo = await makeStoreRepo(t);
@@ -165,3 +285,24 @@ t.test('list returns refs sorted by name and skips lock files', async (t) => {
     ['refs/remotes/origin/main'],
   );
 });
+
+function holderLine(pid: number, host: string): string {
+  return `env-sync lock pid=${pid} host=${host} started=1700000000 token=0123abcd\n`;
+}
+
+/** The pid of a process that has exited. */
+function exitedPid(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    child.on('error', reject);
+    child.on('exit', () => resolve(child.pid!));
+  });
+}
+
+/** Notices given during the test, in order. */
+function collectNotices(t: Test): string[] {
+  const notices: string[] = [];
+  setNoticeSink((text) => notices.push(text));
+  t.teardown(() => setNoticeSink(() => {}));
+  return notices;
+}

@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { objectToJson } from '../../store/object-json.ts';
-import { decodeObject } from '../../store/objects.ts';
+import { decodeObject, type StoredObject } from '../../store/objects.ts';
 import { resolveRevision } from '../../store/revision.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { prettyObject } from './object-pretty.ts';
@@ -18,7 +18,8 @@ export class CatFileCommand extends EnvSyncCommand {
       form that \`hash-object --json\` reads back) \`--raw\` (the exact stored bytes) or \`--age\` (the standard age file inside an encrypted snapshot, which
       \`age -d -i <ageIdentityFile>\` decrypts; a commit stands for its snapshot). Snapshot values are
       masked in \`-p\` and \`--json\` output unless \`--show-values\` is given; a masked JSON document cannot be
-      hashed back into an object.
+      hashed back into an object. \`--raw\` of a plaintext snapshot, whose bytes are its values, is refused
+      without \`--show-values\`.
     `,
     examples: [
       ['Show the type of the current commit', '$0 cat-file -t HEAD'],
@@ -63,6 +64,13 @@ export class CatFileCommand extends EnvSyncCommand {
     }
     const bytes = await repo.objects.readRaw(id);
     if (this.raw) {
+      // The stored bytes of a plaintext snapshot are its values: shown only when asked for, as in -p.
+      if (!this.showValues && isPlainSnapshot(decodeObject(bytes, `object ${id.slice(0, 12)}`))) {
+        throw new EnvSyncError(
+          'E_USAGE',
+          `'${this.revision}' is a plaintext snapshot: its raw bytes hold the values; add --show-values to write them`,
+        );
+      }
       this.context.stdout.write(bytes);
       return 0;
     }
@@ -76,4 +84,8 @@ export class CatFileCommand extends EnvSyncCommand {
     else this.context.stdout.write(prettyObject(object, this.showValues));
     return 0;
   }
+}
+
+function isPlainSnapshot(object: StoredObject): boolean {
+  return object.type === 'snapshot' && object.encoding === 'plain';
 }

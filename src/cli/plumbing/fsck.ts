@@ -23,7 +23,9 @@ export class FsckCommand extends EnvSyncCommand {
       from a ref is signed by its author, who was approved at the event it names and, if revoked since, made
       it before the revocation. Prints one line per problem
       (\`error: <subject>: <message>\`) and exits 1 if there is any error. Leftover temporary and lock files
-      from interrupted writes (and a pack without its index) are printed as notes and do not fail the check.
+      from interrupted writes (and a pack without its index that no ref needs) are printed as notes and do not
+      fail the check; a pack whose index was lost while refs need its objects is an error that names
+      \`env-sync index-pack\`, which rebuilds the index.
       The summary line counts packed objects: \`ok: <n> objects (<m> in <k> packs), <r> refs\`.
     `,
     examples: [

@@ -1,14 +1,13 @@
 // Key names and values given on the command line. An invalid "key" is never echoed: it may be a pasted
 // secret or a KEY=VALUE whose key part holds one (`postgres://user:pass@host=…`).
 
-import { isValidKeyName } from '../../dotenv/index.ts';
+import { keyNameHint } from '../../dotenv/index.ts';
 import { EnvSyncError } from '../../errors.ts';
 
-const RULE = 'letters, digits, _ . - and not starting with a digit, . or -';
-
 export function checkKeyArgument(name: string, position: number): string {
-  if (isValidKeyName(name)) return name;
-  throw new EnvSyncError('E_KEY_NAME', `argument ${position} is not a valid key name (use ${RULE})`);
+  const hint = keyNameHint(name);
+  if (hint === null) return name;
+  throw new EnvSyncError('E_KEY_NAME', `argument ${position} is not a valid key name (${hint})`);
 }
 
 /** `KEY=VALUE` split at the first `=`; the value may hold more `=`. */

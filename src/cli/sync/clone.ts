@@ -1,18 +1,19 @@
 // `env-sync clone <url> [<dir>]`: a new repository in the remote's group and mode, with the remote as origin
 // and a local branch for each of its environments. No plaintext file is written.
 
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { isToken } from '../../membership/invitation.ts';
+import { moveTrustedState } from '../../membership/trusted-state.ts';
 import { readEnvironment } from '../../model/environment.ts';
 import { checkOutEnvironment } from '../../model/working-file.ts';
 import { shortId } from '../../store/object-id.ts';
 import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { initRepository, openRepository } from '../../store/repository.ts';
+import { startCloneDirectory } from '../../sync/clone-directory.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import type { Advertisement } from '../../sync/messages.ts';
@@ -34,7 +35,7 @@ export class CloneCommand extends EnvSyncCommand {
       the remote's group id and security mode, records the remote as \`origin\`, fetches everything, and creates
       a local branch \`refs/heads/<env>\` for every environment of the remote (HEAD as on the remote). No
       plaintext working file is written unless \`--checkout\` asks for one (as \`env-sync checkout\` would, after
-      the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty; if the clone fails it is removed.
+      the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty. The clone is built in a hidden directory beside it (\`.<dir>.clone-<pid>-<hex>\`) and renamed onto it once complete: a clone that fails or is interrupted (Ctrl-C, SIGTERM) leaves nothing, and the next clone beside it removes what a killed one left.
 
       The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
       from a local path, a bundle, or over mutual TLS with an invitation token: over \`http://\` the clone stops
@@ -74,32 +75,30 @@ export class CloneCommand extends EnvSyncCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    // `-`: the token on stdin, so its secret is in no process list or shell history.
-    const source = this.url === '-' ? await readToken(this.context.stdin) : this.url;
-    const invited = isToken(source);
-    if (this.url === '-' && !invited) throw new EnvSyncError('E_USAGE', 'stdin holds no invitation token');
-    if (!invited && this.url.startsWith('https://')) {
-      throw new EnvSyncError(
-        'E_USAGE',
-        `clone over https:// takes an invitation token (env-sync peer invite), which names the certificate to trust`,
-      );
-    }
+    const { source, invited } = await this.#source();
+    const transport = invited ? null : await openTransport(this.url);
     const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
-    const existing = await fs.readdir(dir).catch(() => null);
-    if (existing !== null && existing.length > 0) {
-      throw new EnvSyncError('E_REPOSITORY_EXISTS', `'${dir}' already exists and is not empty`);
-    }
-    const joined = invited ? await joinWithInvitation(source, nowSeconds()) : null;
-    const url = joined?.url ?? this.url;
-    const transport = await openTransport(url, {}, joined?.tls);
-    const peer = await this.currentPeerId();
-    const open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${url}'`);
+    const place = await startCloneDirectory(dir);
+    const interrupted = (signal: NodeJS.Signals) => {
+      place.abandon();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+    let open: Awaited<ReturnType<typeof openUpload>> | null = null;
     try {
+      const joined = invited ? await joinWithInvitation(source, nowSeconds()) : null;
+      const url = joined?.url ?? this.url;
+      const peer = await this.currentPeerId();
+      open = await openUpload(
+        transport ?? (await openTransport(url, {}, joined?.tls)),
+        DEFAULT_SYNC_LIMITS,
+        `remote '${url}'`,
+      );
       // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
       checkUrlAllowedInMode(open.ad.mode, url);
       if (joined !== null) checkCompatible(joined.token, open.ad, url);
       const { mode, group, groupNonce } = open.ad;
-      const repo = await initRepository(dir, { mode, group, groupNonce });
+      const repo = await initRepository(place.building, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(url));
       if (joined !== null) repo.config.set('remote.origin.peer', joined.token.inviter);
       await repo.saveConfig();
@@ -111,6 +110,10 @@ export class CloneCommand extends EnvSyncCommand {
       });
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
+      await moveTrustedState(repo, async () => {
+        await place.finish();
+        return openRepository(dir);
+      });
       const envs = open.ad.refs.map((ref) => environmentOf(ref.name));
       this.print(`Cloned into ${dir}`);
       this.print(`Group ${shortId(open.ad.group)}, mode ${open.ad.mode}`);
@@ -126,14 +129,29 @@ export class CloneCommand extends EnvSyncCommand {
         this.warn('dev-plaintext-http is for debugging only: nothing is encrypted or authenticated');
       }
     } catch (error) {
-      if (existing === null) await fs.rm(dir, { recursive: true, force: true });
-      else await fs.rm(path.join(dir, '.env-sync'), { recursive: true, force: true });
+      place.abandon();
       throw error;
     } finally {
-      open.exchange.close();
+      open?.exchange.close();
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     }
     if (this.checkout) await this.#checkOut(dir);
     return 0;
+  }
+
+  /** What to clone: a URL, or an invitation token (given, or read from stdin with `-`). */
+  async #source(): Promise<{ source: string; invited: boolean }> {
+    // `-`: the token on stdin, so its secret is in no process list or shell history.
+    const source = this.url === '-' ? await readToken(this.context.stdin) : this.url;
+    const invited = isToken(source);
+    if (this.url === '-' && !invited) throw new EnvSyncError('E_USAGE', 'stdin holds no invitation token');
+    if (!invited && source.startsWith('https://')) {
+      throw new EnvSyncError(
+        'E_USAGE',
+        'clone over https:// takes an invitation token (env-sync peer invite), which names the certificate to trust',
+      );
+    }
+    return { source, invited };
   }
 
   async #checkOut(dir: string): Promise<void> {

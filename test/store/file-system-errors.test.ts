@@ -1,0 +1,74 @@
+// A full disk and a read-only file system, made real with small tmpfs mounts: the error names the cause and
+// the file, the repository is as it was (fsck passes, every value reads), and the next command works once
+// the file system does.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { initRepository } from '../../src/store/repository.ts';
+import { runCli } from '../helpers/cli.ts';
+
+/**
+ * Runs `body` with a tmpfs of `size` mounted at a new directory, then unmounts it (outside tap's fixture
+ * directories, which tap removes before a test's teardown runs).
+ */
+async function withTmpfs(size: string, body: (root: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(path.join(tmpdir(), 'env-sync-fs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', root]);
+  try {
+    await body(root);
+  } finally {
+    execFileSync('umount', [root]);
+    rmSync(root, { recursive: true });
+  }
+}
+
+async function repoIn(root: string) {
+  const cwd = path.join(root, 'work');
+  mkdirSync(cwd);
+  await initRepository(cwd, { mode: 'dev-plaintext-http' });
+  const home = path.join(root, 'home');
+  return (args: string[], input?: string) =>
+    runCli(args, { cwd, home, ...(input === undefined ? {} : { input }) });
+}
+
+t.test('a full disk: the error names ENOSPC and the file, and nothing is lost', async (t) => {
+  await withTmpfs('160k', async (root) => {
+    const run = await repoIn(root);
+    t.equal((await run(['set', 'KEEP'], 'kept-value')).code, 0);
+    const big = 'x'.repeat(200_000);
+    const full = await run(['set', 'BIG'], big);
+    t.equal(full.code, 1);
+    t.match(
+      full.stderr,
+      /^env-sync: no space left on device \(ENOSPC\) during write of '[^']*\.env-sync\/[^']+'\n$/,
+    );
+    t.notMatch(full.stderr, /x{20}/, 'the value is not in the error');
+    t.match((await run(['fsck'])).stdout, /^ok: /m, 'fsck passes');
+    t.equal((await run(['get', 'KEEP'])).stdout, 'kept-value\n');
+    t.equal((await run(['get', 'BIG'])).code, 1, 'the failed set committed nothing');
+    execFileSync('mount', ['-o', 'remount,size=4m', root]);
+    t.equal((await run(['set', 'BIG'], big)).code, 0, 'with space again, the same set works');
+    t.equal((await run(['get', 'BIG'])).stdout, `${big}\n`);
+  });
+});
+
+t.test('a read-only file system: the error says so (not ENOENT) and names the directory', async (t) => {
+  await withTmpfs('4m', async (root) => {
+    const run = await repoIn(root);
+    t.equal((await run(['set', 'KEEP'], 'kept-value')).code, 0);
+    execFileSync('mount', ['-o', 'remount,ro', root]);
+    const refused = await run(['set', 'NEW'], 'new-value');
+    t.equal(refused.code, 1);
+    t.match(
+      refused.stderr,
+      /^env-sync: read-only file system \(EROFS\) during \w+ of '[^']*\.env-sync\/[^']+'\n$/,
+    );
+    t.equal((await run(['get', 'KEEP'])).stdout, 'kept-value\n', 'reading still works');
+    execFileSync('mount', ['-o', 'remount,rw', root]);
+    t.equal((await run(['set', 'NEW'], 'new-value')).code, 0);
+    t.match((await run(['fsck'])).stdout, /^ok: /m);
+  });
+});
