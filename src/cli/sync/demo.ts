@@ -151,15 +151,13 @@ async function securePeerDemo(
   await run({ cwd: alice, args: ['init'] });
   await run({ cwd: alice, args: ['set', 'DEMO_TOKEN'], input: 'demo-value-1\n' });
   const url = await serve();
-  const token = (
-    await run({ cwd: alice, args: ['peer', 'invite'], shown: 'TOKEN=$(env-sync peer invite)' })
-  ).trim();
+  const invite = { args: ['peer', 'invite'], shown: 'TOKEN=$(env-sync peer invite)', hideOutput: true };
+  const token = (await run({ cwd: alice, ...invite })).trim();
   const cloned = await run({
     cwd: root,
     args: ['clone', token, 'bob'],
     shown: 'env-sync clone "$TOKEN" bob',
   });
-  process.stdout.write(indent(cloned));
   const bobId = /You are (\S+),/.exec(cloned)?.[1];
   if (bobId === undefined) throw new EnvSyncError('E_IO', 'demo: the clone did not name the new peer');
   await run({ cwd: alice, args: ['peer', 'approve', bobId] });
