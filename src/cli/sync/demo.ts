@@ -148,11 +148,13 @@ async function securePeerDemo(
   bob: string,
   root: string,
 ) {
+  await run({ cwd: alice, args: ['identity', 'init', '--name', 'alice'] });
   await run({ cwd: alice, args: ['init'] });
   await run({ cwd: alice, args: ['set', 'DEMO_TOKEN'], input: 'demo-value-1\n' });
   const url = await serve();
   const invite = { args: ['peer', 'invite'], shown: 'TOKEN=$(env-sync peer invite)', hideOutput: true };
   const token = (await run({ cwd: alice, ...invite })).trim();
+  await run({ cwd: root, args: ['identity', 'init', '--name', 'bob'] });
   const cloned = await run({
     cwd: root,
     args: ['clone', token, 'bob'],
