@@ -55,7 +55,6 @@ export function connectPinned(
   const socket = tls.connect({
     host,
     port,
-    servername: '', // no SNI: peers are named by their certificate, not a host name
     key: client.credentials.key,
     cert: client.credentials.cert,
     ...TLS13,
