@@ -190,6 +190,12 @@ t.test('peer invite: only an admin invites; --json; the file keeps no secret and
   const refused = await bob.peer.cli(['peer', 'invite']);
   t.equal(refused.code, 1);
   t.match(refused.stderr, /is not an admin: only an admin invites/);
+  // What a serve bound to every interface records names no address to dial.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(path.join(alice.dir, '.env-sync/serve-addresses'), '0.0.0.0:7464\n');
+  const wildcard = await alice.cli(['peer', 'invite']);
+  t.equal(wildcard.code, 2);
+  t.match(wildcard.stderr, /serve listens on 0\.0\.0\.0:7464, every interface: give --address HOST:PORT/);
   t.match(
     (await alice.ok(t, ['peer', 'invite', '--list'])).stdout,
     new RegExp(`spent\\s+member \\(pre-approved\\)\\s+\\S+\\s+${bob.peerId}`),

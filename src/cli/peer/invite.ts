@@ -152,10 +152,17 @@ function stateOf(record: Pick<InvitationRecord, 'state' | 'expires'>, now: numbe
   return record.state === 'open' && record.expires < now ? 'expired' : record.state;
 }
 
-/** What a running `serve` here listens on, else the default address. */
+/** What a running `serve` here listens on, else the default address; a wildcard bind names no address to dial. */
 async function servedAddresses(repo: Repository): Promise<string[]> {
   const { SERVE_ADDRESSES_FILE } = await import('../sync/serve-secure-peer.ts');
   const text = await readFile(path.join(repo.dir, SERVE_ADDRESSES_FILE), 'utf8').catch(() => '');
   const addresses = text.split('\n').filter((line) => line !== '');
+  const wildcard = addresses.find((address) => /^(0\.0\.0\.0|\[::\]):/.test(address));
+  if (wildcard !== undefined) {
+    throw new EnvSyncError(
+      'E_USAGE',
+      `serve listens on ${wildcard}, every interface: give --address HOST:PORT, an address the new peer can dial`,
+    );
+  }
   return addresses.length > 0 ? addresses : [DEFAULT_LISTEN];
 }
