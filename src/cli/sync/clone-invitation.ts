@@ -1,6 +1,6 @@
 // `env-sync clone <token>`, the joiner's first step: sign a join request for the token's group with this
 // machine's identity (created if there is none) and send it with the invitation's secret to the first address
-// that answers, over mutual TLS pinned to the token's certificate. Nothing is written here.
+// that answers, over mutual TLS pinned to the token's certificate. Nothing but that identity is written here.
 
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { InvitationToken } from '../../membership/invitation.ts';
