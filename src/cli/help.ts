@@ -1,6 +1,8 @@
 // `env-sync help [<command>…]`: the same text as `env-sync <command> --help`, like `git help`.
 
 import { Command, type Definition, Option } from 'clipanion';
+import { EnvSyncError } from '../errors.ts';
+import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
 
 /**
@@ -41,6 +43,14 @@ export class HelpCommand extends EnvSyncCommand {
     if (listing !== null) {
       this.context.stdout.write(listing);
       return 0;
+    }
+    const asked = this.command.join(' ');
+    const commands = this.cli.definitions().map((definition) => definition.path.replace(/^\S+ /, ''));
+    if (asked !== '' && !commands.includes(asked)) {
+      throw new EnvSyncError(
+        'E_USAGE',
+        `'${asked}' is not an env-sync command${didYouMean(asked, commands)}; see 'env-sync --help'`,
+      );
     }
     return this.cli.run([...this.command, '--help']);
   }

@@ -3,6 +3,7 @@
 
 import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
+import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
 import { subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
@@ -45,7 +46,10 @@ function usageErrorLine(message: string, args: readonly string[], commands: read
   const group = words.slice(0, matched).join(' ');
   const asked = words.slice(0, matched + 1).join(' ');
   const help = matched === 0 ? 'env-sync --help' : `env-sync help ${group}`;
-  return `'${asked}' is not an env-sync command; see '${help}'`;
+  const siblings = paths
+    .filter((path) => path.length > matched && path.slice(0, matched).every((word, i) => words[i] === word))
+    .map((path) => path.slice(0, matched + 1).join(' '));
+  return `'${asked}' is not an env-sync command${didYouMean(asked, siblings)}; see '${help}'`;
 }
 
 /**

@@ -18,6 +18,11 @@ export interface AuthorOptions {
   /** Peer id for the reflog. */
   readonly peer: string;
   readonly reason: string;
+  /**
+   * The signer's identity was restored from a backup and has not synced since: its chain may be older than
+   * the one its lost copy signed on, and an event on it would fork its own history. Refused.
+   */
+  readonly restoredUnsynced: boolean;
 }
 
 /** Appends one event whose body `make` derives from the current chain; returns it with the updated tree. */
@@ -27,6 +32,12 @@ export async function authorEvent(
   make: (tree: MemberTree) => ChildBody,
   options: AuthorOptions,
 ): Promise<{ held: HeldEvent; tree: MemberTree }> {
+  if (options.restoredUnsynced) {
+    throw new EnvSyncError(
+      'E_EVENT_UNAUTHORIZED',
+      "this identity was restored from a backup and has not synced since: run 'env-sync pull' from a peer first, so that it signs on the group's latest events",
+    );
+  }
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
   const tip = tree.tip();
   const event = childEvent(signer, tree.group, tip, make(tree), Math.max(options.now, tip.event.time));
@@ -49,7 +60,8 @@ export async function authorEvent(
 export async function reissueOwnEvents(
   repo: Repository,
   signer: EventSigner,
-  options: AuthorOptions,
+  // During a sync, on the events just fetched: a restored identity has synced by then.
+  options: Omit<AuthorOptions, 'restoredUnsynced'>,
 ): Promise<ReissueResult> {
   // Every held event is on the canonical chain unless some branch lost a fork: then there is nothing to do.
   if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [], waiting: [] };

@@ -61,17 +61,19 @@ export function rotateKeyEvent(
   parent: HeldEvent,
   next: { ageRecipient: string; certificateFingerprint: string },
   time: number,
+  heads: readonly ObjectId[] = [],
 ): EventObject {
   const at = { group, seq: parent.event.seq + 1, prev: parent.id, time };
   const body: EventBody = {
     kind: 'rotate-key',
     next: { key: newSigner.publicKey, ...next },
+    heads,
     keySignature: EMPTY,
   };
   const draft = unsigned(oldSigner, at, body);
   // Both signatures empty: the draft's signing bytes are what the new key signs (rotationSigningBytes).
   const keySignature = newSigner.sign(eventSigningBytes(draft));
-  return signed(oldSigner, { ...draft, subject: [...draft.subject.slice(0, 3), keySignature] });
+  return signed(oldSigner, { ...draft, subject: [...draft.subject.slice(0, -1), keySignature] });
 }
 
 /** A join request for `group`, valid for `ttl` seconds from `now`, with a fresh single-use nonce. */

@@ -97,9 +97,13 @@ export async function commitAuthorizationProblem(
   if (now === undefined) return `${what}: its author ${author} is not a member of this group's chain`;
   if (now.state !== 'revoked') return null;
   const revocation = tree.get(now.since.event);
-  if (revocation?.body.kind !== 'revoke') return null;
-  if (await checks.pinned(revocation.id, revocation.body.heads, id)) return null;
-  return `${what}: its author ${author} was revoked at event ${shortId(revocation.id)}, and the commit is not in the history that revocation accepted`;
+  // A revocation, or a rotation that retired the key: both pin the history the key may still have authored.
+  const body = revocation?.body;
+  if (revocation === undefined || (body?.kind !== 'revoke' && body?.kind !== 'rotate-key'))
+    return `${what}: its author ${author} is revoked`;
+  if (await checks.pinned(revocation.id, body.heads, id)) return null;
+  const ended = body.kind === 'revoke' ? 'was revoked' : 'was rotated away';
+  return `${what}: its author ${author} ${ended} at event ${shortId(revocation.id)}, and the commit is not in the history that event accepted`;
 }
 
 /**

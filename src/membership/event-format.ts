@@ -58,6 +58,11 @@ export type EventBody =
   | {
       readonly kind: 'rotate-key';
       readonly next: Omit<PeerCard, 'name'>;
+      /**
+       * Heads of the old key's commits the peer accepts as its own: like a revocation's, they pin what the
+       * retired key may still be the author of (a key is rotated away because it may have leaked).
+       */
+      readonly heads: readonly ObjectId[];
       /** The new key's signature over the event's signing bytes with this field empty. */
       readonly keySignature: Uint8Array;
     }
@@ -81,12 +86,12 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
     case 'approve':
       return { kind: body.kind, subject: [...requestFields(body.request), body.role] };
     case 'revoke':
-      return { kind: body.kind, subject: [body.key, body.reason, Buffer.concat(body.heads.map(idToBytes))] };
+      return { kind: body.kind, subject: [body.key, body.reason, packHeads(body.heads)] };
     case 'rotate-key': {
       const n = body.next;
       return {
         kind: body.kind,
-        subject: [n.key, n.ageRecipient, n.certificateFingerprint, body.keySignature],
+        subject: [n.key, n.ageRecipient, n.certificateFingerprint, packHeads(body.heads), body.keySignature],
       };
     }
     case 'ignorable':
@@ -128,6 +133,22 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
     nonce: bytes(5, NONCE_BYTES, 'nonce'),
     signature: bytes(6, 64, 'request signature'),
   });
+  /** Commit ids packed as 32-byte strings, distinct, at most MAX_PINNED_HEADS. */
+  const pinnedHeads = (i: number): ObjectId[] => {
+    const packed = f[i];
+    if (
+      !(packed instanceof Uint8Array) ||
+      packed.length % 32 !== 0 ||
+      packed.length > MAX_PINNED_HEADS * 32
+    ) {
+      return bad(`pinned heads must be at most ${MAX_PINNED_HEADS} 32-byte commit ids`);
+    }
+    const heads: ObjectId[] = [];
+    for (let at = 0; at < packed.length; at += 32)
+      heads.push(idFromBytes(packed.subarray(at, at + 32), what));
+    if (new Set(heads).size !== heads.length) return bad('pinned heads must be distinct');
+    return heads;
+  };
   switch (event.kind) {
     case 'genesis':
       count(5);
@@ -153,22 +174,10 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
       count(3);
       const reason = f[1];
       if (typeof reason !== 'string' || Buffer.byteLength(reason) > 500) return bad('reason is malformed');
-      const packed = f[2];
-      if (
-        !(packed instanceof Uint8Array) ||
-        packed.length % 32 !== 0 ||
-        packed.length > MAX_PINNED_HEADS * 32
-      ) {
-        return bad(`pinned heads must be at most ${MAX_PINNED_HEADS} 32-byte commit ids`);
-      }
-      const heads: ObjectId[] = [];
-      for (let at = 0; at < packed.length; at += 32)
-        heads.push(idFromBytes(packed.subarray(at, at + 32), what));
-      if (new Set(heads).size !== heads.length) return bad('pinned heads must be distinct');
-      return { kind: 'revoke', key: bytes(0, 32, 'key'), reason, heads };
+      return { kind: 'revoke', key: bytes(0, 32, 'key'), reason, heads: pinnedHeads(2) };
     }
     case 'rotate-key':
-      count(4);
+      count(5);
       return {
         kind: 'rotate-key',
         next: {
@@ -176,7 +185,8 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
           ageRecipient: text(1, AGE_PATTERN, 'age recipient'),
           certificateFingerprint: text(2, FINGERPRINT_PATTERN, 'certificate fingerprint'),
         },
-        keySignature: bytes(3, 64, 'new key signature'),
+        heads: pinnedHeads(3),
+        keySignature: bytes(4, 64, 'new key signature'),
       };
     default:
       if (event.kind.startsWith(IGNORABLE_KIND_PREFIX)) return { kind: 'ignorable', name: event.kind };
@@ -189,4 +199,8 @@ export interface HeldEvent {
   readonly id: ObjectId;
   readonly event: EventObject;
   readonly body: EventBody;
+}
+
+function packHeads(heads: readonly ObjectId[]): Uint8Array {
+  return Buffer.concat(heads.map(idToBytes));
 }

@@ -30,7 +30,7 @@ export async function acceptJoin(
   signer: EventSigner,
   body: string,
   fingerprint: string,
-  options: { readonly now: number; readonly peer: string },
+  options: { readonly now: number; readonly peer: string; readonly restoredUnsynced: boolean },
 ): Promise<{ answer: JoinAnswer; held: HeldEvent }> {
   const { request, secret } = parseJoinBody(body);
   if (request.group !== repo.group) {
@@ -55,7 +55,7 @@ export async function acceptJoin(
         invitation.approve
           ? { kind: 'approve', request, role: invitation.role }
           : { kind: 'request', request },
-      { now: options.now, peer: options.peer, reason: `join with invitation ${invitation.id}` },
+      { ...options, reason: `join with invitation ${invitation.id}` },
     );
     const peerId = peerIdFromPublicKey(request.key);
     const spent = { ...invitation, state: 'spent' as const, peerId };

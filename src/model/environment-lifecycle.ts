@@ -4,20 +4,28 @@
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { branchRef } from '../store/ref-names.ts';
-import { DEFAULT_ENVIRONMENT } from '../store/repository.ts';
-import { commitEnvironment, type EnvironmentState, readEnvironment, type Session } from './environment.ts';
+import { DEFAULT_ENVIRONMENT, type Repository } from '../store/repository.ts';
+import { didYouMean } from '../suggest.ts';
+import {
+  commitEnvironment,
+  type EnvironmentState,
+  listEnvironments,
+  readEnvironment,
+  type Session,
+} from './environment.ts';
 
 /** Reads `env`, refusing one that does not exist (a typo should not silently read or create an empty one). */
 export async function readExistingEnvironment(session: Session, env: string): Promise<EnvironmentState> {
   const state = await readEnvironment(session, env);
-  if (state.head === null && env !== DEFAULT_ENVIRONMENT) throw missingEnvironment(env);
+  if (state.head === null && env !== DEFAULT_ENVIRONMENT) throw await missingEnvironment(session.repo, env);
   return state;
 }
 
-export function missingEnvironment(env: string): EnvSyncError {
+export async function missingEnvironment(repo: Repository, env: string): Promise<EnvSyncError> {
+  const hint = didYouMean(env, await listEnvironments(repo));
   return new EnvSyncError(
     'E_BAD_REVISION',
-    `environment '${env}' does not exist; see 'env-sync env list' or create it with 'env-sync env create ${env}'`,
+    `environment '${env}' does not exist${hint}; see 'env-sync env list' or create it with 'env-sync env create ${env}'`,
   );
 }
 
@@ -42,7 +50,7 @@ export async function createEnvironment(
   }
   if (options.from !== undefined) {
     const source = await readEnvironment(session, options.from);
-    if (source.head === null) throw missingEnvironment(options.from);
+    if (source.head === null) throw await missingEnvironment(session.repo, options.from);
     await session.repo.refs.update(ref, source.head, {
       peer: session.peerId,
       reason: `env create: from ${options.from}`,
@@ -61,7 +69,7 @@ export async function createEnvironment(
 export async function deleteEnvironment(session: Session, env: string): Promise<ObjectId> {
   const ref = branchRef(env);
   const head = await session.repo.refs.read(ref);
-  if (head === null) throw missingEnvironment(env);
+  if (head === null) throw await missingEnvironment(session.repo, env);
   if ((await session.repo.refs.headTarget()) === ref) {
     throw new EnvSyncError('E_USAGE', `environment '${env}' is the repository's HEAD and cannot be deleted`);
   }

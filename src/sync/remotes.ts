@@ -4,6 +4,7 @@
 import { EnvSyncError } from '../errors.ts';
 import { validateComponent } from '../store/ref-names.ts';
 import type { Repository, SecurityMode } from '../store/repository.ts';
+import { didYouMean } from '../suggest.ts';
 
 export interface RemoteConfig {
   readonly name: string;
@@ -21,7 +22,11 @@ export function remoteUrl(repo: Repository, name: string): string {
   validateComponent(name, 'remote');
   const url = repo.config.get(`remote.${name}.url`);
   if (url === undefined) {
-    throw new EnvSyncError('E_REMOTE', `no remote named '${name}'; see 'env-sync remote list'`);
+    const hint = didYouMean(
+      name,
+      listRemotes(repo).map((remote) => remote.name),
+    );
+    throw new EnvSyncError('E_REMOTE', `no remote named '${name}'${hint}; see 'env-sync remote list'`);
   }
   return url;
 }

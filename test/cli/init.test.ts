@@ -182,6 +182,45 @@ t.test('an unknown command exits 2 with one line on stderr', async (t) => {
   t.equal(result.stderr, "env-sync: 'frobnicate' is not an env-sync command; see 'env-sync --help'\n");
 });
 
+t.test('a mistyped command, environment or remote gets one line with the closest name', async (t) => {
+  const repo = cliIn(workDir(t), home);
+  await repo.ok(t, ['init', '--mode', 'trusted-owner-ssh']);
+  await repo.ok(t, ['env', 'create', 'staging']);
+  await repo.ok(t, ['remote', 'add', 'origin', '/nowhere']);
+  const cases: [string[], number, string][] = [
+    [
+      ['sett', 'A=1'],
+      2,
+      "env-sync: 'sett' is not an env-sync command (did you mean 'set'?); see 'env-sync --help'\n",
+    ],
+    [
+      ['peer', 'aprove', 'x'],
+      2,
+      "env-sync: 'peer aprove' is not an env-sync command (did you mean 'peer approve'?); see 'env-sync help peer'\n",
+    ],
+    [['help', 'nope'], 2, "env-sync: 'nope' is not an env-sync command; see 'env-sync --help'\n"],
+    [
+      ['help', 'chekout'],
+      2,
+      "env-sync: 'chekout' is not an env-sync command (did you mean 'checkout'?); see 'env-sync --help'\n",
+    ],
+    [
+      ['list', '--env', 'stagin'],
+      1,
+      "env-sync: environment 'stagin' does not exist (did you mean 'staging'?); see 'env-sync env list' or create it with 'env-sync env create stagin'\n",
+    ],
+    [
+      ['remote', 'remove', 'orign'],
+      1,
+      "env-sync: no remote named 'orign' (did you mean 'origin'?); see 'env-sync remote list'\n",
+    ],
+  ];
+  for (const [args, code, stderr] of cases) {
+    const result = await repo.run(args);
+    t.same([result.code, result.stderr], [code, stderr], args.join(' '));
+  }
+});
+
 t.test(
   'a word that only starts commands lists them: `bundle --help`, `help env`, a bare `peer`',
   async (t) => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'bin/env-sync.js');
+/** The built CLI; a benchmark may point it at a private copy (`ENV_SYNC_TEST_BIN`) that a rebuild cannot touch. */
+export const BIN = process.env.ENV_SYNC_TEST_BIN ?? path.join(ROOT, 'bin/env-sync.js');
 
 export interface CliResult {
   readonly code: number | null;

@@ -292,6 +292,33 @@ t.test(
       ),
     );
     t.match(approved.stdout, /Approved [A-Z2-7-]{41} \(Bob\) as member/);
+
+    // Peers are found by name or id prefix; a name two peers share is ambiguous and lists both.
+    const ambiguous = await p.run('alice', ['peer', 'show', 'BOB']);
+    t.equal(ambiguous.code, 1);
+    t.match(
+      ambiguous.stderr,
+      new RegExp(
+        `^env-sync: 'BOB' matches 2 peers: .*${p.peerId('bob')} \\(bob, approved\\).*; give more of the id\n$`,
+      ),
+    );
+    const prefix = p.peerId('bob').slice(0, 8).toLowerCase();
+    t.match(
+      (await p.ok('alice', ['peer', 'show', prefix])).stdout,
+      new RegExp(`peer id: +${p.peerId('bob')}`),
+    );
+    t.match(
+      (await p.ok('alice', ['peer', 'show', 'alice'])).stdout,
+      new RegExp(`peer id: +${p.peerId('alice')}`),
+    );
+    const short = await p.run('alice', ['peer', 'show', 'ab']);
+    t.equal(short.code, 1);
+    t.match(
+      short.stderr,
+      /no peer of this group is named or has an id starting with 'ab' \(an id prefix needs 4 characters or more\)/,
+    );
+    const revoked = await p.ok('alice', ['peer', 'revoke', p.peerId('bob').slice(0, 9)]);
+    t.match(revoked.stdout, new RegExp(`Revoked ${p.peerId('bob')}`));
   },
 );
 
@@ -320,5 +347,55 @@ t.test(
     t.equal(refused.code, 1);
     t.match(refused.stderr, /name is malformed/);
     t.equal((await p.list()).length, 1, 'nothing was applied');
+  },
+);
+
+t.test(
+  'peer audit shows who admitted each peer and flags one that may not know of the last revocation',
+  async (t) => {
+    const p = peerIn(t);
+    await p.ok('alice', ['init']);
+    for (const who of ['bob', 'carol'] as const) {
+      const request = path.join(p.cwd, '..', `${who}.req`);
+      await p.ok(who, ['peer', 'request', '-o', request]);
+      await p.ok('alice', ['peer', 'approve', request]);
+    }
+    await p.ok('bob', ['set', 'FROM_BOB'], 'value\n');
+    await p.ok('alice', ['peer', 'revoke', 'carol']);
+    type Row = {
+      peerId: string;
+      name: string;
+      state: string;
+      admittedBy: { seq: number; by: string } | null;
+      lastCommit: unknown;
+      lastSeen: { seq: number } | null;
+      behind: boolean;
+    };
+    const audit = async () =>
+      JSON.parse((await p.ok('alice', ['peer', 'audit', '--json'])).stdout) as {
+        lastRevocation: { seq: number };
+        peers: Row[];
+      };
+    let report = await audit();
+    const row = (name: string) => report.peers.find((peer) => peer.name === name)!;
+    t.equal(report.lastRevocation.seq, 3, 'genesis, two approvals, then the revocation');
+    t.match(row('bob'), { state: 'approved', admittedBy: { seq: 1, by: p.peerId('alice') }, behind: true });
+    t.ok(row('bob').lastSeen!.seq < 3, "bob's last commit names an event before the revocation");
+    t.match(row('alice'), { behind: false, admittedBy: { seq: 0 } });
+    t.match(row('carol'), { state: 'revoked', behind: false, lastCommit: null });
+    const text = (await p.ok('alice', ['peer', 'audit'])).stdout;
+    t.match(
+      text,
+      /Last revocation: event #3 \(.*\); 1 approved peer\(s\) may not know of it yet: they should sync/,
+    );
+    t.match(text, /\(behind\)/);
+
+    await p.ok('bob', ['set', 'FROM_BOB'], 'newer\n');
+    report = await audit();
+    t.match(
+      row('bob'),
+      { behind: false, lastSeen: { seq: 3 } },
+      'a commit naming the revocation shows bob has it',
+    );
   },
 );

@@ -3,13 +3,27 @@
 
 import t from 'tap';
 import { peerIdFromPublicKey } from '../../src/crypto/peer-id.ts';
+import { rotateKeyEvent } from '../../src/membership/build-event.ts';
 import { CommitChecks, commitAuthorizationProblem } from '../../src/membership/commit-authorization.ts';
+import type { HeldEvent } from '../../src/membership/event-format.ts';
 import { MAX_FORK_DEPTH, mergeEvents, reissueEvents } from '../../src/membership/merge-events.ts';
 import { eventId } from '../../src/membership/signing.ts';
 import type { MemberTree } from '../../src/membership/tree.ts';
 import { commitSigningBytes, UNSIGNED } from '../../src/store/commit-signing.ts';
 import type { CommitObject, EventObject } from '../../src/store/objects.ts';
-import { actor, add, approve, draft, NOW, newGroup, requestBody, revoke, stateOf } from './model-helpers.ts';
+import {
+  type Actor,
+  actor,
+  add,
+  approve,
+  cardOf,
+  draft,
+  NOW,
+  newGroup,
+  requestBody,
+  revoke,
+  stateOf,
+} from './model-helpers.ts';
 
 const founder = actor('founder');
 const alice = actor('alice');
@@ -271,3 +285,42 @@ t.test('a commit by a puppet approved only on a branch off the chain is refused'
     /is not a member of this group's chain/,
   );
 });
+
+t.test(
+  'a key rotated away signs no new commit, even one naming an event from before the rotation',
+  async (t) => {
+    const tree = base();
+    const before = tree.tip();
+    const next = actor('bob-next');
+    const rotation = add(
+      tree,
+      rotateKeyEvent(bob.key, next.key, tree.group, before, cardOf(next.key, 'bob'), NOW + 1, []),
+    )!;
+    t.ok(tree.isCanonical(rotation.id), 'the rotation is on the chain');
+    const commitBy = (signer: Actor, members: HeldEvent): CommitObject => {
+      const unsigned: CommitObject = {
+        type: 'commit',
+        snapshot: members.id,
+        parents: [],
+        author: peerIdFromPublicKey(signer.key.publicKey),
+        time: NOW + 2,
+        message: 'Set API_KEY',
+        members: members.id,
+        signature: UNSIGNED,
+      };
+      return { ...unsigned, signature: signer.key.sign(commitSigningBytes(unsigned, tree.group)) };
+    };
+    // With no pinned heads, the history check reads nothing from a repository.
+    const checks = new CommitChecks(undefined as never, tree);
+    const stale = commitBy(bob, before);
+    t.match(
+      await commitAuthorizationProblem(checks, eventId(rotation.event), stale),
+      /its author .* was rotated away at event [0-9a-f]{12}, and the commit is not in the history that event accepted/,
+    );
+    t.equal(
+      await commitAuthorizationProblem(checks, eventId(rotation.event), commitBy(next, rotation)),
+      null,
+      'the new key commits',
+    );
+  },
+);

@@ -63,7 +63,7 @@ t.test(
     const event = received(
       rotateKeyEvent(founder.key, next.key, tree.group, tree.tip(), cardOf(next.key, 'n'), NOW),
     );
-    const keySignature = event.subject[3] as Uint8Array;
+    const keySignature = event.subject.at(-1) as Uint8Array;
     t.ok(verifySignature(next.key.publicKey, rotationSigningBytes(event), keySignature));
     t.ok(verifySignature(founder.key.publicKey, eventSigningBytes(event), event.signature));
   },

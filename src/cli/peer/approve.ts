@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { JoinRequest } from '../../membership/event-format.ts';
 import { createSession, loadThisPeer } from '../session.ts';
@@ -16,8 +17,8 @@ export class PeerApproveCommand extends MembershipCommand {
     category: 'Membership',
     description: 'approve a join request and re-seal secrets to the new readers',
     details: `
-      \`<request>\` is a join request file made by \`env-sync peer request\`, or the peer id of a pending peer
-      (see \`env-sync peer list\`). Only an admin (at the current tip of the membership chain) approves; the new
+      \`<request>\` is a join request file made by \`env-sync peer request\`, or a pending peer (see \`env-sync peer
+      list\`) by its id, a unique prefix of it (4 characters or more) or its name. Only an admin (at the current tip of the membership chain) approves; the new
       peer joins as a member, or as an admin with \`--admin\`. The approval is a signed event appended to
       \`refs/members\`; it travels to other peers with every fetch.
 
@@ -41,20 +42,16 @@ export class PeerApproveCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [
-      { authorEvent, requireSigner },
-      { parseJoinRequest },
-      { approvalBody, namesakes },
-      { parsePeerId },
-    ] = await Promise.all([
-      import('../../membership/author.ts'),
-      import('../../membership/join-request.ts'),
-      import('../../membership/approval.ts'),
-      import('../../crypto/peer-id.ts'),
-    ]);
+    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody, namesakes }, { findPeer }] =
+      await Promise.all([
+        import('../../membership/author.ts'),
+        import('../../membership/join-request.ts'),
+        import('../../membership/approval.ts'),
+        import('../../membership/peer-lookup.ts'),
+      ]);
     const target = existsSync(this.target)
       ? { file: this.target, request: parseJoinRequest(readRequestFile(this.target), this.target) }
-      : { peerId: parsePeerId(this.target) };
+      : { peerId: findPeer(await this.loadRegistry(repo), this.target).peerId };
     const role = this.admin ? 'admin' : 'member';
     const { held, tree } = await authorEvent(
       repo,
@@ -63,7 +60,12 @@ export class PeerApproveCommand extends MembershipCommand {
         requireSigner(tree, identity.signingKey, 'approve peers');
         return approvalBody(tree, identity.signingKey.publicKey, target, role, this.now);
       },
-      { now: this.now, peer: identity.peerId, reason: 'peer approve' },
+      {
+        now: this.now,
+        peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
+        reason: 'peer approve',
+      },
     );
     const request = (held.body as { request: JoinRequest }).request;
     const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');

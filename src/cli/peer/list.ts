@@ -55,21 +55,25 @@ export class PeerShowCommand extends MembershipCommand {
     details: `
       Prints the peer's registry entry (as in \`peer list\`, with its keys) and every event of the canonical
       membership chain that it signed or that concerns it, oldest first. \`--json\` prints
-      \`{ peer, events }\`.
+      \`{ peer, events }\`. \`<peer>\` is a peer id (any case, dashes optional), a unique prefix of one (4
+      characters or more) or a peer's name; several matches are listed and nothing is shown.
     `,
-    examples: [['Show a peer', '$0 peer show MFRGGZ-DFMZTW-…']],
+    examples: [
+      ['Show a peer', '$0 peer show MFRGGZ-DFMZTW-…'],
+      ['Show a peer by name or id prefix', '$0 peer show bob'],
+    ],
   });
 
-  target = Option.String({ name: 'peer-id' });
+  target = Option.String({ name: 'peer' });
   json = Option.Boolean('--json', false, { description: 'print JSON' });
 
   async execute(): Promise<number> {
     const { tree } = await this.loadChain(await this.openSecurePeer());
     const [{ findPeer }, format] = await Promise.all([
-      import('./membership-command.ts'),
+      import('../../membership/peer-lookup.ts'),
       import('./format.ts'),
     ]);
-    const record = await findPeer(tree.registry(), this.target);
+    const record = findPeer(tree.registry(), this.target);
     const peer = format.peerJson(record, this.now);
     const events = tree.canonical().filter((held) => format.eventPeers(held).includes(record.peerId));
     if (this.json) {

@@ -4,7 +4,7 @@
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { StoredChain } from '../../membership/chain-store.ts';
-import type { PeerRecord, Registry } from '../../membership/registry.ts';
+import type { Registry } from '../../membership/registry.ts';
 import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
@@ -41,18 +41,4 @@ export abstract class MembershipCommand extends EnvSyncCommand {
     const { requireChain } = await import('../../membership/chain-store.ts');
     return requireChain(repo, { now: this.now, verifySignatures });
   }
-}
-
-/** The registry record for a peer id typed by a person (any case, dashes optional). */
-export async function findPeer(registry: Registry, text: string): Promise<PeerRecord> {
-  const { parsePeerId } = await import('../../crypto/peer-id.ts');
-  const peerId = parsePeerId(text);
-  const record = registry.byPeerId(peerId);
-  if (record === undefined) {
-    throw new EnvSyncError(
-      'E_PEER_UNKNOWN',
-      `peer ${peerId} is not in this group's registry (see 'env-sync peer list')`,
-    );
-  }
-  return record;
 }

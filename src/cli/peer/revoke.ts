@@ -2,6 +2,7 @@
 // values it could read (never the values), so the user rotates them.
 
 import { Command, Option } from 'clipanion';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
@@ -21,14 +22,18 @@ export class PeerRevokeCommand extends MembershipCommand {
       Every environment head is then re-encrypted without the revoked peer. Encryption cannot take back what
       the peer already read, so the command prints the names (never the values) of every key in any snapshot
       the peer could decrypt: rotate those values at their source, then \`env-sync set\` them.
+
+      \`<peer>\` is a peer id, a unique prefix of one (4 characters or more) or a peer's name; several matches
+      are listed and nothing is revoked.
     `,
     examples: [
       ['Revoke a peer', '$0 peer revoke MFRGGZ-DFMZTW-…'],
       ['Revoke it and record why', '$0 peer revoke MFRGGZ-DFMZTW-… --reason "laptop stolen"'],
+      ['Revoke a peer by name', '$0 peer revoke carol'],
     ],
   });
 
-  target = Option.String({ name: 'peer-id' });
+  target = Option.String({ name: 'peer' });
   reason = Option.String('--reason', '', { description: 'why, recorded in the event (public to members)' });
 
   async execute(): Promise<number> {
@@ -37,13 +42,13 @@ export class PeerRevokeCommand extends MembershipCommand {
     const [{ authorEvent, requireSigner }, { findPeer }, { keysReadableBy }, { authoredHeads }] =
       await Promise.all([
         import('../../membership/author.ts'),
-        import('./membership-command.ts'),
+        import('../../membership/peer-lookup.ts'),
         import('../../model/reader-exposure.ts'),
         import('../../membership/commit-authorization.ts'),
       ]);
     if (Buffer.byteLength(this.reason) > 500)
       throw new EnvSyncError('E_USAGE', '--reason is limited to 500 bytes');
-    const record = await findPeer(await this.loadRegistry(repo), this.target);
+    const record = findPeer(await this.loadRegistry(repo), this.target);
     const exposed = record.state === 'approved' ? await keysReadableBy(repo, record.ageRecipient) : [];
     // The revoked peer's commits this peer holds stay valid; any other commit by it is refused from now on.
     const heads = await authoredHeads(repo, record.peerId);
@@ -54,7 +59,12 @@ export class PeerRevokeCommand extends MembershipCommand {
         requireSigner(current, identity.signingKey, 'revoke peers');
         return { kind: 'revoke', key: record.key, reason: this.reason, heads };
       },
-      { now: this.now, peer: identity.peerId, reason: 'peer revoke' },
+      {
+        now: this.now,
+        peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
+        reason: 'peer revoke',
+      },
     );
     this.print(
       `Revoked ${record.peerId} (${record.name}) (event #${held.event.seq} ${held.id.slice(0, 12)})`,

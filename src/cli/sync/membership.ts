@@ -1,6 +1,7 @@
 // Membership on fetch, clone, pull, bundle fetch and push, as hooks the sync protocol calls
 // (src/membership/receive.ts decides), and what the commands print about it.
 
+import { clearRestoredMarker } from '../../crypto/backup.ts';
 import type { MembershipOutcome } from '../../membership/receive.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
@@ -33,6 +34,9 @@ export function membershipOnFetch(options: {
       { tips: ad.refs.map((ref) => ref.id), memberTips, received },
       { ...options, signer: options.reissue === false ? null : thisPeersKey },
     );
+    // This peer has the group's events as a peer serves them: an identity restored from a backup may sign
+    // again (docs/identity.md#backup).
+    if (options.reissue !== false) await clearRestoredMarker((await loadThisPeer()).home);
   };
   return { hook, outcome: () => outcome };
 }

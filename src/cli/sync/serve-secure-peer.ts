@@ -5,6 +5,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { nowSeconds } from '../../clock.ts';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import type { Identity } from '../../crypto/identity.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { certificateAccess } from '../../membership/certificate-access.ts';
@@ -56,6 +57,7 @@ export function securePeerServerOptions(
       const { answer } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
         now: nowSeconds(),
         peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
       });
       const who = `${answer.peerId} (${answer.name})`;
       if (answer.state === 'pending') {
