@@ -2,6 +2,8 @@
 // traces), then records its V8 code cache, dist/main.cjs.cache, which bin/env-sync.js loads (see
 // docs/performance.md). node-forge stays in node_modules, required by the commands that make certificates.
 // The bundle keeps no import(): bin/env-sync.js compiles it through node:vm, which cannot run one on Node 20.
+// No native code: ssh2's optional addons (its crypto binding and cpu-features) are replaced by a module that
+// throws, which ssh2 already treats as "not installed" (it then uses node:crypto).
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,21 @@ import { build } from 'esbuild';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const dist = new URL('../dist/', import.meta.url).pathname;
 const bin = new URL('../bin/env-sync.js', import.meta.url).pathname;
+
+/** Resolves `cpu-features` and any `.node` file to a stub that throws when required. */
+const noNativeAddons = {
+  name: 'no-native-addons',
+  setup(build) {
+    build.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({
+      path: args.path,
+      namespace: 'no-native',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'no-native' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path}: native addons are not bundled`)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 rmSync(dist, { recursive: true, force: true });
 await build({
@@ -25,6 +42,7 @@ await build({
   supported: { 'dynamic-import': false },
   sourcemap: 'linked',
   external: ['node-forge'],
+  plugins: [noNativeAddons],
   define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });

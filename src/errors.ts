@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_MODE'
   | 'E_KEY_NAME'
   | 'E_KEY_MISSING'
+  | 'E_EMPTY_VALUE'
   | 'E_DOTENV_PARSE'
   | 'E_DOTENV_UNREPRESENTABLE'
   | 'E_IDENTITY'
@@ -44,7 +45,9 @@ export type ErrorCode =
   | 'E_MEMBERS_ROLLBACK'
   | 'E_COMMIT_UNSIGNED'
   | 'E_NOT_PASSABLE'
-  | 'E_IO';
+  | 'E_IO'
+  | 'E_HOST_KEY'
+  | 'E_AUTH';
 
 /** Base of every error env-sync raises on purpose. `code` is stable: tests and callers match on it. */
 export class EnvSyncError extends Error {

@@ -5,6 +5,38 @@ import { EnvSyncError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
 
+/** What `env-sync` alone shows: the common commands by workflow, as `git` alone does. */
+const OVERVIEW: readonly (readonly [string, readonly string[]])[] = [
+  ['start a repository or join one', ['init', 'clone', 'identity show']],
+  ['work with secrets', ['set', 'get', 'list', 'run', 'import', 'export', 'status']],
+  ['environments and history', ['checkout', 'env list', 'env create', 'history', 'diff']],
+  ['sync with peers', ['remote add', 'fetch', 'pull', 'push', 'serve']],
+  ['team', ['peer invite', 'peer request', 'peer approve', 'peer list', 'peer revoke']],
+];
+
+/** The overview: each group's commands with their one-line descriptions (a command not built is left out). */
+export function overview(cli: { definitions(): Definition[] }): string {
+  const described = new Map(
+    cli
+      .definitions()
+      .map((definition) => [definition.path.replace(/^\S+ /, ''), definition.description ?? '']),
+  );
+  const width = Math.max(...OVERVIEW.flatMap(([, names]) => names.map((name) => name.length)));
+  const groups = OVERVIEW.map(([title, names]) => {
+    const lines = names
+      .filter((name) => described.has(name))
+      .map((name) => `   ${name.padEnd(width)}   ${described.get(name)!.trim()}`);
+    return `${title}\n${lines.join('\n')}`;
+  });
+  return [
+    'usage: env-sync [-C <path>] [--debug] <command> [<args>]',
+    '',
+    ...groups.flatMap((group) => [group, '']),
+    "'env-sync help' lists every command; 'env-sync help <command>' (or 'man env-sync-<command>') shows one.",
+    '',
+  ].join('\n');
+}
+
 /**
  * For words that start commands without being one (`bundle`, `env`, `peer`, `remote`…): the usage line and
  * description of each command under them, as `git remote -h` lists its subcommands. Null for anything else.

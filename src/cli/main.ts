@@ -5,7 +5,7 @@ import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
 import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
-import { subcommandListing } from './help.ts';
+import { overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
@@ -94,9 +94,13 @@ export async function main(
   }
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
+  if (args.length === 0) {
+    context.stdout.write(overview(cli));
+    return 0;
+  }
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
-    command = cli.process(args.length === 0 ? ['--help'] : args, context);
+    command = cli.process(args, context);
   } catch (error) {
     const firstOption = args.findIndex((arg) => arg.startsWith('-'));
     const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));

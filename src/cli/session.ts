@@ -6,7 +6,13 @@ import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
-import { approvedReaders, configuredRecipients, encryptsAtRest, readerOf } from '../model/readers.ts';
+import {
+  approvedReaders,
+  configuredRecipients,
+  encryptsAtRest,
+  readerOf,
+  whyUnreadable,
+} from '../model/readers.ts';
 import type { Repository } from '../store/repository.ts';
 
 /** Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need. */
@@ -80,6 +86,7 @@ export async function createSession(repo: Repository): Promise<Session> {
     recipients: async () =>
       (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
     readerOf: (recipient) => readerOf(repo, recipient),
+    whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
     decryptionKey: () => {
       decryptionKey ??= identity ?? loadDecryptionKey(thisPeer);
       return decryptionKey;

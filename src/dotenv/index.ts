@@ -5,6 +5,7 @@ export { isValidKeyName, KEY_NAME_PATTERN, keyNameHint, validateKeyName } from '
 export type { DotenvDocument, DotenvEntry } from './parse.ts';
 export { MAX_DOTENV_BYTES, parseDotenv, parseDotenvDocument } from './parse.ts';
 export { encodeDotenvValue } from './quote.ts';
+export { rewriteDotenv } from './rewrite-dotenv.ts';
 export { serializeDotenv } from './serialize-dotenv.ts';
 export { serializeJson } from './serialize-json.ts';
 export { serializeShell } from './serialize-shell.ts';

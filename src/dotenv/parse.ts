@@ -19,6 +19,12 @@ export interface DotenvEntry {
   readonly key: string;
   /** 1-based line of the key (after CRLF and lone CR are read as line breaks, as dotenv does). */
   readonly line: number;
+  /** Offsets in `text`: the start of the key's line, where the key begins, and the end of the entry's last line. */
+  readonly lineStart: number;
+  readonly keyStart: number;
+  readonly end: number;
+  /** The value as written (quotes included, surrounding blanks excluded), or null for an empty one. */
+  readonly value: { readonly start: number; readonly end: number } | null;
 }
 
 export interface DotenvDocument {
@@ -26,6 +32,10 @@ export interface DotenvDocument {
   readonly values: Map<string, string>;
   /** Every assignment in file order, repeats included, so a caller can warn about duplicates. */
   readonly entries: readonly DotenvEntry[];
+  /** The text parsed, line breaks read as LF; the offsets of `entries` point into it. */
+  readonly text: string;
+  /** The file's line break: CRLF when it has one, else LF. */
+  readonly eol: '\n' | '\r\n';
 }
 
 export function parseDotenv(input: string | Uint8Array): Map<string, string> {
@@ -41,17 +51,26 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
   if (nul !== -1) throw parseError(lines.lineOf(nul), 'contains a NUL byte');
 
   const entries: DotenvEntry[] = [];
-  const re = new RegExp(DOTENV_LINE.source, DOTENV_LINE.flags);
+  const re = new RegExp(DOTENV_LINE.source, `${DOTENV_LINE.flags}d`);
   let covered = 0;
   for (let match = re.exec(normalized); match !== null; match = re.exec(normalized)) {
     checkGap(normalized, covered, match.index, lines);
     const key = match[1]!;
-    const keyLine = lines.lineOf(keyOffset(normalized, match.index, key));
+    const keyStart = keyOffset(normalized, match.index, key);
+    const keyLine = lines.lineOf(keyStart);
     // Never echo an invalid "key": it may be a fragment of a mangled secret.
     const hint = keyNameHint(key);
     if (hint !== null) throw new EnvSyncError('E_KEY_NAME', `line ${keyLine}: invalid key name (${hint})`);
-    entries.push({ key, line: keyLine });
     covered = match.index + match[0].length;
+    const value = valueSpan(normalized, match.indices?.[2]);
+    entries.push({
+      key,
+      line: keyLine,
+      lineStart: normalized.lastIndexOf('\n', keyStart - 1) + 1,
+      keyStart,
+      end: lineEnd(normalized, value?.end ?? keyStart),
+      value,
+    });
   }
   checkGap(normalized, covered, normalized.length, lines);
 
@@ -66,7 +85,27 @@ export function parseDotenvDocument(input: string | Uint8Array): DotenvDocument 
   if (Object.keys(parsed).length !== values.size) {
     throw new EnvSyncError('E_DOTENV_PARSE', 'dotenv returned keys this parser did not find');
   }
-  return { values, entries };
+  return { values, entries, text: normalized, eol: text.includes('\r\n') ? '\r\n' : '\n' };
+}
+
+/** The offset of the line break after `at`, or the text's end. */
+function lineEnd(text: string, at: number): number {
+  const end = text.indexOf('\n', at);
+  return end === -1 ? text.length : end;
+}
+
+/** `to` moved back over blank space, not before `from`. */
+function trimEnd(text: string, from: number, to: number): number {
+  let end = to;
+  while (end > from && /\s/.test(text[end - 1]!)) end--;
+  return end;
+}
+
+function valueSpan(text: string, span: [number, number] | undefined): DotenvEntry['value'] {
+  if (span === undefined) return null;
+  const end = trimEnd(text, span[0], span[1]);
+  const start = skipSpace(text, span[0]);
+  return start < end ? { start, end } : null;
 }
 
 /** Where the key of a match starting at `at` begins: after blank space and an optional `export `. */

@@ -23,7 +23,7 @@ export function serializeDotenv(entries: ReadonlyMap<string, string>): string {
   return text;
 }
 
-function unrepresentable(key: string): EnvSyncError {
+export function unrepresentable(key: string): EnvSyncError {
   return new EnvSyncError(
     'E_DOTENV_UNREPRESENTABLE',
     `the value of ${key} cannot be written in .env format (see docs/dotenv-format.md); ` +

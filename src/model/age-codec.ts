@@ -2,7 +2,7 @@
 // (docs/object-format.md#age-snapshots) sealed to every reader's recipient; reads decrypt once per snapshot.
 
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
-import { EnvSyncError } from '../errors.ts';
+import { EnvSyncError, isEnvSyncError } from '../errors.ts';
 import { type Canonical, decodeCanonical, encodeCanonical } from '../store/encoding.ts';
 import type { AgeSnapshot } from '../store/objects.ts';
 import { plainSnapshot } from '../store/objects.ts';
@@ -17,6 +17,8 @@ export interface AgeCodecOptions {
   readonly readerOf?: (recipient: string) => Promise<string>;
   /** This peer's age identity, loaded only when a snapshot must be decrypted. */
   readonly decryptionKey: () => Promise<AgeDecryptionKey>;
+  /** Why this peer is not a recipient of snapshot `what` (pending, revoked…), asked only when it is not. */
+  readonly whyUnreadable?: (what: string) => Promise<string>;
 }
 
 export function ageCodec(options: AgeCodecOptions): SnapshotCodec {
@@ -44,6 +46,9 @@ export function ageCodec(options: AgeCodecOptions): SnapshotCodec {
       const { decryptWithIdentity } = await import('../crypto/age-envelope.ts');
       const bytes = await decryptWithIdentity(snapshot.payload, await options.decryptionKey(), {
         subject: what,
+      }).catch(async (error: unknown) => {
+        if (!isEnvSyncError(error, 'E_NOT_RECIPIENT') || options.whyUnreadable === undefined) throw error;
+        throw new EnvSyncError('E_NOT_RECIPIENT', await options.whyUnreadable(what));
       });
       return decodeEntries(bytes, snapshot, what);
     },

@@ -3,7 +3,7 @@
 
 import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
-import { branchRef } from '../store/ref-names.ts';
+import { BRANCH_PREFIX, branchRef, environmentOf } from '../store/ref-names.ts';
 import { DEFAULT_ENVIRONMENT, type Repository } from '../store/repository.ts';
 import { didYouMean } from '../suggest.ts';
 import {
@@ -14,11 +14,27 @@ import {
   type Session,
 } from './environment.ts';
 
+/** The current environment: the branch HEAD points to, which `checkout` sets (`main` in a new repository). */
+export async function currentEnvironment(repo: Repository): Promise<string> {
+  const target = await repo.refs.headTarget();
+  if (!target.startsWith(BRANCH_PREFIX)) {
+    throw new EnvSyncError('E_REF_CORRUPT', `HEAD points to ${target}, not to an environment`);
+  }
+  return environmentOf(target);
+}
+
 /** Reads `env`, refusing one that does not exist (a typo should not silently read or create an empty one). */
 export async function readExistingEnvironment(session: Session, env: string): Promise<EnvironmentState> {
   const state = await readEnvironment(session, env);
   if (state.head === null && env !== DEFAULT_ENVIRONMENT) throw await missingEnvironment(session.repo, env);
   return state;
+}
+
+/** The head of `env` without reading its values (null for an unborn `main`), refusing one that does not exist. */
+export async function existingEnvironmentHead(repo: Repository, env: string): Promise<ObjectId | null> {
+  const head = await repo.refs.read(branchRef(env));
+  if (head === null && env !== DEFAULT_ENVIRONMENT) throw await missingEnvironment(repo, env);
+  return head;
 }
 
 export async function missingEnvironment(repo: Repository, env: string): Promise<EnvSyncError> {

@@ -2,11 +2,14 @@
 // commit and its key → value map; committing writes snapshot + commit and moves the branch by compare-and-swap.
 
 import { nowSeconds } from '../clock.ts';
+import { isEnvSyncError } from '../errors.ts';
 import { commitSigningBytes, UNSIGNED } from '../store/commit-signing.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import { branchRef, environmentOf, MEMBERS_REF } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
+import { resolveRevision } from '../store/revision.ts';
+import { snapshotKeys } from './snapshot.ts';
 import type { Entries, SnapshotCodec } from './snapshot-codec.ts';
 
 /** What a command needs to read and write secrets: the repository, who we are, and how snapshots are sealed. */
@@ -39,6 +42,19 @@ export async function readEnvironment(session: Session, env: string): Promise<En
 export async function readCommitEntries(session: Session, commit: CommitObject): Promise<Entries> {
   const snapshot = await session.repo.objects.readTyped(commit.snapshot, 'snapshot');
   return session.codec.open(snapshot, `snapshot ${commit.snapshot.slice(0, 12)}`);
+}
+
+/** The commit's values, or null when this peer is not among the readers it was sealed to. */
+export async function readableEntries(session: Session, commit: CommitObject): Promise<Entries | null> {
+  return readCommitEntries(session, commit).catch((error: unknown) => {
+    if (isEnvSyncError(error, 'E_NOT_RECIPIENT')) return null;
+    throw error;
+  });
+}
+
+/** The commit's key names, sorted; they are stored in the clear, so every member can read them. */
+export async function commitKeys(session: Session, commit: CommitObject): Promise<string[]> {
+  return [...snapshotKeys(await session.repo.objects.readTyped(commit.snapshot, 'snapshot'))].sort();
 }
 
 export interface CommitRequest {
@@ -100,4 +116,17 @@ export async function listEnvironments(repo: Repository): Promise<string[]> {
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
+}
+
+export interface RevisionState {
+  readonly id: ObjectId;
+  readonly commit: CommitObject;
+  readonly entries: Entries;
+}
+
+/** The commit a revision names (`main~2`, `origin/main`, an id, `@{1}`…) and its values. */
+export async function readRevision(session: Session, revision: string): Promise<RevisionState> {
+  const id = await resolveRevision(session.repo, revision);
+  const commit = await session.repo.objects.readTyped(id, 'commit');
+  return { id, commit, entries: await readCommitEntries(session, commit) };
 }

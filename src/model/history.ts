@@ -4,13 +4,15 @@
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import { diffEntries, type EntryDiff } from './diff.ts';
-import { readCommitEntries, type Session } from './environment.ts';
+import { commitKeys, readableEntries, type Session } from './environment.ts';
 import type { Entries } from './snapshot-codec.ts';
 
 export interface HistoryEntry {
   readonly id: ObjectId;
   readonly commit: CommitObject;
   readonly diff: EntryDiff;
+  /** True when this peer cannot read the values on one side: `diff` then holds added and removed keys only. */
+  readonly namesOnly: boolean;
 }
 
 export interface HistoryOptions {
@@ -37,15 +39,18 @@ export async function readHistory(
   for (const commit of commits.values()) {
     for (const parent of new Set(commit.parents)) children.set(parent, (children.get(parent) ?? 0) + 1);
   }
-  const entriesCache = new Map<ObjectId, Entries>();
-  const entriesOf = async (id: ObjectId): Promise<Entries> => {
+  const entriesCache = new Map<ObjectId, Entries | null>();
+  const entriesOf = async (id: ObjectId): Promise<Entries | null> => {
     let entries = entriesCache.get(id);
     if (entries === undefined) {
-      entries = await readCommitEntries(session, commits.get(id)!);
+      entries = await readableEntries(session, commits.get(id)!);
       entriesCache.set(id, entries);
     }
     return entries;
   };
+  // Key names are stored in the clear: a peer that cannot read a side still sees keys come and go.
+  const namesOf = async (id: ObjectId | undefined): Promise<Entries> =>
+    id === undefined ? EMPTY : new Map((await commitKeys(session, commits.get(id)!)).map((key) => [key, '']));
 
   const result: HistoryEntry[] = [];
   const ready: ObjectId[] = [head];
@@ -59,9 +64,14 @@ export async function readHistory(
       if (left === 0) ready.push(parent);
     }
     const first = commit.parents[0];
-    const diff = diffEntries(first === undefined ? EMPTY : await entriesOf(first), await entriesOf(id));
+    const before = first === undefined ? EMPTY : await entriesOf(first);
+    const after = await entriesOf(id);
+    const namesOnly = before === null || after === null;
+    const diff = namesOnly
+      ? diffEntries(await namesOf(first), await namesOf(id))
+      : diffEntries(before, after);
     if (options.key !== undefined && !touches(diff, options.key)) continue;
-    result.push({ id, commit, diff });
+    result.push({ id, commit, diff, namesOnly });
   }
   return result;
 }

@@ -1,11 +1,12 @@
 // Three-way merge of environments, per key, against the merge base (docs/protocol.md#merge): a key changed on
 // one side takes that change, the same change on both sides is taken once, different changes conflict.
 
-import { EnvSyncError, isEnvSyncError } from '../errors.ts';
+import { EnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import { branchRef } from '../store/ref-names.ts';
 import type { Repository } from '../store/repository.ts';
-import { commitEnvironment, readCommitEntries, type Session } from './environment.ts';
+import { commitEnvironment, readableEntries, readCommitEntries, type Session } from './environment.ts';
+import { saveConflictRecord } from './merge-conflict-record.ts';
 import type { Entries } from './snapshot-codec.ts';
 
 export type Resolution = 'ours' | 'theirs';
@@ -122,7 +123,17 @@ export function conflictError(target: string, source: string, conflicts: readonl
     conflicts.slice(0, 20).join(', ') + (conflicts.length > 20 ? `, … (${conflicts.length} in all)` : '');
   return new EnvSyncError(
     'E_MERGE_CONFLICT',
-    `merging ${source} into ${target}: ${conflicts.length} conflicting key(s): ${names}; ${target} was not changed. Resolve with --ours, --theirs or --resolve KEY=ours|theirs`,
+    `merging ${source} into ${target}: ${conflicts.length} conflicting key(s): ${names}; ${target} was not changed. ` +
+      finishMergeHint(target, source, conflicts),
+  );
+}
+
+/** Which command shows both values and which one finishes the merge, for a message or `status`. */
+export function finishMergeHint(target: string, source: string, conflicts: readonly string[]): string {
+  const into = source.endsWith(`/${target}`) ? '' : ` --into ${target}`;
+  return (
+    `Compare with 'env-sync diff ${target} ${source} --show-values', then finish with ` +
+    `'env-sync merge ${source}${into} --resolve ${conflicts[0] ?? 'KEY'}=ours|theirs' (one per key) or --ours/--theirs for all`
   );
 }
 
@@ -133,6 +144,8 @@ export interface BranchMerge {
   /** Keys whose value changed on the branch (names only). */
   readonly changed: readonly string[];
   readonly resolved: readonly string[];
+  /** A fast-forward from a head this peer could not read (sealed before it was a reader): `changed` holds every key. */
+  readonly newlyReadable?: boolean;
 }
 
 /**
@@ -150,22 +163,20 @@ export async function mergeIntoBranch(
   const ref = branchRef(env);
   const head = await repo.refs.read(ref);
   const reason = { peer: session.peerId, expected: head };
+  const theirCommit = await repo.objects.readTyped(theirs, 'commit');
   if (head === null) {
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: created` });
-    const entries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
+    const entries = await readCommitEntries(session, theirCommit);
     return { kind: 'created', old: null, new: theirs, changed: [...entries.keys()], resolved: [] };
   }
   const bases = await findMergeBases(repo, head, theirs);
   if (bases.includes(theirs)) return { kind: 'up-to-date', old: head, new: head, changed: [], resolved: [] };
-  const theirEntries = await readCommitEntries(session, await repo.objects.readTyped(theirs, 'commit'));
+  const theirEntries = await readCommitEntries(session, theirCommit);
   const headCommit = await repo.objects.readTyped(head, 'commit');
   if (bases.includes(head)) {
     // A fast-forward needs our values only to name the changed keys: a peer approved since it cloned cannot
     // read its old head (sealed before it was a reader) and must still be able to move to the re-sealed one.
-    const ours = await readCommitEntries(session, headCommit).catch((error: unknown) => {
-      if (isEnvSyncError(error) && error.code === 'E_NOT_RECIPIENT') return null;
-      throw error;
-    });
+    const ours = await readableEntries(session, headCommit);
     const changed =
       ours === null
         ? [...theirEntries.keys()].sort()
@@ -176,14 +187,24 @@ export async function mergeIntoBranch(
             () => 'theirs',
           ).changed;
     await repo.refs.update(ref, theirs, { ...reason, reason: `merge ${source}: fast-forward` });
-    return { kind: 'fast-forward', old: head, new: theirs, changed, resolved: [] };
+    return {
+      kind: 'fast-forward',
+      old: head,
+      new: theirs,
+      changed,
+      resolved: [],
+      newlyReadable: ours === null,
+    };
   }
   const state = { env, ref, head, commit: headCommit, entries: await readCommitEntries(session, headCommit) };
   const baseEntries: Entries[] = [];
   for (const base of bases)
     baseEntries.push(await readCommitEntries(session, await repo.objects.readTyped(base, 'commit')));
   const result = mergeEntries(baseLookup(baseEntries), state.entries, theirEntries, resolve);
-  if (result.conflicts.length > 0) throw conflictError(env, source, result.conflicts);
+  if (result.conflicts.length > 0) {
+    await saveConflictRecord(repo, { env, source, ours: head, theirs, keys: result.conflicts });
+    throw conflictError(env, source, result.conflicts);
+  }
   const next = await commitEnvironment(session, state, {
     entries: result.entries,
     message: `Merge ${source} into ${env}`,

@@ -47,3 +47,39 @@ export async function readerOf(repo: Repository, recipient: string): Promise<str
   }
   return 'a recipient of encrypt.recipients';
 }
+
+/**
+ * Why this peer cannot open a snapshot, in words it can act on: not approved yet, revoked, or approved after
+ * the snapshot was sealed. `what` names the snapshot.
+ */
+export async function whyUnreadable(repo: Repository, peerId: string, what: string): Promise<string> {
+  const me = `you (${peerId.slice(0, 13)})`;
+  if (repo.mode !== 'secure-peer')
+    return `${what} is not encrypted to ${me}; ask its owner to add you to encrypt.recipients`;
+  const { loadRegistry } = await import('../membership/chain-store.ts');
+  const registry = (await loadRegistry(repo, nowSeconds()))?.registry;
+  const record = registry?.byPeerId(peerId);
+  const when = (time: number) => new Date(time * 1000).toISOString().replace('.000Z', 'Z');
+  if (record === undefined) {
+    return `${me} are not a member of this group yet, so ${what} cannot be read; ask to join with 'env-sync peer request' (a request sent is waiting for an admin's approval)`;
+  }
+  if (record.state === 'pending') {
+    return `${me} are waiting for approval by an admin since ${when(record.since.time)}; values become readable once approved (key names work now: 'env-sync list')`;
+  }
+  if (record.state === 'revoked') {
+    const by = registry?.byPeerId(record.by)?.name ?? record.by.slice(0, 13);
+    return `${me} were revoked by ${by} at ${when(record.since.time)}; rejoin with a new request ('env-sync peer request')`;
+  }
+  return `${what} was sealed before ${me} became a reader (approved at ${when(record.since.time)}); newer commits are readable, or ask a member to re-seal this environment`;
+}
+
+/** `alice (QAVQCC…)` for a member of the chain, else the peer id as it is (modes without membership). */
+export async function authorNames(repo: Repository): Promise<(peerId: string) => string> {
+  if (repo.mode !== 'secure-peer') return (peerId) => peerId;
+  const { loadRegistry } = await import('../membership/chain-store.ts');
+  const registry = (await loadRegistry(repo, nowSeconds()))?.registry;
+  return (peerId) => {
+    const name = registry?.byPeerId(peerId)?.name;
+    return name === undefined ? peerId : `${name} (${peerId.slice(0, 6)}…)`;
+  };
+}

@@ -7,6 +7,13 @@ import { commitEnvironment, listEnvironments, readEnvironment, type Session } fr
 export interface ResealResult {
   readonly env: string;
   readonly commit: ObjectId;
+  /** How many recipients the new snapshot is sealed to; 0 when it is stored in plaintext. */
+  readonly readers: number;
+}
+
+/** `re-sealed main to 3 readers`: a re-seal changes who can read, never a value, and says so. */
+export function describeReseal({ env, readers }: ResealResult): string {
+  return readers === 0 ? `stored ${env} in plaintext` : `re-sealed ${env} to ${readers} reader(s)`;
 }
 
 export async function resealEnvironments(session: Session, reason: string): Promise<ResealResult[]> {
@@ -15,7 +22,11 @@ export async function resealEnvironments(session: Session, reason: string): Prom
     const state = await readEnvironment(session, env);
     if (state.head === null) continue;
     const commit = await commitEnvironment(session, state, { entries: state.entries, message: reason });
-    results.push({ env, commit });
+    const snapshot = await session.repo.objects.readTyped(
+      (await session.repo.objects.readTyped(commit, 'commit')).snapshot,
+      'snapshot',
+    );
+    results.push({ env, commit, readers: snapshot.encoding === 'age' ? snapshot.recipients.length : 0 });
   }
   return results;
 }

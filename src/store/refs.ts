@@ -9,7 +9,7 @@ import { isNotFound, readFileOrNull, writeFileAtomic } from './fs-atomic.ts';
 import { DEFAULT_LOCK_WAIT_MS, LockFile } from './lockfile.ts';
 import { isObjectId, type ObjectId, shortId } from './object-id.ts';
 import { HEAD, isValidRefName, validateRefName } from './ref-names.ts';
-import { appendReflog } from './reflog.ts';
+import { appendReflog, type ReflogEntry, readReflog } from './reflog.ts';
 
 export interface RefUpdate {
   /** Who moved it (peer id) and why: both go to the reflog. */
@@ -121,6 +121,11 @@ export class RefStore {
       await lock.release();
       throw error;
     }
+  }
+
+  /** The reflog of `name` (HEAD: of its target), oldest first. */
+  async reflog(name: string): Promise<ReflogEntry[]> {
+    return readReflog(this.#logsDir, await this.resolveName(name));
   }
 
   /** Ids of every branch and remote-tracking ref: the commits this repository holds as accepted. */

@@ -1,9 +1,10 @@
 // Revision syntax (a subset of gitrevisions): HEAD, short and full ref names, <remote>/<env>, hex ids and
-// unique prefixes of at least 4 characters, followed by any number of `~N`, `^` and `^N` steps.
+// unique prefixes of at least 4 characters, `<ref>@{N}` (where the ref was N moves ago, from its reflog;
+// `@{N}` is HEAD's), followed by any number of `~N`, `^` and `^N` steps.
 
 import { EnvSyncError } from '../errors.ts';
 import { isObjectId, type ObjectId, shortId } from './object-id.ts';
-import { isValidRefName, refCandidates } from './ref-names.ts';
+import { HEAD, isValidRefName, refCandidates } from './ref-names.ts';
 import type { Repository } from './repository.ts';
 
 const MIN_PREFIX = 4;
@@ -29,7 +30,12 @@ export async function resolveRevision(repo: Repository, revision: string): Promi
   return id;
 }
 
+const REFLOG_STEP = /^(.*)@\{(\d+)\}$/;
+
 async function resolveBase(repo: Repository, name: string, revision: string): Promise<ObjectId> {
+  const reflogStep = REFLOG_STEP.exec(name);
+  if (reflogStep !== null)
+    return resolveReflogStep(repo, reflogStep[1] || HEAD, Number(reflogStep[2]), revision);
   if (isObjectId(name)) {
     if (!(await repo.objects.has(name)))
       throw new EnvSyncError('E_OBJECT_MISSING', `object ${shortId(name)} is missing`);
@@ -49,6 +55,26 @@ async function resolveBase(repo: Repository, name: string, revision: string): Pr
     }
   }
   throw new EnvSyncError('E_BAD_REVISION', `unknown revision '${printable(revision)}'`);
+}
+
+/** Where a ref was `back` moves ago: the new id of its reflog's `back`-th line from the end. */
+async function resolveReflogStep(
+  repo: Repository,
+  name: string,
+  back: number,
+  revision: string,
+): Promise<ObjectId> {
+  for (const candidate of name === HEAD ? [HEAD] : refCandidates(name)) {
+    const entries = await repo.refs.reflog(candidate);
+    if (entries.length === 0) continue;
+    const id = entries[entries.length - 1 - back]?.new;
+    if (id !== undefined && id !== null) return id;
+    break;
+  }
+  throw new EnvSyncError(
+    'E_BAD_REVISION',
+    `'${printable(revision)}': the reflog of ${name} has no entry ${back}`,
+  );
 }
 
 async function parentOf(repo: Repository, id: ObjectId, index: number, revision: string): Promise<ObjectId> {

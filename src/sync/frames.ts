@@ -26,6 +26,11 @@ export class FrameReader {
   #length = 0;
   #total = 0;
   #ended = false;
+  /** When the first read started: the exchange's deadline counts from there. */
+  #started: number | null = null;
+  /** The current low-speed window: when it started and the bytes received in it. */
+  #windowStart = 0;
+  #windowBytes = 0;
 
   /** `peer` names the other side in errors ("remote origin", "client"). */
   constructor(source: AsyncIterable<Uint8Array>, limits: SyncLimits, peer: string) {
@@ -180,8 +185,35 @@ export class FrameReader {
     return taken;
   }
 
+  /**
+   * A peer that drips bytes would defeat the idle timeout: each window of `lowSpeedMs` must bring
+   * `lowSpeedBytes`, and the whole exchange must end within `timeoutMs`. With the idle timeout bounding the
+   * gap between reads, a slow peer is abandoned within idle + window time (60 s with the defaults).
+   */
+  #checkPace(received: number): void {
+    const now = Date.now();
+    const limits = this.#limits;
+    if (now - this.#started! > limits.timeoutMs) {
+      throw this.#error(`did not finish within ${Math.round(limits.timeoutMs / 1000)} s (sync.timeout)`);
+    }
+    this.#windowBytes += received;
+    if (now - this.#windowStart >= limits.lowSpeedMs) {
+      if (this.#windowBytes < limits.lowSpeedBytes) {
+        throw this.#error(
+          `sent ${this.#windowBytes} bytes in ${Math.round((now - this.#windowStart) / 1000)} s, less than ${limits.lowSpeedBytes} per ${Math.round(limits.lowSpeedMs / 1000)} s (sync.lowSpeedBytes, sync.lowSpeedTime)`,
+        );
+      }
+      this.#windowStart = now;
+      this.#windowBytes = 0;
+    }
+  }
+
   async #pull(): Promise<Buffer | null> {
     if (this.#ended) return null;
+    if (this.#started === null) {
+      this.#started = Date.now();
+      this.#windowStart = this.#started;
+    }
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -207,6 +239,7 @@ export class FrameReader {
       return null;
     }
     const chunk = Buffer.isBuffer(result.value) ? result.value : Buffer.from(result.value);
+    this.#checkPace(chunk.length);
     this.#total += chunk.length;
     if (this.#total > this.#limits.maxTotalBytes) {
       throw this.#error(`sent more than ${this.#limits.maxTotalBytes} bytes (sync.maxTotalBytes)`);

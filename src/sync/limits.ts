@@ -16,6 +16,11 @@ export interface SyncLimits {
   readonly maxTotalBytes: number;
   /** Longest silence from the peer before the connection is dropped, in milliseconds. */
   readonly idleMs: number;
+  /** Least a peer must send in every `lowSpeedMs` window (git's http.lowSpeedLimit, per window). */
+  readonly lowSpeedBytes: number;
+  readonly lowSpeedMs: number;
+  /** Longest one exchange may take from its first read, in milliseconds. */
+  readonly timeoutMs: number;
   /** Most refs, wants, haves or update commands in one control frame. */
   readonly maxRefs: number;
 }
@@ -26,18 +31,26 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   maxObjects: 1_000_000,
   maxTotalBytes: 2 * 1024 * 1024 * 1024,
   idleMs: 30_000,
+  lowSpeedBytes: 1024,
+  lowSpeedMs: 30_000,
+  timeoutMs: 3_600_000,
   maxRefs: 10_000,
 };
 
-/** Config key → limit field; values are integers (`sync.idleTimeout` in seconds). */
+/** Config key → limit field; values are integers (the times in seconds). */
 export const LIMIT_CONFIG_KEYS = {
   'sync.maxFrameBytes': 'maxFrameBytes',
   'sync.maxObjectBytes': 'maxObjectBytes',
   'sync.maxObjects': 'maxObjects',
   'sync.maxTotalBytes': 'maxTotalBytes',
   'sync.idleTimeout': 'idleMs',
+  'sync.lowSpeedBytes': 'lowSpeedBytes',
+  'sync.lowSpeedTime': 'lowSpeedMs',
+  'sync.timeout': 'timeoutMs',
   'sync.maxRefs': 'maxRefs',
 } as const satisfies Record<string, keyof SyncLimits>;
+
+const SECONDS: ReadonlySet<keyof SyncLimits> = new Set(['idleMs', 'lowSpeedMs', 'timeoutMs']);
 
 export function syncLimitsFromConfig(config: Config): SyncLimits {
   const limits: Record<keyof SyncLimits, number> = { ...DEFAULT_SYNC_LIMITS };
@@ -48,7 +61,7 @@ export function syncLimitsFromConfig(config: Config): SyncLimits {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
       throw new EnvSyncError('E_CONFIG', `${key} must be a positive integer`);
     }
-    limits[field] = field === 'idleMs' ? value * 1000 : value;
+    limits[field] = SECONDS.has(field) ? value * 1000 : value;
   }
   // An object frame must be able to hold the largest object the store accepts.
   limits.maxObjectBytes = Math.min(limits.maxObjectBytes, MAX_OBJECT_BYTES);

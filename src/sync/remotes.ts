@@ -31,6 +31,16 @@ export function remoteUrl(repo: Repository, name: string): string {
   return url;
 }
 
+/** The env-sync command an SSH remote runs (`remote.<name>.program`), if one is configured. */
+export function remoteProgram(repo: Repository, name: string): string | undefined {
+  return repo.config.get(`remote.${name}.program`);
+}
+
+/** The system ssh command to use instead of the built-in client: ENV_SYNC_SSH_COMMAND, then core.sshCommand. */
+export function sshCommandSetting(repo: Repository | null): string | undefined {
+  return process.env.ENV_SYNC_SSH_COMMAND ?? repo?.config.get('core.sshCommand');
+}
+
 /** The remote to use when none is named: `origin`, or the only one there is. */
 export function defaultRemote(repo: Repository): string {
   const remotes = listRemotes(repo);
@@ -66,29 +76,59 @@ export async function removeRemote(repo: Repository, name: string, peer: string)
   return refs.length;
 }
 
+/** What each mode syncs over, for the message that refuses anything else. */
+const MODE_TRANSPORTS: Readonly<Record<SecurityMode, string>> = {
+  'secure-peer': 'secure-peer syncs only over mutual TLS, a local path or a bundle',
+  'trusted-owner-ssh': 'trusted-owner-ssh syncs only over SSH, a local path or a bundle',
+  'dev-plaintext-http': 'dev-plaintext-http syncs only over plain HTTP, a local path or a bundle',
+};
+
 /**
  * Refuses a URL the mode may not sync over, before any connection: secure-peer moves objects only over mutual
- * TLS, a local path (or file://) or a bundle file (docs/security.md#secure-peer-syncs-only-over-mutual-tls).
+ * TLS, a local path (or file://) or a bundle file (docs/security.md#secure-peer-syncs-only-over-mutual-tls);
+ * trusted-owner-ssh only over SSH, a local path or a bundle; dev-plaintext-http never over SSH.
  * Every command that adds or contacts a remote calls this, clone once the advertisement has named the mode.
  */
 export function checkUrlAllowedInMode(mode: SecurityMode, url: string): void {
-  if (mode !== 'secure-peer') return;
-  const refusal = securePeerRefusal(url);
-  if (refusal !== null) {
-    throw new EnvSyncError(
-      'E_MODE',
-      `secure-peer syncs only over mutual TLS, a local path or a bundle; ${url} ${refusal}`,
-    );
-  }
+  const scheme = remoteUrlScheme(url);
+  const refusal =
+    mode === 'secure-peer'
+      ? securePeerRefusal(scheme)
+      : mode === 'trusted-owner-ssh'
+        ? trustedOwnerSshRefusal(scheme)
+        : devPlaintextHttpRefusal(scheme);
+  if (refusal !== null) throw new EnvSyncError('E_MODE', `${MODE_TRANSPORTS[mode]}; ${url} ${refusal}`);
 }
 
-/** Why secure-peer may not use `url`, or null for https:// (mutual TLS), a local path or a file:// URL. */
-function securePeerRefusal(url: string): string | null {
+/**
+ * The scheme of a remote URL in lower case; `ssh` for git's scp-like `[user@]host:path` (a colon before the
+ * first slash); undefined for a local path.
+ */
+export function remoteUrlScheme(url: string): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'file' || scheme === 'https') return null;
+  if (scheme !== undefined) return scheme;
+  return /^[^/]+:/.test(url) ? 'ssh' : undefined;
+}
+
+/** Why secure-peer may not use a URL of this scheme, or null for https:// (mutual TLS), a path or file://. */
+function securePeerRefusal(scheme: string | undefined): string | null {
+  if (scheme === undefined || scheme === 'file' || scheme === 'https') return null;
   if (scheme === 'http') return 'is plain HTTP';
-  // scp-like `[user@]host:path`, as git reads it: a colon before the first slash.
-  if (scheme === 'ssh' || (scheme === undefined && /^[^/]+:/.test(url)))
+  if (scheme === 'ssh')
     return "is SSH, which authenticates a machine's accounts, not the group's pinned peers";
-  return scheme === undefined ? null : `uses ${scheme}://, which is none of these`;
+  return `uses ${scheme}://, which is none of these`;
+}
+
+/** One person's machines trust each other through their SSH accounts, not over any other channel. */
+function trustedOwnerSshRefusal(scheme: string | undefined): string | null {
+  if (scheme === undefined || scheme === 'file' || scheme === 'ssh') return null;
+  if (scheme === 'http') return 'is plain HTTP, which neither encrypts nor authenticates';
+  if (scheme === 'https') return 'is mutual TLS, the transport of secure-peer';
+  return `uses ${scheme}://, which is none of these`;
+}
+
+/** A debugging repository stays on the transport that says it protects nothing. */
+function devPlaintextHttpRefusal(scheme: string | undefined): string | null {
+  if (scheme !== 'ssh') return null;
+  return 'is SSH, the transport of trusted-owner-ssh: this mode is unencrypted and for debugging only';
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -100,35 +100,53 @@ t.test('a second init is refused and changes nothing', async (t) => {
   await expectRefused(t, repo, ['init', '--mode', 'trusted-owner-ssh'], { message: /already exists/ });
 });
 
-t.test('inside a git work tree, .env-sync/ and .env are added to .gitignore, once', async (t) => {
+t.test('inside a git work tree, the missing entries are added to .gitignore, once', async (t) => {
   const dir = freshDir();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   execFileSync('git', ['init', '-q', dir]);
-  writeFileSync(path.join(dir, '.gitignore'), 'node_modules\n/.env');
+  writeFileSync(path.join(dir, '.gitignore'), 'node_modules\n/.env*');
   const repo = cliIn(dir, home);
   const out = await repo.ok(t, ['init', '--mode', 'trusted-owner-ssh']);
-  t.match(out, /^Added \.env-sync\/ to \.gitignore$/m);
-  t.equal(readFileSync(path.join(dir, '.gitignore'), 'utf8'), 'node_modules\n/.env\n.env-sync/\n');
+  t.match(out, /^Added \.env-sync\/, !\.env\.example to \.gitignore$/m);
+  const expected = 'node_modules\n/.env*\n.env-sync/\n!.env.example\n';
+  t.equal(readFileSync(path.join(dir, '.gitignore'), 'utf8'), expected);
   // Again in a fresh repository of the same work tree: nothing is duplicated.
   rmSync(repo.dir, { recursive: true });
   t.notMatch(await repo.ok(t, ['init', '--mode', 'trusted-owner-ssh']), /Added/);
-  t.equal(readFileSync(path.join(dir, '.gitignore'), 'utf8'), 'node_modules\n/.env\n.env-sync/\n');
+  t.equal(readFileSync(path.join(dir, '.gitignore'), 'utf8'), expected);
   const status = execFileSync('git', ['-C', dir, 'status', '--porcelain', '--ignored'], { encoding: 'utf8' });
   t.match(status, /^!! \.env-sync\/$/m, 'git ignores the repository');
 });
 
-t.test('a new .gitignore gets both entries; outside git no .gitignore is written', async (t) => {
-  const dir = freshDir();
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const outside = cliIn(dir, home);
-  await outside.ok(t, ['init', '--mode', 'trusted-owner-ssh']);
-  t.notOk(existsSync(path.join(dir, '.gitignore')), 'not a git work tree: no .gitignore');
-  const inGit = freshDir();
-  t.teardown(() => rmSync(inGit, { recursive: true, force: true }));
-  execFileSync('git', ['init', '-q', inGit]);
-  await cliIn(inGit, home).ok(t, ['init', '--mode', 'trusted-owner-ssh']);
-  t.equal(readFileSync(path.join(inGit, '.gitignore'), 'utf8'), '.env-sync/\n.env\n');
-});
+t.test(
+  'a new .gitignore ignores .env-sync/ and every .env* but .env.example; outside git none is written',
+  async (t) => {
+    const dir = freshDir();
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const outside = cliIn(dir, home);
+    await outside.ok(t, ['init', '--mode', 'trusted-owner-ssh']);
+    t.notOk(existsSync(path.join(dir, '.gitignore')), 'not a git work tree: no .gitignore');
+    const inGit = freshDir();
+    t.teardown(() => rmSync(inGit, { recursive: true, force: true }));
+    execFileSync('git', ['init', '-q', inGit]);
+    await cliIn(inGit, home).ok(t, ['init', '--mode', 'trusted-owner-ssh']);
+    t.equal(readFileSync(path.join(inGit, '.gitignore'), 'utf8'), '.env-sync/\n.env*\n!.env.example\n');
+    const ignored = (name: string) =>
+      spawnSync('git', ['check-ignore', '-q', name], { cwd: inGit }).status === 0;
+    t.same(
+      ['.env', '.env.local', '.env.production', '.env.example'].map(ignored),
+      [true, true, true, false],
+      'git itself agrees',
+    );
+
+    const exported = await cliIn(inGit, home).run(['export', '-o', 'secrets.txt']);
+    t.match(exported.stderr, /warning: git would track secrets\.txt, which holds secrets; .*--gitignore/);
+    t.notMatch((await cliIn(inGit, home).run(['export', '-o', '.env.local'])).stderr, /warning/);
+    const added = await cliIn(inGit, home).run(['export', '-o', 'secrets.txt', '--gitignore']);
+    t.match(added.stderr, /Added secrets\.txt to \.gitignore/);
+    t.ok(ignored('secrets.txt'));
+  },
+);
 
 t.test('-C <dir> runs as if started in <dir>; a missing <dir> is a usage error', async (t) => {
   const root = workDir(t);
@@ -274,4 +292,22 @@ t.test('errors are one line; --debug adds the stack', async (t) => {
   t.match(lines[0], /^env-sync: not an env-sync repository/);
   t.match(lines[1], /EnvSyncError/);
   t.match(lines[2], /^\s+at /, 'a stack frame follows');
+});
+
+t.test('env-sync alone prints a short overview by workflow, every command in it real', async (t) => {
+  const repo = cliIn(workDir(t), home);
+  const result = await repo.run([]);
+  t.equal(result.code, 0);
+  t.equal(result.stderr, '');
+  const lines = result.stdout.split('\n');
+  t.ok(lines.length <= 45, `short (${lines.length} lines)`);
+  t.match(result.stdout, /^usage: env-sync \[-C <path>\] \[--debug\] <command> \[<args>\]\n/);
+  for (const group of ['start a repository or join one', 'work with secrets', 'sync with peers', 'team'])
+    t.match(result.stdout, `\n${group}\n`);
+  const named = lines.flatMap((line) => /^ {3}(\S+(?: [a-z]+)?) {2,}\S/.exec(line)?.[1] ?? []);
+  t.ok(named.length >= 12, `${named.length} commands`);
+  for (const command of named) {
+    const help = await repo.run(['help', ...command.split(' ')]);
+    t.equal(help.code, 0, `'${command}' is a command`);
+  }
 });

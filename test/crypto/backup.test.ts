@@ -70,7 +70,7 @@ t.test(
     const fresh = machine(root, 'new');
     const restoredInto = path.join(root, 'restored');
     mkdirSync(restoredInto);
-    const restored = await fresh(restoredInto, ['restore', file], { passphrase: PASSPHRASE });
+    const restored = await fresh(restoredInto, ['backup', 'restore', file], { passphrase: PASSPHRASE });
     t.equal(restored.code, 0, restored.stderr);
     const oldId = (await old(project, ['identity', 'show'])).stdout;
     t.match(restored.stdout, /^Restored identity ([A-Z2-7-]{41}) \(/);
@@ -97,7 +97,7 @@ t.test(
     t.equal((await old(root, ['backup', '-o', file], { passphrase: PASSPHRASE })).code, 0);
 
     const fresh = machine(root, 'new');
-    const wrong = await fresh(root, ['restore', file], { passphrase: 'not it' });
+    const wrong = await fresh(root, ['backup', 'restore', file], { passphrase: 'not it' });
     t.equal(wrong.code, 1);
     t.equal(
       wrong.stderr,
@@ -105,14 +105,14 @@ t.test(
     );
     t.throws(() => statSync(path.join(root, 'home-new')), 'no identity home was made');
 
-    const over = await old(root, ['restore', file], { passphrase: PASSPHRASE });
+    const over = await old(root, ['backup', 'restore', file], { passphrase: PASSPHRASE });
     t.equal(over.code, 1);
     t.match(
       over.stderr,
       /^env-sync: an identity already exists in '.*home-old'; restore into another ENV_SYNC_HOME, or move it aside\n$/,
     );
 
-    const noTerminal = await fresh(root, ['restore', file]);
+    const noTerminal = await fresh(root, ['backup', 'restore', file]);
     t.equal(noTerminal.code, 2);
     t.equal(
       noTerminal.stderr,
@@ -184,7 +184,7 @@ t.test(
 
     const alice2 = machine(root, 'alice-restored');
     const restored = path.join(root, 'restored');
-    t.equal((await alice2(root, ['restore', file, restored], { passphrase: PASSPHRASE })).code, 0);
+    t.equal((await alice2(root, ['backup', 'restore', file, restored], { passphrase: PASSPHRASE })).code, 0);
     const request = path.join(root, 'bob.req');
     t.equal((await bob(origin, ['peer', 'request', '-o', request])).code, 0);
     const refused = await alice2(restored, ['peer', 'approve', request]);

@@ -64,7 +64,7 @@ t.test('secure-peer stores snapshots as age files that the stock age CLI decrypt
 });
 
 t.test(
-  'a peer that is not a recipient gets one clear line naming the snapshot and its own peer id',
+  'a peer that is not a member gets one clear line naming itself, the snapshot and how to join',
   async (t) => {
     const { root, work } = await repoWithSecret(t, 'secure-peer');
     const strangerHome = path.join(root, 'stranger');
@@ -78,7 +78,9 @@ t.test(
     t.not(session.peerId, strangerSession.peerId);
     await t.rejects(readEnvironment(strangerSession, 'main'), {
       code: 'E_NOT_RECIPIENT',
-      message: new RegExp(`snapshot [0-9a-f]{12} .*${strangerId}`),
+      message: new RegExp(
+        `you \\(${strangerId.slice(0, 13)}\\) are not a member of this group yet, so snapshot [0-9a-f]{12}`,
+      ),
     });
   },
 );
@@ -134,7 +136,7 @@ t.test(
     );
     const on = await runCli(['config', 'set', 'encrypt', 'true'], { cwd: work, home });
     t.equal(on.code, 0, on.stderr);
-    t.match(on.stdout, /^main: re-sealed as [0-9a-f]{12}$/m);
+    t.match(on.stdout, /^re-sealed main to 1 reader\(s\) as [0-9a-f]{12}$/m);
     const reopened = await createSession(await openRepository(work));
     const headAfter = await readEnvironment(reopened, 'main');
     t.equal((await reopened.repo.objects.readTyped(headAfter.commit!.snapshot, 'snapshot')).encoding, 'age');

@@ -26,7 +26,7 @@ t.test('environments are isolated, created empty or from another, listed and del
     'a copy shares the history of its source',
   );
 
-  t.equal((await repo.ok(t, ['env', 'list'])).stdout, '  main\n  prod\n  staging\n');
+  t.equal((await repo.ok(t, ['env', 'list'])).stdout, '* main\n  prod\n  staging\n');
   const json = JSON.parse((await repo.ok(t, ['env', 'list', '--json'])).stdout);
   t.same(
     json.map((e: { name: string }) => e.name),
@@ -45,7 +45,7 @@ t.test('environments are isolated, created empty or from another, listed and del
 
   const deleted = await repo.ok(t, ['env', 'delete', 'prod']);
   t.match(deleted.stdout, /^Deleted environment prod \(was [0-9a-f]{12}\)$/m);
-  t.equal((await repo.ok(t, ['env', 'list'])).stdout, '  main\n  staging\n');
+  t.equal((await repo.ok(t, ['env', 'list'])).stdout, '* main\n  staging\n');
   const head = await repo.cli(['env', 'delete', 'main']);
   t.equal(head.code, 2);
   t.match(head.stderr, /HEAD and cannot be deleted/);

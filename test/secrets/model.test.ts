@@ -13,12 +13,8 @@ import {
 } from '../../src/model/environment-lifecycle.ts';
 import { readHistory } from '../../src/model/history.ts';
 import { plainCodec } from '../../src/model/snapshot-codec.ts';
-import {
-  hasUncommittedEdits,
-  saveCheckoutRecord,
-  workingFile,
-  writeWorkingFile,
-} from '../../src/model/working-file.ts';
+import { checkOutEnvironment, workingFile, writeWorkingFile } from '../../src/model/working-file.ts';
+import { workingFileHasEdits } from '../../src/model/working-file-changes.ts';
 import { initRepository } from '../../src/store/repository.ts';
 
 async function session(t: Test): Promise<Session> {
@@ -109,23 +105,22 @@ t.test('environments: a missing one is refused; create empty or from another; de
   await t.rejects(deleteEnvironment(s, 'copy'), { code: 'E_BAD_REVISION' });
 });
 
-t.test(
-  'hasUncommittedEdits: missing, equal to target, to the checkout or to its head are all clean',
-  async (t) => {
-    const s = await session(t);
-    const file = workingFile(s.repo);
-    const target = map({ T: '1' });
-    t.notOk(await hasUncommittedEdits(s, file, target), 'no file');
-    const first = await applyChange(s, await readEnvironment(s, 'main'), map({ A: '1' }));
-    await writeWorkingFile(file, map({ A: '1' }));
-    t.notOk(await hasUncommittedEdits(s, file, target), 'equal to the head of main');
-    await saveCheckoutRecord(s.repo, { env: 'main', commit: first.commit });
-    await applyChange(s, await readEnvironment(s, 'main'), map({ A: '2' }));
-    t.notOk(await hasUncommittedEdits(s, file, target), 'equal to the commit it was checked out at');
-    writeFileSync(file.path, 'A=edited\n');
-    t.ok(await hasUncommittedEdits(s, file, target), 'edited');
-    t.notOk(await hasUncommittedEdits(s, file, map({ A: 'edited' })), 'edited, but equal to the target');
-    writeFileSync(file.path, 'not a dotenv line\n');
-    t.ok(await hasUncommittedEdits(s, file, target), 'unparseable counts as edited');
-  },
-);
+t.test('a working file is edited only when it holds values no commit it came from has', async (t) => {
+  const s = await session(t);
+  const file = workingFile(s.repo);
+  const target = map({ T: '1' });
+  t.notOk(await workingFileHasEdits(s, target), 'no file');
+  await applyChange(s, await readEnvironment(s, 'main'), map({ A: '1' }));
+  await writeWorkingFile(file, map({ A: '1' }));
+  t.notOk(await workingFileHasEdits(s, target), 'never checked out, but equal to the head of main');
+  await checkOutEnvironment(s, await readEnvironment(s, 'main'));
+  await applyChange(s, await readEnvironment(s, 'main'), map({ A: '2' }));
+  t.notOk(await workingFileHasEdits(s, target), 'untouched since checkout');
+  writeFileSync(file.path, '# a comment\nA=1\n');
+  t.notOk(await workingFileHasEdits(s, target), 'a comment added, values as checked out');
+  writeFileSync(file.path, 'A=edited\n');
+  t.ok(await workingFileHasEdits(s, target), 'edited');
+  t.notOk(await workingFileHasEdits(s, map({ A: 'edited' })), 'edited, but equal to the target');
+  writeFileSync(file.path, 'not a dotenv line\n');
+  t.ok(await workingFileHasEdits(s, target), 'unparseable counts as edited');
+});

@@ -9,7 +9,7 @@ const hostile = Object.entries(HOSTILE_VALUES);
 t.test('set KEY reads stdin (minus one trailing newline) and get prints exactly the value', async (t) => {
   const repo = await makeRepo(t);
   for (const key of ['NEWLINES', 'EMPTY', 'TRAILING_NEWLINE', 'UNICODE']) {
-    const set = await repo.ok(t, ['set', key], { input: `${HOSTILE_VALUES[key]}\n` });
+    const set = await repo.ok(t, ['set', '--allow-empty', key], { input: `${HOSTILE_VALUES[key]}\n` });
     t.match(set.stdout, new RegExp(`^\\[main [0-9a-f]{12}\\] Add ${key}\\n$`), 'git-style commit line');
     t.notMatch(set.stderr, /visible/, 'no argv warning for stdin values');
   }

@@ -24,10 +24,13 @@ t.test(
     t.match(status.stdout, /Changes in \.env not committed to main:/);
     t.match(status.stdout, /added: +NEW\n.*changed: +A\n.*removed: +GONE/s);
     const diff = await repo.ok(t, ['diff']);
-    t.equal(diff.stdout, '--- main\n+++ .env\n-A=********\n+A=********\n-GONE=********\n+NEW=********\n');
+    t.match(
+      diff.stdout,
+      /^--- main at [0-9a-f]{12} \(checked out\)\n\+\+\+ \.env\n-A=\*{8}\n\+A=\*{8}\n-GONE=\*{8}\n\+NEW=\*{8}\n$/,
+    );
     const shown = await repo.cli(['diff', '--show-values', '--exit-code']);
     t.equal(shown.code, 1, '--exit-code reports differences');
-    t.equal(shown.stdout, '--- main\n+++ .env\n-A=1\n+A=changed\n-GONE=bye\n+NEW=hello\n');
+    t.match(shown.stdout, /\(checked out\)\n\+\+\+ \.env\n-A=1\n\+A=changed\n-GONE=bye\n\+NEW=hello\n$/);
 
     const refused = await repo.cli(['checkout']);
     t.equal(refused.code, 1, 'checkout refuses to overwrite uncommitted edits');
@@ -79,3 +82,19 @@ t.test(
     t.match(unrepresentable.stderr, /the value of Q cannot be written in config\/app\.env/);
   },
 );
+
+t.test('a malformed checkout record names its file until checkout --force writes it again', async (t) => {
+  const repo = await makeRepo(t);
+  await repo.ok(t, ['set', 'A=1']);
+  await repo.ok(t, ['checkout']);
+  const record = path.join(repo.cwd, '.env-sync/CHECKOUT');
+  t.equal(statSync(record).mode & 0o777, 0o600);
+  t.match(JSON.parse(readFileSync(record, 'utf8')), { env: 'main', commit: /^[0-9a-f]{64}$/ });
+  writeFileSync(record, '{"env":"../x","commit":null,"written":"zz"}');
+  const status = await repo.cli(['status']);
+  t.equal(status.code, 1);
+  t.match(status.stderr, /CHECKOUT is malformed; 'env-sync checkout --force' writes it again/);
+  t.equal((await repo.cli(['checkout'])).code, 1);
+  await repo.ok(t, ['checkout', '--force']);
+  t.match((await repo.ok(t, ['status'])).stdout, /matches main/);
+});

@@ -47,7 +47,10 @@ t.test(
       home: path.join(root, 'stranger'),
     });
     t.equal(result.code, 1);
-    t.match(result.stderr, /^env-sync: snapshot [0-9a-f]{12} is not encrypted to this peer/);
+    t.match(
+      result.stderr,
+      /^env-sync: you \([A-Z0-9-]+\) are not a member of this group yet, so snapshot [0-9a-f]{12}/,
+    );
     t.equal(result.stderr.trim().split('\n').length, 1);
     t.ok(existsSync(path.join(root, 'copy/.env-sync/config')), 'the clone itself is kept');
     t.notOk(existsSync(path.join(root, 'copy/.env')), 'no working file');

@@ -25,18 +25,19 @@ t.test('clone copies the group and its nonce, and the clone opens', async (t) =>
 
 t.test('clone refuses a remote whose group was not created in the mode it advertises', async (t) => {
   const root = t.testdir();
-  const source = await initPeer(root, 'source', 'dev-plaintext-http');
+  const source = await initPeer(root, 'source', 'trusted-owner-ssh');
   await source.commit({ A: '1' });
   const repo = await openRepository(source.dir);
-  // A server that claims another mode for its group (its config edited in memory, as a forger would).
-  repo.config.set('core.mode', 'trusted-owner-ssh');
+  // A server that claims another mode for its group (its config edited in memory, as a forger would), one
+  // that plain HTTP may carry.
+  repo.config.set('core.mode', 'dev-plaintext-http');
   const { url } = await serveInProcess(t, repo);
   const newcomer = peer(root, 'newcomer');
   const result = await newcomer.cli(['clone', url, 'copy']);
   t.equal(result.code, 1);
   t.match(
     result.stderr,
-    /^env-sync: group [0-9a-f]{12} was not created as a trusted-owner-ssh group \(its id does not commit to that mode\); refusing\n$/,
+    /^env-sync: group [0-9a-f]{12} was not created as a dev-plaintext-http group \(its id does not commit to that mode\); refusing\n$/,
   );
   t.notOk(existsSync(path.join(newcomer.dir, 'copy')), 'no repository was created');
 });

@@ -71,7 +71,7 @@ t.test(
     t.equal(injected.code, 1);
     t.match(
       injected.stderr,
-      /its author .* was revoked at event [0-9a-f]{12}, and the commit is not in the history that revocation accepted/,
+      /its author .* was revoked at event [0-9a-f]{12}, and the commit is not in the history that event accepted/,
     );
     t.equal(await w.ok('alice', 'a', ['get', 'LEGIT']), 'from-bob\n', "bob's earlier commit stays");
 

@@ -288,3 +288,51 @@ t.test('a hostile server is cut off with a clear error and no ref moves', async 
   await victim.ok(t, ['fetch', 'evil']);
   t.equal(await victim.ref('refs/remotes/evil/main'), sourceTip);
 });
+
+t.test(
+  'a server that drips bytes is abandoned by the low-speed window and by the overall deadline',
+  async (t) => {
+    const root = t.testdir();
+    const victim = await initPeer(root, 'victim');
+    const repo = await openRepository(victim.dir);
+    // The header of a 1 MiB frame, then its body a byte (or 64) per interval, for ever.
+    let interval = 0;
+    const url = await hostileServer(t, victim, () => ({
+      refs: [],
+      answer: (response) => {
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(1 << 20);
+        response.write(header);
+        const drip = setInterval(() => {
+          if (response.destroyed) clearInterval(drip);
+          else response.write(Buffer.alloc(interval < 100 ? 1 : 64));
+        }, interval);
+        response.on('close', () => clearInterval(drip));
+      },
+    }));
+    await victim.ok(t, ['remote', 'add', 'slow', url]);
+    // Scaled down from the defaults (1 KiB per 30 s, idle 30 s): 1 KiB per 2 s, idle 1 s.
+    for (const [key, value] of [
+      ['sync.lowSpeedBytes', '1024'],
+      ['sync.lowSpeedTime', '2'],
+      ['sync.idleTimeout', '1'],
+    ] as const)
+      await victim.ok(t, ['config', 'set', key, value]);
+    interval = 200;
+    const dripping = await victim.cli(['fetch', 'slow']);
+    t.equal(dripping.code, 1);
+    t.match(
+      dripping.stderr,
+      /^env-sync: remote 'slow' sent \d+ bytes in 2 s, less than 1024 per 2 s \(sync\.lowSpeedBytes, sync\.lowSpeedTime\)\n$/,
+    );
+
+    // Fast enough for the window, but never ending: the overall deadline.
+    await victim.ok(t, ['config', 'set', 'sync.lowSpeedBytes', '64']);
+    await victim.ok(t, ['config', 'set', 'sync.timeout', '3']);
+    interval = 100;
+    const endless = await victim.cli(['fetch', 'slow']);
+    t.equal(endless.code, 1);
+    t.match(endless.stderr, /^env-sync: remote 'slow' did not finish within 3 s \(sync\.timeout\)\n$/);
+    t.equal(await repo.refs.read('refs/remotes/slow/main'), null, 'no ref moved');
+  },
+);

@@ -83,9 +83,9 @@ export class PeerApproveCommand extends MembershipCommand {
       return 0;
     }
     this.print(`Approved ${who} as ${role} (event #${held.event.seq} ${held.id.slice(0, 12)})`);
-    const { resealEnvironments } = await import('../../model/reseal.ts');
+    const { describeReseal, resealEnvironments } = await import('../../model/reseal.ts');
     const resealed = await resealEnvironments(await createSession(repo), `Re-seal: approved ${who}`);
-    this.print(`Re-sealed ${resealed.length} environment(s) to every approved peer`);
+    for (const result of resealed) this.print(`${describeReseal(result)}, no value changed`);
     return 0;
   }
 }

@@ -69,9 +69,9 @@ export class PeerRevokeCommand extends MembershipCommand {
     this.print(
       `Revoked ${record.peerId} (${record.name}) (event #${held.event.seq} ${held.id.slice(0, 12)})`,
     );
-    const { resealEnvironments } = await import('../../model/reseal.ts');
+    const { describeReseal, resealEnvironments } = await import('../../model/reseal.ts');
     const resealed = await resealEnvironments(await createSession(repo), `Re-seal: revoked ${record.peerId}`);
-    this.print(`Re-sealed ${resealed.length} environment(s) without it`);
+    for (const result of resealed) this.print(`${describeReseal(result)}, without it; no value changed`);
     if (exposed.length === 0) {
       this.print(`${record.peerId} could not read any stored value`);
       return 0;

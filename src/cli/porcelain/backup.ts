@@ -1,4 +1,4 @@
-// `env-sync backup` and `env-sync restore`: this machine's identity (and a repository) in one file encrypted
+// `env-sync backup` and `env-sync backup restore`: this machine's identity (and a repository) in one file encrypted
 // with an age passphrase, and back.
 
 import path from 'node:path';
@@ -24,7 +24,7 @@ export class BackupCommand extends EnvSyncCommand {
 
       The passphrase is asked twice on the terminal, without echo, or read from the environment variable
       \`${PASSPHRASE_VARIABLE}\` for scripts; it is never an argument. Keep the file and the passphrase apart:
-      together they are this machine's keys. \`env-sync restore\` brings them back.
+      together they are this machine's keys. \`env-sync backup restore\` brings them back.
     `,
     examples: [
       ['Back up the identity', '$0 backup -o ~/env-sync-identity.age'],
@@ -53,7 +53,7 @@ export class BackupCommand extends EnvSyncCommand {
 }
 
 export class RestoreCommand extends EnvSyncCommand {
-  static override paths = [['restore']];
+  static override paths = [['backup', 'restore']];
   static override usage = Command.Usage({
     category: 'Identity',
     description: 'bring back an identity (and a repository) from a backup',
@@ -69,10 +69,10 @@ export class RestoreCommand extends EnvSyncCommand {
       an older tip would fork its own history.
     `,
     examples: [
-      ['Restore on a new machine', '$0 restore ~/env-sync-identity.age'],
+      ['Restore on a new machine', '$0 backup restore ~/env-sync-identity.age'],
       [
         'Restore the identity and a repository into a project',
-        '$0 restore /media/usb/project.age ~/src/project',
+        '$0 backup restore /media/usb/project.age ~/src/project',
       ],
     ],
   });

@@ -3,8 +3,9 @@
 import { Command, Option } from 'clipanion';
 import { parseAgeRecipient } from '../../crypto/age-recipient.ts';
 import { EnvSyncError } from '../../errors.ts';
-import { recipientList } from '../../model/readers.ts';
-import { resealEnvironments } from '../../model/reseal.ts';
+import { encryptsAtRest, recipientList } from '../../model/readers.ts';
+import { describeReseal, resealEnvironments } from '../../model/reseal.ts';
+import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 import { createSession } from '../session.ts';
 
@@ -72,7 +73,7 @@ export class ConfigSetCommand extends EnvSyncCommand {
       re-sealed as a new commit, so the current secrets are stored the new way at once (older commits keep
       the form they were written in). In secure-peer encryption is mandatory and cannot be turned off.
       \`encrypt.recipients\` is a comma-separated list of extra age recipients (your other machines) that new
-      snapshots are encrypted to.
+      snapshots are encrypted to; when encryption is on, every environment's head is re-sealed to them at once.
     `,
     examples: [
       ['Encrypt secrets at rest in a trusted-owner-ssh repository', '$0 config set encrypt true'],
@@ -89,9 +90,18 @@ export class ConfigSetCommand extends EnvSyncCommand {
     if (FIXED_KEYS.has(key.toLowerCase()))
       throw new EnvSyncError('E_CONFIG', `${key} is fixed when the repository is created`);
     if (key === 'core.encrypt') return this.#setEncrypt(this.value);
-    if (key === 'encrypt.recipients')
-      for (const recipient of recipientList(this.value)) parseAgeRecipient(recipient);
+    if (key === 'encrypt.recipients') return this.#setRecipients(this.value);
     repo.config.set(key, this.value);
+    await repo.saveConfig();
+    return 0;
+  }
+
+  /** New readers read the current secrets at once: an encrypting repository re-seals every head to them. */
+  async #setRecipients(value: string): Promise<number> {
+    for (const recipient of recipientList(value)) parseAgeRecipient(recipient);
+    const repo = await this.openRepository();
+    repo.config.set('encrypt.recipients', value);
+    if (encryptsAtRest(repo)) await this.#reseal(repo, 'Re-seal to the readers of encrypt.recipients');
     await repo.saveConfig();
     return 0;
   }
@@ -116,13 +126,13 @@ export class ConfigSetCommand extends EnvSyncCommand {
     if ((repo.config.get('core.encrypt') ?? 'false') === value) return 0;
     // Re-seal first, save the setting last: a failure leaves the old setting, and every head stays readable.
     repo.config.set('core.encrypt', value);
-    const session = await createSession(repo);
-    const resealed = await resealEnvironments(
-      session,
-      value === 'true' ? 'Encrypt at rest' : 'Store in plaintext',
-    );
+    await this.#reseal(repo, value === 'true' ? 'Encrypt at rest' : 'Store in plaintext');
     await repo.saveConfig();
-    for (const { env, commit } of resealed) this.print(`${env}: re-sealed as ${commit.slice(0, 12)}`);
     return 0;
+  }
+
+  async #reseal(repo: Repository, reason: string): Promise<void> {
+    const resealed = await resealEnvironments(await createSession(repo), reason);
+    for (const result of resealed) this.print(`${describeReseal(result)} as ${result.commit.slice(0, 12)}`);
   }
 }

@@ -79,7 +79,7 @@ export class InitCommand extends EnvSyncCommand {
     }
     if ((await findGitWorkTree(cwd)) !== null) {
       const added = await ignoreSecretsInGit(cwd);
-      if (added.length > 0) this.print(`Added ${added.join(' and ')} to .gitignore`);
+      if (added.length > 0) this.print(`Added ${added.join(', ')} to .gitignore`);
     }
     this.print(`Initialized empty env-sync repository in ${repo.dir}/`);
     this.print(`Mode: ${this.mode} (${MODE_SUMMARY[this.mode]})`);

@@ -1,54 +1,97 @@
-// `env-sync diff`: the working file against the environment as a unified-style diff, values masked.
+// `env-sync diff [<rev> [<rev>]]`: your edits to the working file, or how the file or another revision
+// differs from a revision, as a unified-style diff of keys; values masked unless asked for.
 
 import { Command, Option } from 'clipanion';
 import { encodeDotenvValue } from '../../dotenv/index.ts';
+import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import { byCodeUnit, diffEntries, isEmptyDiff } from '../../model/diff.ts';
+import { commitKeys, readRevision } from '../../model/environment.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import { readWorkingFile, workingFile } from '../../model/working-file.ts';
-import { MASK } from './secrets-command.ts';
-import { WorkingFileCommand } from './working-file-command.ts';
+import type { Entries } from '../../model/snapshot-codec.ts';
+import { viewWorkingFile } from '../../model/working-file-changes.ts';
+import { resolveRevision } from '../../store/revision.ts';
+import { MASK, SecretsCommand } from './secrets-command.ts';
 
-export class DiffCommand extends WorkingFileCommand {
+interface Side {
+  readonly name: string;
+  entries: Entries;
+  /** Values could not be read: `entries` maps the key names to ''. */
+  readonly namesOnly?: boolean;
+}
+
+export class DiffCommand extends SecretsCommand {
   static override paths = [['diff']];
   static override usage = Command.Usage({
     category: 'Porcelain',
-    description: 'show how the working file differs from the environment',
+    description: 'show how the working file or a revision differs from another revision',
     details: `
-      Prints the keys that differ between the environment's head (\`---\`) and the working file (\`+++\`), one
-      \`-KEY=value\` line for the environment's side and one \`+KEY=value\` line for the file's, sorted by key.
-      Values are masked unless \`--show-values\` is given; then each is written as in a \`.env\` file, or as a
-      JSON string when \`.env\` cannot hold it. A missing working file counts as empty.
+      Without a revision, shows your edits: the commit the working file was checked out from (\`---\`) against
+      the file (\`+++\`). \`diff <rev>\` compares that revision with the working file, and \`diff <rev> <rev>\`
+      two revisions (\`main\`, \`main~2\`, \`origin/main\`, a commit id, \`main@{1}\` from the reflog).
 
-      Without \`--env\`, the environment is the one the file was last checked out from (\`main\` before any
-      checkout). With \`--exit-code\`, exits 1 when there are differences, as \`git diff --exit-code\`.
+      One \`-KEY=value\` line for the old side and one \`+KEY=value\` line for the new, sorted by key. Values are
+      masked unless \`--show-values\` is given; then each is written as in a \`.env\` file, or as a JSON string
+      when \`.env\` cannot hold it: \`env-sync diff main --show-values\` shows both values of a key changed in
+      the file and upstream. A peer that cannot read the values (not approved yet, or approved after they
+      were sealed) still gets a masked diff of two revisions: the keys added and removed, with a warning. A
+      missing working file counts as empty. With \`--exit-code\`, exits 1 when there are differences, as
+      \`git diff --exit-code\`.
     `,
     examples: [
-      ['Which keys changed in .env', '$0 diff'],
+      ['Which keys you changed in .env', '$0 diff'],
       ['Review the values before committing them', '$0 diff --show-values && $0 import'],
+      ['What a pull would bring', '$0 diff main origin/main'],
+      ['What the last commit changed', '$0 diff main~1 main --show-values'],
     ],
   });
 
   showValues = Option.Boolean('--show-values', false, { description: 'print the values instead of masks' });
   exitCode = Option.Boolean('--exit-code', false, { description: 'exit 1 when there are differences' });
+  revisions = Option.Rest({ name: 'rev', required: 0 });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
-    const env = this.environmentName(session);
-    const file = workingFile(session.repo);
-    const state = await readExistingEnvironment(session, env);
-    const current = (await readWorkingFile(file)) ?? new Map<string, string>();
-    const diff = diffEntries(state.entries, current);
+    const [before, after] = await this.#sides();
+    if (before.namesOnly || after.namesOnly) {
+      // Masked, a diff of revisions needs only key names; a peer that cannot read the values gets those.
+      for (const side of [before, after])
+        side.entries = new Map([...side.entries.keys()].map((key) => [key, '']));
+      this.warn('values not readable here, so only keys added or removed are shown');
+    }
+    const diff = diffEntries(before.entries, after.entries);
     if (isEmptyDiff(diff)) return 0;
     const show = (key: string, value: string) =>
       `${key}=${this.showValues ? (encodeDotenvValue(value) ?? JSON.stringify(value)) : MASK}`;
-    let text = `--- ${env}\n+++ ${file.name}\n`;
+    let text = `--- ${before.name}\n+++ ${after.name}\n`;
     for (const key of [...diff.added, ...diff.changed, ...diff.removed].sort(byCodeUnit)) {
-      const before = state.entries.get(key);
-      const after = current.get(key);
-      if (before !== undefined) text += `-${show(key, before)}\n`;
-      if (after !== undefined) text += `+${show(key, after)}\n`;
+      const old = before.entries.get(key);
+      const next = after.entries.get(key);
+      if (old !== undefined) text += `-${show(key, old)}\n`;
+      if (next !== undefined) text += `+${show(key, next)}\n`;
     }
     this.context.stdout.write(text);
     return this.exitCode ? 1 : 0;
+  }
+
+  async #sides(): Promise<[Side, Side]> {
+    const session = await this.openSession();
+    const [first, second, ...rest] = this.revisions;
+    if (rest.length > 0) throw new EnvSyncError('E_USAGE', 'give at most two revisions');
+    const revision = async (rev: string): Promise<Side> => {
+      try {
+        return { name: rev, entries: (await readRevision(session, rev)).entries };
+      } catch (error) {
+        if (this.showValues || !isEnvSyncError(error, 'E_NOT_RECIPIENT')) throw error;
+        const id = await resolveRevision(session.repo, rev);
+        const keys = await commitKeys(session, await session.repo.objects.readTyped(id, 'commit'));
+        return { name: rev, entries: new Map(keys.map((key) => [key, ''])), namesOnly: true };
+      }
+    };
+    if (second !== undefined) return [await revision(first!), await revision(second)];
+    const env = await this.environmentName(session.repo);
+    const view = await viewWorkingFile(session, await readExistingEnvironment(session, env));
+    const file = { name: view.file.name, entries: view.current ?? new Map<string, string>() };
+    if (first !== undefined) return [await revision(first), file];
+    const base = view.record?.commit;
+    return [{ name: base ? `${env} at ${base.slice(0, 12)} (checked out)` : env, entries: view.base }, file];
   }
 }

@@ -2,8 +2,11 @@
 
 import { Command, Option } from 'clipanion';
 import { listEnvironments } from '../../model/environment.ts';
-import { createEnvironment, deleteEnvironment } from '../../model/environment-lifecycle.ts';
-import { checkoutRecord } from '../../model/working-file.ts';
+import {
+  createEnvironment,
+  currentEnvironment,
+  deleteEnvironment,
+} from '../../model/environment-lifecycle.ts';
 import { validateComponent } from '../../store/ref-names.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
@@ -13,7 +16,7 @@ export class EnvListCommand extends EnvSyncCommand {
     category: 'Porcelain',
     description: 'list environments',
     details: `
-      Prints one environment per line, sorted; the one the working file was last checked out from is marked
+      Prints one environment per line, sorted; the current one (set by \`env-sync checkout\`) is marked
       with \`*\`, as \`git branch\` marks the current branch. An environment is a branch \`refs/heads/<name>\`;
       \`main\` appears once it has its first commit. \`--json\` prints an array of
       \`{name, head, checkedOut}\`.
@@ -28,7 +31,7 @@ export class EnvListCommand extends EnvSyncCommand {
 
   async execute(): Promise<number> {
     const repo = await this.openRepository();
-    const current = checkoutRecord(repo)?.env;
+    const current = await currentEnvironment(repo);
     const names = await listEnvironments(repo);
     if (this.json) {
       const heads = await Promise.all(names.map((name) => repo.refs.read(`refs/heads/${name}`)));

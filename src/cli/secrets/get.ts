@@ -2,23 +2,24 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { checkKeyArgument } from './key-arguments.ts';
-import { SecretsCommand } from './secrets-command.ts';
+import { ReadingCommand } from './reading-command.ts';
 
-export class GetCommand extends SecretsCommand {
+export class GetCommand extends ReadingCommand {
   static override paths = [['get']];
   static override usage = Command.Usage({
     category: 'Porcelain',
     description: "print one secret's value",
     details: `
-      Prints the value of \`KEY\` in the environment (\`--env\`, default \`main\`) exactly as stored, followed by
+      Prints the value of \`KEY\` in the current environment (or \`--env\`, or any revision with \`--rev\`:
+      \`main~1\`, \`origin/main\`, a commit id, \`main@{1}\`) exactly as stored, followed by
       one newline. A key that is not set is an error (exit 1) naming the key and the environment, so scripts can
       tell an empty value (exit 0, an empty line) from a missing one.
     `,
     examples: [
       ['Print a value', '$0 get DATABASE_URL'],
       ['Use it in a script', 'psql "$($0 get --env staging DATABASE_URL)"'],
+      ['The value before the last change', '$0 get DATABASE_URL --rev main~1'],
     ],
   });
 
@@ -26,10 +27,10 @@ export class GetCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const key = checkKeyArgument(this.key, 1);
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
-    const value = state.entries.get(key);
+    const { source, entries } = await this.readValues();
+    const value = entries.get(key);
     if (value === undefined) {
-      throw new EnvSyncError('E_KEY_MISSING', `${key} is not set in environment '${this.env}'`);
+      throw new EnvSyncError('E_KEY_MISSING', `${key} is not set in ${source}`);
     }
     this.context.stdout.write(`${value}\n`);
     return 0;

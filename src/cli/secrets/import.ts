@@ -1,13 +1,15 @@
-// `env-sync import [FILE]`: merge a `.env` file into an environment (or replace it with `--replace`).
+// `env-sync import [FILE]`: commit the working file's edits (a three-way merge with what moved upstream), or
+// add a `.env` file's keys to an environment (or replace it with `--replace`).
 
 import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { MAX_DOTENV_BYTES, parseDotenvDocument } from '../../dotenv/index.ts';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import { applyChange, mergeEntries } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { workingFile } from '../../model/working-file.ts';
+import { importWorkingFile, viewWorkingFile } from '../../model/working-file-changes.ts';
 import { readAllBounded, readFileBounded } from '../io.ts';
+import { resolverFrom } from '../sync/merge.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
 
 export class ImportCommand extends SecretsCommand {
@@ -16,21 +18,29 @@ export class ImportCommand extends SecretsCommand {
     category: 'Porcelain',
     description: 'import a .env file into an environment',
     details: `
-      Reads \`FILE\` (default: the working file, \`.env\` unless \`core.worktree\` says otherwise; \`-\` reads
-      stdin) with dotenv's own parser: \`export \` prefixes, comments, single, double and backtick quotes,
-      multi-line double-quoted values and CRLF line ends all work as they do in dotenv. When a key appears
-      twice the last value wins, as in dotenv, with a warning.
+      Without \`FILE\`, commits your edits to the working file (\`.env\` unless \`core.worktree\` says otherwise)
+      to the environment it was checked out from. This is a three-way merge: the base is the commit the file
+      was checked out from, ours is the file, theirs is the environment's head now. Keys a teammate changed
+      since your checkout keep their new value, keys you deleted from the file are removed, and a key changed
+      both in the file and upstream is a conflict: nothing is committed until you choose with \`--ours\` (the
+      file), \`--theirs\` (the environment) or \`--resolve KEY=ours|theirs\`. Afterwards the file holds the new
+      head (its layout kept) and counts as checked out from it. A working file that was never checked out has
+      its keys added or updated, as with \`FILE\`.
 
-      By default the file's keys are merged into the environment: keys in the file are added or overwritten,
-      other keys are kept. With \`--replace\` the environment becomes exactly the file, so keys absent from
-      it are removed.
+      With \`FILE\` (\`-\` reads stdin), the file's keys are added to the environment or overwrite it; other keys
+      are kept. With \`--replace\` the environment becomes exactly the file, so keys absent from it are removed.
+
+      Files are read with dotenv's own parser: \`export \` prefixes, comments, single, double and backtick
+      quotes, multi-line double-quoted values and CRLF line ends all work as they do in dotenv. When a key
+      appears twice the last value wins, as in dotenv, with a warning.
 
       A line dotenv would silently skip is an error naming the line, and nothing is committed. The change is
       one commit whose message names the keys added, changed and removed; an import that changes no value
       commits nothing.
     `,
     examples: [
-      ['Merge ./.env into main', '$0 import'],
+      ['Commit your edits to .env', '$0 import'],
+      ['Keep your value of a key a teammate changed too', '$0 import --resolve PORT=ours'],
       ['Make staging exactly what a file says', '$0 import --env staging --replace .env.staging'],
       ['Import from another tool', 'other-tool export | $0 import -'],
     ],
@@ -40,10 +50,14 @@ export class ImportCommand extends SecretsCommand {
   replace = Option.Boolean('--replace', false, {
     description: 'make the environment exactly the file (remove keys it lacks)',
   });
+  ours = Option.Boolean('--ours', false, { description: "on a conflict keep the working file's value" });
+  theirs = Option.Boolean('--theirs', false, { description: "on a conflict keep the environment's value" });
+  resolve = Option.Array('--resolve', [], { description: 'KEY=ours or KEY=theirs for one conflicting key' });
   file = Option.String({ name: 'FILE', required: false });
 
   async execute(): Promise<number> {
-    const session = await this.openSession();
+    const resolve = resolverFrom(this);
+    const { session, env, state } = await this.openEnvironment();
     const defaultFile = workingFile(session.repo);
     const name = this.file ?? defaultFile.name;
     const bytes =
@@ -53,11 +67,20 @@ export class ImportCommand extends SecretsCommand {
     const document = parseNamedDocument(bytes, this.file === '-' ? 'stdin' : name);
     this.#warnAboutRepeats(document.entries, name);
 
-    const state = await readExistingEnvironment(session, this.env);
-    const next = this.replace ? document.values : mergeEntries(state.entries, document.values);
     const subject = `${this.replace ? 'Replace with' : 'Import'} ${this.file === '-' ? 'stdin' : path.basename(name)}`;
-    const result = await applyChange(session, state, next, { message: this.message, subject });
-    this.reportChange(result, `'${this.env}' already matches ${name}`);
+    const options = { message: this.message, subject };
+    const nothing = `'${env}' already matches ${name}`;
+    if (this.file === undefined) {
+      const view = await viewWorkingFile(session, state);
+      const how = this.replace ? 'replace' : resolve;
+      const { change, updated } = await importWorkingFile(session, view, how, options);
+      this.reportChange(env, change, nothing);
+      if (updated.length > 0)
+        this.print(`Updated ${name} with ${updated.length} key(s) changed in ${env}: ${updated.join(', ')}`);
+      return 0;
+    }
+    const next = this.replace ? document.values : mergeEntries(state.entries, document.values);
+    this.reportChange(env, await applyChange(session, state, next, options), nothing);
     return 0;
   }
 

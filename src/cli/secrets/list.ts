@@ -2,10 +2,10 @@
 
 import { Command, Option } from 'clipanion';
 import { encodeDotenvValue } from '../../dotenv/index.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
-import { MASK, SecretsCommand } from './secrets-command.ts';
+import { ReadingCommand } from './reading-command.ts';
+import { MASK } from './secrets-command.ts';
 
-export class ListCommand extends SecretsCommand {
+export class ListCommand extends ReadingCommand {
   static override paths = [['list']];
   static override usage = Command.Usage({
     category: 'Porcelain',
@@ -16,6 +16,8 @@ export class ListCommand extends SecretsCommand {
       file, or as a JSON string when \`.env\` cannot hold it.
 
       \`--json\` prints one object mapping each key to its value, or to \`null\` while values are masked.
+      Masked listing reads only the key names, which are stored in the clear: it works for a peer that cannot
+      read the values yet.
     `,
     examples: [
       ['List the keys of main', '$0 list'],
@@ -28,16 +30,17 @@ export class ListCommand extends SecretsCommand {
   json = Option.Boolean('--json', false, { description: 'print a JSON object' });
 
   async execute(): Promise<number> {
-    const state = await readExistingEnvironment(await this.openSession(), this.env);
+    // Masked, only the key names are needed: no decryption, so a peer not yet approved can list them too.
+    const entries: ReadonlyMap<string, string | null> = this.showValues
+      ? (await this.readValues()).entries
+      : new Map((await this.readKeyNames()).map((key) => [key, null]));
     if (this.json) {
-      const object: Record<string, string | null> = {};
-      for (const [key, value] of state.entries) object[key] = this.showValues ? value : null;
-      this.printJson(object);
+      this.printJson(Object.fromEntries(entries));
       return 0;
     }
     let text = '';
-    for (const [key, value] of state.entries) {
-      text += `${key}=${this.showValues ? (encodeDotenvValue(value) ?? JSON.stringify(value)) : MASK}\n`;
+    for (const [key, value] of entries) {
+      text += `${key}=${value === null ? MASK : (encodeDotenvValue(value) ?? JSON.stringify(value))}\n`;
     }
     this.context.stdout.write(text);
     return 0;

@@ -1,5 +1,6 @@
 // Reading a value from the terminal without echoing it (like `read -s`): raw mode, one line, backspace
-// and Ctrl-U edit, Ctrl-C cancels. Multi-line values are piped on stdin instead.
+// and Ctrl-U edit, Ctrl-C cancels. Multi-line values are piped on stdin instead: a paste that holds a line
+// break is refused rather than cut at it.
 
 import type { Readable, Writable } from 'node:stream';
 import { EnvSyncError } from '../../errors.ts';
@@ -11,10 +12,11 @@ export function isTerminal(stream: Readable): stream is TtyInput {
 }
 
 export function promptSecret(input: TtyInput, output: Writable, question: string): Promise<string> {
-  output.write(question);
+  // Raw mode first: keys typed as soon as the question shows must not be echoed by the terminal.
   input.setRawMode(true);
   input.setEncoding('utf8');
   input.resume();
+  output.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = () => {
@@ -24,10 +26,18 @@ export function promptSecret(input: TtyInput, output: Writable, question: string
       output.write('\n');
     };
     const onData = (chunk: string) => {
-      for (const char of chunk) {
+      const chars = Array.from(chunk);
+      for (const [index, char] of chars.entries()) {
         if (char === '\r' || char === '\n' || char === '\u0004') {
           finish();
-          resolve(value);
+          if (
+            chars
+              .slice(index + 1)
+              .join('')
+              .replace(/[\r\n]+$/, '') !== ''
+          )
+            reject(pastedLines());
+          else resolve(value);
           return;
         }
         if (char === '\u0003') {
@@ -42,4 +52,11 @@ export function promptSecret(input: TtyInput, output: Writable, question: string
     };
     input.on('data', onData);
   });
+}
+
+function pastedLines(): EnvSyncError {
+  return new EnvSyncError(
+    'E_USAGE',
+    'the pasted value holds a line break; nothing changed. Pipe multi-line values instead: env-sync set KEY < file',
+  );
 }

@@ -2,13 +2,12 @@
 
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import { ReadingCommand } from './reading-command.ts';
 import { assertPassable, cannotRun, commandEnvironment } from './run-command-line.ts';
 import { replaceProcess } from './run-exec.ts';
 import { spawnCommand } from './run-spawn.ts';
-import { SecretsCommand } from './secrets-command.ts';
 
-export class RunCommand extends SecretsCommand {
+export class RunCommand extends ReadingCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
     category: 'Porcelain',
@@ -26,7 +25,7 @@ export class RunCommand extends SecretsCommand {
       found exits 127; one that cannot be executed, 126.
     `,
     examples: [
-      ['Start the app with main', '$0 run -- npm start'],
+      ['Start the app with the current environment', '$0 run -- npm start'],
       ['Run the tests against staging', '$0 run --env staging -- npm test'],
       ['Use a variable in a shell command', '$0 run -- sh -c \'psql "$DATABASE_URL"\''],
     ],
@@ -37,7 +36,7 @@ export class RunCommand extends SecretsCommand {
   async execute(): Promise<number> {
     const [file, ...args] = this.command[0] === '--' ? this.command.slice(1) : this.command;
     if (file === undefined) throw new EnvSyncError('E_USAGE', 'give the command to run after --');
-    const { entries } = await readExistingEnvironment(await this.openSession(), this.env);
+    const { entries } = await this.readValues();
     assertPassable(entries);
     const env = commandEnvironment(entries);
     // No program has the empty name; spawn would refuse it as an invalid argument instead.

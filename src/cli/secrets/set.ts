@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { applyChange, mergeEntries } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
+import type { Entries } from '../../model/snapshot-codec.ts';
 import { MAX_OBJECT_BYTES } from '../../store/limits.ts';
 import { readAllBounded } from '../io.ts';
 import { checkKeyArgument, splitAssignment, valueFromInput } from './key-arguments.ts';
@@ -17,8 +17,12 @@ export class SetCommand extends SecretsCommand {
     description: 'set secrets, committing the change',
     details: `
       \`set KEY\` reads the value from stdin when stdin is not a terminal (one trailing newline is removed, so
-      \`echo\` works; send two to keep one), or else asks for it without echoing what you type. Values may hold
-      anything UTF-8: newlines, quotes, \`#\`, \`=\`, \`$\`, or nothing at all.
+      \`echo\` works; send two to keep one), or else asks for it without echoing what you type, saying when it
+      replaces a value the key already has. Values may hold anything UTF-8: newlines, quotes, \`#\`, \`=\`, \`$\`.
+
+      An empty value from stdin (the command before the pipe failed?) or a bare Enter at the prompt is refused
+      and nothing changes; \`--allow-empty\` sets an empty value on purpose. A value pasted at the prompt with a
+      line break in it is refused too: pipe multi-line values instead.
 
       \`set KEY=VALUE …\` sets several keys at once, splitting each argument at its first \`=\`. It warns,
       because command-line arguments are visible to other local users (\`ps\`, \`/proc\`) and often end up
@@ -37,24 +41,27 @@ export class SetCommand extends SecretsCommand {
   });
 
   message = messageOption();
+  allowEmpty = Option.Boolean('--allow-empty', false, {
+    description: 'accept an empty value from stdin or the prompt',
+  });
   args = Option.Rest({ name: 'KEY | KEY=VALUE', required: 1 });
 
   async execute(): Promise<number> {
-    const updates = await this.#readUpdates();
-    const session = await this.openSession();
-    const state = await readExistingEnvironment(session, this.env);
+    const { session, env, state } = await this.openEnvironment();
+    const updates = await this.#readUpdates(env, state.entries);
     const result = await applyChange(session, state, mergeEntries(state.entries, updates), {
       message: this.message,
     });
     const keys = [...updates.keys()];
     this.reportChange(
+      env,
       result,
-      `${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value in '${this.env}'`,
+      `${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value in '${env}'`,
     );
     return 0;
   }
 
-  async #readUpdates(): Promise<Map<string, string>> {
+  async #readUpdates(env: string, existing: Entries): Promise<Map<string, string>> {
     const withValues = this.args.filter((arg) => arg.includes('='));
     if (withValues.length === 0) {
       if (this.args.length !== 1) {
@@ -65,7 +72,7 @@ export class SetCommand extends SecretsCommand {
         );
       }
       const key = checkKeyArgument(this.args[0]!, 1);
-      return new Map([[key, await this.#readValue(key)]]);
+      return new Map([[key, await this.#readValue(key, env, existing.has(key))]]);
     }
     if (withValues.length !== this.args.length) {
       throw new EnvSyncError(
@@ -84,10 +91,23 @@ export class SetCommand extends SecretsCommand {
     return updates;
   }
 
-  async #readValue(key: string): Promise<string> {
+  async #readValue(key: string, env: string, replaces: boolean): Promise<string> {
     const stdin = this.context.stdin;
-    if (isTerminal(stdin))
-      return promptSecret(stdin, this.context.stderr, `Value for ${key} (${this.env}): `);
-    return valueFromInput(await readAllBounded(stdin, MAX_OBJECT_BYTES, 'the value on stdin'));
+    const typed = isTerminal(stdin);
+    const value = typed
+      ? await promptSecret(
+          stdin,
+          this.context.stderr,
+          `Value for ${key} (${env}${replaces ? ', replaces its current value' : ''}): `,
+        )
+      : valueFromInput(await readAllBounded(stdin, MAX_OBJECT_BYTES, 'the value on stdin'));
+    if (value === '' && !this.allowEmpty) {
+      throw new EnvSyncError(
+        'E_EMPTY_VALUE',
+        `${typed ? 'no value typed' : 'the value on stdin is empty (did the command before the pipe fail?)'}; ` +
+          `nothing changed${replaces ? ` and ${key} keeps its value` : ''}. To set an empty value on purpose: env-sync set --allow-empty ${key}`,
+      );
+    }
+    return value;
   }
 }

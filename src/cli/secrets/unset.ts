@@ -3,7 +3,6 @@
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { applyChange } from '../../model/apply-change.ts';
-import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import { checkKeyArgument } from './key-arguments.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
 
@@ -32,19 +31,18 @@ export class UnsetCommand extends SecretsCommand {
 
   async execute(): Promise<number> {
     const keys = this.keys.map((key, index) => checkKeyArgument(key, index + 1));
-    const session = await this.openSession();
-    const state = await readExistingEnvironment(session, this.env);
+    const { session, env, state } = await this.openEnvironment();
     const missing = keys.filter((key) => !state.entries.has(key));
     if (missing.length > 0 && !this.ignoreMissing) {
       throw new EnvSyncError(
         'E_KEY_MISSING',
-        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${this.env}'; nothing changed`,
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${env}'; nothing changed`,
       );
     }
     const next = new Map(state.entries);
     for (const key of keys) next.delete(key);
     const result = await applyChange(session, state, next, { message: this.message });
-    this.reportChange(result, `none of these keys is set in '${this.env}'`);
+    this.reportChange(env, result, `none of these keys is set in '${env}'`);
     return 0;
   }
 }

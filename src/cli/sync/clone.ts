@@ -17,15 +17,15 @@ import { startCloneDirectory } from '../../sync/clone-directory.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import type { Advertisement } from '../../sync/messages.ts';
-import { checkUrlAllowedInMode } from '../../sync/remotes.ts';
+import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { readAllBounded } from '../io.ts';
 import { createSession } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class CloneCommand extends EnvSyncCommand {
+export class CloneCommand extends RemoteCommand {
   static override paths = [['clone']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -57,6 +57,13 @@ export class CloneCommand extends EnvSyncCommand {
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
+
+      A trusted-owner-ssh remote is cloned over SSH: \`ssh://[user@]host[:port]/path\`, \`ssh://host/~/path\` or
+      \`[user@]host:path\` (relative to the remote home), \`host\` possibly a \`~/.ssh/config\` alias. The client
+      runs \`<program> upload-pack '<path>'\` there; \`--remote-program\` sets \`<program>\` (default \`env-sync\`)
+      and is recorded as \`remote.origin.program\`. An unknown host key is refused with its fingerprint unless
+      \`--accept-new-host-key\` is given; a changed one always. \`ENV_SYNC_SSH_COMMAND\` runs the system's ssh
+      instead of the built-in client (docs/transports.md).
     `,
     examples: [
       ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
@@ -64,6 +71,11 @@ export class CloneCommand extends EnvSyncCommand {
       ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
+      ['Clone over SSH, relative to the remote home', '$0 clone desktop:projects/app app'],
+      [
+        'Clone over SSH from a new host, naming env-sync on it',
+        '$0 clone --accept-new-host-key --remote-program /opt/env-sync/bin/env-sync.js ssh://me@desktop:2222/srv/app app',
+      ],
       ['Clone and write .env at once', '$0 clone --checkout ../project project-copy'],
     ],
   });
@@ -76,7 +88,8 @@ export class CloneCommand extends EnvSyncCommand {
 
   async execute(): Promise<number> {
     const { source, invited } = await this.#source();
-    const transport = invited ? null : await openTransport(this.url);
+    const ssh = this.sshOptions(null, 'origin');
+    const transport = invited ? null : await openTransport(this.url, {}, ssh);
     const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
     const place = await startCloneDirectory(dir);
     const interrupted = (signal: NodeJS.Signals) => {
@@ -90,7 +103,7 @@ export class CloneCommand extends EnvSyncCommand {
       const url = joined?.url ?? this.url;
       const peer = await this.currentPeerId();
       open = await openUpload(
-        transport ?? (await openTransport(url, {}, joined?.tls)),
+        transport ?? (await openTransport(url, {}, ssh, joined?.tls)),
         DEFAULT_SYNC_LIMITS,
         `remote '${url}'`,
       );
@@ -101,6 +114,7 @@ export class CloneCommand extends EnvSyncCommand {
       const repo = await initRepository(place.building, { mode, group, groupNonce });
       repo.config.set('remote.origin.url', storedUrl(url));
       if (joined !== null) repo.config.set('remote.origin.peer', joined.token.inviter);
+      if (this.remoteProgram !== undefined) repo.config.set('remote.origin.program', this.remoteProgram);
       await repo.saveConfig();
       const membership = membershipOnFetch({ peerId: peer, source: `remote '${url}'`, now: nowSeconds() });
       const { stats } = await receiveAndMoveRefs(repo, open, DEFAULT_SYNC_LIMITS, membership.hook, {
@@ -192,5 +206,5 @@ function defaultDirectory(url: string): string {
 
 /** Paths are stored absolute: the clone lives in another directory than the one the user typed in. */
 function storedUrl(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/:]+@[^/:]+:/.test(url) ? url : path.resolve(url);
+  return remoteUrlScheme(url) === undefined ? path.resolve(url) : url;
 }

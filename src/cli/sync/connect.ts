@@ -9,25 +9,23 @@ import { checkUrlAllowedInMode, remoteUrl } from '../../sync/remotes.ts';
 import type { Transport } from '../../sync/transport-interface.ts';
 import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
 import type { ClientTls } from '../../transport/mutual-tls.ts';
+import type { SshOptions } from '../../transport/ssh.ts';
 import { loadThisPeer } from '../session.ts';
 
 export async function remoteTransport(
   repo: Repository,
   remote: string,
   hooks: LocalServeHooks = {},
+  ssh: SshOptions = {},
 ): Promise<Transport> {
   const url = remoteUrl(repo, remote);
   checkUrlAllowedInMode(repo.mode, url);
-  if (!url.startsWith('https://')) return openTransport(url, hooks);
-  const { loadRegistry } = await import('../../membership/chain-store.ts');
+  if (!url.startsWith('https://') || repo.mode !== 'secure-peer') return openTransport(url, hooks, ssh);
+  const { loadRegistry, requireChain } = await import('../../membership/chain-store.ts');
   const loaded = await loadRegistry(repo, nowSeconds());
-  if (loaded === null) throw new Error('unreachable: a secure-peer repository has a membership chain');
-  const peerId = repo.config.get(`remote.${remote}.peer`);
-  return openTransport(
-    url,
-    hooks,
-    await clientTls({ registry: loaded.registry, peerId }, `remote '${remote}'`),
-  );
+  if (loaded === null) await requireChain(repo); // throws: the repository has no membership chain
+  const pin = { registry: loaded!.registry, peerId: repo.config.get(`remote.${remote}.peer`) };
+  return openTransport(url, hooks, ssh, await clientTls(pin, `remote '${remote}'`));
 }
 
 /** This peer's certificate, and the pin every connection to the server must pass before it is used. */

@@ -6,11 +6,11 @@ import { EnvSyncError } from '../../errors.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote, listRemotes } from '../../sync/remotes.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { describeMembership, membershipOnFetch } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class FetchCommand extends EnvSyncCommand {
+export class FetchCommand extends RemoteCommand {
   static override paths = [['fetch']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -33,11 +33,16 @@ export class FetchCommand extends EnvSyncCommand {
       Limits on what a peer may send (\`sync.maxFrameBytes\`, \`sync.maxObjectBytes\`, \`sync.maxObjects\`,
       \`sync.maxTotalBytes\`, \`sync.idleTimeout\` in seconds, \`sync.maxRefs\`) are read from the config; see
       docs/protocol.md.
+
+      Over SSH (trusted-owner-ssh) the remote runs \`remote.<name>.program\` (or \`--remote-program\`, default
+      \`env-sync\`); \`--accept-new-host-key\` trusts a host that known_hosts does not list yet, and
+      \`ENV_SYNC_SSH_COMMAND\` or \`core.sshCommand\` runs the system's ssh instead (docs/transports.md).
     `,
     examples: [
       ['Fetch from origin', '$0 fetch'],
       ['Fetch from a named remote', '$0 fetch laptop'],
       ['Fetch from every remote', '$0 fetch --all'],
+      ['Fetch over SSH through a jump host', "ENV_SYNC_SSH_COMMAND='ssh -J bastion' $0 fetch"],
     ],
   });
 
@@ -56,7 +61,7 @@ export class FetchCommand extends EnvSyncCommand {
       const membership = membershipOnFetch({ peerId: peer, source: `remote '${remote}'`, now });
       const { moves, stats } = await fetchRemote(
         repo,
-        await remoteTransport(repo, remote),
+        await remoteTransport(repo, remote, {}, this.sshOptions(repo, remote)),
         remote,
         peer,
         limits,

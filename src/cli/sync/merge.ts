@@ -91,6 +91,8 @@ export function describeMerge(env: string, result: BranchMerge): string {
       ? `merge commit, ${keys}${result.resolved.length > 0 ? `, ${result.resolved.length} conflict(s) resolved` : ''}`
       : result.kind === 'created'
         ? `created, ${result.changed.length} key(s)`
-        : `fast-forward, ${keys}`;
+        : result.newlyReadable
+          ? `fast-forward, values now readable: ${result.changed.length} key(s)`
+          : `fast-forward, ${keys}`;
   return `${formatMove(env, result.old, result.new)} (${how})`;
 }

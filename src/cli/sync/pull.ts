@@ -8,12 +8,12 @@ import { environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote } from '../../sync/remotes.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { describeMembership, membershipOnFetch } from './membership.ts';
 import { describeMerge, MERGE_DETAILS, resolverFrom } from './merge.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class PullCommand extends EnvSyncCommand {
+export class PullCommand extends RemoteCommand {
   static override paths = [['pull']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -24,6 +24,7 @@ export class PullCommand extends EnvSyncCommand {
       ${MERGE_DETAILS}
       Prints the fetched ref moves, then one line per merged environment. If an environment conflicts, the ones
       before it stay merged, it and the rest are left for \`merge\`, and the command fails.
+      \`--remote-program\` and \`--accept-new-host-key\` are those of \`fetch\` over SSH.
     `,
     examples: [
       ['Fetch and merge everything from origin', '$0 pull'],
@@ -49,7 +50,7 @@ export class PullCommand extends EnvSyncCommand {
     });
     const { moves, ad } = await fetchRemote(
       repo,
-      await remoteTransport(repo, remote),
+      await remoteTransport(repo, remote, {}, this.sshOptions(repo, remote)),
       remote,
       session.peerId,
       syncLimitsFromConfig(repo.config),

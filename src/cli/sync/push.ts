@@ -7,11 +7,11 @@ import { listEnvironments } from '../../model/environment.ts';
 import { branchRef, environmentOf } from '../../store/ref-names.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
-import { EnvSyncCommand } from '../base-command.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { membershipOnReceive } from './membership.ts';
+import { RemoteCommand } from './ssh-options.ts';
 
-export class PushCommand extends EnvSyncCommand {
+export class PushCommand extends RemoteCommand {
   static override paths = [['push']];
   static override usage = Command.Usage({
     category: 'Sync',
@@ -24,6 +24,8 @@ export class PushCommand extends EnvSyncCommand {
       but only if it still holds what our \`refs/remotes/<remote>/<env>\` says (nobody pushed since our last
       fetch). The remote checks the same rules with a compare-and-swap, and verifies every object it receives.
       On success \`refs/remotes/<remote>/<env>\` moves too; one line per pushed branch is printed.
+      Over SSH the remote runs \`<program> receive-pack '<path>'\`; \`--remote-program\` and
+      \`--accept-new-host-key\` are those of \`fetch\`.
     `,
     examples: [
       ['Push the current environment to origin', '$0 push origin'],
@@ -53,9 +55,12 @@ export class PushCommand extends EnvSyncCommand {
     }
     const peer = await this.currentPeerId();
     // A local-path remote is served in this process: lend it the membership check its own serve would run.
-    const transport = await remoteTransport(repo, this.remote, {
-      beforeRefUpdates: membershipOnReceive({ peerId: peer, now: nowSeconds() }),
-    });
+    const transport = await remoteTransport(
+      repo,
+      this.remote,
+      { beforeRefUpdates: membershipOnReceive({ peerId: peer, now: nowSeconds() }) },
+      this.sshOptions(repo, this.remote),
+    );
     const outcomes = await pushBranches(
       repo,
       transport,

@@ -1,11 +1,14 @@
 // `env-sync serve`: serve this repository to peers over the transport of its mode: HTTPS with mutual TLS 1.3 in
-// secure-peer, plain HTTP in dev-plaintext-http (loopback by default); trusted-owner-ssh refuses clearly.
+// secure-peer, plain HTTP in dev-plaintext-http (loopback by default); in trusted-owner-ssh the server is the
+// user's own sshd, so it prints the URL to clone.
 
 import type http from 'node:http';
+import os from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { SyncServerOptions } from '../../transport/http-server.ts';
+import { formatSshUrl, shellQuote } from '../../transport/ssh-url.ts';
 import { EnvSyncCommand } from '../base-command.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7464';
@@ -34,14 +37,16 @@ export class ServeCommand extends EnvSyncCommand {
       printed at start); binding a non-loopback address prints a second warning, since anyone who can reach
       the address can read and push every secret. \`--read-only\` refuses pushes in both modes.
 
-      \`trusted-owner-ssh\` repositories are reached with \`ssh\` running \`env-sync upload-pack\`/\`receive-pack\`;
-      that transport is not available in this version, and \`serve\` says so.
+      \`trusted-owner-ssh\`: there is nothing to start. Other machines reach the repository through this machine's
+      own OpenSSH server, which runs \`env-sync upload-pack\`/\`receive-pack\` for them (docs/transports.md);
+      \`serve\` says so, prints the URL to clone (\`ssh://<user>@<host><path>\`) and exits 0.
     `,
     examples: [
       ['Serve on loopback, port 7464', '$0 serve'],
       ['Serve on every interface, port 7464', '$0 serve --listen 0.0.0.0:7464'],
       ['Serve on a port chosen by the system', '$0 serve --listen 127.0.0.1:0'],
       ['Serve read-only', '$0 serve --read-only'],
+      ['Print the SSH URL of a trusted-owner-ssh repository', '$0 serve'],
     ],
   });
 
@@ -52,12 +57,7 @@ export class ServeCommand extends EnvSyncCommand {
 
   async execute(): Promise<number> {
     const repo = await this.openRepository();
-    if (repo.mode === 'trusted-owner-ssh') {
-      throw new EnvSyncError(
-        'E_MODE',
-        'serve: the SSH (trusted-owner-ssh) transport is not available yet in this version; nothing was started',
-      );
-    }
+    if (repo.mode === 'trusted-owner-ssh') return this.#describeSsh(repo.workTree);
     const listens = (this.listen.length > 0 ? this.listen : [DEFAULT_LISTEN]).map(parseListen);
     const log = (line: string) => this.context.stderr.write(`env-sync: serve: ${line}\n`);
     const options: SyncServerOptions = {
@@ -92,6 +92,16 @@ export class ServeCommand extends EnvSyncCommand {
     log(`${signal}, shutting down`);
     await Promise.all(servers.map((server) => closeSyncServer(server)));
     await forget();
+    return 0;
+  }
+
+  #describeSsh(dir: string): number {
+    this.context.stderr.write(
+      "env-sync: serve: trusted-owner-ssh is served by this machine's own OpenSSH server (sshd); nothing to start\n",
+    );
+    this.print(
+      `clone with: env-sync clone ${shellQuote(formatSshUrl(os.userInfo().username, os.hostname(), dir))}`,
+    );
     return 0;
   }
 
