@@ -12,7 +12,7 @@ const run = (args) => {
 };
 
 run(['scripts/build.mjs']);
-for (const script of ['store.mjs', 'secrets.mjs', 'fetch.mjs', 'membership.mjs']) {
+for (const script of ['store.mjs', 'secrets.mjs', 'fetch.mjs', 'membership.mjs', 'mtls.mjs']) {
   console.log(`\n## bench/${script}\n`);
   run([path.join('bench', script)]);
 }

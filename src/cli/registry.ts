@@ -42,6 +42,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['peer'], () => import('./peer/approve.ts')],
   [['peer'], () => import('./peer/revoke.ts')],
   [['peer'], () => import('./peer/list.ts')],
+  [['peer'], () => import('./peer/invite.ts')],
   [['peer'], () => import('./peer/audit.ts')],
   [['log'], () => import('./peer/log.ts')],
   [['hash-object'], () => import('./plumbing/hash-object.ts')],

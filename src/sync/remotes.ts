@@ -110,11 +110,10 @@ export function remoteUrlScheme(url: string): string | undefined {
   return /^[^/]+:/.test(url) ? 'ssh' : undefined;
 }
 
-/** Why secure-peer may not use a URL of this scheme, or null for a local path or file:// URL. */
+/** Why secure-peer may not use a URL of this scheme, or null for https:// (mutual TLS), a path or file://. */
 function securePeerRefusal(scheme: string | undefined): string | null {
-  if (scheme === undefined || scheme === 'file') return null;
+  if (scheme === undefined || scheme === 'file' || scheme === 'https') return null;
   if (scheme === 'http') return 'is plain HTTP';
-  if (scheme === 'https') return 'needs the mutual-TLS transport, which this version does not have yet';
   if (scheme === 'ssh')
     return "is SSH, which authenticates a machine's accounts, not the group's pinned peers";
   return `uses ${scheme}://, which is none of these`;

@@ -20,6 +20,8 @@ export interface ServeOptions {
   /** Answer a request (false: advertisement only). */
   readonly answer: boolean;
   readonly limits?: SyncLimits;
+  /** Advertise and send only the membership chain, no branch (a peer whose join request is pending). */
+  readonly membershipOnly?: boolean;
   /** receive-pack: runs after the pushed pack is stored and verified, before any branch moves; throwing refuses. */
   readonly beforeRefUpdates?: BeforeRefUpdates;
 }
@@ -37,7 +39,7 @@ export async function advertiseFirst(
   service: 'upload-pack' | 'receive-pack',
   options: ServeOptions,
 ): Promise<{ answer: boolean; ad: Advertisement | null }> {
-  const ad = options.advertise ? await sendAdvertisement(repo, output, service) : null;
+  const ad = options.advertise ? await sendAdvertisement(repo, output, service, options) : null;
   if (!options.answer) await endStream(output);
   return { answer: options.answer, ad };
 }
@@ -46,8 +48,10 @@ async function sendAdvertisement(
   repo: Repository,
   output: Writable,
   service: 'upload-pack' | 'receive-pack',
+  options: ServeOptions,
 ): Promise<Advertisement> {
-  const ad = await buildAdvertisement(repo, service);
+  const full = await buildAdvertisement(repo, service);
+  const ad = options.membershipOnly ? { ...full, refs: [], head: null } : full;
   await writeChunk(output, encodeFrame(advertisementFrame(ad)));
   return ad;
 }
@@ -67,7 +71,7 @@ export async function serveUploadPack(
     const request = await readFetchRequest(new FrameReader(input, limits, 'client'), limits);
     // The client asked for every advertised tip: where no advertisement was sent yet (HTTP's POST), the
     // answer starts with it. Either way the client's mode and group are checked before any object is sent.
-    const ad = opening.ad ?? (await sendAdvertisement(repo, output, 'upload-pack'));
+    const ad = opening.ad ?? (await sendAdvertisement(repo, output, 'upload-pack', options));
     checkClient(repo, request);
     const wants = advertisedTips(ad).map((tip) => tip.id);
     const ids = await objectsToSend(repo, wants, request.haves);

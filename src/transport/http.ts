@@ -1,24 +1,50 @@
-// The dev-plaintext-http client pipe: a fetch is one POST to <url>/env-sync/v1/upload-pack, whose body is the
-// client's `fetch` frame and whose answer is the advertisement and the pack; a push GETs the receive-pack
-// advertisement, then POSTs its commands and pack to the same path and reads the result.
+// The HTTP client pipe, plain (dev-plaintext-http) or over mutual TLS (secure-peer): a fetch is one POST to
+// <url>/env-sync/v1/upload-pack, whose body is the client's `fetch` frame and whose answer is the advertisement
+// and the pack; a push GETs the receive-pack advertisement, then POSTs its commands and pack to the same path.
 
 import http from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
 import { EnvSyncError } from '../errors.ts';
 import type { Service } from '../sync/messages.ts';
 import type { Exchange, Transport } from '../sync/transport-interface.ts';
+import { type ClientTls, connectPinned } from './mutual-tls.ts';
 
 export const CONTENT_TYPE = 'application/x-env-sync-frames';
 export const PATH_PREFIX = '/env-sync/v1/';
+/** secure-peer's join endpoint: `POST <prefix>join`, JSON both ways. */
+export const JOIN_ENDPOINT = 'join';
 
-export function httpTransport(url: string): Transport {
-  const base = new URL(url);
-  if (base.protocol !== 'http:') throw new EnvSyncError('E_USAGE', `not an http:// URL: ${url}`);
+/** An http:// transport, or with `tls` an https:// one whose every connection is pinned before it is used. */
+export function httpTransport(url: string, tls?: ClientTls): Transport {
+  const base = endpointBase(url, tls);
   return {
     url,
     async connect(service: Service): Promise<Exchange> {
-      const target = new URL(`${base.pathname.replace(/\/$/, '')}${PATH_PREFIX}${service}`, base);
-      return httpExchange(url, target, service);
+      return httpExchange(url, endpoint(base, service, tls), service);
+    },
+  };
+}
+
+function endpointBase(url: string, tls: ClientTls | undefined): URL {
+  const base = new URL(url);
+  const scheme = tls === undefined ? 'http:' : 'https:';
+  if (base.protocol !== scheme) throw new EnvSyncError('E_USAGE', `not an ${scheme}// URL: ${url}`);
+  return base;
+}
+
+/** Request options for `<base>/env-sync/v1/<name>`; over TLS each request opens its own pinned connection. */
+export function endpoint(base: URL, name: string, tls?: ClientTls): http.RequestOptions {
+  const target: http.RequestOptions = {
+    host: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(base.port || (tls === undefined ? 80 : 443)),
+    path: `${base.pathname.replace(/\/$/, '')}${PATH_PREFIX}${name}`,
+  };
+  if (tls === undefined) return target;
+  return {
+    ...target,
+    createConnection: (_options, done) => {
+      connectPinned(target.host!, target.port as number, tls, done);
+      return undefined;
     },
   };
 }
@@ -31,13 +57,13 @@ export function httpTransport(url: string): Transport {
 /** What the requests of one exchange share: where they go, where answers go, and how they fail. */
 interface HttpPipe {
   readonly url: string;
-  readonly target: URL;
+  readonly target: http.RequestOptions;
   readonly incoming: PassThrough;
   readonly requests: http.ClientRequest[];
   fail(error: Error): void;
 }
 
-function httpExchange(url: string, target: URL, service: Service): Exchange {
+function httpExchange(url: string, target: http.RequestOptions, service: Service): Exchange {
   const incoming = new PassThrough();
   const pipe: HttpPipe = {
     url,
@@ -85,7 +111,7 @@ function httpExchange(url: string, target: URL, service: Service): Exchange {
 /** GETs the advertisement into the pipe's `incoming` (left open); resolves when it has all been relayed. */
 function getAdvertisement(pipe: HttpPipe): Promise<void> {
   return new Promise<void>((resolve) => {
-    const get = http.get(pipe.target, { headers: { accept: CONTENT_TYPE } }, (response) =>
+    const get = http.get({ ...pipe.target, headers: { accept: CONTENT_TYPE } }, (response) =>
       relay(pipe, response, false, resolve),
     );
     get.on('error', pipe.fail);
@@ -95,7 +121,8 @@ function getAdvertisement(pipe: HttpPipe): Promise<void> {
 
 /** Starts the POST that carries the client's turn; its answer goes into `incoming` after `after`. */
 function startPost(pipe: HttpPipe, after: Promise<void>): http.ClientRequest {
-  const request = http.request(pipe.target, {
+  const request = http.request({
+    ...pipe.target,
     method: 'POST',
     headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
   });
@@ -128,8 +155,8 @@ function relay(pipe: HttpPipe, response: http.IncomingMessage, end: boolean, don
   response.pipe(pipe.incoming, { end });
 }
 
-/** A socket error as a one-line message naming the URL; protocol errors pass through. */
-function reachError(url: string, error: Error): EnvSyncError {
+/** A socket error as a one-line message naming the URL; protocol errors (and a refused pin) pass through. */
+export function reachError(url: string, error: Error): EnvSyncError {
   if (error instanceof EnvSyncError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   return new EnvSyncError('E_REMOTE', `cannot reach ${url}${code ? ` (${code})` : ''}`);

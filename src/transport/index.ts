@@ -1,11 +1,12 @@
-// Picks the pipe for a remote URL: a local path or file:// (a repository or a bundle file), or http://.
-// ssh:// or scp-like `[user@]host:path` (trusted-owner-ssh). https:// (secure-peer) comes later and only adds a case.
+// Picks the pipe for a remote URL: a local path or file:// (a repository or a bundle file), http://, ssh:// or
+// scp-like `[user@]host:path` (trusted-owner-ssh), or https:// (secure-peer's mutual TLS, with the caller's pin).
 
 import { promises as fs } from 'node:fs';
 import { EnvSyncError } from '../errors.ts';
 import { remoteUrlScheme } from '../sync/remotes.ts';
 import type { Transport } from '../sync/transport-interface.ts';
 import type { ServeOptions } from '../sync/upload-pack.ts';
+import type { ClientTls } from './mutual-tls.ts';
 import type { SshOptions } from './ssh.ts';
 
 /** What a client lends the server side of an in-process transport (a local path): the push check. */
@@ -15,14 +16,20 @@ export async function openTransport(
   url: string,
   hooks: LocalServeHooks = {},
   ssh: SshOptions = {},
+  tls?: ClientTls,
 ): Promise<Transport> {
   if (url.startsWith('http://')) return (await import('./http.ts')).httpTransport(url);
   if (url.startsWith('https://')) {
-    throw new EnvSyncError('E_REMOTE', `${url}: the secure-peer (mutual TLS) transport is not available yet`);
+    if (tls === undefined)
+      throw new EnvSyncError('E_MODE', `${url}: https:// is secure-peer's transport only`);
+    return (await import('./http.ts')).httpTransport(url, tls);
   }
   if (remoteUrlScheme(url) === 'ssh') return (await import('./ssh.ts')).sshTransport(url, ssh);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
-    throw new EnvSyncError('E_REMOTE', `${url}: unknown URL scheme (use a path, file://, http:// or ssh://)`);
+    throw new EnvSyncError(
+      'E_REMOTE',
+      `${url}: unknown URL scheme (use a path, file://, http://, https:// or ssh://)`,
+    );
   }
   const { localPath, localTransport } = await import('./local.ts');
   const file = localPath(url);

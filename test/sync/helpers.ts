@@ -96,9 +96,12 @@ export interface Served {
   readonly url: string;
   readonly child: ChildProcess;
   stderr(): string;
+  /** What serve printed up to its first `listening on` line. */
+  stdout(): string;
 }
 
-export async function serveAt(t: Test, p: Peer, listen: string): Promise<Served> {
+/** `env-sync serve --listen <listen>` in `p` (http:// or https://, as its mode serves). */
+export async function serveAt(t: Test, p: Pick<Peer, 'dir' | 'home'>, listen: string): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', '--listen', listen], {
     cwd: p.dir,
     env: { PATH: process.env.PATH ?? '', HOME: p.home, ENV_SYNC_HOME: p.home },
@@ -111,12 +114,12 @@ export async function serveAt(t: Test, p: Peer, listen: string): Promise<Served>
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
+  let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (https?:\/\/\S+)\n/.exec(out);
       if (match !== null) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -124,7 +127,7 @@ export async function serveAt(t: Test, p: Peer, listen: string): Promise<Served>
     });
     child.once('exit', () => reject(new Error(`serve exited: ${err}`)));
   });
-  return { url, child, stderr: () => err };
+  return { url, child, stderr: () => err, stdout: () => out };
 }
 
 /**

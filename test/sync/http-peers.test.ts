@@ -1,5 +1,4 @@
 import t from 'tap';
-import { initSecurePeerRepository } from '../helpers/secure-peer-repo.ts';
 import { initPeer, peer, serve, serveAt } from './helpers.ts';
 
 const MOVE = /^main: [0-9a-f]{12}\.\.[0-9a-f]{12}$/m;
@@ -107,13 +106,8 @@ t.test(
   },
 );
 
-t.test('serve refuses other modes and warns twice for a non-loopback address', async (t) => {
+t.test('serve warns twice for a non-loopback address', async (t) => {
   const root = t.testdir();
-  const secure = peer(root, 'secure');
-  await initSecurePeerRepository(secure.dir, secure.home);
-  const refused = await secure.cli(['serve']);
-  t.equal(refused.code, 1);
-  t.match(refused.stderr, /mutual-TLS \(secure-peer\) transport is not available yet/);
   const dev = await initPeer(root, 'dev');
   const wide = await serveAt(t, dev, '0.0.0.0:0').catch(() => null);
   if (wide === null) {

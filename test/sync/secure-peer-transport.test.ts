@@ -23,7 +23,7 @@ function expectOneLine(t: Test, result: { code: number | null; stderr: string },
   t.match(result.stderr, message);
 }
 
-t.test('remote add in secure-peer refuses plain HTTP, HTTPS and SSH URLs, naming the reason', async (t) => {
+t.test('remote add in secure-peer refuses plain HTTP and SSH URLs, naming the reason', async (t) => {
   const root = t.testdir();
   const secure = await securePeer(root, 'secure');
   const config = path.join(secure.dir, '.env-sync/config');
@@ -31,7 +31,6 @@ t.test('remote add in secure-peer refuses plain HTTP, HTTPS and SSH URLs, naming
   const refusals: [string, RegExp][] = [
     ['http://127.0.0.1:7464', /; http:\/\/127\.0\.0\.1:7464 is plain HTTP$/m],
     ['HTTP://laptop/app', /is plain HTTP$/m],
-    ['https://laptop:7464', /needs the mutual-TLS transport, which this version does not have yet$/m],
     [
       'ssh://me@laptop/~/app',
       /is SSH, which authenticates a machine's accounts, not the group's pinned peers$/m,
@@ -49,6 +48,7 @@ t.test('remote add in secure-peer refuses plain HTTP, HTTPS and SSH URLs, naming
   await secure.ok(t, ['remote', 'add', 'path', path.join(root, 'elsewhere')]);
   await secure.ok(t, ['remote', 'add', 'file', `file://${path.join(root, 'elsewhere')}`]);
   await secure.ok(t, ['remote', 'add', 'bundle', path.join(root, 'x.bundle')]);
+  await secure.ok(t, ['remote', 'add', 'laptop', 'https://laptop:7464']);
 });
 
 t.test('fetch, pull and push in secure-peer send no request to an http:// remote', async (t) => {

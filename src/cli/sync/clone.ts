@@ -2,8 +2,11 @@
 // and a local branch for each of its environments. No plaintext file is written.
 
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
+import { EnvSyncError } from '../../errors.ts';
+import { isToken } from '../../membership/invitation.ts';
 import { moveTrustedState } from '../../membership/trusted-state.ts';
 import { readEnvironment } from '../../model/environment.ts';
 import { checkOutEnvironment } from '../../model/working-file.ts';
@@ -13,9 +16,12 @@ import { initRepository, openRepository } from '../../store/repository.ts';
 import { startCloneDirectory } from '../../sync/clone-directory.ts';
 import { moveRefs, openUpload, receiveAndMoveRefs } from '../../sync/fetch.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
+import type { Advertisement } from '../../sync/messages.ts';
 import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
+import { readAllBounded } from '../io.ts';
 import { createSession } from '../session.ts';
+import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
 
@@ -32,12 +38,22 @@ export class CloneCommand extends RemoteCommand {
       the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty. The clone is built in a hidden directory beside it (\`.<dir>.clone-<pid>-<hex>\`) and renamed onto it once complete: a clone that fails or is interrupted (Ctrl-C, SIGTERM) leaves nothing, and the next clone beside it removes what a killed one left.
 
       The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
-      only from a local path or a bundle (mutual TLS once it exists): over \`http://\` the clone stops as soon
-      as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
+      from a local path, a bundle, or over mutual TLS with an invitation token: over \`http://\` the clone stops
+      as soon as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
       membership chain is verified and applied before any branch is created, and every commit's author must
       have been approved at the event it names.
-      The new peer is not a member yet: it cannot read values until an admin approves its join request
-      (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
+
+      \`clone <token>\` (or \`clone -\`, reading the token from stdin) joins with an invitation (\`env-sync peer invite\` on an admin's machine): it creates this
+      machine's identity if there is none, connects to the token's addresses over mutual TLS pinned to the
+      token's certificate, sends a signed join request with the invitation's secret, and clones what this peer
+      may see: the membership chain while it is pending, everything once approved (a pre-approved invitation).
+      It prints this peer's id and the command the admin runs (\`env-sync peer approve <peer-id>\`); the next
+      \`pull\` brings the values. \`origin\` is pinned to the inviter (\`remote.origin.peer\`). A spent, expired,
+      cancelled or forged token, a token of another group, or a server with another certificate is refused
+      and nothing is written (\`<dir>\` defaults to \`env-sync-clone\`).
+
+      Without a token, a peer that is not a member yet cannot read values until an admin approves its join
+      request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
@@ -50,7 +66,9 @@ export class CloneCommand extends RemoteCommand {
       instead of the built-in client (docs/transports.md).
     `,
     examples: [
-      ['Clone a peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
+      ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
+      ['Join with the token read from stdin', 'pbpaste | $0 clone - project'],
+      ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
       ['Clone over SSH, relative to the remote home', '$0 clone desktop:projects/app app'],
@@ -69,8 +87,10 @@ export class CloneCommand extends RemoteCommand {
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
-    const transport = await openTransport(this.url, {}, this.sshOptions(null, 'origin'));
-    const dir = path.resolve(this.dir ?? defaultDirectory(this.url));
+    const { source, invited } = await this.#source();
+    const ssh = this.sshOptions(null, 'origin');
+    const transport = invited ? null : await openTransport(this.url, {}, ssh);
+    const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
     const place = await startCloneDirectory(dir);
     const interrupted = (signal: NodeJS.Signals) => {
       place.abandon();
@@ -79,26 +99,30 @@ export class CloneCommand extends RemoteCommand {
     process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     let open: Awaited<ReturnType<typeof openUpload>> | null = null;
     try {
+      const joined = invited ? await joinWithInvitation(source, nowSeconds()) : null;
+      const url = joined?.url ?? this.url;
       const peer = await this.currentPeerId();
-      open = await openUpload(transport, DEFAULT_SYNC_LIMITS, `remote '${this.url}'`);
+      open = await openUpload(
+        transport ?? (await openTransport(url, {}, ssh, joined?.tls)),
+        DEFAULT_SYNC_LIMITS,
+        `remote '${url}'`,
+      );
       // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
-      checkUrlAllowedInMode(open.ad.mode, this.url);
+      checkUrlAllowedInMode(open.ad.mode, url);
+      if (joined !== null) checkCompatible(joined.token, open.ad, url);
       const { mode, group, groupNonce } = open.ad;
       const repo = await initRepository(place.building, { mode, group, groupNonce });
-      repo.config.set('remote.origin.url', storedUrl(this.url));
+      repo.config.set('remote.origin.url', storedUrl(url));
+      if (joined !== null) repo.config.set('remote.origin.peer', joined.token.inviter);
       if (this.remoteProgram !== undefined) repo.config.set('remote.origin.program', this.remoteProgram);
       await repo.saveConfig();
-      const membership = membershipOnFetch({
-        peerId: peer,
-        source: `remote '${this.url}'`,
-        now: nowSeconds(),
-      });
+      const membership = membershipOnFetch({ peerId: peer, source: `remote '${url}'`, now: nowSeconds() });
       const { stats } = await receiveAndMoveRefs(repo, open, DEFAULT_SYNC_LIMITS, membership.hook, {
         refFor: (env) => remoteRef('origin', env),
         peer,
-        reason: `clone ${this.url}`,
+        reason: `clone ${url}`,
       });
-      await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${this.url}`);
+      await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
       await moveTrustedState(repo, async () => {
         await place.finish();
@@ -113,7 +137,7 @@ export class CloneCommand extends RemoteCommand {
       const members = membership.outcome();
       if (members !== null) {
         this.print(`Membership: ${members.added.length} event(s), tip ${shortId(members.tip ?? repo.group)}`);
-        this.print(describeSelf(members.self ?? undefined));
+        this.print(joined === null ? describeSelf(members.self ?? undefined) : describeJoin(joined));
       }
       if (open.ad.mode === 'dev-plaintext-http') {
         this.warn('dev-plaintext-http is for debugging only: nothing is encrypted or authenticated');
@@ -129,6 +153,21 @@ export class CloneCommand extends RemoteCommand {
     return 0;
   }
 
+  /** What to clone: a URL, or an invitation token (given, or read from stdin with `-`). */
+  async #source(): Promise<{ source: string; invited: boolean }> {
+    // `-`: the token on stdin, so its secret is in no process list or shell history.
+    const source = this.url === '-' ? await readToken(this.context.stdin) : this.url;
+    const invited = isToken(source);
+    if (this.url === '-' && !invited) throw new EnvSyncError('E_USAGE', 'stdin holds no invitation token');
+    if (!invited && source.startsWith('https://')) {
+      throw new EnvSyncError(
+        'E_USAGE',
+        'clone over https:// takes an invitation token (env-sync peer invite), which names the certificate to trust',
+      );
+    }
+    return { source, invited };
+  }
+
   async #checkOut(dir: string): Promise<void> {
     const session = await createSession(await openRepository(dir));
     const head = await session.repo.refs.headTarget();
@@ -136,6 +175,27 @@ export class CloneCommand extends RemoteCommand {
     if (state.head === null) return;
     const file = await checkOutEnvironment(session, state);
     this.print(`Checked out ${state.env} to ${file.name} (mode 0600)`);
+  }
+}
+
+async function readToken(stdin: Readable): Promise<string> {
+  return (await readAllBounded(stdin, 64 * 1024, 'the invitation token')).toString('utf8').trim();
+}
+
+/** Where a joiner stands after `clone <token>`, and what the admin runs. */
+function describeJoin(joined: Joined): string {
+  if (joined.state === 'approved')
+    return `You are ${joined.peerId}, approved: \`env-sync pull\` reads the values`;
+  return `You are ${joined.peerId}, pending approval; an admin runs: env-sync peer approve ${joined.peerId}`;
+}
+
+/** The server that took the join must serve the token's group (a peer may belong to several groups). */
+function checkCompatible(token: Joined['token'], ad: Advertisement, url: string): void {
+  if (ad.group !== token.group) {
+    throw new EnvSyncError(
+      'E_GROUP_MISMATCH',
+      `${url} serves group ${shortId(ad.group)}, not the invitation's`,
+    );
   }
 }
 

@@ -1,12 +1,16 @@
 // What the sync commands share: turning a remote name into a transport, and the one-line ref move format.
 
+import { nowSeconds } from '../../clock.ts';
+import type { ServerPin } from '../../membership/certificate-access.ts';
 import type { ObjectId } from '../../store/object-id.ts';
 import { shortId } from '../../store/object-id.ts';
 import type { Repository } from '../../store/repository.ts';
 import { checkUrlAllowedInMode, remoteUrl } from '../../sync/remotes.ts';
 import type { Transport } from '../../sync/transport-interface.ts';
 import { type LocalServeHooks, openTransport } from '../../transport/index.ts';
+import type { ClientTls } from '../../transport/mutual-tls.ts';
 import type { SshOptions } from '../../transport/ssh.ts';
+import { loadThisPeer } from '../session.ts';
 
 export async function remoteTransport(
   repo: Repository,
@@ -16,7 +20,24 @@ export async function remoteTransport(
 ): Promise<Transport> {
   const url = remoteUrl(repo, remote);
   checkUrlAllowedInMode(repo.mode, url);
-  return openTransport(url, hooks, ssh);
+  if (!url.startsWith('https://') || repo.mode !== 'secure-peer') return openTransport(url, hooks, ssh);
+  const { loadRegistry, requireChain } = await import('../../membership/chain-store.ts');
+  const loaded = await loadRegistry(repo, nowSeconds());
+  if (loaded === null) await requireChain(repo); // throws: the repository has no membership chain
+  const pin = { registry: loaded!.registry, peerId: repo.config.get(`remote.${remote}.peer`) };
+  return openTransport(url, hooks, ssh, await clientTls(pin, `remote '${remote}'`));
+}
+
+/** This peer's certificate, and the pin every connection to the server must pass before it is used. */
+export async function clientTls(pin: ServerPin, server: string): Promise<ClientTls> {
+  const [identity, { checkServerCertificate }] = await Promise.all([
+    loadThisPeer(),
+    import('../../membership/certificate-access.ts'),
+  ]);
+  return {
+    credentials: identity.tlsCredentials(),
+    checkServer: (fingerprint) => checkServerCertificate(pin, fingerprint, server),
+  };
 }
 
 /** `main: abc123..def456`, or `main: (new) def456` — ids only, never values. */

@@ -26,6 +26,10 @@ export class FetchCommand extends RemoteCommand {
       \`<env>: <old>..<new>\` or \`<env>: (new) <id>\`. Values are never printed. A summary goes to stderr. Local
       branches do not change: see \`merge\` and \`pull\`.
 
+      Over \`https://\` (secure-peer) the connection is mutual TLS 1.3: this peer presents its identity certificate,
+      and the server's certificate must be that of an approved peer of the local registry (or, if
+      \`remote.<remote>.peer\` is set, of that peer), else the fetch is refused before any request is sent.
+
       Limits on what a peer may send (\`sync.maxFrameBytes\`, \`sync.maxObjectBytes\`, \`sync.maxObjects\`,
       \`sync.maxTotalBytes\`, \`sync.idleTimeout\` in seconds, \`sync.maxRefs\`) are read from the config; see
       docs/protocol.md.

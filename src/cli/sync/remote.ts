@@ -12,16 +12,18 @@ export class RemoteAddCommand extends EnvSyncCommand {
     details: `
       Records \`<url>\` under \`<name>\` (\`remote.<name>.url\` in \`.env-sync/config\`). Nothing is contacted until
       \`fetch\`. URLs: a local path or \`file://\` URL (a repository, or a bundle file to fetch from),
-      \`http://host:port\` for a \`dev-plaintext-http\` peer running \`env-sync serve\`, and for a
-      \`trusted-owner-ssh\` peer \`ssh://[user@]host[:port]/path\`, \`ssh://host/~/path\` or \`[user@]host:path\`
-      (relative to the remote home; \`host\` may be a \`~/.ssh/config\` alias). \`https://\` comes with the
-      secure-peer transport. A secure-peer repository syncs only over mutual TLS, a local path or a bundle: it
-      refuses \`http://\`, \`https://\` (until the mutual-TLS transport exists), \`ssh://\` and \`host:path\`;
-      trusted-owner-ssh refuses \`http://\` and \`https://\`; dev-plaintext-http refuses SSH. The check runs
-      here and in \`fetch\`, \`pull\` and \`push\`. \`remote.<name>.program\` names env-sync on an SSH remote.
+      \`http://host:port\` for a \`dev-plaintext-http\` peer running \`env-sync serve\`, \`https://host:port\` for a
+      \`secure-peer\` one (mutual TLS: the server must present the certificate of an approved peer, or of the one
+      peer \`remote.<name>.peer\` names), and for a \`trusted-owner-ssh\` peer \`ssh://[user@]host[:port]/path\`,
+      \`ssh://host/~/path\` or \`[user@]host:path\` (relative to the remote home; \`host\` may be a
+      \`~/.ssh/config\` alias). A secure-peer repository syncs only over mutual TLS, a local path or a bundle: it
+      refuses \`http://\`, \`ssh://\` and \`host:path\`; trusted-owner-ssh refuses \`http://\` and \`https://\`;
+      dev-plaintext-http refuses SSH. The check runs here and in \`fetch\`, \`pull\` and \`push\`.
+      \`remote.<name>.program\` names env-sync on an SSH remote.
     `,
     examples: [
-      ['Add a peer served on loopback', '$0 remote add laptop http://127.0.0.1:7464'],
+      ['Add a secure-peer peer that serves', '$0 remote add laptop https://laptop.lan:7464'],
+      ['Add a dev-plaintext-http peer served on loopback', '$0 remote add laptop http://127.0.0.1:7464'],
       ['Add a repository on this machine', '$0 remote add backup /srv/secrets/project'],
       ['Add another machine of yours over SSH', '$0 remote add laptop me@laptop:projects/app'],
     ],

@@ -1,0 +1,90 @@
+// `env-sync serve` in secure-peer: HTTPS with mutual TLS 1.3 on every --listen address. Each request is
+// authorized from the client's certificate against the registry as it is at that moment; joins with an
+// invitation are recorded (or approved) as this peer. Decisions live in membership/; this file wires them.
+
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { nowSeconds } from '../../clock.ts';
+import { isRestoredUnsynced } from '../../crypto/backup.ts';
+import type { Identity } from '../../crypto/identity.ts';
+import { EnvSyncError } from '../../errors.ts';
+import { certificateAccess } from '../../membership/certificate-access.ts';
+import { loadRegistry } from '../../membership/chain-store.ts';
+import { acceptJoin } from '../../membership/network-join.ts';
+import { writeFileAtomic } from '../../store/fs-atomic.ts';
+import type { Repository } from '../../store/repository.ts';
+import { syncLimitsFromConfig } from '../../sync/limits.ts';
+import type { PeerGate, SyncServerOptions } from '../../transport/http-server.ts';
+import { createSession, loadThisPeer } from '../session.ts';
+import { membershipOnReceive } from './membership.ts';
+
+/** Where a running `serve` records its addresses, for `peer invite`'s default. */
+export const SERVE_ADDRESSES_FILE = 'serve-addresses';
+const MAX_CONNECTIONS = 128;
+
+/** What the command lends: its log (stderr, one line each). */
+export type ServeLog = (line: string) => void;
+
+/** The identity this server presents, checked to be an approved member of the group now. */
+export async function servingIdentity(repo: Repository): Promise<Identity> {
+  const identity = await loadThisPeer();
+  const loaded = await loadRegistry(repo, nowSeconds());
+  const self = loaded?.registry.byKey(identity.signingKey.publicKey);
+  if (self?.state !== 'approved') {
+    throw new EnvSyncError(
+      'E_PEER_UNKNOWN',
+      `this peer (${identity.peerId}) is not an approved member of the group; nothing was started`,
+    );
+  }
+  return identity;
+}
+
+export function securePeerServerOptions(
+  repo: Repository,
+  identity: Identity,
+  log: ServeLog,
+): Pick<SyncServerOptions, 'gate' | 'beforeRefUpdates' | 'maxConnections' | 'idleMs'> {
+  const gate: PeerGate = {
+    credentials: identity.tlsCredentials(),
+    async access(fingerprint) {
+      const now = nowSeconds();
+      const loaded = await loadRegistry(repo, now);
+      const access = loaded === null ? 'refused' : certificateAccess(loaded.registry, fingerprint, now);
+      if (access === 'refused') log(`refused certificate ${fingerprint}: not an approved peer of this group`);
+      return access;
+    },
+    async join(body, fingerprint) {
+      const { answer } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
+        now: nowSeconds(),
+        peer: identity.peerId,
+        restoredUnsynced: await isRestoredUnsynced(identity.home),
+      });
+      const who = `${answer.peerId} (${answer.name})`;
+      if (answer.state === 'pending') {
+        log(`join: ${who} is pending; approve with: env-sync peer approve ${answer.peerId}`);
+      } else {
+        const { resealEnvironments } = await import('../../model/reseal.ts');
+        await resealEnvironments(await createSession(repo), `Re-seal: approved ${who}`);
+        log(`join: ${who} approved as ${answer.role} (pre-approved invitation)`);
+      }
+      return { ...answer };
+    },
+  };
+  return {
+    gate,
+    beforeRefUpdates: (target, tips) =>
+      membershipOnReceive({ peerId: identity.peerId, now: nowSeconds() })(target, tips),
+    maxConnections: MAX_CONNECTIONS,
+    idleMs: syncLimitsFromConfig(repo.config).idleMs,
+  };
+}
+
+/** Records the addresses served (one `host:port` a line) while serving; returns what removes the record. */
+export async function recordAddresses(
+  repo: Repository,
+  addresses: readonly string[],
+): Promise<() => Promise<void>> {
+  const file = path.join(repo.dir, SERVE_ADDRESSES_FILE);
+  await writeFileAtomic(file, `${addresses.join('\n')}\n`);
+  return () => rm(file, { force: true });
+}

@@ -1,0 +1,47 @@
+// Who a TLS certificate is, in this group's registry (docs/transports.md#secure-peer-mutual-tls-13): what a
+// server lets a client do, and whether a client may talk to a server. Pure decisions over a registry.
+
+import { EnvSyncError } from '../errors.ts';
+import { displayState, type PeerRecord, type Registry } from './registry.ts';
+
+/** `full`: the whole protocol; `membership`: only the membership chain (a pending peer); `refused`: nothing. */
+export type PeerAccess = 'full' | 'membership' | 'refused';
+
+/** The access of the client presenting the certificate with `fingerprint`, at `now` (seconds). */
+export function certificateAccess(registry: Registry, fingerprint: string, now: number): PeerAccess {
+  const records = holders(registry, fingerprint);
+  if (records.some((record) => record.state === 'approved')) return 'full';
+  if (records.some((record) => displayState(record, now) === 'pending')) return 'membership';
+  return 'refused';
+}
+
+/** The peer a client pins a server to: any approved peer of the registry, or one peer, or one certificate. */
+export type ServerPin =
+  | { readonly registry: Registry; readonly peerId?: string }
+  | { readonly fingerprint: string; readonly peerId: string };
+
+/** Throws, naming the fingerprint it saw, unless `fingerprint` is the certificate `pin` allows. */
+export function checkServerCertificate(pin: ServerPin, fingerprint: string, server: string): void {
+  const refuse = (why: string): never => {
+    throw new EnvSyncError(
+      'E_PEER_UNKNOWN',
+      `${server} presented certificate ${fingerprint}, ${why}; refused before sending anything`,
+    );
+  };
+  if ('fingerprint' in pin) {
+    if (fingerprint !== pin.fingerprint) refuse(`not the certificate of ${pin.peerId} the invitation names`);
+    return;
+  }
+  const approved = holders(pin.registry, fingerprint).filter((record) => record.state === 'approved');
+  if (pin.peerId !== undefined) {
+    if (!approved.some((record) => record.peerId === pin.peerId)) {
+      refuse(`not that of ${pin.peerId} (remote.<name>.peer), or that peer is not approved`);
+    }
+    return;
+  }
+  if (approved.length === 0) refuse('which is not an approved peer of this group');
+}
+
+function holders(registry: Registry, fingerprint: string): PeerRecord[] {
+  return registry.peers().filter((record) => record.certificateFingerprint === fingerprint);
+}
