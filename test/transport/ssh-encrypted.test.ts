@@ -25,7 +25,11 @@ t.test('a second machine reads an encrypted repository once its recipient is add
     (await laptop.ok(t, ['identity', 'show', '--json'])).stdout,
   ).ageRecipient;
   const added = await desktop.ok(t, ['config', 'set', 'encrypt.recipients', laptopRecipient]);
-  t.match(added.stdout, /^main: re-sealed as [0-9a-f]{12}$/m, 'adding a recipient re-seals the heads');
+  t.match(
+    added.stdout,
+    /^re-sealed main to 2 reader\(s\) as [0-9a-f]{12}$/m,
+    'adding a recipient re-seals the heads',
+  );
 
   await laptop.ok(t, ['pull']);
   t.equal(
