@@ -30,9 +30,11 @@ const report = await runKillTrials({
   trials,
   seed,
   maxDelayMs,
-  onTrial: (index) => {
+  onTrial: (index, _kind, _killed, sofar) => {
     if ((index + 1) % 50 === 0)
-      process.stderr.write(`${index + 1} trials, ${Math.round((Date.now() - started) / 1000)} s\n`);
+      process.stderr.write(
+        `${index + 1} trials, ${sofar.kills} killed, ${sofar.corrupt.length} corrupt, ${sofar.lost.length} lost, ${sofar.repairs.length} repairs, ${Math.round((Date.now() - started) / 1000)} s\n`,
+      );
   },
 });
 console.log(`seed ${seed}, kills after 0–${maxDelayMs} ms, ${Math.round((Date.now() - started) / 1000)} s`);

@@ -57,7 +57,7 @@ export async function runKillTrials(options: {
   trials: number;
   seed: number;
   maxDelayMs?: number;
-  onTrial?: (index: number, kind: Kind, killed: boolean) => void;
+  onTrial?: (index: number, kind: Kind, killed: boolean, report: KillReport) => void;
 }): Promise<KillReport> {
   const random = mulberry32(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -86,7 +86,7 @@ export async function runKillTrials(options: {
         report.kills += 1;
         report.byKind[kind].kills += 1;
       }
-      options.onTrial?.(index, kind, killed);
+      options.onTrial?.(index, kind, killed, report);
     }
     return report;
   } finally {
