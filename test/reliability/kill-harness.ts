@@ -120,6 +120,8 @@ async function makeWorld(root: string) {
     a: new Map([['SEED', 'seed-value']]),
     b: new Map([['SEED', 'seed-value']]),
   };
+  /** Keys only Bob's repository changes: a pull leaves them as Bob has them, a push takes them to Alice's. */
+  const bobs = (key: string) => key === 'PROBE_B' || key === 'PUSHED';
   /** Approved throwaway peers that a revoke trial may revoke. */
   const revocable: string[] = [];
 
@@ -247,7 +249,7 @@ async function makeWorld(root: string) {
           const fetched = await run('bob', dirs.b, ['fetch', 'origin']);
           if (fetched.code !== 0)
             report.repairs.push(`${label}: the fetch before the merge failed: ${fetched.stderr.trim()}`);
-          for (const [key, v] of committed.a) after.set(key, v);
+          for (const [key, v] of committed.a) if (!bobs(key)) after.set(key, v);
           outcome = await killAfter(homes.bob, dirs.b, ['merge', 'origin/main'], delayMs);
           break;
         }
@@ -259,7 +261,7 @@ async function makeWorld(root: string) {
           const pulled = await run('bob', dirs.b, ['pull']);
           if (pulled.code !== 0)
             report.repairs.push(`${label}: the pull before the push failed: ${pulled.stderr.trim()}`);
-          else for (const [key, v] of committed.a) committed.b.set(key, v);
+          else for (const [key, v] of committed.a) if (!bobs(key)) committed.b.set(key, v);
           const set = await run('bob', dirs.b, ['set', 'PUSHED'], value);
           if (set.code === 0) committed.b.set('PUSHED', value);
           after.set('PUSHED', value);
@@ -290,7 +292,8 @@ async function makeWorld(root: string) {
         const now = await checkValues(`${label} ${name}`, who, dir, expected, after, report);
         // The killed change either happened or not: what reads back now is what later trials expect.
         if (now !== null) for (const key of after.keys()) if (now.has(key)) expected.set(key, now.get(key)!);
-        if (kind === 'push' && name === 'a' && now !== null) for (const [key, v] of now) expected.set(key, v);
+        if (kind === 'push' && name === 'a' && now !== null)
+          for (const [key, v] of now) if (bobs(key)) expected.set(key, v);
         await checkNext(`${label} ${name}`, who, dir, index, report);
       }
       return killed;
