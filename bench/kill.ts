@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 // A private copy of the built CLI, so a rebuild of dist/ during the run cannot break or skew it.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bench/.work/kill/cli');
+const CLI = path.join(ROOT, `bench/.work/kill-${process.pid}/cli`);
 rmSync(CLI, { recursive: true, force: true });
 mkdirSync(CLI, { recursive: true });
 for (const dir of ['bin', 'dist']) cpSync(path.join(ROOT, dir), path.join(CLI, dir), { recursive: true });
