@@ -2,6 +2,7 @@
 // (src/membership/receive.ts decides), and what the commands print about it.
 
 import { clearRestoredMarker } from '../../crypto/backup.ts';
+import { defaultIdentityHome } from '../../crypto/identity-home.ts';
 import type { MembershipOutcome } from '../../membership/receive.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
 import { type ObjectId, shortId } from '../../store/object-id.ts';
@@ -36,7 +37,7 @@ export function membershipOnFetch(options: {
     );
     // This peer has the group's events as a peer serves them: an identity restored from a backup may sign
     // again (docs/identity.md#backup).
-    if (options.reissue !== false) await clearRestoredMarker((await loadThisPeer()).home);
+    if (options.reissue !== false) await clearRestoredMarker(defaultIdentityHome(process.env));
   };
   return { hook, outcome: () => outcome };
 }
