@@ -1,9 +1,10 @@
 // `env-sync help [<command>…]`: the same text as `env-sync <command> --help`, like `git help`.
 
-import { Command, type Definition, Option } from 'clipanion';
+import { Command, type CommandClass, type Definition, Option } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
+import { commandHelps, renderHelp } from './command-help.ts';
 
 /** What `env-sync` alone shows: the common commands by workflow, as `git` alone does. */
 const OVERVIEW: readonly (readonly [string, readonly string[]])[] = [
@@ -29,12 +30,27 @@ export function overview(cli: { definitions(): Definition[] }): string {
     return `${title}\n${lines.join('\n')}`;
   });
   return [
-    'usage: env-sync [-C <path>] [--debug] <command> [<args>]',
+    'usage: env-sync [-C <path>] [--debug] [--no-color] <command> [<args>]',
     '',
     ...groups.flatMap((group) => [group, '']),
     "'env-sync help' lists every command; 'env-sync help <command>' (or 'man env-sync-<command>') shows one.",
     '',
   ].join('\n');
+}
+
+/**
+ * The help of the command the words name (`env list`, or `set` in `set KEY`: the longest command the words
+ * start with), or null when they name none.
+ */
+export function helpOf(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+  words: readonly string[],
+): string | null {
+  const named = commandHelps(cli, commands)
+    .filter((help) => help.name.split(' ').every((word, i) => words[i] === word))
+    .sort((a, b) => b.name.length - a.name.length)[0];
+  return named === undefined ? null : renderHelp(named);
 }
 
 /**

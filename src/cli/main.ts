@@ -5,7 +5,7 @@ import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
 import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
-import { overview, subcommandListing } from './help.ts';
+import { helpOf, overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
@@ -63,6 +63,17 @@ function withoutArgumentValues(message: string): string {
   );
 }
 
+/**
+ * The words naming a command whose help is asked for: `help env list`, or `env list --help` (`-h`, before
+ * any `--`); null when the command line asks for no help.
+ */
+function helpRequest(args: readonly string[]): string[] | null {
+  if (args[0] === 'help' && args.length > 1) return args.slice(1);
+  const own = args.indexOf('--') < 0 ? args : args.slice(0, args.indexOf('--'));
+  if (!own.includes('--help') && !own.includes('-h')) return null;
+  return own.filter((arg) => !arg.startsWith('-'));
+}
+
 /** Runs the command line `argv`; `options` are passed to commands (see EnvSyncContext). */
 export async function main(
   argv: string[],
@@ -97,6 +108,14 @@ export async function main(
   if (args.length === 0) {
     context.stdout.write(overview(cli));
     return 0;
+  }
+  const help = helpRequest(args);
+  if (help !== null) {
+    const text = helpOf(cli, commands, help);
+    if (text !== null) {
+      context.stdout.write(text);
+      return 0;
+    }
   }
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
