@@ -4,7 +4,7 @@ import { Command, type CommandClass, type Definition, Option } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
-import { commandHelps, renderHelp } from './command-help.ts';
+import { type CommandHelp, commandHelps, renderHelp } from './command-help.ts';
 
 /** What `env-sync` alone shows: the common commands by workflow, as `git` alone does. */
 const OVERVIEW: readonly (readonly [string, readonly string[]])[] = [
@@ -47,10 +47,21 @@ export function helpOf(
   commands: readonly CommandClass[],
   words: readonly string[],
 ): string | null {
-  const named = commandHelps(cli, commands)
-    .filter((help) => help.name.split(' ').every((word, i) => words[i] === word))
-    .sort((a, b) => b.name.length - a.name.length)[0];
-  return named === undefined ? null : renderHelp(named);
+  const named = commandNamed(cli, commands, words);
+  return named === null ? null : renderHelp(named);
+}
+
+/** The command the words start with (the longest, `env list` rather than `env`), or null. */
+export function commandNamed(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+  words: readonly string[],
+): CommandHelp | null {
+  return (
+    commandHelps(cli, commands)
+      .filter((help) => help.name.split(' ').every((word, i) => words[i] === word))
+      .sort((a, b) => b.name.length - a.name.length)[0] ?? null
+  );
 }
 
 /**

@@ -5,7 +5,8 @@ import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
 import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
-import { helpOf, overview, subcommandListing } from './help.ts';
+import { explainUsageError, splitAttachedValues } from './command-line.ts';
+import { commandNamed, helpOf, overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
@@ -63,6 +64,20 @@ function withoutArgumentValues(message: string): string {
   );
 }
 
+/** Removes `flag` from `args` when it comes before any `--`; whether it was there. */
+function takeFlag(args: string[], flag: string): boolean {
+  const at = args.indexOf(flag);
+  const separator = args.indexOf('--');
+  if (at < 0 || (separator >= 0 && separator < at)) return false;
+  args.splice(at, 1);
+  return true;
+}
+
+function firstOptionAt(args: readonly string[]): number {
+  const at = args.findIndex((arg) => arg.startsWith('-'));
+  return at < 0 ? args.length : at;
+}
+
 /**
  * The words naming a command whose help is asked for: `help env list`, or `env list --help` (`-h`, before
  * any `--`); null when the command line asks for no help.
@@ -97,12 +112,8 @@ export async function main(
       args = args.slice(1);
     } else break;
   }
-  const separator = args.indexOf('--');
-  const debugAt = args.indexOf('--debug');
-  if (debugAt >= 0 && (separator < 0 || debugAt < separator)) {
-    process.env.ENV_SYNC_DEBUG = '1';
-    args.splice(debugAt, 1);
-  }
+  if (takeFlag(args, '--debug')) process.env.ENV_SYNC_DEBUG = '1';
+  if (takeFlag(args, '--no-color')) process.env.NO_COLOR = '1';
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
   if (args.length === 0) {
@@ -117,6 +128,12 @@ export async function main(
       return 0;
     }
   }
+  // Only a command line with a short option and more after it (`-n1`) pays for the command's definitions.
+  const known = () => commandNamed(cli, commands, args.slice(0, firstOptionAt(args)));
+  if (args.some((arg) => /^-[^-]./.test(arg))) {
+    const help = known();
+    if (help !== null) args = splitAttachedValues(args, help);
+  }
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
     command = cli.process(args, context);
@@ -128,7 +145,14 @@ export async function main(
       (help ? context.stdout : context.stderr).write(listing);
       return help ? 0 : 2;
     }
-    context.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
+    const message = describeError(error).message;
+    const help = known();
+    const explained = help === null ? null : explainUsageError(message, args, help);
+    const line =
+      explained === null
+        ? usageErrorLine(message, args, commands)
+        : `${explained}; see 'env-sync help ${help!.name}'`;
+    context.stderr.write(`env-sync: ${line}\n`);
     return 2;
   }
   const exitCode = await cli.run(command, context);
