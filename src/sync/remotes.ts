@@ -41,8 +41,16 @@ export function sshCommandSetting(repo: Repository | null): string | undefined {
   return process.env.ENV_SYNC_SSH_COMMAND ?? repo?.config.get('core.sshCommand');
 }
 
-/** The remote to use when none is named: `origin`, or the only one there is. */
-export function defaultRemote(repo: Repository): string {
+/** The config key naming the upstream remote of an environment, as git's `branch.<name>.remote`. */
+export const upstreamKey = (env: string): string => `env.${env}.remote`;
+
+/**
+ * The remote to use when none is named: the upstream of `env` (set by `push --set-upstream`), else `origin`,
+ * or the only one there is.
+ */
+export function defaultRemote(repo: Repository, env: string | null): string {
+  const upstream = env === null ? undefined : repo.config.get(upstreamKey(env));
+  if (upstream !== undefined) return upstream;
   const remotes = listRemotes(repo);
   if (remotes.some((remote) => remote.name === 'origin')) return 'origin';
   if (remotes.length === 1) return remotes[0]!.name;
