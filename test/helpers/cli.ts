@@ -67,3 +67,31 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
 export function freshDir(prefix = 'env-sync-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
+
+/**
+ * Runs the CLI on a terminal (a pseudo-terminal made by util-linux `script`), typing `input` into it: what a
+ * person at a prompt sees. The terminal echoes the input and turns `\n` into `\r\n` in the output.
+ */
+export function runInTerminal(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const command = ['env', '-u', 'NODE_OPTIONS', process.execPath, BIN, ...args].map(quote).join(' ');
+  const home = options.home ?? path.join(path.dirname(options.cwd), `.home-${path.basename(options.cwd)}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home, TERM: 'dumb', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: '', stdoutBytes });
+    });
+    // Typed once the prompt is up: a terminal discards what arrives before the program reads.
+    setTimeout(() => child.stdin.end(options.input ?? ''), 1500);
+  });
+}
