@@ -44,6 +44,7 @@ export class FetchCommand extends RemoteCommand {
       ['Fetch from origin', '$0 fetch'],
       ['Fetch from a named remote', '$0 fetch laptop'],
       ['Fetch from every remote', '$0 fetch --all'],
+      ['Fetch from a cron job, printing only problems', '$0 fetch --quiet'],
       ['Fetch over SSH through a jump host', "ENV_SYNC_SSH_COMMAND='ssh -J bastion' $0 fetch"],
     ],
   });
@@ -74,7 +75,7 @@ export class FetchCommand extends RemoteCommand {
       for (const line of describeMembership(membership.outcome())) this.print(line);
       for (const move of moves)
         this.print(formatMove(remotes.length > 1 ? `${remote}/${move.env}` : move.env, move.old, move.new));
-      this.context.stderr.write(`${remote}: ${stats.objects} objects, ${stats.wireBytes} bytes received\n`);
+      this.progress(`${remote}: ${stats.objects} objects, ${stats.wireBytes} bytes received`);
     }
     return 0;
   }
