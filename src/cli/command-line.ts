@@ -6,7 +6,7 @@ import { didYouMean } from '../suggest.ts';
 import type { CommandHelp } from './command-help.ts';
 
 /** The options of `help` that take a value: `-n` and `--max-count` for `-n, --max-count <count>`. */
-function optionsWithValue(help: CommandHelp): Set<string> {
+export function optionsWithValue(help: CommandHelp): Set<string> {
   return new Set(
     help.options.filter((o) => o.flags.includes(' <')).flatMap((o) => o.flags.split(' <')[0]!.split(', ')),
   );
@@ -49,7 +49,7 @@ export function explainUsageError(
 }
 
 /** `[--] <command> [<arg>...]` → `[--]`, `<command>`, `[<arg>...]`: spaces inside brackets do not split. */
-function topLevelParts(operands: string): string[] {
+export function topLevelParts(operands: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let part = '';
@@ -67,7 +67,7 @@ function topLevelParts(operands: string): string[] {
 }
 
 /** How many positional arguments `args` holds, the values of options that take one left out. */
-function positionalCount(args: readonly string[], valued: ReadonlySet<string>): number {
+export function positionalCount(args: readonly string[], valued: ReadonlySet<string>): number {
   let count = 0;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

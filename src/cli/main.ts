@@ -1,10 +1,12 @@
 // Entry point: global options (`-C <dir>`, `--debug`), then clipanion dispatch. Usage errors exit 2 with
 // one line on stderr; failures exit with the error's code; stack traces only with --debug.
 
+import path from 'node:path';
 import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
 import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
+import { commandHelps } from './command-help.ts';
 import { explainUsageError, splitAttachedValues } from './command-line.ts';
 import { commandNamed, helpOf, overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
@@ -64,6 +66,20 @@ function withoutArgumentValues(message: string): string {
   );
 }
 
+/** For the completion scripts: the candidates for the last word of `words`, one a line. */
+async function printCompletions(words: readonly string[], stdout: EnvSyncContext['stdout']): Promise<number> {
+  // Once the command's first word is typed, only its module is loaded, as for running it.
+  const commands = await commandsFor(words.length > 1 ? words : []);
+  const [{ complete, directoryOption }, { repositoryNames }] = await Promise.all([
+    import('./completion/complete.ts'),
+    import('./completion/repository-names.ts'),
+  ]);
+  const dir = path.resolve(directoryOption(words) ?? '.');
+  const candidates = await complete(words, commandHelps(buildCli(commands), commands), repositoryNames(dir));
+  stdout.write(candidates.map((candidate) => `${candidate}\n`).join(''));
+  return 0;
+}
+
 /** Removes `flag` from `args` when it comes before any `--`; whether it was there. */
 function takeFlag(args: string[], flag: string): boolean {
   const at = args.indexOf(flag);
@@ -97,6 +113,7 @@ export async function main(
   let args = [...argv];
   const context = { ...processStdio(), ...options };
   setNoticeSink((text) => context.stderr.write(`env-sync: ${text}\n`));
+  if (args[0] === '__complete') return printCompletions(args.slice(1), context.stdout);
   // Global options come before the command, as in git.
   for (;;) {
     if (args[0] === '-C' && args[1] !== undefined) {

@@ -113,10 +113,15 @@ async function statusReport(session: Session, env: string): Promise<StatusReport
     merging: pending,
     valuesReadable: true,
     unreadableReason: null,
-    edits: inFile ? localEdits(view) : NO_CHANGES,
-    upstream: inFile ? upstreamChanges(view) : NO_CHANGES,
+    edits: inFile ? inOrder(localEdits(view)) : NO_CHANGES,
+    upstream: inFile ? inOrder(upstreamChanges(view)) : NO_CHANGES,
     conflicts: conflictingKeys(view),
   };
+}
+
+/** The lists in the order the JSON shape documents them. */
+function inOrder({ added, changed, removed }: EntryDiff): EntryDiff {
+  return { added, changed, removed };
 }
 
 /** For a peer that cannot read the values: key names are in the clear, so say what there is, and why. */
