@@ -61,6 +61,8 @@ export interface CommandHelp {
   /** The positional arguments alone: `[<key>]`. */
   readonly operands: string;
   readonly description: string;
+  /** `Porcelain`, `Sync`, … as the full listing groups commands. */
+  readonly category: string;
   readonly options: readonly OptionHelp[];
   readonly details: string;
   readonly examples: readonly (readonly [label: string, command: string])[];
@@ -113,6 +115,7 @@ export function commandHelps(
         usageParts,
         operands,
         description: usage.description ?? '',
+        category: usage.category ?? 'Other',
         options,
         details: usage.details ?? '',
         examples: (usage.examples ?? []).map(([label, line]) => [label, line.replace(/\$0/g, 'env-sync')]),
@@ -121,7 +124,7 @@ export function commandHelps(
   });
 }
 
-const WIDTH = 80;
+export const WIDTH = 80;
 
 /** The text `env-sync <command> --help` prints. */
 export function renderHelp(help: CommandHelp): string {
@@ -150,8 +153,8 @@ export function renderHelp(help: CommandHelp): string {
 }
 
 /** `usage: env-sync <name> …`, wrapped as git wraps it: later lines start under the first option. */
-function usageLines(help: CommandHelp): string[] {
-  const head = `usage: env-sync ${help.name}`;
+export function usageLines(help: CommandHelp, prefix = 'usage: '): string[] {
+  const head = `${prefix}env-sync ${help.name}`;
   const lines = [head];
   for (const part of help.usageParts) {
     const last = lines.length - 1;

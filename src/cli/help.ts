@@ -4,7 +4,14 @@ import { Command, type CommandClass, type Definition, Option } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
-import { type CommandHelp, commandHelps, renderHelp } from './command-help.ts';
+import { type CommandHelp, commandHelps, renderHelp, usageLines, WIDTH } from './command-help.ts';
+import { GLOBAL_OPTIONS } from './global-options.ts';
+import { wrap } from './markdownish.ts';
+
+const USAGE = 'usage: env-sync [-C <path>] [--debug] [--no-color] <command> [<args>]';
+const GLOBAL_HELP = `Global options\n${GLOBAL_OPTIONS.flatMap(([flags, text]) =>
+  wrap(text, WIDTH - 14).map((line, i) => `  ${(i === 0 ? flags : '').padEnd(12)}${line}`),
+).join('\n')}\n`;
 
 /** What `env-sync` alone shows: the common commands by workflow, as `git` alone does. */
 const OVERVIEW: readonly (readonly [string, readonly string[]])[] = [
@@ -30,12 +37,36 @@ export function overview(cli: { definitions(): Definition[] }): string {
     return `${title}\n${lines.join('\n')}`;
   });
   return [
-    'usage: env-sync [-C <path>] [--debug] [--no-color] <command> [<args>]',
+    USAGE,
     '',
     ...groups.flatMap((group) => [group, '']),
     "'env-sync help' lists every command; 'env-sync help <command>' (or 'man env-sync-<command>') shows one.",
     '',
   ].join('\n');
+}
+
+/** The order of the full listing: what a person uses first, the plumbing last. */
+const CATEGORIES = ['Porcelain', 'Sync', 'Membership', 'Identity', 'Plumbing', 'Help'];
+
+/** `env-sync help` and `env-sync --help`: every command's usage line and description, by category. */
+export function commandListing(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+): string {
+  const helps = commandHelps(cli, commands);
+  const rank = (category: string) =>
+    (CATEGORIES.indexOf(category) + CATEGORIES.length + 1) % (CATEGORIES.length + 1);
+  const categories = [...new Set(helps.map((help) => help.category))].sort((a, b) => rank(a) - rank(b));
+  const sections = categories.map((category) => {
+    const lines = helps
+      .filter((help) => help.category === category)
+      .flatMap((help) => [
+        ...usageLines(help, '  '),
+        ...wrap(help.description, WIDTH - 6).map((line) => `      ${line}`),
+      ]);
+    return `${category}\n${lines.join('\n')}\n`;
+  });
+  return [USAGE, '', ...sections, GLOBAL_HELP, ''].join('\n');
 }
 
 /**

@@ -8,7 +8,7 @@ import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
 import { commandHelps } from './command-help.ts';
 import { explainUsageError, splitAttachedValues } from './command-line.ts';
-import { commandNamed, helpOf, overview, subcommandListing } from './help.ts';
+import { commandListing, commandNamed, helpOf, overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
@@ -99,7 +99,7 @@ function firstOptionAt(args: readonly string[]): number {
  * any `--`); null when the command line asks for no help.
  */
 function helpRequest(args: readonly string[]): string[] | null {
-  if (args[0] === 'help' && args.length > 1) return args.slice(1);
+  if (args[0] === 'help') return args.slice(1);
   const own = args.indexOf('--') < 0 ? args : args.slice(0, args.indexOf('--'));
   if (!own.includes('--help') && !own.includes('-h')) return null;
   return own.filter((arg) => !arg.startsWith('-'));
@@ -139,7 +139,7 @@ export async function main(
   }
   const help = helpRequest(args);
   if (help !== null) {
-    const text = helpOf(cli, commands, help);
+    const text = help.length === 0 ? commandListing(cli, commands) : helpOf(cli, commands, help);
     if (text !== null) {
       context.stdout.write(text);
       return 0;

@@ -76,3 +76,28 @@ t.test('`<command> --help`, `<command> -h` and `help <command>` print the same h
   const run = await repo.run(['run', '--', 'sh', '-c', 'printf %s "$1"', 'sh', '--help']);
   t.equal(run.stdout, '--help', 'a --help after -- belongs to the command run');
 });
+
+t.test('`--help` and `help` list every command by workflow, porcelain first, plumbing last', async (t) => {
+  const repo = await makeCliRepo(t, home);
+  const listing = await repo.ok(t, ['--help']);
+  t.equal(await repo.ok(t, ['help']), listing);
+  t.match(
+    listing,
+    /^usage: env-sync \[-C <path>\] \[--debug\] \[--no-color\] <command> \[<args>\]\n\nPorcelain\n/,
+  );
+  const order = ['Porcelain', 'Sync', 'Membership', 'Identity', 'Plumbing', 'Help', 'Global options'];
+  const at = order.map((title) => listing.indexOf(`\n${title}\n`));
+  t.same(
+    [...at].sort((a, b) => a - b),
+    at,
+    'sections in order',
+  );
+  t.notOk(at.includes(-1), 'every section');
+  t.match(listing, '\n  env-sync history [--env <name>] [--json] [-n <count>] [<key>]\n');
+  t.notMatch(listing, /#\d/);
+  t.same(
+    listing.split('\n').filter((line) => line.length > 80),
+    [],
+    'no line wider than 80',
+  );
+});

@@ -23,9 +23,13 @@ export async function initRepositoryHere(context: EnvSyncContext, command: strin
   await cli.run(init, quiet);
   if (init.failure !== null) {
     const why = report.split('\n').find((line) => line.startsWith('env-sync: ')) ?? 'env-sync: init failed';
-    throw new EnvSyncError('E_NOT_A_REPOSITORY', `no repository here and none could be made: ${why.slice(10)}`, {
-      exitCode: init.failure.exitCode,
-    });
+    throw new EnvSyncError(
+      'E_NOT_A_REPOSITORY',
+      `no repository here and none could be made: ${why.slice(10)}`,
+      {
+        exitCode: init.failure.exitCode,
+      },
+    );
   }
   const lines = report.trimEnd().split('\n');
   context.stderr.write(
