@@ -110,69 +110,83 @@ export async function main(
   argv: string[],
   options: Omit<EnvSyncContext, keyof BaseContext> = {},
 ): Promise<number> {
-  let args = [...argv];
   const context = { ...processStdio(), ...options };
   setNoticeSink((text) => context.stderr.write(`env-sync: ${text}\n`));
-  if (args[0] === '__complete') return printCompletions(args.slice(1), context.stdout);
-  // Global options come before the command, as in git.
-  for (;;) {
-    if (args[0] === '-C' && args[1] !== undefined) {
-      try {
-        process.chdir(args[1]);
-      } catch {
-        context.stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
-        return 2;
-      }
-      args = args.slice(2);
-    } else if (args[0] === '--debug') {
-      process.env.ENV_SYNC_DEBUG = '1';
-      args = args.slice(1);
-    } else break;
-  }
-  if (takeFlag(args, '--debug')) process.env.ENV_SYNC_DEBUG = '1';
-  if (takeFlag(args, '--no-color')) process.env.NO_COLOR = '1';
+  if (argv[0] === '__complete') return printCompletions(argv.slice(1), context.stdout);
+  const taken = takeGlobalOptions(argv, context.stderr);
+  if (taken === null) return 2;
+  let args = taken;
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
-  if (args.length === 0) {
-    context.stdout.write(overview(cli));
-    return 0;
-  }
-  const help = helpRequest(args);
+  const help = helpText(cli, commands, args);
   if (help !== null) {
-    const text = help.length === 0 ? commandListing(cli, commands) : helpOf(cli, commands, help);
-    if (text !== null) {
-      context.stdout.write(text);
-      return 0;
-    }
+    context.stdout.write(help);
+    return 0;
   }
   // Only a command line with a short option and more after it (`-n1`) pays for the command's definitions.
   const known = () => commandNamed(cli, commands, args.slice(0, firstOptionAt(args)));
   if (args.some((arg) => /^-[^-]./.test(arg))) {
-    const help = known();
-    if (help !== null) args = splitAttachedValues(args, help);
+    const named = known();
+    if (named !== null) args = splitAttachedValues(args, named);
   }
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
     command = cli.process(args, context);
   } catch (error) {
-    const firstOption = args.findIndex((arg) => arg.startsWith('-'));
-    const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));
+    const listing = subcommandListing(cli, args.slice(0, firstOptionAt(args)));
     if (listing !== null) {
-      const help = args.includes('--help') || args.includes('-h');
-      (help ? context.stdout : context.stderr).write(listing);
-      return help ? 0 : 2;
+      const asked = args.includes('--help') || args.includes('-h');
+      (asked ? context.stdout : context.stderr).write(listing);
+      return asked ? 0 : 2;
     }
     const message = describeError(error).message;
-    const help = known();
-    const explained = help === null ? null : explainUsageError(message, args, help);
+    const named = known();
+    const explained = named === null ? null : explainUsageError(message, args, named);
     const line =
       explained === null
         ? usageErrorLine(message, args, commands)
-        : `${explained}; see 'env-sync help ${help!.name}'`;
+        : `${explained}; see 'env-sync help ${named!.name}'`;
     context.stderr.write(`env-sync: ${line}\n`);
     return 2;
   }
   const exitCode = await cli.run(command, context);
   if (command instanceof EnvSyncCommand && command.failure !== null) return command.failure.exitCode;
   return exitCode;
+}
+
+/**
+ * The command line without its global options, which they set up: `-C <path>` and `--debug` before the
+ * command, as in git, and `--debug` and `--no-color` anywhere before `--`. Null when `-C` names no directory.
+ */
+function takeGlobalOptions(argv: readonly string[], stderr: EnvSyncContext['stderr']): string[] | null {
+  const args = [...argv];
+  for (;;) {
+    if (args[0] === '-C' && args[1] !== undefined) {
+      try {
+        process.chdir(args[1]);
+      } catch {
+        stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
+        return null;
+      }
+      args.splice(0, 2);
+    } else if (args[0] === '--debug') {
+      process.env.ENV_SYNC_DEBUG = '1';
+      args.splice(0, 1);
+    } else break;
+  }
+  if (takeFlag(args, '--debug')) process.env.ENV_SYNC_DEBUG = '1';
+  if (takeFlag(args, '--no-color')) process.env.NO_COLOR = '1';
+  return args;
+}
+
+/** What `env-sync` alone, `help`, `--help` or `<command> --help` prints; null for any other command line. */
+function helpText(
+  cli: Cli<EnvSyncContext>,
+  commands: readonly CommandClass[],
+  args: readonly string[],
+): string | null {
+  if (args.length === 0) return overview(cli);
+  const words = helpRequest(args);
+  if (words === null) return null;
+  return words.length === 0 ? commandListing(cli, commands) : helpOf(cli, commands, words);
 }
