@@ -74,5 +74,36 @@ t.test(
     await b.ok(t, ['push']);
     t.same(await spare.entries(), { K: '3' }, 'and so does push');
     t.same(await a.entries(), { K: '1' }, 'origin was left alone');
+    await b.ok(t, ['remote', 'remove', 'laptop']);
+    t.match(
+      (await b.ok(t, ['fetch'])).stderr,
+      /^origin: /,
+      'removing the upstream remote falls back to origin',
+    );
+  },
+);
+
+t.test(
+  'an environment with a dot in its name syncs with origin; push -u says why it cannot record it',
+  async (t) => {
+    const root = t.testdir();
+    const a = await initPeer(root, 'a');
+    await a.commit({ K: '1' });
+    const b = peer(root, 'b');
+    await b.ok(t, ['clone', a.dir, b.dir]);
+    await b.ok(t, ['env', 'create', 'release.1', '--from', 'main']);
+    await b.ok(t, ['checkout', '--env', 'release.1']);
+    t.match((await b.ok(t, ['fetch'])).stderr, /^origin: /);
+    const refused = await b.cli(['push', '-u', 'origin']);
+    t.same(
+      [refused.code, refused.stderr],
+      [
+        2,
+        "env-sync: environment 'release.1' has a '.' in its name, which an upstream setting cannot hold; name the remote instead\n",
+      ],
+    );
+    t.equal(await a.ref('refs/heads/release.1'), null, 'nothing was pushed');
+    await b.ok(t, ['push']);
+    t.not(await a.ref('refs/heads/release.1'), null, 'push without -u goes to origin');
   },
 );

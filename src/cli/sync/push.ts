@@ -55,6 +55,7 @@ export class PushCommand extends RemoteCommand {
     let envs = named;
     if (this.all) envs = await listEnvironments(repo);
     else if (envs.length === 0) envs = [current];
+    const upstreams = this.setUpstream ? envs.map((env) => upstreamSetting(env)) : [];
     const requests: PushRequest[] = [];
     for (const env of envs) {
       const local = await repo.refs.read(branchRef(env));
@@ -80,7 +81,7 @@ export class PushCommand extends RemoteCommand {
     );
     if (this.setUpstream) {
       remoteUrl(repo, remote);
-      for (const env of envs) repo.config.set(upstreamKey(env), remote);
+      for (const key of upstreams) repo.config.set(key, remote);
       await repo.saveConfig();
     }
     for (const outcome of outcomes) {
@@ -92,4 +93,16 @@ export class PushCommand extends RemoteCommand {
     }
     return 0;
   }
+}
+
+/** Where `push -u` records the upstream of `env`; refused, before anything is pushed, for a name with a dot. */
+function upstreamSetting(env: string): string {
+  const key = upstreamKey(env);
+  if (key === null) {
+    throw new EnvSyncError(
+      'E_USAGE',
+      `environment '${env}' has a '.' in its name, which an upstream setting cannot hold; name the remote instead`,
+    );
+  }
+  return key;
 }
