@@ -54,13 +54,15 @@ export function securePeerServerOptions(
       return access;
     },
     async join(body, fingerprint) {
-      const { answer } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
+      const { answer, repeated } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
         now: nowSeconds(),
         peer: identity.peerId,
         restoredUnsynced: await isRestoredUnsynced(identity.home),
       });
       const who = `${answer.peerId} (${answer.name})`;
-      if (answer.state === 'pending') {
+      if (repeated) {
+        log(`join: ${who} sent its join again; it is ${answer.state}`);
+      } else if (answer.state === 'pending') {
         log(`join: ${who} is pending; approve with: env-sync peer approve ${answer.peerId}`);
       } else {
         const { resealEnvironments } = await import('../../model/reseal.ts');
