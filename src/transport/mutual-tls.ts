@@ -27,6 +27,17 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * proves the server holds the keys of the session that one made); the pin is checked again on that fingerprint.
  */
 const sessions = new Map<string, { readonly session: Buffer; readonly fingerprint: string }>();
+/** The client's TLS context per certificate: parsing the key for every connection costs as much again. */
+const contexts = new Map<string, tls.SecureContext>();
+
+function clientContext(credentials: PeerCredentials): tls.SecureContext {
+  let context = contexts.get(credentials.cert);
+  if (context === undefined) {
+    context = tls.createSecureContext({ key: credentials.key, cert: credentials.cert, ...TLS13 });
+    contexts.set(credentials.cert, context);
+  }
+  return context;
+}
 
 /**
  * Server options: a client certificate is requested and any self-signed one completes the handshake; the
@@ -67,9 +78,7 @@ export function connectPinned(
   const socket = tls.connect({
     host,
     port,
-    key: client.credentials.key,
-    cert: client.credentials.cert,
-    ...TLS13,
+    secureContext: clientContext(client.credentials),
     rejectUnauthorized: false,
     session: cached?.session,
   });

@@ -3,6 +3,7 @@
 // client's certificate, and each request is authorized against the registry as it is at that moment.
 
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import t from 'tap';
 import { loadIdentity } from '../../src/crypto/load-identity.ts';
@@ -63,19 +64,20 @@ t.test(
 
     // A push is two requests: the advertisement's GET, then the POST. Bob is revoked between them.
     const exchange = await httpTransport(served.url, tls).connect('receive-pack');
+    const incoming = exchange.incoming as Readable;
     const received: Buffer[] = [];
-    const firstAnswer = new Promise((resolve) => exchange.incoming.once('data', resolve));
-    exchange.incoming.on('data', (chunk: Buffer) => received.push(chunk));
+    const firstAnswer = new Promise((resolve) => incoming.once('data', resolve));
+    incoming.on('data', (chunk: Buffer) => received.push(chunk));
     const ended = new Promise((resolve) => {
-      exchange.incoming.once('end', resolve);
-      exchange.incoming.once('close', resolve);
-      exchange.incoming.once('error', resolve);
+      incoming.once('end', resolve);
+      incoming.once('close', resolve);
+      incoming.once('error', resolve);
     });
     await firstAnswer;
     const advertisement = Buffer.concat(received).toString('latin1');
     t.notMatch(advertisement, NOT_A_PEER, 'the GET was served while bob was approved');
     await alice.ok(t, ['peer', 'revoke', bob.peerId]);
-    exchange.outgoing.end(Buffer.from('not even a frame'));
+    exchange.outgoing!.end(Buffer.from('not even a frame'));
     await ended;
     t.match(Buffer.concat(received).toString('latin1'), NOT_A_PEER, 'the POST after the revoke is refused');
     exchange.close();
