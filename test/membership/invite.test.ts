@@ -17,7 +17,7 @@ import {
 } from '../../src/membership/invitation.ts';
 import { updateInvitations } from '../../src/membership/invitation-store.ts';
 import { openRepository } from '../../src/store/repository.ts';
-import { invite, joinWith, securePeer, servedGroup } from '../transport/mtls-helpers.ts';
+import { invite, joinWith, securePeer, servedGroup, serveTls } from '../transport/mtls-helpers.ts';
 
 const GROUP = 'ab'.repeat(32);
 const FIELDS = {
@@ -203,7 +203,7 @@ t.test('peer invite: only an admin invites; --json; the file keeps no secret and
   t.match(refused.stderr, /is not an admin: only an admin invites/);
   // What a serve bound to every interface records names no address to dial.
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(path.join(alice.dir, '.env-sync/serve-addresses'), '0.0.0.0:7464\n');
+  writeFileSync(path.join(alice.dir, '.env-sync/serve-addresses'), `pid ${process.pid}\n0.0.0.0:7464\n`);
   const wildcard = await alice.cli(['peer', 'invite']);
   t.equal(wildcard.code, 2);
   t.match(wildcard.stderr, /serve listens on 0\.0\.0\.0:7464, every interface: give --address HOST:PORT/);
@@ -271,5 +271,36 @@ t.test(
     t.equal(members(), afterJoin, "the replay wrote nothing on the inviter's side");
     const list = (await alice.ok(t, ['peer', 'list'])).stdout;
     t.notMatch(list, /carol/, 'carol is nowhere in the group');
+  },
+);
+
+t.test(
+  'a serve killed with SIGKILL leaves a record peer invite ignores; the next serve replaces it',
+  async (t) => {
+    const { alice, served } = await servedGroup(t, {});
+    const record = path.join(alice.dir, '.env-sync/serve-addresses');
+    const addressesOf = async () =>
+      parseToken((await alice.ok(t, ['peer', 'invite'])).stdout.trim()).addresses;
+    t.same(await addressesOf(), [served.address], 'a live serve is the default address');
+    const killed = new Promise((resolve) => served.child.once('exit', resolve));
+    served.child.kill('SIGKILL');
+    await killed;
+    t.match(readFileSync(record, 'utf8'), `pid ${served.child.pid}\n`, 'the killed serve left its record');
+    t.notSame(await addressesOf(), [served.address], 'the dead serve is not offered');
+    t.same(await addressesOf(), ['127.0.0.1:7464'], 'the default address is');
+
+    const next = await serveTls(t, alice);
+    // serve records its addresses just after it prints them.
+    while (!readFileSync(record, 'utf8').startsWith(`pid ${next.child.pid}\n`)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    t.equal(
+      readFileSync(record, 'utf8'),
+      `pid ${next.child.pid}\n${next.address}\n`,
+      'the next serve replaced it',
+    );
+    t.same(await addressesOf(), [next.address]);
+    t.equal(await next.stop(), 0);
+    t.notOk(existsSync(record), 'a serve that stops removes its record');
   },
 );

@@ -132,3 +132,27 @@ t.test('a host known by its ecdsa or rsa key is asked for that key type', { skip
     t.same(await machine.entries(), { K: 'v' }, `only the ${type} key is known`);
   }
 });
+
+t.test(
+  'a host known_hosts trusts only through @cert-authority is refused, even with --accept-new-host-key',
+  { skip },
+  async (t) => {
+    const sshd = await startSshd(t);
+    const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+    await origin.commit({ K: 'v' });
+    const laptop = peer(t.testdir(), 'laptop');
+    const { sshDir } = await sshd.installClient(laptop.home, { knownHosts: false });
+    const knownHosts = path.join(sshDir, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority [127.0.0.1]:* ${otherHostKey(sshDir)}\n`);
+    const before = readFileSync(knownHosts, 'utf8');
+    const url = `ssh://127.0.0.1:${sshd.port}${origin.dir}`;
+    const refused = await laptop.cli([...sshd.cloneArgs(url, laptop.dir), '--accept-new-host-key']);
+    t.equal(refused.code, 1);
+    t.equal(
+      refused.stderr,
+      `env-sync: [127.0.0.1]:${sshd.port} is trusted through a @cert-authority line of known_hosts, and the built-in client cannot check host certificates; refusing (use the system's ssh: ENV_SYNC_SSH_COMMAND=ssh)\n`,
+    );
+    t.equal(readFileSync(knownHosts, 'utf8'), before, 'known_hosts is not written');
+    t.notOk(existsSync(path.join(laptop.dir, '.env-sync')), 'a refused clone leaves no repository');
+  },
+);
