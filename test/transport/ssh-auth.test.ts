@@ -9,7 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { shellQuote } from '../../src/transport/ssh-url.ts';
 import { BIN, runCli } from '../helpers/cli.ts';
-import { addToAgent, freePort, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
+import { addToAgent, freePort, sshdWithProject, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
 const skip = sshSkip(t);
@@ -158,9 +158,7 @@ t.test(
   'a wrong passphrase is asked again, three times as ssh does, then fails in one line',
   { skip },
   async (t) => {
-    const sshd = await startSshd(t);
-    const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
-    await origin.commit({ K: 'v' });
+    const sshd = await sshdWithProject(t);
     const laptop = peer(t.testdir(), 'laptop');
     const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
     const third = await cloneOnTerminal(sshd, laptop, keyFile, [

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { sshSkip, startSshd } from '../helpers/sshd.ts';
+import { sshdWithProject, sshSkip, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
 const skip = sshSkip(t);
@@ -137,15 +137,13 @@ t.test(
   'a host known_hosts trusts only through @cert-authority is refused, even with --accept-new-host-key',
   { skip },
   async (t) => {
-    const sshd = await startSshd(t);
-    const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
-    await origin.commit({ K: 'v' });
+    const sshd = await sshdWithProject(t);
     const laptop = peer(t.testdir(), 'laptop');
     const { sshDir } = await sshd.installClient(laptop.home, { knownHosts: false });
     const knownHosts = path.join(sshDir, 'known_hosts');
     writeFileSync(knownHosts, `@cert-authority [127.0.0.1]:* ${otherHostKey(sshDir)}\n`);
     const before = readFileSync(knownHosts, 'utf8');
-    const url = `ssh://127.0.0.1:${sshd.port}${origin.dir}`;
+    const url = `ssh://127.0.0.1:${sshd.port}${path.join(sshd.remoteHome, 'project')}`;
     const refused = await laptop.cli([...sshd.cloneArgs(url, laptop.dir), '--accept-new-host-key']);
     t.equal(refused.code, 1);
     t.equal(
