@@ -33,7 +33,7 @@ t.test(
 );
 
 t.test(
-  "a stranger's pinned clone leaves its join request for the admin; once approved the same clone reads",
+  "a stranger's pinned clone leaves its join request for the admin; once approved the same clone reads; once revoked it is refused",
   async (t) => {
     const { root, alice, served } = await servedGroup(t, { API_KEY: 'alice-secret-1' });
     const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
@@ -65,5 +65,18 @@ t.test(
       'origin is pinned to the peer holding the certificate',
     );
     await bob.ok(t, ['pull']);
+
+    await alice.ok(t, ['peer', 'revoke', peerId!]);
+    const again = await bob.cli(
+      ['clone', '--peer', served.fingerprint, served.url, 'again'],
+      undefined,
+      root,
+    );
+    t.equal(again.code, 1);
+    t.match(
+      again.stderr,
+      /refused the join: this peer was revoked from the group; a revoked key never joins again\n$/,
+    );
+    t.notOk(existsSync(path.join(root, 'again', '.env-sync')), 'a revoked peer clones nothing');
   },
 );
