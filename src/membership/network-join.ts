@@ -88,7 +88,7 @@ export async function acceptJoin(
   });
 }
 
-/** A join with no invitation: left in the inbox for an admin, unless the registry knows the peer already. */
+/** A join with no invitation: left in the inbox for an admin, unless the peer was revoked. */
 async function requestForReview(repo: Repository, request: JoinRequest, now: number): Promise<JoinAnswer> {
   const record = (await loadRegistry(repo, now))?.registry.byKey(request.key);
   if (record?.state === 'revoked') {
