@@ -12,7 +12,7 @@ import { encodeFrame } from '../sync/frames.ts';
 import { errorFrame, type Service } from '../sync/messages.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
 import { type BeforeRefUpdates, serveUploadPack } from '../sync/upload-pack.ts';
-import { CONTENT_TYPE, JOIN_ENDPOINT, PATH_PREFIX } from './http.ts';
+import { CONTENT_TYPE, JOIN_ENDPOINT, NOT_A_PEER, PATH_PREFIX } from './http.ts';
 import { type PeerCredentials, peerFingerprint, serverTlsOptions } from './mutual-tls.ts';
 
 const MAX_JOIN_BODY_BYTES = 64 * 1024;
@@ -41,7 +41,6 @@ export interface SyncServerOptions {
   readonly idleMs?: number;
 }
 
-const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
 const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership chain, not push';
 
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {
@@ -74,7 +73,7 @@ async function route(
   const gate = options.gate;
   const fingerprint = gate === undefined ? null : peerFingerprint(request.socket as TLSSocket);
   if (gate !== undefined && name === JOIN_ENDPOINT && fingerprint !== null) {
-    await answerJoin(gate, fingerprint, options, request, response);
+    await answerJoin(repo, fingerprint, { ...options, gate }, request, response);
     return;
   }
   if (name !== 'upload-pack' && name !== 'receive-pack') {
@@ -120,10 +119,14 @@ function refuse(response: http.ServerResponse, message: string): void {
     .end(encodeFrame(errorFrame(message)));
 }
 
+/**
+ * The join endpoint, for any client with a certificate: GET tells the group id a join request is signed for
+ * (all a stranger learns); POST is the join (gate.join).
+ */
 async function answerJoin(
-  gate: PeerGate,
+  repo: Repository,
   fingerprint: string,
-  options: SyncServerOptions,
+  options: SyncServerOptions & { gate: PeerGate },
   request: http.IncomingMessage,
   response: http.ServerResponse,
 ): Promise<void> {
@@ -133,7 +136,8 @@ async function answerJoin(
       .end(`${JSON.stringify(body)}\n`);
   if (request.method !== 'POST') {
     request.resume();
-    json(405, { error: 'a join is a POST' });
+    if (request.method === 'GET') json(200, { group: repo.group });
+    else json(405, { error: 'a join is a POST' });
     return;
   }
   const body = await readBody(request, MAX_JOIN_BODY_BYTES);
@@ -142,7 +146,7 @@ async function answerJoin(
     return;
   }
   try {
-    json(200, await gate.join(body, fingerprint));
+    json(200, await options.gate.join(body, fingerprint));
   } catch (error) {
     options.onError?.(error as Error, JOIN_ENDPOINT);
     json(403, { error: isEnvSyncError(error) ? error.message : 'internal error' });
