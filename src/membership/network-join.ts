@@ -1,8 +1,7 @@
 // The inviter's side of a join over the network (docs/protocol.md#joining-with-an-invitation): check the
 // invitation and the signed join request against the certificate that sent them, then record the request as
 // pending (or approve it, for a pre-approved invitation) and spend the invitation, all or nothing. The peer
-// that spent an invitation may send its join again (its clone failed after the join); no one else may. A join
-// with no invitation is left for an admin to review (join-inbox.ts).
+// that spent an invitation may send its join again (its clone failed after the join); no one else may.
 
 import { peerIdFromPublicKey } from '../crypto/peer-id.ts';
 import { EnvSyncError } from '../errors.ts';
@@ -12,24 +11,21 @@ import { loadRegistry } from './chain-store.ts';
 import type { JoinRequest, Role } from './event-format.ts';
 import { findUsableInvitation } from './invitation.ts';
 import { updateInvitations } from './invitation-store.ts';
-import { leaveJoinRequest } from './join-inbox.ts';
 import { parseJoinRequest } from './join-request.ts';
 import { displayState } from './registry.ts';
 import type { EventSigner } from './signing.ts';
 
 /** What the joiner is told. */
 export interface JoinAnswer {
-  /** `requested`: no invitation; the request waits in the server's inbox (`file`) for an admin. */
-  readonly state: 'pending' | 'approved' | 'requested';
+  readonly state: 'pending' | 'approved';
   readonly peerId: string;
   readonly name: string;
   readonly role: Role | null;
-  readonly file?: string;
 }
 
-/** The body a joiner POSTs: its join request file's JSON and the invitation's secret, if it has one. */
-export function joinBody(request: Record<string, unknown>, secret: string | null): string {
-  return JSON.stringify(secret === null ? { request } : { request, secret });
+/** The body a joiner POSTs: its join request file's JSON and the invitation's secret. */
+export function joinBody(request: Record<string, unknown>, secret: string): string {
+  return JSON.stringify({ request, secret });
 }
 
 /**
@@ -57,7 +53,6 @@ export async function acceptJoin(
     );
   }
   const peerId = peerIdFromPublicKey(request.key);
-  if (secret === null) return { answer: await requestForReview(repo, request, options.now), repeated: false };
   return updateInvitations<{ answer: JoinAnswer; repeated: boolean }>(repo, async (records) => {
     const inviter = { group: repo.group, key: signer.publicKey };
     const invitation = findUsableInvitation(records, secret, options.now, inviter, peerId);
@@ -88,25 +83,6 @@ export async function acceptJoin(
   });
 }
 
-/** A join with no invitation: left in the inbox for an admin, unless the peer was revoked. */
-async function requestForReview(repo: Repository, request: JoinRequest, now: number): Promise<JoinAnswer> {
-  const record = (await loadRegistry(repo, now))?.registry.byKey(request.key);
-  if (record?.state === 'revoked') {
-    throw new EnvSyncError(
-      'E_PEER_REVOKED',
-      'this peer was revoked from the group; a revoked key never joins again',
-    );
-  }
-  const file = await leaveJoinRequest(repo, request);
-  return {
-    state: 'requested',
-    peerId: peerIdFromPublicKey(request.key),
-    name: request.name,
-    role: null,
-    file,
-  };
-}
-
 /** The joiner's state now, for a join sent again by the peer that spent the invitation with this certificate. */
 async function repeatedJoin(
   repo: Repository,
@@ -126,20 +102,15 @@ async function repeatedJoin(
   return { state, peerId: record.peerId, name: record.name, role: record.role };
 }
 
-function parseJoinBody(body: string): { request: JoinRequest; secret: string | null } {
+function parseJoinBody(body: string): { request: JoinRequest; secret: string } {
   let json: { request?: unknown; secret?: unknown };
   try {
     json = JSON.parse(body) as typeof json;
   } catch {
     throw new EnvSyncError('E_PROTOCOL', 'the join body is not JSON');
   }
-  const secret = json?.secret ?? null;
-  if (
-    (secret !== null && typeof secret !== 'string') ||
-    typeof json.request !== 'object' ||
-    json.request === null
-  ) {
-    throw new EnvSyncError('E_PROTOCOL', 'the join body needs a request, and a secret or none');
+  if (typeof json?.secret !== 'string' || typeof json.request !== 'object' || json.request === null) {
+    throw new EnvSyncError('E_PROTOCOL', 'the join body needs a request and a secret');
   }
-  return { request: parseJoinRequest(JSON.stringify(json.request), 'the join request'), secret };
+  return { request: parseJoinRequest(JSON.stringify(json.request), 'the join request'), secret: json.secret };
 }

@@ -73,7 +73,7 @@ async function route(
   const gate = options.gate;
   const fingerprint = gate === undefined ? null : peerFingerprint(request.socket as TLSSocket);
   if (gate !== undefined && name === JOIN_ENDPOINT && fingerprint !== null) {
-    await answerJoin(repo, fingerprint, { ...options, gate }, request, response);
+    await answerJoin(gate, fingerprint, options, request, response);
     return;
   }
   if (name !== 'upload-pack' && name !== 'receive-pack') {
@@ -119,14 +119,11 @@ function refuse(response: http.ServerResponse, message: string): void {
     .end(encodeFrame(errorFrame(message)));
 }
 
-/**
- * The join endpoint, for any client with a certificate: GET tells the group id a join request is signed for
- * (all a stranger learns); POST is the join (gate.join).
- */
+/** The join endpoint, for any client with a certificate: a POST of a join with an invitation (gate.join). */
 async function answerJoin(
-  repo: Repository,
+  gate: PeerGate,
   fingerprint: string,
-  options: SyncServerOptions & { gate: PeerGate },
+  options: SyncServerOptions,
   request: http.IncomingMessage,
   response: http.ServerResponse,
 ): Promise<void> {
@@ -136,8 +133,7 @@ async function answerJoin(
       .end(`${JSON.stringify(body)}\n`);
   if (request.method !== 'POST') {
     request.resume();
-    if (request.method === 'GET') json(200, { group: repo.group });
-    else json(405, { error: 'a join is a POST' });
+    json(405, { error: 'a join is a POST' });
     return;
   }
   const body = await readBody(request, MAX_JOIN_BODY_BYTES);
@@ -146,7 +142,7 @@ async function answerJoin(
     return;
   }
   try {
-    json(200, await options.gate.join(body, fingerprint));
+    json(200, await gate.join(body, fingerprint));
   } catch (error) {
     options.onError?.(error as Error, JOIN_ENDPOINT);
     json(403, { error: isEnvSyncError(error) ? error.message : 'internal error' });

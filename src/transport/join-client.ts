@@ -1,5 +1,5 @@
-// The joiner's side of the join endpoint over a pinned mutual-TLS connection, JSON both ways
-// (docs/protocol.md#joining-with-an-invitation): the group a request is signed for (GET), the join (POST).
+// The joiner's side of the join endpoint: one POST of the join body over a pinned mutual-TLS connection,
+// answered with JSON (docs/protocol.md#joining-with-an-invitation).
 
 import http from 'node:http';
 import { EnvSyncError } from '../errors.ts';
@@ -10,21 +10,10 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** POSTs `body` to `<url>/env-sync/v1/join`; resolves the server's JSON answer or throws its one-line refusal. */
 export function postJoin(url: string, tls: ClientTls, body: string): Promise<Record<string, unknown>> {
-  return joinEndpoint(url, tls, body);
-}
-
-/** The group id the server at `url` serves, which a join request without an invitation is signed for. */
-export async function joinGroup(url: string, tls: ClientTls): Promise<string> {
-  const { group } = await joinEndpoint(url, tls, null);
-  if (typeof group !== 'string') throw new EnvSyncError('E_PROTOCOL', `${url} named no group to join`);
-  return group;
-}
-
-function joinEndpoint(url: string, tls: ClientTls, body: string | null): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const request = http.request({
       ...endpoint(new URL(url), JOIN_ENDPOINT, tls),
-      method: body === null ? 'GET' : 'POST',
+      method: 'POST',
       headers: { 'content-type': 'application/json' },
     });
     request.on('error', (error) => reject(reachError(url, error)));
@@ -61,6 +50,6 @@ function joinEndpoint(url: string, tls: ClientTls, body: string | null): Promise
           );
       });
     });
-    request.end(body ?? undefined);
+    request.end(body);
   });
 }

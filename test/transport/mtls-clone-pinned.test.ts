@@ -1,11 +1,11 @@
 // `clone https://host:port` without a token, as OpenSSH meets a host: the first connection shows the server's
 // certificate fingerprint and sends nothing; `--peer <fingerprint>` pins it; a peer the server does not serve
-// leaves its signed join request there for an admin, and the same clone works once it is approved.
+// learns nothing, not even the group id, and is told to join with an invitation.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { securePeer, servedGroup } from './mtls-helpers.ts';
+import { invite, joinWith, securePeer, servedGroup } from './mtls-helpers.ts';
 
 t.test(
   'a clone of https:// with no pin shows the fingerprint, sends nothing and writes nothing',
@@ -33,50 +33,53 @@ t.test(
 );
 
 t.test(
-  "a stranger's pinned clone leaves its join request for the admin; once approved the same clone reads; once revoked it is refused",
+  'a stranger learns nothing and leaves nothing; a member clones pinned; once revoked it is refused',
   async (t) => {
     const { root, alice, served } = await servedGroup(t, { API_KEY: 'alice-secret-1' });
-    const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
-    const before = members();
+    // What the server holds, less the record of its own addresses, which serve writes once it listens.
+    const held = () =>
+      readdirSync(path.join(alice.dir, '.env-sync'), { recursive: true })
+        .filter((name) => name !== 'serve-addresses')
+        .sort();
+    const before = held();
     const bob = securePeer(root, 'bob');
-    const clone = ['clone', '--peer', `sha256:${served.fingerprint}`, served.url, bob.dir];
+    const pinned = (dir: string) => ['clone', '--peer', `sha256:${served.fingerprint}`, served.url, dir];
 
-    const waiting = await bob.cli(clone, undefined, root);
-    t.equal(waiting.code, 1);
-    const match =
-      /^env-sync: you are (\S+), not a member of this group yet; your join request waits on https:\/\/\S+, where an admin runs: env-sync peer approve (\.env-sync\/join-requests\/\1\.json); then run this clone again\n$/.exec(
-        waiting.stderr,
-      );
-    t.ok(match, waiting.stderr);
-    const [, peerId, file] = match ?? ['', '', ''];
+    const stranger = await bob.cli(pinned(bob.dir), undefined, root);
+    t.equal(stranger.code, 1);
+    t.match(
+      stranger.stderr,
+      /^env-sync: https:\/\/\S+ does not serve this peer \(\S+\): it is not an approved peer of that group; to join, ask an admin there for an invitation \(env-sync peer invite\) and clone with it\n$/,
+    );
+    t.notMatch(stranger.stderr, /[0-9a-f]{64}/, 'not even the group id is told');
     t.notOk(existsSync(path.join(bob.dir, '.env-sync')), 'nothing written on the joiner side');
-    t.equal(members(), before, "the request is no event: the group's chain did not move");
-    t.equal(statSync(path.join(alice.dir, file!)).mode & 0o777, 0o600, 'the request file is 0600');
-    t.match(served.stderr(), new RegExp(`join request without invitation: ${peerId} \\(\\S+\\), in ${file}`));
+    t.same(held(), before, 'nothing written on the server');
 
-    await alice.ok(t, ['peer', 'approve', file!]);
-    const cloned = await bob.ok(t, clone, undefined, root);
+    const { peer: carol, peerId } = await joinWith(
+      t,
+      root,
+      'carol',
+      await invite(t, alice, served, ['--approve']),
+    );
+    const cloned = await carol.ok(t, pinned('carol-again'), undefined, root);
     t.match(cloned.stdout, /Cloned into/);
-    t.equal((await bob.ok(t, ['get', 'API_KEY'])).stdout, 'alice-secret-1\n');
+    const again = securePeer(root, 'carol-again');
+    t.equal(
+      (await carol.ok(t, ['-C', again.dir, 'get', 'API_KEY'])).stdout,
+      'alice-secret-1\n',
+      'a member clones pinned and reads',
+    );
     const alicePeer = /^peer (\S+)$/m.exec(served.stdout())![1];
     t.equal(
-      (await bob.ok(t, ['config', 'get', 'remote.origin.peer'])).stdout.trim(),
+      (await carol.ok(t, ['-C', again.dir, 'config', 'get', 'remote.origin.peer'])).stdout.trim(),
       alicePeer,
       'origin is pinned to the peer holding the certificate',
     );
-    await bob.ok(t, ['pull']);
 
-    await alice.ok(t, ['peer', 'revoke', peerId!]);
-    const again = await bob.cli(
-      ['clone', '--peer', served.fingerprint, served.url, 'again'],
-      undefined,
-      root,
-    );
-    t.equal(again.code, 1);
-    t.match(
-      again.stderr,
-      /refused the join: this peer was revoked from the group; a revoked key never joins again\n$/,
-    );
-    t.notOk(existsSync(path.join(root, 'again', '.env-sync')), 'a revoked peer clones nothing');
+    await alice.ok(t, ['peer', 'revoke', peerId]);
+    const revoked = await carol.cli(pinned('carol-third'), undefined, root);
+    t.equal(revoked.code, 1);
+    t.match(revoked.stderr, /does not serve this peer/);
+    t.notOk(existsSync(path.join(root, 'carol-third', '.env-sync')), 'a revoked peer clones nothing');
   },
 );

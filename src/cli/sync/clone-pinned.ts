@@ -1,7 +1,7 @@
 // `env-sync clone --peer <fingerprint> https://host:port`: a clone with no invitation, the server pinned to the
 // certificate fingerprint its owner reads out (`serve` prints it), as OpenSSH pins a host key. Without --peer
-// the handshake shows the fingerprint and nothing is sent. A peer the server does not serve yet leaves its
-// signed join request there for an admin (docs/transports.md#secure-peer-mutual-tls-13).
+// the handshake shows the fingerprint and nothing is sent. A peer the server does not serve is told to join
+// with an invitation (docs/transports.md#secure-peer-mutual-tls-13).
 
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
@@ -50,30 +50,14 @@ export function isRefusedAsStranger(error: unknown): boolean {
 }
 
 /**
- * Sends this peer's join request, signed for the group the server names, to be reviewed there; returns the
- * error the clone ends with, which says who this peer is and what the admin runs.
+ * The error a clone refused as a stranger ends with: who this peer is, and that joining takes an invitation (the
+ * server tells a certificate it does not know nothing, not even the group it serves).
  */
-export async function leaveJoinRequest(url: string, tls: ClientTls): Promise<EnvSyncError> {
-  const [identity, { createJoinRequest }, { joinRequestToJson }, { joinBody }, { joinGroup, postJoin }] =
-    await Promise.all([
-      loadThisPeer(),
-      import('../../membership/build-event.ts'),
-      import('../../membership/join-request.ts'),
-      import('../../membership/network-join.ts'),
-      import('../../transport/join-client.ts'),
-    ]);
-  const group = await joinGroup(url, tls);
-  const card = {
-    name: identity.name,
-    ageRecipient: identity.ageRecipient,
-    certificateFingerprint: identity.certificateFingerprint,
-  };
-  const request = createJoinRequest(identity.signingKey, card, group as never, nowSeconds());
-  const answer = await postJoin(url, tls, joinBody(joinRequestToJson(request), null));
-  const approve = `env-sync peer approve ${String(answer.file ?? identity.peerId)}`;
+export async function strangerError(url: string): Promise<EnvSyncError> {
+  const identity = await loadThisPeer();
   return new EnvSyncError(
     'E_PEER_UNKNOWN',
-    `you are ${identity.peerId}, not a member of this group yet; your join request waits on ${url}, where an admin runs: ${approve}; then run this clone again`,
+    `${url} does not serve this peer (${identity.peerId}): it is not an approved peer of that group; to join, ask an admin there for an invitation (env-sync peer invite) and clone with it`,
   );
 }
 

@@ -25,10 +25,10 @@ import { createSession } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import {
   isRefusedAsStranger,
-  leaveJoinRequest,
   parseFingerprint,
   pinnedClientTls,
   pinnedPeerId,
+  strangerError,
 } from './clone-pinned.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
@@ -63,10 +63,8 @@ export class CloneCommand extends RemoteCommand {
       \`clone --peer <fingerprint> https://host:port\` clones without a token from the server whose certificate
       has that fingerprint (its \`serve\` prints it; check it with the server's owner, as an SSH host key).
       Without \`--peer\` the handshake shows the server's fingerprint and the clone stops before sending anything.
-      \`origin\` is pinned to the approved peer that holds the certificate. A peer the server does not serve yet
-      leaves its signed join request there (\`.env-sync/join-requests/<peer-id>.json\`, named in \`serve\`'s log),
-      writes nothing, and is told the command an admin runs (\`env-sync peer approve <file>\`); once approved,
-      the same clone succeeds.
+      \`origin\` is pinned to the approved peer that holds the certificate. A peer the server does not serve (not
+      approved yet, or revoked) learns nothing from it and writes nothing: it joins with an invitation token.
 
       From a path or a bundle, a peer that is not a member yet cannot read values until an admin approves its
       join request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
@@ -132,9 +130,7 @@ export class CloneCommand extends RemoteCommand {
         DEFAULT_SYNC_LIMITS,
         `remote '${url}'`,
       ).catch(async (error: unknown) => {
-        throw pinned !== undefined && isRefusedAsStranger(error)
-          ? await leaveJoinRequest(url, pinned.tls)
-          : error;
+        throw pinned !== undefined && isRefusedAsStranger(error) ? await strangerError(url) : error;
       });
       // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
       checkUrlAllowedInMode(open.ad.mode, url);

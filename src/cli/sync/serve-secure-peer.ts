@@ -62,10 +62,6 @@ export function securePeerServerOptions(
       const who = `${answer.peerId} (${answer.name})`;
       if (repeated) {
         log(`join: ${who} sent its join again; it is ${answer.state}`);
-      } else if (answer.state === 'requested') {
-        log(
-          `join request without invitation: ${who}, in ${answer.file}; check it, then: env-sync peer approve ${answer.file}`,
-        );
       } else if (answer.state === 'pending') {
         log(`join: ${who} is pending; approve with: env-sync peer approve ${answer.peerId}`);
       } else {
