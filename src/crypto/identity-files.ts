@@ -14,6 +14,7 @@ export function identityFiles(home: string): IdentityFiles {
     metadata: join(dir, 'identity.json'),
     signingKey: join(dir, 'signing.key'),
     ageIdentityFile: join(dir, 'age-identity.txt'),
+    retiredAgeKeys: join(dir, 'age-retired.txt'),
     tlsKey: join(dir, 'tls.key'),
     tlsCertificate: join(dir, 'tls.crt'),
   };

@@ -10,6 +10,8 @@ export interface IdentityFiles {
   metadata: string;
   signingKey: string;
   ageIdentityFile: string;
+  /** The age keys of earlier rotations (retired-age-keys.ts); absent until the first rotation. */
+  retiredAgeKeys: string;
   tlsKey: string;
   tlsCertificate: string;
 }
@@ -22,6 +24,8 @@ export interface IdentityFields {
   signingKey: SigningKey;
   ageRecipient: AgeRecipient;
   ageSecretKey: string;
+  /** The age keys held before each rotation, newest first; snapshots sealed to them stay readable. */
+  retiredAgeSecretKeys?: readonly string[];
   tlsKeyPem: string;
   certificatePem: string;
   certificateFingerprint: string;
@@ -44,6 +48,7 @@ export class Identity {
   readonly certificateFingerprint: string;
   readonly files: IdentityFiles;
   readonly #ageSecretKey: string;
+  readonly #retiredAgeSecretKeys: readonly string[];
   readonly #tlsKeyPem: string;
 
   constructor(fields: IdentityFields) {
@@ -57,6 +62,7 @@ export class Identity {
     this.certificateFingerprint = fields.certificateFingerprint;
     this.files = fields.files;
     this.#ageSecretKey = fields.ageSecretKey;
+    this.#retiredAgeSecretKeys = fields.retiredAgeSecretKeys ?? [];
     this.#tlsKeyPem = fields.tlsKeyPem;
   }
 
@@ -67,6 +73,11 @@ export class Identity {
   /** `AGE-SECRET-KEY-1…`: pass the identity itself to decryptWithIdentity rather than this where possible. */
   ageSecretKey(): string {
     return this.#ageSecretKey;
+  }
+
+  /** The age keys of earlier rotations: decryption tries them when the current key opens nothing. */
+  retiredAgeSecretKeys(): readonly string[] {
+    return this.#retiredAgeSecretKeys;
   }
 
   /** Key and certificate PEMs in the shape `tls.createServer` / `tls.connect` options take. */

@@ -16,6 +16,7 @@ import { IdentityMissingError, identityFiles } from './identity-files.ts';
 import { decodeIdentityMetadata, type IdentityMetadata } from './identity-metadata.ts';
 import { peerIdFromPublicKey } from './peer-id.ts';
 import { assertPrivateDirectory, assertPrivateFile, ioError, shellQuote } from './private-files.ts';
+import { parseRetiredAgeKeys } from './retired-age-keys.ts';
 
 /** Reads a file after checking, on the open handle, that only its owner can use it. */
 async function readChecked(path: string, kind: 'secret' | 'public', missing: () => Error): Promise<string> {
@@ -43,6 +44,7 @@ export async function assertKeyFilesPrivate(files: IdentityFiles): Promise<void>
   const checks: [string, 'secret' | 'public'][] = [
     [files.signingKey, 'secret'],
     [files.ageIdentityFile, 'secret'],
+    [files.retiredAgeKeys, 'secret'],
     [files.tlsKey, 'secret'],
     [files.tlsCertificate, 'public'],
   ];
@@ -109,11 +111,12 @@ function checkMatchesMetadata(home: IdentityHome, derived: Partial<IdentityMetad
 export async function loadIdentity(home: string): Promise<Identity> {
   const opened = await openIdentityHome(home);
   const { dir, files, metadata, incomplete } = opened;
-  const [signingPem, ageText, tlsKeyPem, certificatePem] = await Promise.all([
+  const [signingPem, ageText, tlsKeyPem, certificatePem, retiredAgeSecretKeys] = await Promise.all([
     readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
     readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
     readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
     readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
+    readRetiredAgeSecretKeys(files),
   ]);
   const signingKey = SigningKey.fromPkcs8Pem(signingPem);
   if (signingKey === null) {
@@ -139,6 +142,7 @@ export async function loadIdentity(home: string): Promise<Identity> {
     signingKey,
     ageRecipient: age.recipient,
     ageSecretKey: age.secretKey,
+    retiredAgeSecretKeys,
     tlsKeyPem,
     certificatePem,
     certificateFingerprint: fingerprint,
@@ -155,11 +159,33 @@ export async function loadAgeDecryptionKey(
 ): Promise<Exclude<AgeDecryptionKey, string> & { peerId: string }> {
   const opened = await openIdentityHome(home);
   const { files, incomplete } = opened;
-  const ageText = await readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile));
+  const [ageText, retired] = await Promise.all([
+    readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
+    readRetiredAgeSecretKeys(files),
+  ]);
   const age = await parseAgeIdentityFile(ageText, files.ageIdentityFile);
   checkMatchesMetadata(opened, { ageRecipient: age.recipient });
   const { secretKey } = age;
-  return { ageRecipient: age.recipient, peerId: opened.metadata.peerId, ageSecretKey: () => secretKey };
+  return {
+    ageRecipient: age.recipient,
+    peerId: opened.metadata.peerId,
+    ageSecretKey: () => secretKey,
+    retiredAgeSecretKeys: () => retired,
+  };
+}
+
+/** The secret keys of age-retired.txt, newest first; none when the identity was never rotated. */
+async function readRetiredAgeSecretKeys(files: IdentityFiles): Promise<string[]> {
+  const missing = new Error('absent');
+  let text: string;
+  try {
+    text = await readChecked(files.retiredAgeKeys, 'secret', () => missing);
+  } catch (error) {
+    if (error === missing) return [];
+    throw error;
+  }
+  const keys = await parseRetiredAgeKeys(text, files.retiredAgeKeys);
+  return keys.map((key) => key.secretKey);
 }
 
 /** Parses the certificate, checks the TLS key belongs to it, and returns its fingerprint. */

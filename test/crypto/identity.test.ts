@@ -131,6 +131,7 @@ t.test('identityPublicInfo is JSON with public values only', async (t) => {
     metadata: join(home, 'identity.json'),
     signingKey: join(home, 'signing.key'),
     ageIdentityFile: join(home, 'age-identity.txt'),
+    retiredAgeKeys: join(home, 'age-retired.txt'),
     tlsKey: join(home, 'tls.key'),
     tlsCertificate: join(home, 'tls.crt'),
   });

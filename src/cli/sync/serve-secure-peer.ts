@@ -54,6 +54,15 @@ export function securePeerServerOptions(
       return access;
     },
     async join(body, fingerprint) {
+      const announcement = await import('../../membership/rotation-announcement.ts');
+      if (announcement.isRotationAnnouncement(body)) {
+        const rotated = await announcement.acceptRotationAnnouncement(repo, body, fingerprint, {
+          now: nowSeconds(),
+          peer: identity.peerId,
+        });
+        log(`key rotation: ${rotated.peerId} now presents certificate ${fingerprint}`);
+        return { rotated: rotated.peerId };
+      }
       const { answer } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
         now: nowSeconds(),
         peer: identity.peerId,
