@@ -45,6 +45,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['peer'], () => import('./peer/list.ts')],
   [['peer'], () => import('./peer/invite.ts')],
   [['peer'], () => import('./peer/audit.ts')],
+  [['rotation'], () => import('./peer/rotation-status.ts')],
   [['log'], () => import('./peer/log.ts')],
   [['hash-object'], () => import('./plumbing/hash-object.ts')],
   [['cat-file'], () => import('./plumbing/cat-file.ts')],

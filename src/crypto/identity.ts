@@ -9,6 +9,8 @@ import type { PeerId } from './peer-id.ts';
 export interface IdentityFiles {
   metadata: string;
   signingKey: string;
+  /** The signing key before the last rotation, kept to sign that rotation again if it loses a fork. */
+  retiredSigningKey: string;
   ageIdentityFile: string;
   /** The age keys of earlier rotations (retired-age-keys.ts); absent until the first rotation. */
   retiredAgeKeys: string;
@@ -22,6 +24,8 @@ export interface IdentityFields {
   createdAt: string;
   peerId: PeerId;
   signingKey: SigningKey;
+  /** The signing key before the last rotation, if any (docs/identity.md#key-rotation). */
+  retiredSigningKey?: SigningKey | null;
   ageRecipient: AgeRecipient;
   ageSecretKey: string;
   /** The age keys held before each rotation, newest first; snapshots sealed to them stay readable. */
@@ -42,6 +46,7 @@ export class Identity {
   readonly createdAt: string;
   readonly peerId: PeerId;
   readonly signingKey: SigningKey;
+  readonly retiredSigningKey: SigningKey | null;
   readonly ageRecipient: AgeRecipient;
   readonly certificatePem: string;
   /** Lowercase hex SHA-256 of the certificate's DER bytes. */
@@ -57,6 +62,7 @@ export class Identity {
     this.createdAt = fields.createdAt;
     this.peerId = fields.peerId;
     this.signingKey = fields.signingKey;
+    this.retiredSigningKey = fields.retiredSigningKey ?? null;
     this.ageRecipient = fields.ageRecipient;
     this.certificatePem = fields.certificatePem;
     this.certificateFingerprint = fields.certificateFingerprint;

@@ -43,6 +43,7 @@ async function readChecked(path: string, kind: 'secret' | 'public', missing: () 
 export async function assertKeyFilesPrivate(files: IdentityFiles): Promise<void> {
   const checks: [string, 'secret' | 'public'][] = [
     [files.signingKey, 'secret'],
+    [files.retiredSigningKey, 'secret'],
     [files.ageIdentityFile, 'secret'],
     [files.retiredAgeKeys, 'secret'],
     [files.tlsKey, 'secret'],
@@ -111,13 +112,15 @@ function checkMatchesMetadata(home: IdentityHome, derived: Partial<IdentityMetad
 export async function loadIdentity(home: string): Promise<Identity> {
   const opened = await openIdentityHome(home);
   const { dir, files, metadata, incomplete } = opened;
-  const [signingPem, ageText, tlsKeyPem, certificatePem, retiredAgeSecretKeys] = await Promise.all([
-    readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
-    readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
-    readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
-    readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
-    readRetiredAgeSecretKeys(files),
-  ]);
+  const [signingPem, ageText, tlsKeyPem, certificatePem, retiredAgeSecretKeys, retiredSigningKey] =
+    await Promise.all([
+      readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
+      readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
+      readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
+      readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
+      readRetiredAgeSecretKeys(files),
+      readRetiredSigningKey(files),
+    ]);
   const signingKey = SigningKey.fromPkcs8Pem(signingPem);
   if (signingKey === null) {
     throw new EnvSyncError(
@@ -140,6 +143,7 @@ export async function loadIdentity(home: string): Promise<Identity> {
     createdAt: metadata.createdAt,
     peerId,
     signingKey,
+    retiredSigningKey,
     ageRecipient: age.recipient,
     ageSecretKey: age.secretKey,
     retiredAgeSecretKeys,
@@ -176,16 +180,35 @@ export async function loadAgeDecryptionKey(
 
 /** The secret keys of age-retired.txt, newest first; none when the identity was never rotated. */
 async function readRetiredAgeSecretKeys(files: IdentityFiles): Promise<string[]> {
-  const missing = new Error('absent');
-  let text: string;
-  try {
-    text = await readChecked(files.retiredAgeKeys, 'secret', () => missing);
-  } catch (error) {
-    if (error === missing) return [];
-    throw error;
-  }
+  const text = await readOptional(files.retiredAgeKeys);
+  if (text === null) return [];
   const keys = await parseRetiredAgeKeys(text, files.retiredAgeKeys);
   return keys.map((key) => key.secretKey);
+}
+
+/** The signing key of signing-retired.key, or null when the identity was never rotated. */
+async function readRetiredSigningKey(files: IdentityFiles): Promise<SigningKey | null> {
+  const pem = await readOptional(files.retiredSigningKey);
+  if (pem === null) return null;
+  const key = SigningKey.fromPkcs8Pem(pem);
+  if (key === null) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `${shellQuote(files.retiredSigningKey)} is not an Ed25519 private key in PKCS#8 PEM form`,
+    );
+  }
+  return key;
+}
+
+/** A secret file that exists only after a rotation: its text, permissions checked, or null when absent. */
+async function readOptional(path: string): Promise<string | null> {
+  const missing = new Error('absent');
+  try {
+    return await readChecked(path, 'secret', () => missing);
+  } catch (error) {
+    if (error === missing) return null;
+    throw error;
+  }
 }
 
 /** Parses the certificate, checks the TLS key belongs to it, and returns its fingerprint. */

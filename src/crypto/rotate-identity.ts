@@ -58,6 +58,10 @@ export async function installRotation(home: string, now: Date): Promise<Identity
     );
   }
   const staged = identityFiles(rotationHome(home));
+  const currentSigning = await readFile(files.signingKey);
+  if (!currentSigning.equals(await readFile(staged.signingKey))) {
+    await writePrivateFileAtomic(files.retiredSigningKey, currentSigning);
+  }
   for (const file of ['signingKey', 'tlsKey', 'tlsCertificate', 'ageIdentityFile', 'metadata'] as const) {
     await writePrivateFileAtomic(files[file], await readFile(staged[file]));
   }

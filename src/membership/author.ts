@@ -98,11 +98,13 @@ export async function reissueOwnEvents(
   signer: EventSigner,
   // During a sync, on the events just fetched: a restored identity has synced by then.
   options: Omit<AuthorOptions, 'restoredUnsynced'>,
+  /** This peer's key before its last rotation: re-signs that rotation if it lost a fork. */
+  retired: EventSigner | null = null,
 ): Promise<ReissueResult> {
   // Every held event is on the canonical chain unless some branch lost a fork: then there is nothing to do.
   if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [], waiting: [] };
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
-  const result = reissueEvents(tree, signer, options.now);
+  const result = reissueEvents(tree, signer, options.now, retired);
   if (result.reissued.length > 0) await saveChain(repo, tree, result.reissued, storedTip, options);
   return result;
 }

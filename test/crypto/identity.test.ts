@@ -130,6 +130,7 @@ t.test('identityPublicInfo is JSON with public values only', async (t) => {
   t.same(info.files, {
     metadata: join(home, 'identity.json'),
     signingKey: join(home, 'signing.key'),
+    retiredSigningKey: join(home, 'signing-retired.key'),
     ageIdentityFile: join(home, 'age-identity.txt'),
     retiredAgeKeys: join(home, 'age-retired.txt'),
     tlsKey: join(home, 'tls.key'),

@@ -3,8 +3,8 @@
 
 import { cp } from 'node:fs/promises';
 import t from 'tap';
-import { invite, joinWith, servedGroup, serveTls } from './mtls-helpers.ts';
 import { runCli } from '../helpers/cli.ts';
+import { invite, joinWith, servedGroup, serveTls } from './mtls-helpers.ts';
 
 t.test(
   'after a rotation the server refuses the old certificate and accepts the new one, and every peer reads the values',
@@ -44,6 +44,10 @@ t.test(
 
     const atBob = await serveTls(t, bob.peer);
     await carol.peer.ok(t, ['remote', 'add', 'bob', atBob.url]);
-    t.match((await carol.peer.ok(t, ['fetch', 'bob'])).stdout, /main/, 'the new server certificate is pinned');
+    t.match(
+      (await carol.peer.ok(t, ['fetch', 'bob'])).stdout,
+      /main/,
+      'the new server certificate is pinned',
+    );
   },
 );
