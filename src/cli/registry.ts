@@ -15,6 +15,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['identity'], () => import('./porcelain/identity.ts')],
   [['identity'], () => import('./porcelain/identity-rotate.ts')],
   [['backup'], () => import('./porcelain/backup.ts')],
+  [['doctor'], () => import('./porcelain/doctor.ts')],
   [['set'], () => import('./secrets/set.ts')],
   [['get'], () => import('./secrets/get.ts')],
   [['unset'], () => import('./secrets/unset.ts')],
