@@ -23,13 +23,20 @@ const REPOSITORY_ENTRY = 'repository';
 const KEY_FILES = [
   'signing-retired.key',
   'age-retired.txt',
+  'tls-retired.key',
+  'tls-retired.crt',
   'signing.key',
   'age-identity.txt',
   'tls.key',
   'tls.crt',
   'identity.json',
 ];
-const AFTER_ROTATION_ONLY = new Set(['signing-retired.key', 'age-retired.txt']);
+const AFTER_ROTATION_ONLY = new Set([
+  'signing-retired.key',
+  'age-retired.txt',
+  'tls-retired.key',
+  'tls-retired.crt',
+]);
 /** In an identity home, the file that says the identity was restored and has not synced since. */
 export const RESTORED_MARKER = 'restored.json';
 

@@ -17,6 +17,8 @@ export function identityFiles(home: string): IdentityFiles {
     ageIdentityFile: join(dir, 'age-identity.txt'),
     retiredAgeKeys: join(dir, 'age-retired.txt'),
     tlsKey: join(dir, 'tls.key'),
+    retiredTlsKey: join(dir, 'tls-retired.key'),
+    retiredTlsCertificate: join(dir, 'tls-retired.crt'),
     tlsCertificate: join(dir, 'tls.crt'),
   };
 }

@@ -15,6 +15,9 @@ export interface IdentityFiles {
   /** The age keys of earlier rotations (retired-age-keys.ts); absent until the first rotation. */
   retiredAgeKeys: string;
   tlsKey: string;
+  /** The TLS key and certificate before the last rotation, served to peers that still ask for them by SNI. */
+  retiredTlsKey: string;
+  retiredTlsCertificate: string;
   tlsCertificate: string;
 }
 
@@ -33,6 +36,8 @@ export interface IdentityFields {
   tlsKeyPem: string;
   certificatePem: string;
   certificateFingerprint: string;
+  /** The TLS key and certificate before the last rotation, if any. */
+  retiredTls?: { key: string; cert: string } | null;
   files: IdentityFiles;
 }
 
@@ -55,6 +60,7 @@ export class Identity {
   readonly #ageSecretKey: string;
   readonly #retiredAgeSecretKeys: readonly string[];
   readonly #tlsKeyPem: string;
+  readonly #retiredTls: { key: string; cert: string } | null;
 
   constructor(fields: IdentityFields) {
     this.home = fields.home;
@@ -70,6 +76,7 @@ export class Identity {
     this.#ageSecretKey = fields.ageSecretKey;
     this.#retiredAgeSecretKeys = fields.retiredAgeSecretKeys ?? [];
     this.#tlsKeyPem = fields.tlsKeyPem;
+    this.#retiredTls = fields.retiredTls ?? null;
   }
 
   get signingPublicKey(): Uint8Array {
@@ -89,6 +96,11 @@ export class Identity {
   /** Key and certificate PEMs in the shape `tls.createServer` / `tls.connect` options take. */
   tlsCredentials(): { key: string; cert: string } {
     return { key: this.#tlsKeyPem, cert: this.certificatePem };
+  }
+
+  /** The TLS credentials from before the last rotation (with retiredSigningKey), or null. */
+  retiredTlsCredentials(): { key: string; cert: string } | null {
+    return this.#retiredTls;
   }
 
   toJSON(): IdentityPublicInfo {

@@ -47,7 +47,9 @@ export async function assertKeyFilesPrivate(files: IdentityFiles): Promise<void>
     [files.ageIdentityFile, 'secret'],
     [files.retiredAgeKeys, 'secret'],
     [files.tlsKey, 'secret'],
+    [files.retiredTlsKey, 'secret'],
     [files.tlsCertificate, 'public'],
+    [files.retiredTlsCertificate, 'public'],
   ];
   await Promise.all(
     checks.map(async ([path, kind]) => {
@@ -112,15 +114,23 @@ function checkMatchesMetadata(home: IdentityHome, derived: Partial<IdentityMetad
 export async function loadIdentity(home: string): Promise<Identity> {
   const opened = await openIdentityHome(home);
   const { dir, files, metadata, incomplete } = opened;
-  const [signingPem, ageText, tlsKeyPem, certificatePem, retiredAgeSecretKeys, retiredSigningKey] =
-    await Promise.all([
-      readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
-      readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
-      readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
-      readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
-      readRetiredAgeSecretKeys(files),
-      readRetiredSigningKey(files),
-    ]);
+  const [
+    signingPem,
+    ageText,
+    tlsKeyPem,
+    certificatePem,
+    retiredAgeSecretKeys,
+    retiredSigningKey,
+    retiredTls,
+  ] = await Promise.all([
+    readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
+    readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
+    readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
+    readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
+    readRetiredAgeSecretKeys(files),
+    readRetiredSigningKey(files),
+    readRetiredTls(files),
+  ]);
   const signingKey = SigningKey.fromPkcs8Pem(signingPem);
   if (signingKey === null) {
     throw new EnvSyncError(
@@ -150,6 +160,7 @@ export async function loadIdentity(home: string): Promise<Identity> {
     tlsKeyPem,
     certificatePem,
     certificateFingerprint: fingerprint,
+    retiredTls,
     files,
   });
 }
@@ -200,11 +211,26 @@ async function readRetiredSigningKey(files: IdentityFiles): Promise<SigningKey |
   return key;
 }
 
+/** The TLS key and certificate from before the last rotation, checked to belong together; null if absent. */
+async function readRetiredTls(files: IdentityFiles): Promise<{ key: string; cert: string } | null> {
+  const [key, cert] = await Promise.all([
+    readOptional(files.retiredTlsKey),
+    readOptional(files.retiredTlsCertificate, 'public'),
+  ]);
+  if (key === null || cert === null) return null;
+  checkTlsPair(key, cert, {
+    ...files,
+    tlsKey: files.retiredTlsKey,
+    tlsCertificate: files.retiredTlsCertificate,
+  });
+  return { key, cert };
+}
+
 /** A secret file that exists only after a rotation: its text, permissions checked, or null when absent. */
-async function readOptional(path: string): Promise<string | null> {
+async function readOptional(path: string, kind: 'secret' | 'public' = 'secret'): Promise<string | null> {
   const missing = new Error('absent');
   try {
-    return await readChecked(path, 'secret', () => missing);
+    return await readChecked(path, kind, () => missing);
   } catch (error) {
     if (error === missing) return null;
     throw error;

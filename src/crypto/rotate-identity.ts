@@ -61,6 +61,8 @@ export async function installRotation(home: string, now: Date): Promise<Identity
   const currentSigning = await readFile(files.signingKey);
   if (!currentSigning.equals(await readFile(staged.signingKey))) {
     await writePrivateFileAtomic(files.retiredSigningKey, currentSigning);
+    await writePrivateFileAtomic(files.retiredTlsKey, await readFile(files.tlsKey));
+    await writePrivateFileAtomic(files.retiredTlsCertificate, await readFile(files.tlsCertificate));
   }
   for (const file of ['signingKey', 'tlsKey', 'tlsCertificate', 'ageIdentityFile', 'metadata'] as const) {
     await writePrivateFileAtomic(files[file], await readFile(staged[file]));

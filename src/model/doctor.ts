@@ -140,7 +140,7 @@ export function judgeServer(
     const skew = serverTime - now;
     const ok = Math.abs(skew) <= CLOCK_WARNING_SECONDS;
     const detail = ok
-      ? `clock within ${Math.abs(skew)} s of this machine's`
+      ? `within ${Math.abs(skew)} s of this machine's`
       : `clock ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this machine's; events over ${SKEW_SECONDS} s ahead are refused: fix the clock that is wrong`;
     findings.push({ check: `${check} clock`, ok, detail });
   }

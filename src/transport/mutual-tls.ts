@@ -16,6 +16,8 @@ export interface ClientTls {
   readonly credentials: PeerCredentials;
   /** Throws (naming the fingerprint it saw) unless the server's certificate is one this client trusts. */
   readonly checkServer: (fingerprint: string) => void;
+  /** Sent as SNI: the peer id (lower case) whose certificate the client expects, so a rotated server can pick. */
+  readonly serverName?: string;
 }
 
 const TLS13 = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
@@ -25,10 +27,18 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * Server options: a client certificate is requested and any self-signed one completes the handshake; the
  * server then decides per request from its fingerprint (`peerFingerprint`), against the registry of the moment.
  */
-export function serverTlsOptions(credentials: PeerCredentials): tls.TlsOptions {
+export function serverTlsOptions(
+  credentials: PeerCredentials,
+  /** Other credentials for a client that names them by SNI (a peer's certificate from before its rotation). */
+  byServerName?: (serverName: string) => PeerCredentials | undefined,
+): tls.TlsOptions {
   return {
     key: credentials.key,
     cert: credentials.cert,
+    SNICallback: (serverName, done) => {
+      const other = byServerName?.(serverName);
+      done(null, other === undefined ? undefined : tls.createSecureContext({ ...other, ...TLS13 }));
+    },
     ...TLS13,
     requestCert: true,
     rejectUnauthorized: false,
@@ -59,6 +69,7 @@ export function connectPinned(
     cert: client.credentials.cert,
     ...TLS13,
     rejectUnauthorized: false,
+    ...(client.serverName === undefined ? {} : { servername: client.serverName }),
   });
   // The protocol writes small frames in turn (a request, then an answer): Nagle's delay would hold each back.
   socket.setNoDelay(true);

@@ -4,6 +4,7 @@
 import { cp } from 'node:fs/promises';
 import t from 'tap';
 import { runCli } from '../helpers/cli.ts';
+import { serveAt } from '../sync/helpers.ts';
 import { invite, joinWith, servedGroup, serveTls } from './mtls-helpers.ts';
 
 t.test(
@@ -27,6 +28,16 @@ t.test(
     const withOldKeys = await runCli(['fetch'], { cwd: bob.peer.dir, home: oldHome });
     t.equal(withOldKeys.code, 1, 'the old certificate is refused');
     t.match(withOldKeys.stderr, /not an approved peer of this group/);
+    const doctorOld = await runCli(['doctor'], { cwd: bob.peer.dir, home: oldHome });
+    t.equal(doctorOld.code, 1);
+    t.match(doctorOld.stdout, /^fix {2}remote 'origin': refuses this peer’s certificate/m);
+    const doctor = await bob.peer.ok(t, ['doctor']);
+    t.match(
+      doctor.stdout,
+      /^ok {3}remote 'origin': reachable; its certificate is pinned and it accepts this peer$/m,
+    );
+    t.match(doctor.stdout, /^ok {3}remote 'origin' clock: within \d+ s/m);
+    t.match(doctor.stdout, /^ok {3}retired keys: 1 retired age key/m);
     await bob.peer.ok(t, ['pull']);
     t.equal((await bob.peer.ok(t, ['get', 'DB_URL'])).stdout, 'postgres://before\n');
 
@@ -48,6 +59,45 @@ t.test(
       (await carol.peer.ok(t, ['fetch', 'bob'])).stdout,
       /main/,
       'the new server certificate is pinned',
+    );
+  },
+);
+
+t.test(
+  'a serving peer that rotates presents its old certificate to peers that have not heard yet, who then pin the new one',
+  async (t) => {
+    const { root, alice, served } = await servedGroup(t, { DB_URL: 'postgres://before' });
+    const carol = await joinWith(t, root, 'carol', await invite(t, alice, served, ['--approve']));
+    await carol.peer.ok(t, ['pull']);
+    const aliceBefore = JSON.parse((await alice.ok(t, ['identity', 'show', '--json'])).stdout).peerId;
+
+    const rotated = await alice.ok(t, ['identity', 'rotate']);
+    const aliceAfter = /^Rotated \S+ to (\S+) /m.exec(rotated.stdout)?.[1] ?? '';
+    t.equal(await served.stop(), 0);
+    await serveAt(t, alice, served.address); // restarted with the new keys, on the same address
+    await alice.ok(t, ['set', 'DB_URL'], 'postgres://after');
+
+    const first = await carol.peer.ok(t, ['pull']);
+    t.match(first.stdout, /members: 1 new event/, 'carol fetches the rotation over the old certificate');
+    const list = JSON.parse((await carol.peer.ok(t, ['peer', 'list', '--json'])).stdout) as {
+      peerId: string;
+      state: string;
+    }[];
+    t.match(
+      list.find((peer) => peer.peerId === aliceBefore),
+      { state: 'revoked' },
+    );
+    t.match(
+      list.find((peer) => peer.peerId === aliceAfter),
+      { state: 'approved' },
+    );
+    t.equal((await carol.peer.ok(t, ['get', 'DB_URL'])).stdout, 'postgres://after\n');
+    await alice.ok(t, ['set', 'DB_URL'], 'postgres://later');
+    await carol.peer.ok(t, ['pull']);
+    t.equal(
+      (await carol.peer.ok(t, ['get', 'DB_URL'])).stdout,
+      'postgres://later\n',
+      'the next pull pins the new certificate (origin still names the old peer id)',
     );
   },
 );
