@@ -2,9 +2,11 @@
 // its keys and the others follow by pulling; an admin revokes a peer, sets new values for what it could read,
 // and `rotation status` tells what is left.
 
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { BIN } from '../helpers/cli.ts';
 import { founder, type SecurePeer, securePeer } from '../transport/mtls-helpers.ts';
 
 /** `name` clones `from`'s repository by path and is approved by `from` with a request file. */
@@ -129,3 +131,35 @@ t.test(
     );
   },
 );
+
+/** Runs `env-sync args` on a pseudo-terminal (util-linux `script`), typing each answer after its prompt shows. */
+function onTerminal(p: SecurePeer, args: readonly string[], answers: readonly string[]): Promise<string> {
+  const command = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(' ');
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+    cwd: p.dir,
+    env: { PATH: process.env.PATH ?? '', HOME: p.home, ENV_SYNC_HOME: p.home, TERM: 'dumb' },
+  });
+  let out = '';
+  let asked = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    while (asked < answers.length && out.split('(Enter skips): ').length - 1 > asked) {
+      child.stdin.write(`${answers[asked++]}\r`);
+    }
+  });
+  return new Promise((resolve) => child.on('close', () => resolve(out)));
+}
+
+t.test('revoke --rotate on a terminal asks for each key without echoing, and Enter skips one', async (t) => {
+  const root = t.testdir();
+  const alice = await founder(t, root, 'alice', { API_KEY: 'key-old', DB_URL: 'postgres://old' });
+  const bob = await joinByPath(t, root, alice, 'bob');
+  const bobId = await peerIdOf(t, bob);
+  const shown = await onTerminal(alice, ['peer', 'revoke', bobId, '--rotate'], ['', 'postgres://typed']);
+  t.match(shown, /new value of API_KEY in main \(Enter skips\): /);
+  t.match(shown, /new value of DB_URL in main \(Enter skips\): /);
+  t.notMatch(shown, /postgres:\/\/typed/, 'what is typed is not echoed');
+  t.match(shown, /main: rotated 1 key\(s\)/);
+  t.equal((await alice.ok(t, ['get', 'DB_URL'])).stdout, 'postgres://typed\n');
+  t.match((await alice.ok(t, ['rotation', 'status'])).stdout, /main {2}API_KEY {2}not rotated/);
+});

@@ -64,6 +64,10 @@ export class IdentityRotateCommand extends EnvSyncCommand {
     for (const repo of repositories) {
       if (await keyRotation.isApprovedIn(repo, identity, now)) {
         await this.finishInRepository(repo, identity, outcomes.get(repo));
+      } else if (outcomes.get(repo)?.outcome === 'not-a-member') {
+        this.print(
+          `${repo.workTree}: not an approved member there; nothing published (request again with the new key)`,
+        );
       }
     }
     if (current !== null && current.peerId !== identity.peerId) {
