@@ -3,10 +3,10 @@
 // and `rotation status` tells what is left.
 
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { BIN } from '../helpers/cli.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
 import { founder, type SecurePeer, securePeer } from '../transport/mtls-helpers.ts';
 
 /** `name` clones `from`'s repository by path and is approved by `from` with a request file. */
@@ -163,3 +163,36 @@ t.test('revoke --rotate on a terminal asks for each key without echoing, and Ent
   t.equal((await alice.ok(t, ['get', 'DB_URL'])).stdout, 'postgres://typed\n');
   t.match((await alice.ok(t, ['rotation', 'status'])).stdout, /main {2}API_KEY {2}not rotated/);
 });
+
+t.test(
+  'doctor says ok or what to fix, one line per check, and exits 1 when something needs fixing',
+  async (t) => {
+    const root = t.testdir();
+    const alice = await founder(t, root, 'alice', { DB_URL: 'postgres://one' });
+    await alice.ok(t, ['checkout']);
+    const healthy = await alice.ok(t, ['doctor']);
+    t.match(healthy.stdout, /^ok {3}identity: \S+ \(.*\): key files owner-only and matching identity.json$/m);
+    t.match(healthy.stdout, /^ok {3}working file: .env is 0600$/m);
+    t.match(healthy.stdout, /^ok {3}membership chain: 1 event\(s\), every signature and rule verified$/m);
+    t.match(healthy.stdout, /^ok {3}this peer: approved admin$/m);
+    t.notMatch(healthy.stdout, /postgres/, 'no value is printed');
+
+    await chmod(path.join(alice.dir, '.env'), 0o644);
+    await alice.ok(t, ['remote', 'add', 'gone', path.join(root, 'nothing-here')]);
+    // A new identity staged in rotation/ and never installed: a rotation stopped before its events.
+    const staged = await runCli(['identity', 'init'], { cwd: root, home: path.join(alice.home, 'rotation') });
+    t.equal(staged.code, 0);
+    const sick = await alice.cli(['doctor']);
+    t.equal(sick.code, 1);
+    t.match(sick.stdout, /^fix {2}working file: .env is 0644, readable by others; run chmod 600 '.*\.env'$/m);
+    t.match(
+      sick.stdout,
+      /^fix {2}remote 'gone': .*nothing-here holds no env-sync repository; fix remote.gone.url$/m,
+    );
+    t.match(
+      sick.stdout,
+      /^fix {2}identity: .*(interrupted|incomplete)/m,
+      'a rotation left half done is named',
+    );
+  },
+);
