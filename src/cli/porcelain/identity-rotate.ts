@@ -5,7 +5,7 @@
 import { Command } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import type { Identity } from '../../crypto/identity.ts';
-import { isEnvSyncError } from '../../errors.ts';
+import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
 import type { GroupRotation } from '../../model/key-rotation.ts';
 import type { Repository } from '../../store/repository.ts';
 import { EnvSyncCommand } from '../base-command.ts';
@@ -49,10 +49,10 @@ export class IdentityRotateCommand extends EnvSyncCommand {
       const next = await rotation.stageRotation(current);
       const restoredUnsynced = await isRestoredUnsynced(home);
       for (const repo of repositories) {
-        outcomes.set(
-          repo,
-          await keyRotation.rotateInRepository(repo, current, next, { now, restoredUnsynced }),
-        );
+        const outcome = await keyRotation
+          .rotateInRepository(repo, current, next, { now, restoredUnsynced })
+          .catch((error: unknown) => Promise.reject(stoppedIn(repo, error)));
+        outcomes.set(repo, outcome);
       }
     }
     const identity = await rotation.installRotation(home, new Date(now * 1000));
@@ -140,4 +140,13 @@ export class IdentityRotateCommand extends EnvSyncCommand {
       }
     }
   }
+}
+
+/** A repository that refused the rotation: the keys are not replaced yet, and running again resumes. */
+function stoppedIn(repo: Repository, error: unknown): unknown {
+  if (!isEnvSyncError(error)) return error;
+  return new EnvSyncError(
+    error.code,
+    `${repo.workTree}: ${error.message}; the keys were not replaced yet: fix this, then run 'env-sync identity rotate' again to resume`,
+  );
 }
