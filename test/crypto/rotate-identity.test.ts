@@ -1,6 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import { decryptWithIdentity, encryptToRecipients } from '../../src/crypto/age-envelope.ts';
+import { createBackup, restoreBackup } from '../../src/crypto/backup.ts';
 import { createIdentity } from '../../src/crypto/create-identity.ts';
 import { identityFiles } from '../../src/crypto/identity-files.ts';
 import { loadAgeDecryptionKey, loadIdentity } from '../../src/crypto/load-identity.ts';
@@ -119,5 +121,24 @@ t.test('a retired key without its retired line is refused, naming the file', asy
   await t.rejects(
     parseRetiredAgeKeys(`${identity.ageSecretKey()}\n`, '/home/age-retired.txt'),
     /'\/home\/age-retired.txt' has a key without its '# retired:' line/,
+  );
+});
+
+t.test('a backup of a rotated identity carries the keys kept from before the rotation', async (t) => {
+  const home = await temporaryHome(t);
+  const old = await createIdentity(home);
+  const sealed = await encryptToRecipients(PLAINTEXT, [old.ageRecipient]);
+  await stageRotation(old);
+  await installRotation(home, new Date());
+  const passphrase = 'correct horse battery staple';
+  const bytes = await createBackup({ home, repositoryDir: null, passphrase });
+  const elsewhere = path.join(await temporaryHome(t), 'restored');
+  const { identity } = await restoreBackup(bytes, { passphrase, home: elsewhere, repositoryDir: null });
+  t.same(identity.retiredSigningKey?.publicKey, old.signingPublicKey);
+  t.equal(identity.retiredTlsCredentials()?.cert, old.certificatePem);
+  t.same(
+    await decryptWithIdentity(sealed, identity),
+    PLAINTEXT,
+    'the restored identity opens the old snapshots',
   );
 });
