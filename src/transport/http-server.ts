@@ -12,7 +12,7 @@ import { encodeFrame } from '../sync/frames.ts';
 import { errorFrame, type Service } from '../sync/messages.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
 import { type BeforeRefUpdates, serveUploadPack } from '../sync/upload-pack.ts';
-import { CONTENT_TYPE, JOIN_ENDPOINT, PATH_PREFIX } from './http.ts';
+import { CONTENT_TYPE, JOIN_ENDPOINT, NOT_A_PEER, PATH_PREFIX } from './http.ts';
 import { type PeerCredentials, peerFingerprint, serverTlsOptions } from './mutual-tls.ts';
 
 const MAX_JOIN_BODY_BYTES = 64 * 1024;
@@ -20,6 +20,8 @@ const MAX_JOIN_BODY_BYTES = 64 * 1024;
 /** What a secure-peer server asks of the repository's membership, for every request. */
 export interface PeerGate {
   readonly credentials: PeerCredentials;
+  /** Credentials a client asks for by SNI instead (this peer's certificate before its last rotation). */
+  readonly credentialsFor?: (serverName: string) => PeerCredentials | undefined;
   /** What the holder of the certificate with this fingerprint may do now (the registry as it is). */
   access(fingerprint: string): Promise<PeerAccess>;
   /** A join with an invitation: the JSON body and the certificate that sent it; resolves the JSON answer. */
@@ -41,7 +43,6 @@ export interface SyncServerOptions {
   readonly idleMs?: number;
 }
 
-const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
 const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership chain, not push';
 
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {
@@ -54,7 +55,7 @@ export function createSyncServer(repo: Repository, options: SyncServerOptions = 
   const server =
     options.gate === undefined
       ? http.createServer(handler)
-      : https.createServer(serverTlsOptions(options.gate.credentials), handler);
+      : https.createServer(serverTlsOptions(options.gate.credentials, options.gate.credentialsFor), handler);
   server.headersTimeout = 10_000;
   server.requestTimeout = 0;
   server.keepAliveTimeout = 5_000;
@@ -120,6 +121,7 @@ function refuse(response: http.ServerResponse, message: string): void {
     .end(encodeFrame(errorFrame(message)));
 }
 
+/** The join endpoint, for any client with a certificate: a POST of a join with an invitation (gate.join). */
 async function answerJoin(
   gate: PeerGate,
   fingerprint: string,
