@@ -7,7 +7,8 @@ import { allCommands, buildCli, renderManPages, VERSION } from '../dist/main.cjs
 const dir = new URL('../man/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 for (const file of readdirSync(dir)) if (file.endsWith('.1')) rmSync(new URL(file, dir));
-const pages = renderManPages(buildCli(await allCommands()), VERSION);
+const commands = await allCommands();
+const pages = renderManPages(buildCli(commands), commands, VERSION);
 for (const [name, text] of pages) writeFileSync(new URL(name, dir), text);
 
 const packageFile = new URL('../package.json', import.meta.url);

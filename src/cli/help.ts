@@ -1,9 +1,17 @@
 // `env-sync help [<command>…]`: the same text as `env-sync <command> --help`, like `git help`.
 
-import { Command, type Definition, Option } from 'clipanion';
+import { Command, type CommandClass, type Definition, Option } from 'clipanion';
 import { EnvSyncError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import { EnvSyncCommand } from './base-command.ts';
+import { type CommandHelp, commandHelps, renderHelp, usageLines, WIDTH } from './command-help.ts';
+import { GLOBAL_OPTIONS } from './global-options.ts';
+import { wrap } from './markdownish.ts';
+
+const USAGE = 'usage: env-sync [-C <path>] [--debug] [--no-color] <command> [<args>]';
+const GLOBAL_HELP = `Global options\n${GLOBAL_OPTIONS.flatMap(([flags, text]) =>
+  wrap(text, WIDTH - 14).map((line, i) => `  ${(i === 0 ? flags : '').padEnd(12)}${line}`),
+).join('\n')}\n`;
 
 /** What `env-sync` alone shows: the common commands by workflow, as `git` alone does. */
 const OVERVIEW: readonly (readonly [string, readonly string[]])[] = [
@@ -29,12 +37,62 @@ export function overview(cli: { definitions(): Definition[] }): string {
     return `${title}\n${lines.join('\n')}`;
   });
   return [
-    'usage: env-sync [-C <path>] [--debug] <command> [<args>]',
+    USAGE,
     '',
     ...groups.flatMap((group) => [group, '']),
     "'env-sync help' lists every command; 'env-sync help <command>' (or 'man env-sync-<command>') shows one.",
     '',
   ].join('\n');
+}
+
+/** The order of the full listing: what a person uses first, the plumbing last. */
+const CATEGORIES = ['Porcelain', 'Sync', 'Membership', 'Identity', 'Plumbing', 'Help'];
+
+/** `env-sync help` and `env-sync --help`: every command's usage line and description, by category. */
+export function commandListing(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+): string {
+  const helps = commandHelps(cli, commands);
+  const rank = (category: string) =>
+    (CATEGORIES.indexOf(category) + CATEGORIES.length + 1) % (CATEGORIES.length + 1);
+  const categories = [...new Set(helps.map((help) => help.category))].sort((a, b) => rank(a) - rank(b));
+  const sections = categories.map((category) => {
+    const lines = helps
+      .filter((help) => help.category === category)
+      .flatMap((help) => [
+        ...usageLines(help, '  '),
+        ...wrap(help.description, WIDTH - 6).map((line) => `      ${line}`),
+      ]);
+    return `${category}\n${lines.join('\n')}\n`;
+  });
+  return [USAGE, '', ...sections, GLOBAL_HELP, ''].join('\n');
+}
+
+/**
+ * The help of the command the words name (`env list`, or `set` in `set KEY`: the longest command the words
+ * start with), or null when they name none.
+ */
+export function helpOf(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+  words: readonly string[],
+): string | null {
+  const named = commandNamed(cli, commands, words);
+  return named === null ? null : renderHelp(named);
+}
+
+/** The command the words start with (the longest, `env list` rather than `env`), or null. */
+export function commandNamed(
+  cli: { definitions(): Definition[] },
+  commands: readonly CommandClass[],
+  words: readonly string[],
+): CommandHelp | null {
+  return (
+    commandHelps(cli, commands)
+      .filter((help) => help.name.split(' ').every((word, i) => words[i] === word))
+      .sort((a, b) => b.name.length - a.name.length)[0] ?? null
+  );
 }
 
 /**

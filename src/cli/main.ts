@@ -1,11 +1,14 @@
 // Entry point: global options (`-C <dir>`, `--debug`), then clipanion dispatch. Usage errors exit 2 with
 // one line on stderr; failures exit with the error's code; stack traces only with --debug.
 
+import path from 'node:path';
 import { type BaseContext, Cli, type CommandClass } from 'clipanion';
 import { setNoticeSink } from '../notices.ts';
 import { didYouMean } from '../suggest.ts';
 import { describeError, EnvSyncCommand, type EnvSyncContext } from './base-command.ts';
-import { overview, subcommandListing } from './help.ts';
+import { commandHelps } from './command-help.ts';
+import { explainUsageError, splitAttachedValues } from './command-line.ts';
+import { commandListing, commandNamed, helpOf, overview, subcommandListing } from './help.ts';
 import { commandsFor } from './registry.ts';
 import { processStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
@@ -63,56 +66,127 @@ function withoutArgumentValues(message: string): string {
   );
 }
 
+/** For the completion scripts: the candidates for the last word of `words`, one a line. */
+async function printCompletions(words: readonly string[], stdout: EnvSyncContext['stdout']): Promise<number> {
+  // Once the command's first word is typed, only its module is loaded, as for running it.
+  const commands = await commandsFor(words.length > 1 ? words : []);
+  const [{ complete, directoryOption }, { repositoryNames }] = await Promise.all([
+    import('./completion/complete.ts'),
+    import('./completion/repository-names.ts'),
+  ]);
+  const dir = path.resolve(directoryOption(words) ?? '.');
+  const candidates = await complete(words, commandHelps(buildCli(commands), commands), repositoryNames(dir));
+  stdout.write(candidates.map((candidate) => `${candidate}\n`).join(''));
+  return 0;
+}
+
+/** Removes `flag` from `args` when it comes before any `--`; whether it was there. */
+function takeFlag(args: string[], flag: string): boolean {
+  const at = args.indexOf(flag);
+  const separator = args.indexOf('--');
+  if (at < 0 || (separator >= 0 && separator < at)) return false;
+  args.splice(at, 1);
+  return true;
+}
+
+function firstOptionAt(args: readonly string[]): number {
+  const at = args.findIndex((arg) => arg.startsWith('-'));
+  return at < 0 ? args.length : at;
+}
+
+/**
+ * The words naming a command whose help is asked for: `help env list`, or `env list --help` (`-h`, before
+ * any `--`); null when the command line asks for no help.
+ */
+function helpRequest(args: readonly string[]): string[] | null {
+  if (args[0] === 'help') return args.slice(1);
+  const own = args.indexOf('--') < 0 ? args : args.slice(0, args.indexOf('--'));
+  if (!own.includes('--help') && !own.includes('-h')) return null;
+  return own.filter((arg) => !arg.startsWith('-'));
+}
+
 /** Runs the command line `argv`; `options` are passed to commands (see EnvSyncContext). */
 export async function main(
   argv: string[],
   options: Omit<EnvSyncContext, keyof BaseContext> = {},
 ): Promise<number> {
-  let args = [...argv];
   const context = { ...processStdio(), ...options };
   setNoticeSink((text) => context.stderr.write(`env-sync: ${text}\n`));
-  // Global options come before the command, as in git.
-  for (;;) {
-    if (args[0] === '-C' && args[1] !== undefined) {
-      try {
-        process.chdir(args[1]);
-      } catch {
-        context.stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
-        return 2;
-      }
-      args = args.slice(2);
-    } else if (args[0] === '--debug') {
-      process.env.ENV_SYNC_DEBUG = '1';
-      args = args.slice(1);
-    } else break;
-  }
-  const separator = args.indexOf('--');
-  const debugAt = args.indexOf('--debug');
-  if (debugAt >= 0 && (separator < 0 || debugAt < separator)) {
-    process.env.ENV_SYNC_DEBUG = '1';
-    args.splice(debugAt, 1);
-  }
+  if (argv[0] === '__complete') return printCompletions(argv.slice(1), context.stdout);
+  const taken = takeGlobalOptions(argv, context.stderr);
+  if (taken === null) return 2;
+  let args = taken;
   const commands = await commandsFor(args);
   const cli = buildCli(commands);
-  if (args.length === 0) {
-    context.stdout.write(overview(cli));
+  const help = helpText(cli, commands, args);
+  if (help !== null) {
+    context.stdout.write(help);
     return 0;
+  }
+  // Only a command line with a short option and more after it (`-n1`) pays for the command's definitions.
+  const known = () => commandNamed(cli, commands, args.slice(0, firstOptionAt(args)));
+  if (args.some((arg) => /^-[^-]./.test(arg))) {
+    const named = known();
+    if (named !== null) args = splitAttachedValues(args, named);
   }
   let command: ReturnType<Cli<EnvSyncContext>['process']>;
   try {
     command = cli.process(args, context);
   } catch (error) {
-    const firstOption = args.findIndex((arg) => arg.startsWith('-'));
-    const listing = subcommandListing(cli, firstOption < 0 ? args : args.slice(0, firstOption));
+    const listing = subcommandListing(cli, args.slice(0, firstOptionAt(args)));
     if (listing !== null) {
-      const help = args.includes('--help') || args.includes('-h');
-      (help ? context.stdout : context.stderr).write(listing);
-      return help ? 0 : 2;
+      const asked = args.includes('--help') || args.includes('-h');
+      (asked ? context.stdout : context.stderr).write(listing);
+      return asked ? 0 : 2;
     }
-    context.stderr.write(`env-sync: ${usageErrorLine(describeError(error).message, args, commands)}\n`);
+    const message = describeError(error).message;
+    const named = known();
+    const explained = named === null ? null : explainUsageError(message, args, named);
+    const line =
+      explained === null
+        ? usageErrorLine(message, args, commands)
+        : `${explained}; see 'env-sync help ${named!.name}'`;
+    context.stderr.write(`env-sync: ${line}\n`);
     return 2;
   }
   const exitCode = await cli.run(command, context);
   if (command instanceof EnvSyncCommand && command.failure !== null) return command.failure.exitCode;
   return exitCode;
+}
+
+/**
+ * The command line without its global options, which they set up: `-C <path>` and `--debug` before the
+ * command, as in git, and `--debug` and `--no-color` anywhere before `--`. Null when `-C` names no directory.
+ */
+function takeGlobalOptions(argv: readonly string[], stderr: EnvSyncContext['stderr']): string[] | null {
+  const args = [...argv];
+  for (;;) {
+    if (args[0] === '-C' && args[1] !== undefined) {
+      try {
+        process.chdir(args[1]);
+      } catch {
+        stderr.write(`env-sync: cannot change to '${args[1]}': no such directory\n`);
+        return null;
+      }
+      args.splice(0, 2);
+    } else if (args[0] === '--debug') {
+      process.env.ENV_SYNC_DEBUG = '1';
+      args.splice(0, 1);
+    } else break;
+  }
+  if (takeFlag(args, '--debug')) process.env.ENV_SYNC_DEBUG = '1';
+  if (takeFlag(args, '--no-color')) process.env.NO_COLOR = '1';
+  return args;
+}
+
+/** What `env-sync` alone, `help`, `--help` or `<command> --help` prints; null for any other command line. */
+function helpText(
+  cli: Cli<EnvSyncContext>,
+  commands: readonly CommandClass[],
+  args: readonly string[],
+): string | null {
+  if (args.length === 0) return overview(cli);
+  const words = helpRequest(args);
+  if (words === null) return null;
+  return words.length === 0 ? commandListing(cli, commands) : helpOf(cli, commands, words);
 }

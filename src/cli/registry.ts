@@ -40,6 +40,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['bundle'], () => import('./sync/bundle.ts')],
   [['upload-pack', 'receive-pack'], () => import('./sync/pack-services.ts')],
   [['demo'], () => import('./sync/demo.ts')],
+  [['completion'], () => import('./completion/command.ts')],
   [['peer'], () => import('./peer/request.ts')],
   [['peer'], () => import('./peer/approve.ts')],
   [['peer'], () => import('./peer/revoke.ts')],

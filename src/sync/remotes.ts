@@ -41,8 +41,20 @@ export function sshCommandSetting(repo: Repository | null): string | undefined {
   return process.env.ENV_SYNC_SSH_COMMAND ?? repo?.config.get('core.sshCommand');
 }
 
-/** The remote to use when none is named: `origin`, or the only one there is. */
-export function defaultRemote(repo: Repository): string {
+/**
+ * The config key naming the upstream remote of an environment, as git's `branch.<name>.remote`; null for a
+ * name with a `.`, which a config subsection cannot hold.
+ */
+export const upstreamKey = (env: string): string | null => (env.includes('.') ? null : `env.${env}.remote`);
+
+/**
+ * The remote to use when none is named: the upstream of `env` (set by `push --set-upstream`), else `origin`,
+ * or the only one there is.
+ */
+export function defaultRemote(repo: Repository, env: string | null): string {
+  const key = env === null ? null : upstreamKey(env);
+  const upstream = key === null ? undefined : repo.config.get(key);
+  if (upstream !== undefined) return upstream;
   const remotes = listRemotes(repo);
   if (remotes.some((remote) => remote.name === 'origin')) return 'origin';
   if (remotes.length === 1) return remotes[0]!.name;
@@ -66,12 +78,15 @@ export async function addRemote(repo: Repository, name: string, url: string): Pr
   await repo.saveConfig();
 }
 
-/** Removes the remote's config and its remote-tracking refs. */
+/** Removes the remote's config, its remote-tracking refs, and the upstream settings that name it. */
 export async function removeRemote(repo: Repository, name: string, peer: string): Promise<number> {
   remoteUrl(repo, name);
   const refs = await repo.refs.list(`refs/remotes/${name}/`);
   for (const ref of refs) await repo.refs.delete(ref.name, { peer, reason: `remote remove ${name}` });
   repo.config.removeSection(`remote.${name}`);
+  // An environment whose upstream this was falls back to origin, or the only remote.
+  for (const [key, value] of repo.config.entries())
+    if (/^env\.[^.]+\.remote$/.test(key) && value === name) repo.config.unset(key);
   await repo.saveConfig();
   return refs.length;
 }

@@ -25,7 +25,8 @@ t.test('every command documents itself: description, details and at least one ex
 
 t.test('man/ holds exactly the generated pages, none missing and none stale', async (t) => {
   t.equal(VERSION === '0.0.0-dev' ? version : VERSION, version);
-  const pages = renderManPages(buildCli(await allCommands()), version);
+  const commands = await allCommands();
+  const pages = renderManPages(buildCli(commands), commands, version);
   const onDisk = readdirSync(manDir)
     .filter((file) => file.endsWith('.1'))
     .sort();

@@ -13,6 +13,7 @@ import { joinRequestToJson } from '../../src/membership/join-request.ts';
 import type { ObjectId } from '../../src/store/object-id.ts';
 import { MEMBERS_REF } from '../../src/store/ref-names.ts';
 import { openRepository } from '../../src/store/repository.ts';
+import { runInTerminal } from '../helpers/cli.ts';
 import { runUninstrumented as runCli } from '../store/cli-repo.ts';
 import { approveBody, cardOf } from './model-helpers.ts';
 
@@ -87,11 +88,16 @@ t.test(
     ]);
     t.match(verified.stdout, /verified 1 event/);
     const approved = await p.ok('alice', ['peer', 'approve', request]);
+    const bob = p.peerId('bob');
     t.match(
       approved.stdout,
       /Approved [A-Z2-7-]{41} \(bob\) as member[\s\S]*re-sealed main to 2 reader\(s\), no value changed/,
     );
-    const bob = p.peerId('bob');
+    t.match(approved.stdout, `Approving this peer`, 'it shows what it approves first');
+    for (const row of ['name:', 'certificate:  sha256:', 'expires:', 'role:'])
+      t.match(approved.stdout, `  ${row}`);
+    t.match(approved.stdout, `  peer id:      ${bob}\n`);
+    t.match(approved.stdout, /\nNext, on bob's machine: 'env-sync pull' brings the approval/);
     const [read, listed, fsck] = await Promise.all([
       p.ok('bob', ['get', 'API_TOKEN']),
       p.list(),
@@ -402,3 +408,30 @@ t.test(
     );
   },
 );
+
+t.test('on a terminal, approve asks first: an answer other than yes approves nothing', async (t) => {
+  const p = peerIn(t);
+  await p.ok('alice', ['init']);
+  const request = path.join(p.cwd, '..', 'bob.join.json');
+  await p.ok('bob', ['peer', 'request', '-o', request]);
+  const declined = await runInTerminal(['peer', 'approve', request], {
+    cwd: p.cwd,
+    home: HOME.alice,
+    input: 'n\n',
+  });
+  t.equal(declined.code, 1);
+  t.match(declined.stdout, /peer id: +[A-Z2-7-]{41}\r\n[\s\S]*Approve bob as member\? \[y\/N\] /);
+  t.match(declined.stdout, /env-sync: nothing approved/);
+  t.same(
+    (await p.list()).map((peer) => peer.state),
+    ['approved'],
+    'bob is not approved',
+  );
+  const accepted = await runInTerminal(['peer', 'approve', request], {
+    cwd: p.cwd,
+    home: HOME.alice,
+    input: 'y\n',
+  });
+  t.equal(accepted.code, 0);
+  t.match(accepted.stdout, /Approved [A-Z2-7-]{41} \(bob\) as member/);
+});

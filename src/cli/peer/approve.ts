@@ -6,6 +6,7 @@ import { Command, Option } from 'clipanion';
 import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
 import type { JoinRequest } from '../../membership/event-format.ts';
+import { askYesNo } from '../io.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
 
@@ -25,6 +26,11 @@ export class PeerApproveCommand extends MembershipCommand {
       Approving re-encrypts the head of every environment to all approved peers (a new commit each), so the
       new peer can read current values; older history stays readable only by those who could read it then.
 
+      Before it signs, it shows what it approves: the name, peer id, certificate fingerprint and expiry of the
+      request, and the role; compare them with what the new peer's \`env-sync identity show\` prints. On a
+      terminal it then asks; \`--yes\` (or a script, with no terminal) approves without asking. Afterwards it
+      prints what the new peer runs next (\`env-sync pull\`, which brings the approval and the re-sealed values).
+
       Run by a member who is not an admin, a request file is recorded as pending instead, for an admin to
       approve by peer id. A request for another group, an expired one, a reused one, or one from a revoked key
       is refused and nothing changes.
@@ -33,11 +39,13 @@ export class PeerApproveCommand extends MembershipCommand {
       ['Approve a request file as a member', '$0 peer approve alice.join.json'],
       ['Approve it as an admin', '$0 peer approve alice.join.json --admin'],
       ['Approve a pending peer by id', '$0 peer approve MFRGGZ-DFMZTW-…'],
+      ['Approve from a script, without asking', '$0 peer approve bob.join.json --yes'],
     ],
   });
 
   target = Option.String({ name: 'request' });
   admin = Option.Boolean('--admin', false, { description: 'approve the peer as an admin (default: member)' });
+  yes = Option.Boolean('--yes,-y', false, { description: 'approve without asking' });
 
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
@@ -49,10 +57,19 @@ export class PeerApproveCommand extends MembershipCommand {
         import('../../membership/approval.ts'),
         import('../../membership/peer-lookup.ts'),
       ]);
-    const target = existsSync(this.target)
-      ? { file: this.target, request: parseJoinRequest(readRequestFile(this.target), this.target) }
-      : { peerId: findPeer(await this.loadRegistry(repo), this.target).peerId };
+    const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');
     const role = this.admin ? 'admin' : 'member';
+    let target: { file: string; request: JoinRequest } | { peerId: string };
+    let card: ApprovalCard;
+    if (existsSync(this.target)) {
+      const request = parseJoinRequest(readRequestFile(this.target), this.target);
+      target = { file: this.target, request };
+      card = { ...request, peerId: peerIdFromPublicKey(request.key) };
+    } else {
+      card = findPeer(await this.loadRegistry(repo), this.target);
+      target = { peerId: card.peerId };
+    }
+    await this.#confirm(card, role);
     const { held, tree } = await authorEvent(
       repo,
       identity.signingKey,
@@ -68,7 +85,6 @@ export class PeerApproveCommand extends MembershipCommand {
       },
     );
     const request = (held.body as { request: JoinRequest }).request;
-    const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');
     const who = `${peerIdFromPublicKey(request.key)} (${request.name})`;
     for (const other of namesakes(tree, request, peerIdFromPublicKey(request.key))) {
       this.warn(
@@ -86,8 +102,45 @@ export class PeerApproveCommand extends MembershipCommand {
     const { describeReseal, resealEnvironments } = await import('../../model/reseal.ts');
     const resealed = await resealEnvironments(await createSession(repo), `Re-seal: approved ${who}`);
     for (const result of resealed) this.print(`${describeReseal(result)}, no value changed`);
+    this.print(
+      `Next, on ${request.name}'s machine: 'env-sync pull' brings the approval and the values it may now read`,
+    );
     return 0;
   }
+
+  /** Shows what is about to be approved, then asks on a terminal; a "no" approves nothing (exit 1). */
+  async #confirm(card: ApprovalCard, role: string): Promise<void> {
+    const { isoTime } = await import('./format.ts');
+    const rows = [
+      ['name', card.name],
+      ['peer id', card.peerId],
+      ['certificate', `sha256:${card.certificateFingerprint}`],
+      ['expires', card.expires === null ? 'never' : isoTime(card.expires)],
+      ['role', role],
+    ];
+    this.print(
+      [
+        'Approving this peer (compare with what its `env-sync identity show` prints):',
+        ...rows.map(([label, value]) => `  ${`${label}:`.padEnd(14)}${value}`),
+      ].join('\n'),
+    );
+    if (this.yes) return;
+    const answer = await askYesNo(
+      this.context.stdin,
+      this.context.stderr,
+      `Approve ${card.name} as ${role}?`,
+    );
+    if (answer === false) throw new EnvSyncError('E_USAGE', 'nothing approved', { exitCode: 1 });
+  }
+}
+
+/** What a person compares before approving: from the request file, or the pending peer's registry entry. */
+interface ApprovalCard {
+  readonly name: string;
+  readonly peerId: string;
+  readonly certificateFingerprint: string;
+  /** When the request expires, in seconds since the epoch. */
+  readonly expires: number | null;
 }
 
 function readRequestFile(file: string): string {

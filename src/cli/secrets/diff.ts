@@ -4,12 +4,13 @@
 import { Command, Option } from 'clipanion';
 import { encodeDotenvValue } from '../../dotenv/index.ts';
 import { EnvSyncError, isEnvSyncError } from '../../errors.ts';
-import { byCodeUnit, diffEntries, isEmptyDiff } from '../../model/diff.ts';
+import { byCodeUnit, diffEntries } from '../../model/diff.ts';
 import { commitKeys, readRevision } from '../../model/environment.ts';
 import { readExistingEnvironment } from '../../model/environment-lifecycle.ts';
 import type { Entries } from '../../model/snapshot-codec.ts';
 import { viewWorkingFile } from '../../model/working-file-changes.ts';
 import { resolveRevision } from '../../store/revision.ts';
+import { coloursFor } from '../colour.ts';
 import { MASK, SecretsCommand } from './secrets-command.ts';
 
 interface Side {
@@ -36,17 +37,26 @@ export class DiffCommand extends SecretsCommand {
       were sealed) still gets a masked diff of two revisions: the keys added and removed, with a warning. A
       missing working file counts as empty. With \`--exit-code\`, exits 1 when there are differences, as
       \`git diff --exit-code\`.
+
+      \`--json\` prints \`{from, to, namesOnly, changes}\`, \`changes\` an array of \`{key, change, old, new}\`
+      sorted by key, \`change\` one of \`added\`, \`changed\` or \`removed\`; \`old\` and \`new\` are there only
+      with \`--show-values\`, each when its side has the key.
     `,
     examples: [
       ['Which keys you changed in .env', '$0 diff'],
       ['Review the values before committing them', '$0 diff --show-values && $0 import'],
       ['What a pull would bring', '$0 diff main origin/main'],
       ['What the last commit changed', '$0 diff main~1 main --show-values'],
+      [
+        'The keys a pull would change, for a script',
+        "$0 diff main origin/main --json | jq -r '.changes[].key'",
+      ],
     ],
   });
 
   showValues = Option.Boolean('--show-values', false, { description: 'print the values instead of masks' });
   exitCode = Option.Boolean('--exit-code', false, { description: 'exit 1 when there are differences' });
+  json = Option.Boolean('--json', false, { description: 'print a JSON object' });
   revisions = Option.Rest({ name: 'rev', required: 0 });
 
   async execute(): Promise<number> {
@@ -58,18 +68,44 @@ export class DiffCommand extends SecretsCommand {
       this.warn('values not readable here, so only keys added or removed are shown');
     }
     const diff = diffEntries(before.entries, after.entries);
-    if (isEmptyDiff(diff)) return 0;
+    const keys = [...diff.added, ...diff.changed, ...diff.removed].sort(byCodeUnit);
+    if (this.json) {
+      this.printJson({
+        from: before.name,
+        to: after.name,
+        namesOnly: before.namesOnly === true || after.namesOnly === true,
+        changes: keys.map((key) => this.#change(key, before.entries.get(key), after.entries.get(key))),
+      });
+    } else if (keys.length > 0) {
+      this.context.stdout.write(this.#text(before, after, keys));
+    }
+    return this.exitCode && keys.length > 0 ? 1 : 0;
+  }
+
+  #change(key: string, old: string | undefined, next: string | undefined) {
+    const change = old === undefined ? 'added' : next === undefined ? 'removed' : 'changed';
+    if (!this.showValues) return { key, change };
+    return {
+      key,
+      change,
+      ...(old === undefined ? {} : { old }),
+      ...(next === undefined ? {} : { new: next }),
+    };
+  }
+
+  /** `--- a`, `+++ b`, then `-KEY=…` and `+KEY=…` lines, red and green on a terminal. */
+  #text(before: Side, after: Side, keys: readonly string[]): string {
+    const colour = coloursFor(this.context.stdout);
     const show = (key: string, value: string) =>
       `${key}=${this.showValues ? (encodeDotenvValue(value) ?? JSON.stringify(value)) : MASK}`;
-    let text = `--- ${before.name}\n+++ ${after.name}\n`;
-    for (const key of [...diff.added, ...diff.changed, ...diff.removed].sort(byCodeUnit)) {
+    let text = `${colour.bold(`--- ${before.name}`)}\n${colour.bold(`+++ ${after.name}`)}\n`;
+    for (const key of keys) {
       const old = before.entries.get(key);
       const next = after.entries.get(key);
-      if (old !== undefined) text += `-${show(key, old)}\n`;
-      if (next !== undefined) text += `+${show(key, next)}\n`;
+      if (old !== undefined) text += `${colour.red(`-${show(key, old)}`)}\n`;
+      if (next !== undefined) text += `${colour.green(`+${show(key, next)}`)}\n`;
     }
-    this.context.stdout.write(text);
-    return this.exitCode ? 1 : 0;
+    return text;
   }
 
   async #sides(): Promise<[Side, Side]> {

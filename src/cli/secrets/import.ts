@@ -30,6 +30,7 @@ export class ImportCommand extends SecretsCommand {
 
       With \`FILE\` (\`-\` reads stdin), the file's keys are added to the environment or overwrite it; other keys
       are kept. With \`--replace\` the environment becomes exactly the file, so keys absent from it are removed.
+      Outside any repository, \`import\` first makes one here, as \`env-sync init\` would, and says so.
 
       Files are read with dotenv's own parser: \`export \` prefixes, comments, single, double and backtick
       quotes, multi-line double-quoted values and CRLF line ends all work as they do in dotenv. When a key
@@ -46,6 +47,8 @@ export class ImportCommand extends SecretsCommand {
       ['Import from another tool', 'other-tool export | $0 import -'],
     ],
   });
+
+  protected override readonly createsRepository = true;
 
   message = messageOption();
   replace = Option.Boolean('--replace', false, {

@@ -2,6 +2,7 @@
 // out), masking, and one-line reports of a change.
 
 import { Option } from 'clipanion';
+import { isEnvSyncError } from '../../errors.ts';
 import type { ChangeResult } from '../../model/apply-change.ts';
 import type { EnvironmentState, Session } from '../../model/environment.ts';
 import { currentEnvironment, readExistingEnvironment } from '../../model/environment-lifecycle.ts';
@@ -15,6 +16,20 @@ export abstract class SecretsCommand extends EnvSyncCommand {
   envOption = Option.String('--env', {
     description: 'the environment to use (default: the current one, set by checkout; main at first)',
   });
+
+  /** Whether the command makes a repository here when there is none (the first `set` or `import`). */
+  protected readonly createsRepository: boolean = false;
+
+  protected override async openRepository(): Promise<Repository> {
+    try {
+      return await super.openRepository();
+    } catch (error) {
+      if (!this.createsRepository || !isEnvSyncError(error, 'E_NOT_A_REPOSITORY')) throw error;
+    }
+    const { initRepositoryHere } = await import('./implied-init.ts');
+    await initRepositoryHere(this.context, this.path.join(' '));
+    return super.openRepository();
+  }
 
   /** `--env`, or the current environment. */
   protected environmentName(repo: Repository): Promise<string> {

@@ -28,6 +28,9 @@ export class SetCommand extends SecretsCommand {
       because command-line arguments are visible to other local users (\`ps\`, \`/proc\`) and often end up
       in shell history.
 
+      Outside any repository, the first \`set\` makes one in the current directory, as \`env-sync init\` would
+      (secure-peer), and says so on stderr; run \`env-sync init --mode <mode>\` first to choose another mode.
+
       Key names follow dotenv's rule: letters, digits, \`_\`, \`.\` and \`-\`, not starting with a digit, \`.\` or
       \`-\`. The change becomes one commit on the environment's branch, with a message naming the keys (never
       the values) unless \`-m\` gives one. Setting a key to the value it already has commits nothing.
@@ -39,6 +42,8 @@ export class SetCommand extends SecretsCommand {
       ['Set non-secret settings inline', '$0 set LOG_LEVEL=debug PORT=8080 -m "Verbose logs"'],
     ],
   });
+
+  protected override readonly createsRepository = true;
 
   message = messageOption();
   allowEmpty = Option.Boolean('--allow-empty', false, {

@@ -4,6 +4,7 @@ import { Command, Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
 import { changeEnvironment } from '../../model/apply-change.ts';
 import type { EnvironmentState } from '../../model/environment.ts';
+import { didYouMean } from '../../suggest.ts';
 import { checkKeyArgument } from './key-arguments.ts';
 import { messageOption, SecretsCommand } from './secrets-command.ts';
 
@@ -38,7 +39,7 @@ export class UnsetCommand extends SecretsCommand {
       if (missing.length > 0 && !this.ignoreMissing) {
         throw new EnvSyncError(
           'E_KEY_MISSING',
-          `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${env}'; nothing changed`,
+          `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in environment '${env}'${missing.length === 1 ? didYouMean(missing[0]!, state.entries.keys()) : ''}; nothing changed`,
         );
       }
       const next = new Map(state.entries);

@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
+import { currentEnvironment } from '../../model/environment-lifecycle.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { defaultRemote, listRemotes } from '../../sync/remotes.ts';
@@ -16,7 +17,8 @@ export class FetchCommand extends RemoteCommand {
     category: 'Sync',
     description: 'download objects and remote-tracking refs from a remote',
     details: `
-      Connects to \`<remote>\` (default: \`origin\`, or the only remote), refuses it if it is in another mode or
+      Connects to \`<remote>\` (default: the current environment's upstream, \`env.<name>.remote\`, which
+      \`push --set-upstream\` records; else \`origin\`, or the only remote), refuses it if it is in another mode or
       group (a repository made by \`init\` is a group of its own: use \`clone\` to join another), offers what this
       repository has, and receives exactly the objects it lacks. Every object is verified (hash, encoding, size,
       references) as it arrives. In secure-peer the remote's membership events are then applied (all or none;
@@ -42,6 +44,7 @@ export class FetchCommand extends RemoteCommand {
       ['Fetch from origin', '$0 fetch'],
       ['Fetch from a named remote', '$0 fetch laptop'],
       ['Fetch from every remote', '$0 fetch --all'],
+      ['Fetch from a cron job, printing only problems', '$0 fetch --quiet'],
       ['Fetch over SSH through a jump host', "ENV_SYNC_SSH_COMMAND='ssh -J bastion' $0 fetch"],
     ],
   });
@@ -53,7 +56,9 @@ export class FetchCommand extends RemoteCommand {
     const repo = await this.openRepository();
     if (this.all && this.remote !== undefined)
       throw new EnvSyncError('E_USAGE', 'give a remote or --all, not both');
-    const remotes = this.all ? listRemotes(repo).map((r) => r.name) : [this.remote ?? defaultRemote(repo)];
+    const remotes = this.all
+      ? listRemotes(repo).map((r) => r.name)
+      : [this.remote ?? defaultRemote(repo, await currentEnvironment(repo))];
     const peer = await this.currentPeerId();
     const limits = syncLimitsFromConfig(repo.config);
     const now = nowSeconds();
@@ -70,7 +75,7 @@ export class FetchCommand extends RemoteCommand {
       for (const line of describeMembership(membership.outcome())) this.print(line);
       for (const move of moves)
         this.print(formatMove(remotes.length > 1 ? `${remote}/${move.env}` : move.env, move.old, move.new));
-      this.context.stderr.write(`${remote}: ${stats.objects} objects, ${stats.wireBytes} bytes received\n`);
+      this.progress(`${remote}: ${stats.objects} objects, ${stats.wireBytes} bytes received`);
     }
     return 0;
   }

@@ -4,6 +4,7 @@ import { Command, Option } from 'clipanion';
 import { nowSeconds } from '../../clock.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { retryWhenBranchMoves } from '../../model/apply-change.ts';
+import { currentEnvironment } from '../../model/environment-lifecycle.ts';
 import { mergeIntoBranch } from '../../model/merge.ts';
 import { branchRef, environmentOf, remoteRef } from '../../store/ref-names.ts';
 import { fetchRemote } from '../../sync/fetch.ts';
@@ -20,7 +21,7 @@ export class PullCommand extends RemoteCommand {
     category: 'Sync',
     description: 'fetch from a remote and merge its branches',
     details: `
-      \`pull [<remote>] [<env>…]\` runs \`fetch <remote>\` (membership events included; default: \`origin\`, or the only remote), then merges
+      \`pull [<remote>] [<env>…]\` runs \`fetch <remote>\` (membership events included; default: the current environment's upstream, \`env.<name>.remote\`, else \`origin\`, or the only remote), then merges
       \`<remote>/<env>\` into the local \`<env>\` for every environment the remote has (or only those named).
       ${MERGE_DETAILS}
       Prints the fetched ref moves, then one line per merged environment. If an environment conflicts, the ones
@@ -42,7 +43,7 @@ export class PullCommand extends RemoteCommand {
   async execute(): Promise<number> {
     const session = await this.openSession();
     const { repo } = session;
-    const [remote = defaultRemote(repo), ...envs] = this.args;
+    const [remote = defaultRemote(repo, await currentEnvironment(repo)), ...envs] = this.args;
     const resolve = resolverFrom(this);
     const membership = membershipOnFetch({
       peerId: session.peerId,

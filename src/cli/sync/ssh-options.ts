@@ -1,5 +1,5 @@
-// The options every command that contacts a remote shares for SSH remotes (the remote program, accepting a new
-// host key), and the terminal prompt for an identity file's passphrase.
+// The options every command that contacts a remote shares: `--quiet`, and for SSH remotes the remote program
+// and accepting a new host key; and the terminal prompt for an identity file's passphrase.
 
 import { Option } from 'clipanion';
 import { EnvSyncError } from '../../errors.ts';
@@ -16,6 +16,18 @@ export abstract class RemoteCommand extends EnvSyncCommand {
   acceptNewHostKey = Option.Boolean('--accept-new-host-key', false, {
     description: 'trust an SSH host that known_hosts does not list yet, and add its key there',
   });
+  quiet = Option.Boolean('-q,--quiet', false, {
+    description: 'report nothing of the progress: only warnings and errors are printed',
+  });
+
+  protected override print(text: string): void {
+    if (!this.quiet) super.print(text);
+  }
+
+  /** A line on stderr about the work done (objects and bytes received), left out with `--quiet`. */
+  protected progress(text: string): void {
+    if (!this.quiet) this.context.stderr.write(`${text}\n`);
+  }
 
   /** For `remote` of `repo`, or for a URL with no repository yet (clone). */
   protected sshOptions(repo: Repository | null, remote: string): SshOptions {
