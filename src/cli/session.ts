@@ -2,6 +2,7 @@
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
 import { readFile } from 'node:fs/promises';
+import { nowSeconds } from '../clock.ts';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { ageCodec } from '../model/age-codec.ts';
@@ -83,8 +84,11 @@ export async function createSession(repo: Repository): Promise<Session> {
   const peerId = (await peekPeerId()) ?? (await thisPeer()).peerId;
   const codec = ageCodec({
     encrypt: encryptsAtRest(repo),
-    recipients: async () =>
-      (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
+    recipients: async () => {
+      // A new snapshot is only ever sealed for a commit, which a reader may not make: refused before any write.
+      if (repo.mode === 'secure-peer') await refuseReaderOf(repo, peerId, 'commit');
+      return (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)];
+    },
     readerOf: (recipient) => readerOf(repo, recipient),
     whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
     decryptionKey: () => {
@@ -95,7 +99,20 @@ export async function createSession(repo: Repository): Promise<Session> {
   // Commits are signed in secure-peer, where every receiver checks the author against the registry.
   const signCommit =
     repo.mode === 'secure-peer'
-      ? async (message: Uint8Array) => (await thisPeer()).signingKey.sign(message)
+      ? async (message: Uint8Array) => {
+          await refuseReaderOf(repo, peerId, 'commit');
+          return (await thisPeer()).signingKey.sign(message);
+        }
       : null;
   return { repo, peerId, codec, signCommit };
+}
+
+/** Refuses, before anything is written, what a reader may not do: every receiver would refuse it anyway. */
+export async function refuseReaderOf(repo: Repository, peerId: string, action: string): Promise<void> {
+  const [{ loadRegistry }, { refuseReader }] = await Promise.all([
+    import('../membership/chain-store.ts'),
+    import('../membership/reader-role.ts'),
+  ]);
+  const loaded = await loadRegistry(repo, nowSeconds());
+  if (loaded !== null) refuseReader(loaded.registry, peerId, action);
 }

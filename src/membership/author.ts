@@ -76,4 +76,7 @@ export function requireSigner(tree: MemberTree, signer: EventSigner, what: strin
   if (record?.state !== 'approved') {
     throw new EnvSyncError('E_EVENT_UNAUTHORIZED', `this peer is not an approved member; it cannot ${what}`);
   }
+  if (record.role === 'reader') {
+    throw new EnvSyncError('E_READ_ONLY', `this peer is a reader: it can fetch and read values, not ${what}`);
+  }
 }

@@ -17,8 +17,13 @@ export const IGNORABLE_KIND_PREFIX = 'opt-';
 /** How many commit heads a revocation may pin. */
 export const MAX_PINNED_HEADS = 1024;
 
-export type Role = 'admin' | 'member';
-export const ROLES: readonly Role[] = ['admin', 'member'];
+/** A reader fetches and decrypts only: it signs no event and authors no commit (docs/membership.md#readers). */
+export type Role = 'admin' | 'member' | 'reader';
+export const ROLES: readonly Role[] = ['admin', 'member', 'reader'];
+
+export function isRole(value: unknown): value is Role {
+  return ROLES.includes(value as Role);
+}
 
 /** A peer's public identity as members see it. */
 export interface PeerCard {
@@ -167,7 +172,7 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
     case 'approve': {
       count(8);
       const role = f[7];
-      if (role !== 'admin' && role !== 'member') return bad('role must be admin or member');
+      if (!isRole(role)) return bad(`role must be one of ${ROLES.join(', ')}`);
       return { kind: 'approve', request: request(), role };
     }
     case 'revoke': {

@@ -123,6 +123,9 @@ export function checkAuthorized(
   if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not a member`);
   if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer()}, who was revoked`);
   if (actor!.state !== 'approved') fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not approved`);
+  if (actor!.role === 'reader') {
+    fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, a reader: a reader signs no membership event`);
+  }
   const needsAdmin = body.kind === 'approve' || body.kind === 'revoke';
   if (needsAdmin && actor!.role !== 'admin') {
     fail('E_EVENT_UNAUTHORIZED', `${signer()} is not an admin at this point of the chain`);

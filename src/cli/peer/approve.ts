@@ -3,9 +3,10 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
 import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
-import type { JoinRequest } from '../../membership/event-format.ts';
+import { type JoinRequest, ROLES, type Role } from '../../membership/event-format.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
 
@@ -19,7 +20,8 @@ export class PeerApproveCommand extends MembershipCommand {
     details: `
       \`<request>\` is a join request file made by \`env-sync peer request\`, or a pending peer (see \`env-sync peer
       list\`) by its id, a unique prefix of it (4 characters or more) or its name. Only an admin (at the current tip of the membership chain) approves; the new
-      peer joins as a member, or as an admin with \`--admin\`. The approval is a signed event appended to
+      peer joins as a member, as an admin with \`--admin\`, or as a reader with \`--role reader\`: a reader fetches
+      and reads values (a CI job, see \`env-sync identity export-ci\`) but cannot push, commit or sign events. The approval is a signed event appended to
       \`refs/members\`; it travels to other peers with every fetch.
 
       Approving re-encrypts the head of every environment to all approved peers (a new commit each), so the
@@ -32,12 +34,17 @@ export class PeerApproveCommand extends MembershipCommand {
     examples: [
       ['Approve a request file as a member', '$0 peer approve alice.join.json'],
       ['Approve it as an admin', '$0 peer approve alice.join.json --admin'],
+      ['Approve a CI job that only reads', '$0 peer approve ci.join.json --role reader'],
       ['Approve a pending peer by id', '$0 peer approve MFRGGZ-DFMZTW-…'],
     ],
   });
 
   target = Option.String({ name: 'request' });
   admin = Option.Boolean('--admin', false, { description: 'approve the peer as an admin (default: member)' });
+  role = Option.String('--role', {
+    description: 'the role to approve with: member (default), admin or reader',
+    validator: t.isEnum(ROLES),
+  });
 
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
@@ -52,7 +59,7 @@ export class PeerApproveCommand extends MembershipCommand {
     const target = existsSync(this.target)
       ? { file: this.target, request: parseJoinRequest(readRequestFile(this.target), this.target) }
       : { peerId: findPeer(await this.loadRegistry(repo), this.target).peerId };
-    const role = this.admin ? 'admin' : 'member';
+    const role = this.#role();
     const { held, tree } = await authorEvent(
       repo,
       identity.signingKey,
@@ -87,6 +94,13 @@ export class PeerApproveCommand extends MembershipCommand {
     const resealed = await resealEnvironments(await createSession(repo), `Re-seal: approved ${who}`);
     for (const result of resealed) this.print(`${describeReseal(result)}, no value changed`);
     return 0;
+  }
+
+  #role(): Role {
+    if (this.admin && this.role !== undefined && this.role !== 'admin') {
+      throw new EnvSyncError('E_USAGE', `--admin and --role ${this.role} exclude each other`);
+    }
+    return this.admin ? 'admin' : (this.role ?? 'member');
   }
 }
 
