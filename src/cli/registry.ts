@@ -13,6 +13,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['init'], () => import('./porcelain/init.ts')],
   [['config'], () => import('./porcelain/config.ts')],
   [['identity'], () => import('./porcelain/identity.ts')],
+  [['identity'], () => import('./porcelain/identity-export-ci.ts')],
   [['backup'], () => import('./porcelain/backup.ts')],
   [['set'], () => import('./secrets/set.ts')],
   [['get'], () => import('./secrets/get.ts')],

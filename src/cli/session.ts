@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { nowSeconds } from '../clock.ts';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
+import { CI_CREDENTIAL_VARIABLE, type CiCredential, ciCredential } from '../crypto/ci-credential.ts';
 import type { Identity } from '../crypto/identity.ts';
+import { EnvSyncError } from '../errors.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
 import {
@@ -16,8 +18,17 @@ import {
 } from '../model/readers.ts';
 import type { Repository } from '../store/repository.ts';
 
-/** Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need. */
+/**
+ * Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need.
+ * A CI credential has no signing or TLS key: what needs them is refused while one is given.
+ */
 export async function loadThisPeer(): Promise<Identity> {
+  if ((await ciCredential()) !== null) {
+    throw new EnvSyncError(
+      'E_READ_ONLY',
+      `${CI_CREDENTIAL_VARIABLE} holds a CI reader's credential, which only reads values; this command needs an identity of its own (unset ${CI_CREDENTIAL_VARIABLE})`,
+    );
+  }
   const [{ loadOrCreateIdentity }, { defaultIdentityHome }] = await Promise.all([
     import('../crypto/create-identity.ts'),
     import('../crypto/identity-home.ts'),
@@ -30,6 +41,8 @@ export async function loadThisPeer(): Promise<Identity> {
  * plaintext `get` needs nothing at all. Null when there is no readable identity yet (then it is created).
  */
 async function peekPeerId(): Promise<string | null> {
+  const credential = await ciCredential();
+  if (credential !== null) return credential.peerId;
   const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }, { assertKeyFilesPrivate }] =
     await Promise.all([
       import('../crypto/identity-home.ts'),
@@ -74,6 +87,8 @@ export async function thisPeerId(): Promise<string> {
 
 /** The session loads this peer's keys only when a snapshot must be sealed or opened with age. */
 export async function createSession(repo: Repository): Promise<Session> {
+  const credential = await ciCredential();
+  if (credential !== null) return readerSession(repo, credential);
   let identity: Promise<Identity> | undefined;
   const thisPeer = () => {
     identity ??= loadThisPeer();
@@ -87,7 +102,9 @@ export async function createSession(repo: Repository): Promise<Session> {
     recipients: async () => {
       // A new snapshot is only ever sealed for a commit, which a reader may not make: refused before any write.
       if (repo.mode === 'secure-peer') await refuseReaderOf(repo, peerId, 'commit');
-      return (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)];
+      return (
+        (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)]
+      );
     },
     readerOf: (recipient) => readerOf(repo, recipient),
     whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
@@ -115,4 +132,37 @@ export async function refuseReaderOf(repo: Repository, peerId: string, action: s
   ]);
   const loaded = await loadRegistry(repo, nowSeconds());
   if (loaded !== null) refuseReader(loaded.registry, peerId, action);
+}
+
+/**
+ * A session that reads as the reader a CI credential names: only in secure-peer, and only while the chain's
+ * tip has that peer approved as a reader with the credential's keys. It seals and signs nothing.
+ */
+async function readerSession(repo: Repository, credential: CiCredential): Promise<Session> {
+  if (repo.mode !== 'secure-peer') {
+    throw new EnvSyncError(
+      'E_MODE',
+      `${CI_CREDENTIAL_VARIABLE} reads secure-peer repositories only; this one is ${repo.mode}`,
+    );
+  }
+  const [{ loadRegistry }, { readOnlyError, requireCiReader }] = await Promise.all([
+    import('../membership/chain-store.ts'),
+    import('../membership/reader-role.ts'),
+  ]);
+  const loaded = await loadRegistry(repo, nowSeconds());
+  if (loaded === null) {
+    throw new EnvSyncError(
+      'E_EVENT_INVALID',
+      'this repository has no membership chain (refs/members is missing)',
+    );
+  }
+  requireCiReader(loaded.registry, repo.group, credential);
+  const { peerId } = credential;
+  const codec = ageCodec({
+    encrypt: true,
+    recipients: () => Promise.reject(readOnlyError(peerId, 'commit')),
+    whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
+    decryptionKey: async () => credential,
+  });
+  return { repo, peerId, codec, signCommit: () => Promise.reject(readOnlyError(peerId, 'commit')) };
 }

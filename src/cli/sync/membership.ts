@@ -2,6 +2,7 @@
 // (src/membership/receive.ts decides), and what the commands print about it.
 
 import { clearRestoredMarker } from '../../crypto/backup.ts';
+import { usingCiCredential } from '../../crypto/ci-credential.ts';
 import { defaultIdentityHome } from '../../crypto/identity-home.ts';
 import type { MembershipOutcome } from '../../membership/receive.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
@@ -30,14 +31,16 @@ export function membershipOnFetch(options: {
     if (repo.mode !== 'secure-peer') return;
     const { applyFetchedMembership } = await import('../../membership/receive.ts');
     const memberTips = [ad.members, ...ad.memberForks].filter((id): id is ObjectId => id !== null);
+    // A CI credential signs nothing, and has no identity home to mark.
+    const ownIdentity = options.reissue !== false && !usingCiCredential();
     outcome = await applyFetchedMembership(
       repo,
       { tips: ad.refs.map((ref) => ref.id), memberTips, received },
-      { ...options, signer: options.reissue === false ? null : thisPeersKey },
+      { ...options, signer: ownIdentity ? thisPeersKey : null },
     );
     // This peer has the group's events as a peer serves them: an identity restored from a backup may sign
     // again (docs/identity.md#backup).
-    if (options.reissue !== false) await clearRestoredMarker(defaultIdentityHome(process.env));
+    if (ownIdentity) await clearRestoredMarker(defaultIdentityHome(process.env));
   };
   return { hook, outcome: () => outcome };
 }
