@@ -21,6 +21,7 @@ import {
   draft,
   NOW,
   newGroup,
+  requestBody,
   revoke,
   stateOf,
 } from './model-helpers.ts';
@@ -301,4 +302,41 @@ t.test('tampering: a flipped subject byte or a forged signature is refused', asy
     { code: 'E_EVENT_REPLAY' },
     'another genesis is another group',
   );
+});
+
+t.test(
+  'a reader signs no membership event: requests, approvals, revocations and rotations are refused',
+  async (t) => {
+    const tree = newGroup(founder);
+    approve(tree, founder, alice, 'reader');
+    t.equal(stateOf(tree, alice), 'approved:reader');
+    const reader = /signed by [A-Z2-7-]{41}, a reader: a reader signs no membership event/;
+    refuses(t, tree, draft(tree, alice, requestBody(tree, bob)), 'E_EVENT_UNAUTHORIZED', reader);
+    refuses(t, tree, draft(tree, alice, approveBody(tree, bob)), 'E_EVENT_UNAUTHORIZED', reader);
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'revoke', key: founder.key.publicKey, reason: '', heads: [] }),
+      'E_EVENT_UNAUTHORIZED',
+      reader,
+    );
+    const next = SigningKey.generate();
+    const card = cardOf(next, 'alice');
+    refuses(
+      t,
+      tree,
+      rotateKeyEvent(alice.key, next, tree.group, tree.tip(), card, NOW),
+      'E_EVENT_UNAUTHORIZED',
+      reader,
+    );
+    revoke(tree, founder, alice);
+    t.equal(stateOf(tree, alice), 'revoked:reader', 'an admin revokes a reader like any peer');
+  },
+);
+
+t.test('an approval gives one of the three roles; any other role is a malformed event', async (t) => {
+  const tree = newGroup(founder);
+  const body = approveBody(tree, bob) as { request: JoinRequest };
+  const event = draft(tree, founder, { kind: 'approve', request: body.request, role: 'owner' as 'admin' });
+  refuses(t, tree, event, 'E_EVENT_INVALID', /role must be one of admin, member, reader/);
 });
