@@ -71,6 +71,8 @@ export type EventBody =
       /** The new key's signature over the event's signing bytes with this field empty. */
       readonly keySignature: Uint8Array;
     }
+  /** The signer's new name, shown to peers in place of the one it joined with. */
+  | { readonly kind: 'rename'; readonly name: string }
   | { readonly kind: 'ignorable'; readonly name: string };
 
 export type EventKind = EventBody['kind'];
@@ -99,6 +101,8 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
         subject: [n.key, n.ageRecipient, n.certificateFingerprint, packHeads(body.heads), body.keySignature],
       };
     }
+    case 'rename':
+      return { kind: body.kind, subject: [body.name] };
     case 'ignorable':
       return { kind: body.name, subject: [] };
   }
@@ -193,6 +197,9 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
         heads: pinnedHeads(3),
         keySignature: bytes(4, 64, 'new key signature'),
       };
+    case 'rename':
+      count(1);
+      return { kind: 'rename', name: text(0, PEER_NAME_PATTERN, 'name') };
     default:
       if (event.kind.startsWith(IGNORABLE_KIND_PREFIX)) return { kind: 'ignorable', name: event.kind };
       return bad(`unknown event kind ${JSON.stringify(event.kind.slice(0, 64))}`);
