@@ -14,6 +14,7 @@ const MODULES: ReadonlyArray<readonly [firstWords: readonly string[], load: () =
   [['config'], () => import('./porcelain/config.ts')],
   [['identity'], () => import('./porcelain/identity.ts')],
   [['identity'], () => import('./porcelain/identity-export-ci.ts')],
+  [['identity'], () => import('./porcelain/identity-rename.ts')],
   [['backup'], () => import('./porcelain/backup.ts')],
   [['set'], () => import('./secrets/set.ts')],
   [['get'], () => import('./secrets/get.ts')],

@@ -20,20 +20,47 @@ import type { Repository } from '../store/repository.ts';
 
 /**
  * Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need.
- * A CI credential has no signing or TLS key: what needs them is refused while one is given.
+ * Made on first use, named `name` (`init --name`, `clone --name`), else as the user answers at a terminal,
+ * else `user@host`; an existing identity under another name is refused rather than renamed behind the
+ * group's back. A CI credential has no signing or TLS key: what needs them is refused while one is given.
  */
-export async function loadThisPeer(): Promise<Identity> {
+export async function loadThisPeer(options: { readonly name?: string } = {}): Promise<Identity> {
   if ((await ciCredential()) !== null) {
     throw new EnvSyncError(
       'E_READ_ONLY',
       `${CI_CREDENTIAL_VARIABLE} holds a CI reader's credential, which only reads values; this command needs an identity of its own (unset ${CI_CREDENTIAL_VARIABLE})`,
     );
   }
-  const [{ loadOrCreateIdentity }, { defaultIdentityHome }] = await Promise.all([
+  const [
+    create,
+    { defaultIdentityHome },
+    { loadIdentity },
+    { IdentityMissingError },
+    { validateIdentityName },
+  ] = await Promise.all([
     import('../crypto/create-identity.ts'),
     import('../crypto/identity-home.ts'),
+    import('../crypto/load-identity.ts'),
+    import('../crypto/identity-files.ts'),
+    import('../crypto/identity-metadata.ts'),
   ]);
-  return loadOrCreateIdentity(defaultIdentityHome(process.env));
+  const home = defaultIdentityHome(process.env);
+  let identity: Identity;
+  try {
+    identity = await loadIdentity(home);
+  } catch (error) {
+    if (!(error instanceof IdentityMissingError)) throw error;
+    const { askIdentityName } = await import('./identity-name-prompt.ts');
+    const name = options.name ?? (await askIdentityName(create.defaultIdentityName()));
+    return create.loadOrCreateIdentity(home, { name });
+  }
+  if (options.name !== undefined && validateIdentityName(options.name) !== identity.name) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `this machine's identity is named ${JSON.stringify(identity.name)}; to change it run: env-sync identity rename ${JSON.stringify(options.name)}`,
+    );
+  }
+  return identity;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Advertisement } from '../../sync/messages.ts';
 import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import { readAllBounded } from '../io.ts';
-import { createSession } from '../session.ts';
+import { createSession, loadThisPeer } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
@@ -52,6 +52,9 @@ export class CloneCommand extends RemoteCommand {
       cancelled or forged token, a token of another group, or a server with another certificate is refused
       and nothing is written (\`<dir>\` defaults to \`env-sync-clone\`).
 
+      \`--name\` names this machine's identity when the clone creates it (at a terminal the clone asks,
+      offering \`user@host\`); a name another peer of the group holds is refused by the inviter.
+
       Without a token, a peer that is not a member yet cannot read values until an admin approves its join
       request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
@@ -68,6 +71,10 @@ export class CloneCommand extends RemoteCommand {
     examples: [
       ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
       ['Join with the token read from stdin', 'pbpaste | $0 clone - project'],
+      [
+        'Join, naming this machine for the group',
+        '$0 clone --name "bob desktop" env-sync-invite-1.eyJncm91cCI6… project',
+      ],
       ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
       ['Clone from a bundle', '$0 clone /media/usb/project.bundle project'],
@@ -83,11 +90,16 @@ export class CloneCommand extends RemoteCommand {
   checkout = Option.Boolean('--checkout', false, {
     description: "also write the working file (.env, mode 0600) from the remote's default environment",
   });
+  name = Option.String('--name', {
+    description: "this machine's name shown to peers, when clone creates its identity (default user@host)",
+  });
   url = Option.String({ name: 'url' });
   dir = Option.String({ required: false, name: 'dir' });
 
   async execute(): Promise<number> {
     const { source, invited } = await this.#source();
+    // Before anything is written: a name that is not the existing identity's is refused.
+    if (this.name !== undefined) await loadThisPeer({ name: this.name });
     const ssh = this.sshOptions(null, 'origin');
     const transport = invited ? null : await openTransport(this.url, {}, ssh);
     const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
