@@ -137,7 +137,7 @@ export function checkAuthorized(
     if (holder !== undefined) {
       fail(
         'E_EVENT_INVALID',
-        `the name ${JSON.stringify(name)} is already that of ${holder.peerId}; choose another`,
+        `the name ${JSON.stringify(name)} is already held by ${holder.peerId}; names are unique in a group`,
       );
     }
   };

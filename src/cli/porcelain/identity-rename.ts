@@ -20,7 +20,7 @@ export class IdentityRenameCommand extends EnvSyncCommand {
       peer applies on its next fetch: \`peer list\`, \`peer audit\`, \`log\` and \`history\` then show the new
       name. A name another peer of the group holds (compared ignoring case) is refused, and so is a rename by a
       reader, which signs no event. Then, and outside any repository, the name in \`identity.json\` changes: the
-      name a later join or \`init\` uses. The peer id and keys stay. An identity in several groups is renamed
+      name a later join request or \`init\` uses (for a peer not approved yet, only this changes). The peer id and keys stay. An identity in several groups is renamed
       in each by running this in each repository.
     `,
     examples: [['Rename this machine in the current group', '$0 identity rename "alice laptop"']],
@@ -32,7 +32,7 @@ export class IdentityRenameCommand extends EnvSyncCommand {
     const name = validateIdentityName(this.name);
     const identity = await loadThisPeer();
     const repo = await this.#securePeerRepository();
-    if (repo !== null) {
+    if (repo !== null && (await this.#isMember(repo, identity.peerId))) {
       const { authorEvent, requireSigner } = await import('../../membership/author.ts');
       const now = nowSeconds();
       const { held } = await authorEvent(
@@ -57,6 +57,13 @@ export class IdentityRenameCommand extends EnvSyncCommand {
     if (name !== identity.name) await renameIdentity(identity, name);
     this.print(`This machine's identity is now named ${JSON.stringify(name)}`);
     return 0;
+  }
+
+  /** Approved in the group (a reader too, which rename then refuses): a pending or unknown peer has no name there yet. */
+  async #isMember(repo: Repository, peerId: string): Promise<boolean> {
+    const { loadRegistry } = await import('../../membership/chain-store.ts');
+    const self = (await loadRegistry(repo, nowSeconds()))?.registry.byPeerId(peerId);
+    return self?.state === 'approved';
   }
 
   /** The repository here, if it is secure-peer (where names are membership events); null outside any. */
