@@ -74,7 +74,12 @@ t.test(
     const push = await ci.peer.cli(['push', 'origin']);
     t.equal(push.code, 1);
     t.match(push.stderr, /is a reader: it can fetch and read values, not push/);
-    await securePeer(root, 'dave').ok(t, ['peer', 'request', '-o', path.join(root, 'x.req')], undefined, alice.dir);
+    await securePeer(root, 'dave').ok(
+      t,
+      ['peer', 'request', '-o', path.join(root, 'x.req')],
+      undefined,
+      alice.dir,
+    );
     const approve = await ci.peer.cli(['peer', 'approve', path.join(root, 'x.req')]);
     t.equal(approve.code, 1);
     t.match(approve.stderr, /is a reader: it can fetch and read values, not approve peers/);

@@ -49,7 +49,7 @@ export class PeerApproveCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody, namesakes }, { findPeer }] =
+    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody }, { findPeer }] =
       await Promise.all([
         import('../../membership/author.ts'),
         import('../../membership/join-request.ts'),
@@ -77,11 +77,6 @@ export class PeerApproveCommand extends MembershipCommand {
     const request = (held.body as { request: JoinRequest }).request;
     const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');
     const who = `${peerIdFromPublicKey(request.key)} (${request.name})`;
-    for (const other of namesakes(tree, request, peerIdFromPublicKey(request.key))) {
-      this.warn(
-        `${other.peerId} is also named '${other.name}': tell them apart by peer id, ${peerIdFromPublicKey(request.key)} is the one just ${held.body.kind === 'request' ? 'recorded' : 'approved'}`,
-      );
-    }
     if (held.body.kind === 'request') {
       this.print(
         `Recorded the join request of ${who} as pending (event #${held.event.seq} ${held.id.slice(0, 12)})`,
