@@ -340,3 +340,39 @@ t.test('an approval gives one of the three roles; any other role is a malformed 
   const event = draft(tree, founder, { kind: 'approve', request: body.request, role: 'owner' as 'admin' });
   refuses(t, tree, event, 'E_EVENT_INVALID', /role must be one of admin, member, reader/);
 });
+
+t.test(
+  'a rename changes the signer’s name; a name another peer holds, in any case or form, is refused',
+  async (t) => {
+    const tree = newGroup(founder);
+    approve(tree, founder, alice);
+    add(tree, draft(tree, alice, { kind: 'rename', name: 'alice laptop' }));
+    t.equal(tree.registry().byKey(alice.key.publicKey)!.name, 'alice laptop');
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'rename', name: 'alice laptop' }),
+      'E_EVENT_INVALID',
+      /already named "alice laptop"/,
+    );
+    const held =
+      /the name "(FOUNDER|ｆｏｕｎｄｅｒ)" is already held by [A-Z2-7-]{41}; names are unique in a group/;
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'FOUNDER' }), 'E_EVENT_INVALID', held);
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'ｆｏｕｎｄｅｒ' }), 'E_EVENT_INVALID', held);
+    const twin = actor('Alice Laptop');
+    refuses(t, tree, draft(tree, founder, approveBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
+    refuses(t, tree, draft(tree, founder, requestBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
+    add(tree, draft(tree, founder, requestBody(tree, bob)));
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'rename', name: 'bob' }),
+      'E_EVENT_INVALID',
+      /already held by/,
+      NOW,
+    );
+    revoke(tree, founder, alice);
+    approve(tree, founder, twin);
+    t.equal(stateOf(tree, twin), 'approved:member', "a revoked peer's name is free again");
+  },
+);
