@@ -63,9 +63,13 @@ export function requireReaderSelf(registry: Registry, peerId: string): void {
   const self = registry.byPeerId(peerId);
   if (self?.state === 'approved' && self.role === 'reader') return;
   const standing =
-    self === undefined ? 'not a member' : self.state === 'approved' ? `an approved ${self.role}` : self.state;
+    self === undefined
+      ? 'not a member of this group'
+      : self.state === 'approved'
+        ? `an approved ${self.role} of this group`
+        : `${self.state} in this group`;
   throw new EnvSyncError(
     'E_IDENTITY',
-    `this identity (${peerId}) is ${standing} of this group, not a reader: a CI credential is made only for a reader, so that a leaked one cannot write; have an admin approve a separate identity with --role reader`,
+    `this identity (${peerId}) is ${standing}, not a reader: a CI credential is made only for a reader, so that a leaked one cannot write; have an admin approve a separate identity with --role reader`,
   );
 }

@@ -60,7 +60,7 @@ export class PeerApproveCommand extends MembershipCommand {
       ? { file: this.target, request: parseJoinRequest(readRequestFile(this.target), this.target) }
       : { peerId: findPeer(await this.loadRegistry(repo), this.target).peerId };
     const role = this.#role();
-    const { held, tree } = await authorEvent(
+    const { held } = await authorEvent(
       repo,
       identity.signingKey,
       (tree) => {
