@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { BIN, runCli } from '../helpers/cli.ts';
+import { invite, securePeer, servedGroup } from '../transport/mtls-helpers.ts';
 
 function peers(root: string) {
   const home = (who: string) => path.join(root, `.home-${who}`);
@@ -53,9 +54,14 @@ function onTerminal(cwd: string, home: string, args: string, typed: string): Pro
       env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home, TERM: 'dumb' },
     });
     let out = '';
+    let asked = false;
+    child.stdin.on('error', () => {});
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      if (out.includes('name shown to your peers')) child.stdin.write(typed);
+      if (!asked && out.includes('name shown to your peers')) {
+        asked = true;
+        child.stdin.write(typed);
+      }
     });
     child.on('error', reject);
     child.on('close', () => resolve(out));
@@ -109,5 +115,19 @@ t.test(
     t.match(await ok('alice', 'a', ['log']), /renamed itself "bob desktop"/);
     await ok('alice', 'a', ['merge', 'bob/main']);
     t.match(await ok('alice', 'a', ['history', 'API_KEY']), /bob desktop \(/);
+  },
+);
+
+t.test(
+  'a join with an invitation under a name the group already holds is refused by the inviter',
+  async (t) => {
+    const { root, alice, served } = await servedGroup(t, { K: 'v' });
+    const token = await invite(t, alice, served, ['--approve']);
+    const twin = securePeer(root, 'twin');
+    const refused = await twin.cli(['clone', '--name', 'ALICE', token, twin.dir], undefined, root);
+    t.equal(refused.code, 1);
+    t.match(refused.stderr, /the name "ALICE" is already held by [A-Z2-7-]{41}; names are unique in a group/);
+    t.notOk(existsSync(twin.dir), 'nothing was cloned');
+    t.notMatch((await alice.ok(t, ['peer', 'list'])).stdout, /ALICE/);
   },
 );
