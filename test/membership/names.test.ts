@@ -27,6 +27,14 @@ t.test(
     t.equal(p.nameIn('alice'), 'alice laptop');
     t.equal((await p.run('bob', '.', ['clone', '--name', 'bob desktop', 'a', 'b'])).code, 0);
     t.equal(p.nameIn('bob'), 'bob desktop');
+    t.equal((await p.run('carol', '.', ['clone', '--name', 'Alice Laptop', 'a', 'c2'])).code, 0);
+    const request = await p.run('carol', 'c2', ['peer', 'request', '-o', '../carol.req']);
+    t.equal(request.code, 1, 'a join request under a held name is refused before it is written');
+    t.match(
+      request.stderr,
+      /^env-sync: the name "Alice Laptop" is already held by [A-Z2-7-]{41} in this group; choose another with: env-sync identity rename <name>\n$/,
+    );
+    t.notOk(existsSync(path.join(root, 'carol.req')));
     const other = await p.run('alice', 'c', ['init', '--name', 'someone else']);
     t.equal(other.code, 1);
     t.equal(
