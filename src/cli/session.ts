@@ -2,9 +2,8 @@
 // $ENV_SYNC_HOME) and the snapshot codec the repository's mode calls for.
 
 import { readFile } from 'node:fs/promises';
-import { nowSeconds } from '../clock.ts';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
-import { CI_CREDENTIAL_VARIABLE, type CiCredential, ciCredential } from '../crypto/ci-credential.ts';
+import { CI_CREDENTIAL_VARIABLE, ciCredential } from '../crypto/ci-credential.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { EnvSyncError } from '../errors.ts';
 import { ageCodec } from '../model/age-codec.ts';
@@ -17,6 +16,7 @@ import {
   whyUnreadable,
 } from '../model/readers.ts';
 import type { Repository } from '../store/repository.ts';
+import { readerSession, refuseReaderOf } from './reader-session.ts';
 
 /**
  * Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need.
@@ -149,47 +149,4 @@ export async function createSession(repo: Repository): Promise<Session> {
         }
       : null;
   return { repo, peerId, codec, signCommit };
-}
-
-/** Refuses, before anything is written, what a reader may not do: every receiver would refuse it anyway. */
-export async function refuseReaderOf(repo: Repository, peerId: string, action: string): Promise<void> {
-  const [{ loadRegistry }, { refuseReader }] = await Promise.all([
-    import('../membership/chain-store.ts'),
-    import('../membership/reader-role.ts'),
-  ]);
-  const loaded = await loadRegistry(repo, nowSeconds());
-  if (loaded !== null) refuseReader(loaded.registry, peerId, action);
-}
-
-/**
- * A session that reads as the reader a CI credential names: only in secure-peer, and only while the chain's
- * tip has that peer approved as a reader with the credential's keys. It seals and signs nothing.
- */
-async function readerSession(repo: Repository, credential: CiCredential): Promise<Session> {
-  if (repo.mode !== 'secure-peer') {
-    throw new EnvSyncError(
-      'E_MODE',
-      `${CI_CREDENTIAL_VARIABLE} reads secure-peer repositories only; this one is ${repo.mode}`,
-    );
-  }
-  const [{ loadRegistry }, { readOnlyError, requireCiReader }] = await Promise.all([
-    import('../membership/chain-store.ts'),
-    import('../membership/reader-role.ts'),
-  ]);
-  const loaded = await loadRegistry(repo, nowSeconds());
-  if (loaded === null) {
-    throw new EnvSyncError(
-      'E_EVENT_INVALID',
-      'this repository has no membership chain (refs/members is missing)',
-    );
-  }
-  requireCiReader(loaded.registry, repo.group, credential);
-  const { peerId } = credential;
-  const codec = ageCodec({
-    encrypt: true,
-    recipients: () => Promise.reject(readOnlyError(peerId, 'commit')),
-    whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
-    decryptionKey: async () => credential,
-  });
-  return { repo, peerId, codec, signCommit: () => Promise.reject(readOnlyError(peerId, 'commit')) };
 }

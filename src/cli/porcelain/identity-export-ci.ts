@@ -39,18 +39,11 @@ export class IdentityExportCiCommand extends EnvSyncCommand {
       );
     }
     const identity = await loadThisPeer();
-    const [{ loadRegistry }, { requireReaderSelf }] = await Promise.all([
+    const [{ requireRegistry }, { requireReaderSelf }] = await Promise.all([
       import('../../membership/chain-store.ts'),
       import('../../membership/reader-role.ts'),
     ]);
-    const loaded = await loadRegistry(repo, nowSeconds());
-    if (loaded === null) {
-      throw new EnvSyncError(
-        'E_EVENT_INVALID',
-        'this repository has no membership chain (refs/members is missing)',
-      );
-    }
-    requireReaderSelf(loaded.registry, identity.peerId);
+    requireReaderSelf(await requireRegistry(repo, nowSeconds()), identity.peerId);
     this.print(encodeCiCredential(repo.group, identity.signingPublicKey, identity.ageSecretKey()));
     return 0;
   }

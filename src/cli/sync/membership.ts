@@ -99,5 +99,8 @@ export function describeSelf(self: PeerRecord | undefined): string {
     return `you are not a member yet${pending}: run \`env-sync peer request -o <file>\` and send the file to an admin; values stay unreadable until you are approved`;
   }
   if (self.state === 'revoked') return 'this peer has been revoked: it cannot read new values';
+  if (self.role === 'reader') {
+    return "you are an approved reader of this group: you fetch and read values; 'env-sync identity export-ci' makes a CI credential";
+  }
   return `you are an approved ${self.role ?? 'member'} of this group`;
 }

@@ -7,7 +7,7 @@ import { listEnvironments } from '../../model/environment.ts';
 import { branchRef, environmentOf } from '../../store/ref-names.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
-import { refuseReaderOf } from '../session.ts';
+import { refuseReaderOf } from '../reader-session.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { membershipOnReceive } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
