@@ -63,7 +63,7 @@ const KEY = 'KEY_123';
 const haveDotenvx = spawnSync(node, [DOTENVX, '--version'], { env }).status === 0;
 const haveAge = spawnSync('age', ['--version']).status === 0;
 
-// Issue 4's peers: `age -d` of the very payload `get` decrypts, and dotenvx on an encrypted copy of the .env.
+// The peers to compare with: `age -d` of the very payload `get` decrypts, and dotenvx on an encrypted copy of the .env.
 const secure = repos['secure-peer'];
 const payload = path.join(WORK, 'snapshot.age');
 writeFileSync(

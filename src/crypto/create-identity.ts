@@ -1,12 +1,12 @@
 // Creates a new identity (Ed25519, age X25519, TLS key and certificate) in its 0700 home directory, once:
 // existing keys are never replaced. Several processes may race to create one; a lock file decides.
 
-import { open, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvSyncError } from '../errors.ts';
 import { fsyncDirectory } from '../store/fs-atomic.ts';
+import { LockFile } from '../store/lockfile.ts';
 import { formatAgeIdentityFile, generateAgeKeyPair } from './age-identity-file.ts';
 import { certificateFingerprint } from './certificate-fingerprint.ts';
 import { SigningKey } from './ed25519.ts';
@@ -114,27 +114,14 @@ class IdentityExistsError extends EnvSyncError {
   }
 }
 
-class IdentityLockedError extends EnvSyncError {
-  constructor(lock: string) {
-    super(
-      'E_IDENTITY',
-      `another env-sync process is creating an identity (${shellQuote(lock)} exists); if none is, remove that file`,
-    );
-  }
-}
-
+/**
+ * Holds `identity.lock` while the key files are written: another process creating an identity in the same home
+ * is waited for, and a lock left by a killed one is taken over (the same lock protocol as refs).
+ */
 async function lockIdentity(dir: string): Promise<() => Promise<void>> {
-  const lock = join(dir, 'identity.lock');
-  try {
-    const handle = await open(lock, 'wx', 0o600);
-    await handle.writeFile(`${process.pid}\n`);
-    await handle.close();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new IdentityLockedError(lock);
-    throw ioError('create', lock, error);
-  }
+  const lock = await LockFile.acquire(join(dir, 'identity'), 'the identity');
   return async () => {
-    await unlink(lock).catch(() => {});
+    await lock.release();
     await fsyncDirectory(dir);
   };
 }
@@ -144,20 +131,16 @@ export async function loadOrCreateIdentity(
   home: string,
   options: CreateIdentityOptions = {},
 ): Promise<Identity> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      return await loadIdentity(home);
-    } catch (error) {
-      if (!(error instanceof IdentityMissingError)) throw error;
-    }
-    try {
-      return await createIdentity(home, options);
-    } catch (error) {
-      // Another process created it meanwhile, or is creating it: load that identity once it is complete.
-      if (error instanceof IdentityExistsError) continue;
-      if (!(error instanceof IdentityLockedError) || Date.now() > deadline) throw error;
-      await sleep(50);
-    }
+  try {
+    return await loadIdentity(home);
+  } catch (error) {
+    if (!(error instanceof IdentityMissingError)) throw error;
+  }
+  try {
+    return await createIdentity(home, options);
+  } catch (error) {
+    // Another process created it while this one waited for the lock: load that identity.
+    if (!(error instanceof IdentityExistsError)) throw error;
+    return await loadIdentity(home);
   }
 }

@@ -1,5 +1,5 @@
 // Where a user's identity lives: $ENV_SYNC_HOME, else $XDG_CONFIG_HOME/env-sync, else ~/.config/env-sync.
-// Per user and machine, outside any repository (DESIGN-NOTES §1).
+// Per user and machine, outside any repository, so no copy of a repository ever carries keys (docs/identity.md).
 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';

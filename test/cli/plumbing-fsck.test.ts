@@ -15,7 +15,7 @@ import t, { type Test } from 'tap';
 import { encodeCanonical } from '../../src/store/encoding.ts';
 import { hashObjectBytes, type ObjectId } from '../../src/store/object-id.ts';
 import { encodeObject, plainSnapshot } from '../../src/store/objects.ts';
-import { openRepository } from '../../src/store/repository.ts';
+import { openRepository, type Repository } from '../../src/store/repository.ts';
 import { type CliRepo, expectRefused, makeCliRepo } from '../store/cli-repo.ts';
 import { snapshotTree } from '../store/tree-snapshot.ts';
 
@@ -33,6 +33,12 @@ async function fixture(t: Test): Promise<Fixture> {
   const repo = await makeCliRepo(t, home);
   const store = await openRepository(repo.cwd);
   const snapshot = await store.objects.write(plainSnapshot([['KEY', 'value']]));
+  const commit = await commitOn(store, snapshot);
+  return { repo, snapshot, commit, file: (id) => store.objects.pathOf(id) };
+}
+
+/** Writes a root commit of `snapshot` and points refs/heads/main at it. */
+async function commitOn(store: Repository, snapshot: ObjectId): Promise<ObjectId> {
   const commit = await store.objects.write({
     type: 'commit',
     snapshot,
@@ -44,7 +50,7 @@ async function fixture(t: Test): Promise<Fixture> {
     signature: new Uint8Array(0),
   });
   await store.refs.update('refs/heads/main', commit, { peer: 'p', reason: 'test' });
-  return { repo, snapshot, commit, file: (id) => store.objects.pathOf(id) };
+  return commit;
 }
 
 /** Runs fsck: exit 1, every problem on its own `error: <subject>: <message>` line, nothing changed on disk. */
@@ -203,17 +209,7 @@ t.test(
     const batch = store.objects.startBatch(1, 1);
     await batch.add(snapshot, bytes);
     await batch.finish();
-    const commit = await store.objects.write({
-      type: 'commit',
-      snapshot,
-      parents: [],
-      author: 'p',
-      time: 1_700_000_000,
-      message: 'm',
-      members: null,
-      signature: new Uint8Array(0),
-    });
-    await store.refs.update('refs/heads/main', commit, { peer: 'p', reason: 'test' });
+    await commitOn(store, snapshot);
     const [packName] = readdirSync(store.objects.packDir).filter((name) => name.endsWith('.pack'));
     const packFile = `.env-sync/objects/pack/${packName}`;
     rmSync(path.join(store.objects.packDir, packName!.replace(/\.pack$/, '.idx')));

@@ -1,5 +1,8 @@
-import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import t from 'tap';
 import { createIdentity, loadOrCreateIdentity } from '../../src/crypto/create-identity.ts';
@@ -38,16 +41,32 @@ t.test('modes are exact whatever the umask', async (t) => {
   for (const file of FILES) t.equal(await mode(join(home, file)), 0o600, `${file} is 0600`);
 });
 
-t.test('a lock left by a crashed creation is reported, not broken', async (t) => {
+function lockLine(pid: number): string {
+  return `env-sync lock pid=${pid} host=${hostname()} started=1700000000 token=0123abcd\n`;
+}
+
+t.test('a lock left by a killed identity init is taken over, so the next init needs no repair', async (t) => {
   const home = await temporaryHome(t);
-  await createIdentity(home);
-  await rm(join(home, 'identity.json'));
-  await writeFile(join(home, 'identity.lock'), '12345\n');
-  await t.rejects(createIdentity(home), {
-    code: 'E_IDENTITY',
-    message:
-      /another env-sync process is creating an identity \('.*identity\.lock' exists\); if none is, remove that file/,
-  });
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+  await mkdir(home, { mode: 0o700 });
+  await writeFile(join(home, 'identity.lock'), lockLine(gone));
+  const identity = await createIdentity(home);
+  t.equal((await loadIdentity(home)).peerId, identity.peerId);
+  t.same((await readdir(home)).sort(), FILES, 'the stale lock is gone');
+});
+
+t.test('a live identity init is waited for, then the identity is created once', async (t) => {
+  const home = await temporaryHome(t);
+  const lock = join(home, 'identity.lock');
+  await mkdir(home, { mode: 0o700 });
+  await writeFile(lock, lockLine(process.pid));
+  const waiting = loadOrCreateIdentity(home);
+  await sleep(300);
+  t.same(await readdir(home), ['identity.lock'], 'nothing is written while the lock is held');
+  await rm(lock);
+  const identity = await waiting;
+  t.equal((await loadIdentity(home)).peerId, identity.peerId);
+  t.same((await readdir(home)).sort(), FILES, 'the waiter created the identity and released the lock');
 });
 
 t.test('the key files are in the standard formats other tools read', async (t) => {

@@ -1,14 +1,14 @@
-// A full disk and a read-only file system, made real with small tmpfs mounts: the error names the cause and
-// the file, the repository is as it was (fsck passes, every value reads), and the next command works once
-// the file system does.
+// A full disk and a read-only file system (small tmpfs mounts), and a directory its user may not write (the CLI
+// run as an unprivileged user): the error names the cause and the file, the repository is as it was (fsck
+// passes, every value reads), and the next command works once the file system does.
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { initRepository } from '../../src/store/repository.ts';
-import { runCli } from '../helpers/cli.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
 
 /**
  * Runs `body` with a tmpfs of `size` mounted at a new directory, then unmounts it (outside tap's fixture
@@ -71,4 +71,52 @@ t.test('a read-only file system: the error says so (not ENOENT) and names the di
     t.equal((await run(['set', 'NEW'], 'new-value')).code, 0);
     t.match((await run(['fsck'])).stdout, /^ok: /m);
   });
+});
+
+/** Runs the CLI as the unprivileged user 65534 (the tests run as root, whom no permission stops). */
+function runAsNobody(cwd: string, home: string, args: readonly string[], input = '') {
+  const done = spawnSync(
+    'setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      'env',
+      '-u',
+      'NODE_OPTIONS',
+      process.execPath,
+      BIN,
+      ...args,
+    ],
+    { cwd, input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: home, ENV_SYNC_HOME: home } },
+  );
+  return { code: done.status, stdout: done.stdout, stderr: done.stderr };
+}
+
+t.test('a directory the user may not write: the error says permission denied and names it', async (t) => {
+  const root = mkdtempSync(path.join(tmpdir(), 'env-sync-eacces-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const cwd = path.join(root, 'work');
+  const home = path.join(root, 'home');
+  mkdirSync(cwd);
+  chownSync(root, 65534, 65534);
+  chownSync(cwd, 65534, 65534);
+  const run = (args: readonly string[], input?: string) => runAsNobody(cwd, home, args, input);
+  t.equal(run(['init', '--mode', 'dev-plaintext-http']).code, 0);
+  t.equal(run(['set', 'KEEP'], 'kept-value').code, 0);
+  const objects = path.join(cwd, '.env-sync/objects');
+  const mode = statSync(objects).mode & 0o777;
+  chmodSync(objects, 0o500);
+  const refused = run(['set', 'NEW'], 'new-value');
+  t.equal(refused.code, 1);
+  t.match(
+    refused.stderr,
+    /^env-sync: permission denied \(EACCES\) during \w+ of '[^']*\.env-sync\/objects[^']*'\n$/,
+  );
+  t.notMatch(refused.stderr, /new-value/, 'the value is not in the error');
+  t.equal(run(['get', 'KEEP']).stdout, 'kept-value\n', 'reading still works');
+  t.equal(run(['get', 'NEW']).code, 1, 'the refused set committed nothing');
+  chmodSync(objects, mode);
+  t.equal(run(['set', 'NEW'], 'new-value').code, 0, 'with the permission back, the same set works');
+  t.match(run(['fsck']).stdout, /^ok: /m);
 });
