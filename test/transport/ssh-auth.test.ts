@@ -117,6 +117,9 @@ t.test('a passphrase-protected key asks on the terminal, without echo', { skip }
     process.execPath,
     BIN,
     ...sshd.cloneArgs('sshd-test:project', laptop.dir),
+    // Named here: the terminal would otherwise be asked for this machine's name before the passphrase.
+    '--name',
+    'laptop',
   ]
     .map(shellQuote)
     .join(' ');
