@@ -135,14 +135,16 @@ export function isAddress(text: string): boolean {
 }
 
 /**
- * The open invitation whose secret is `secret`, or the one-line reason it cannot be used: unknown (forged,
- * or made by another peer), spent, cancelled or expired.
+ * The invitation whose secret is `secret`, or the one-line reason it cannot be used: unknown (forged, or made
+ * by another peer), spent, cancelled or expired. A spent one is returned only to `joiner`, the peer that spent
+ * it, until it expires: that peer repeats its join (a clone that failed after the join is run again).
  */
 export function findUsableInvitation(
   records: readonly InvitationRecord[],
   secret: string,
   now: number,
   inviter: { readonly group: string; readonly key: Uint8Array },
+  joiner?: string,
 ): InvitationRecord {
   const hash = /^[0-9a-f]{64}$/.test(secret) ? hashSecret(secret) : '';
   const record = records.find(
@@ -154,7 +156,9 @@ export function findUsableInvitation(
       'this invitation is unknown here (forged, or made by another peer)',
     );
   }
-  if (record.state === 'spent') throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation was used already');
+  if (record.state === 'spent' && (joiner === undefined || record.peerId !== joiner)) {
+    throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation was used already');
+  }
   if (record.state === 'cancelled') throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation was cancelled');
   if (record.expires < now) throw new EnvSyncError('E_EVENT_REPLAY', 'this invitation has expired');
   return record;

@@ -12,7 +12,7 @@ import { encodeFrame } from '../sync/frames.ts';
 import { errorFrame, type Service } from '../sync/messages.ts';
 import { serveReceivePack } from '../sync/receive-pack.ts';
 import { type BeforeRefUpdates, serveUploadPack } from '../sync/upload-pack.ts';
-import { CONTENT_TYPE, JOIN_ENDPOINT, PATH_PREFIX } from './http.ts';
+import { CONTENT_TYPE, JOIN_ENDPOINT, NOT_A_PEER, PATH_PREFIX } from './http.ts';
 import { type PeerCredentials, peerFingerprint, serverTlsOptions } from './mutual-tls.ts';
 
 const MAX_JOIN_BODY_BYTES = 64 * 1024;
@@ -41,7 +41,6 @@ export interface SyncServerOptions {
   readonly idleMs?: number;
 }
 
-const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
 const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership chain, not push';
 const READER_PUSH = 'this peer is a reader: it may fetch, not push';
 
@@ -121,6 +120,7 @@ function refuse(response: http.ServerResponse, message: string): void {
     .end(encodeFrame(errorFrame(message)));
 }
 
+/** The join endpoint, for any client with a certificate: a POST of a join with an invitation (gate.join). */
 async function answerJoin(
   gate: PeerGate,
   fingerprint: string,

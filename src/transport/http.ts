@@ -13,6 +13,8 @@ export const CONTENT_TYPE = 'application/x-env-sync-frames';
 export const PATH_PREFIX = '/env-sync/v1/';
 /** secure-peer's join endpoint: `POST <prefix>join`, JSON both ways. */
 export const JOIN_ENDPOINT = 'join';
+/** What a secure-peer server answers a certificate it does not serve. */
+export const NOT_A_PEER = 'this certificate is not an approved peer of this group; nothing is served to it';
 
 /** An http:// transport, or with `tls` an https:// one whose every connection is pinned before it is used. */
 export function httpTransport(url: string, tls?: ClientTls): Transport {

@@ -22,8 +22,28 @@ const TLS13 = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
+ * TLS 1.3 sessions to resume, per server address and client certificate, for the life of the process, with
+ * the server fingerprint the full handshake pinned. A resumed handshake shows the client no certificate (it
+ * proves the server holds the keys of the session that one made); the pin is checked again on that fingerprint.
+ */
+const sessions = new Map<string, { readonly session: Buffer; readonly fingerprint: string }>();
+/** The client's TLS context per certificate: parsing the key for every connection costs as much again. */
+const contexts = new Map<string, tls.SecureContext>();
+
+function clientContext(credentials: PeerCredentials): tls.SecureContext {
+  let context = contexts.get(credentials.cert);
+  if (context === undefined) {
+    context = tls.createSecureContext({ key: credentials.key, cert: credentials.cert, ...TLS13 });
+    contexts.set(credentials.cert, context);
+  }
+  return context;
+}
+
+/**
  * Server options: a client certificate is requested and any self-signed one completes the handshake; the
  * server then decides per request from its fingerprint (`peerFingerprint`), against the registry of the moment.
+ * Session tickets use Node's default: keys made at random in memory for each server, so a resumed session
+ * carries the client certificate of its full handshake and dies with the process.
  */
 export function serverTlsOptions(credentials: PeerCredentials): tls.TlsOptions {
   return {
@@ -38,6 +58,7 @@ export function serverTlsOptions(credentials: PeerCredentials): tls.TlsOptions {
 
 /** The SHA-256 fingerprint of the certificate the other side presented, or null if it presented none. */
 export function peerFingerprint(socket: tls.TLSSocket): string | null {
+  // On the server, a resumed session keeps the client's certificate; on the client it shows none.
   const raw = socket.getPeerCertificate()?.raw;
   return raw === undefined || raw.length === 0 ? null : certificateFingerprint(raw);
 }
@@ -52,13 +73,21 @@ export function connectPinned(
   client: ClientTls,
   done: (error: Error | null, socket: Duplex) => void,
 ): void {
+  const cacheKey = `${host}:${port}\n${client.credentials.cert}`;
+  const cached = sessions.get(cacheKey);
   const socket = tls.connect({
     host,
     port,
-    key: client.credentials.key,
-    cert: client.credentials.cert,
-    ...TLS13,
+    secureContext: clientContext(client.credentials),
     rejectUnauthorized: false,
+    session: cached?.session,
+  });
+  const serverFingerprint = () =>
+    socket.isSessionReused() && cached !== undefined ? cached.fingerprint : peerFingerprint(socket);
+  let pinned: string | null = null;
+  // Tickets arrive after the handshake; only those of a server that passed the pin are kept.
+  socket.on('session', (session: Buffer) => {
+    if (pinned !== null) sessions.set(cacheKey, { session, fingerprint: pinned });
   });
   // The protocol writes small frames in turn (a request, then an answer): Nagle's delay would hold each back.
   socket.setNoDelay(true);
@@ -74,9 +103,12 @@ export function connectPinned(
   socket.once('secureConnect', () => {
     clearTimeout(timer);
     socket.off('error', fail);
+    const fingerprint = serverFingerprint() ?? '(none)';
     try {
-      client.checkServer(peerFingerprint(socket) ?? '(none)');
+      client.checkServer(fingerprint);
+      pinned = fingerprint;
     } catch (error) {
+      sessions.delete(cacheKey);
       socket.destroy();
       done(error as Error, socket);
       return;

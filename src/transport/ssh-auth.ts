@@ -75,14 +75,20 @@ async function existingFiles(files: readonly string[]): Promise<string[]> {
   return found;
 }
 
+/** Passphrases asked for one key before giving up, as ssh's `NumberOfPasswordPrompts`. */
+const PASSPHRASE_TRIES = 3;
+
 /** The key of `file`, asking for its passphrase if it has one; null if it is not a private key ssh2 reads. */
 async function identityMethod(file: string, options: SshAuthOptions): Promise<AnyAuthMethod | null> {
   const data = await fs.readFile(file);
   let key = utils.parseKey(data);
   if (key instanceof Error && /passphrase/i.test(key.message)) {
-    const passphrase = await options.askPassphrase(file);
-    key = utils.parseKey(data, passphrase);
-    if (key instanceof Error) throw new EnvSyncError('E_AUTH', `wrong passphrase for ${file}`);
+    for (let tries = 0; key instanceof Error && tries < PASSPHRASE_TRIES; tries++) {
+      key = utils.parseKey(data, await options.askPassphrase(file));
+    }
+    if (key instanceof Error) {
+      throw new EnvSyncError('E_AUTH', `wrong passphrase for ${file} (${PASSPHRASE_TRIES} tries)`);
+    }
   }
   if (key instanceof Error) return null;
   return { type: 'publickey', username: options.user, key: firstKey(key) };

@@ -42,10 +42,17 @@ export async function ssh2Exchange(options: Ssh2ExchangeOptions): Promise<Exchan
   const client = new Client();
   try {
     await new Promise<void>((resolve, reject) => {
+      const timer = handshakeTimer(settings, (error) => {
+        reject(error);
+        socket.destroy();
+      });
+      client.once('handshake', () => clearTimeout(timer));
       client.once('ready', resolve);
       client.on('error', (error: Error & { level?: string }) => {
         // An agent that cannot be reached is skipped, as OpenSSH skips it: ssh2 goes on to the key files.
-        if (error.level !== 'agent') reject(connectionFailure(error, settings, verifier, auth));
+        if (error.level === 'agent') return;
+        clearTimeout(timer);
+        reject(connectionFailure(error, settings, verifier, auth));
       });
       client.connect({
         sock: socket,
@@ -99,6 +106,24 @@ function preferKnown(knownTypes: readonly string[]): ServerHostKeyAlgorithm[] {
 
 function destination(settings: SshHostSettings): string {
   return `${settings.user}@${settings.hostName}:${settings.port}`;
+}
+
+/**
+ * ConnectTimeout covers the key exchange too, as OpenSSH's does: a listener that accepts and never speaks
+ * SSH fails then (authentication, which may wait for a passphrase, is not timed).
+ */
+function handshakeTimer(
+  settings: SshHostSettings,
+  fail: (error: EnvSyncError) => void,
+): NodeJS.Timeout | undefined {
+  const seconds = settings.connectTimeoutSeconds;
+  if (seconds === undefined) return undefined;
+  const where = `${settings.hostName}:${settings.port}`;
+  return setTimeout(
+    () =>
+      fail(new EnvSyncError('E_REMOTE', `cannot connect to ${where}: no SSH handshake within ${seconds} s`)),
+    seconds * 1000,
+  );
 }
 
 /** TCP first, so that refused, unresolvable and timed-out connections are told apart. */

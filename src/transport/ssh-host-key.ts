@@ -1,6 +1,8 @@
 // Strict host key checking, as OpenSSH does it: a known key passes; an unknown host is refused with its
 // fingerprint unless the user accepts new hosts (then it is appended to known_hosts); a changed or revoked
-// key is always refused, and known_hosts is never rewritten.
+// key is always refused, and known_hosts is never rewritten. A host that known_hosts trusts only through a
+// `@cert-authority` line is refused too: ssh2 cannot check host certificates, and accepting its bare key
+// would trust it on other grounds than the user chose.
 
 import type { VerifyCallback } from 'ssh2';
 import { EnvSyncError } from '../errors.ts';
@@ -65,6 +67,12 @@ export async function hostKeyVerifier(
 }
 
 function refusalMessage(name: string, offered: string, status: HostKeyStatus): string {
+  if (status.status === 'cert-authority') {
+    return (
+      `${name} is trusted through a @cert-authority line of known_hosts, and the built-in client cannot check ` +
+      `host certificates; refusing (use the system's ssh: ENV_SYNC_SSH_COMMAND=ssh)`
+    );
+  }
   if (status.status === 'revoked')
     return `the host key of ${name} (${offered}) is revoked in known_hosts; refusing`;
   if (status.status === 'changed') {

@@ -1,5 +1,6 @@
 // known_hosts as OpenSSH reads it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): host patterns with wildcards and
-// negation, hashed names (`|1|salt|hash`), `[host]:port`, several keys per host, `@revoked` keys.
+// negation, hashed names (`|1|salt|hash`), `[host]:port`, several keys per host, `@revoked` keys, and the
+// hosts `@cert-authority` lines vouch for (whose certificates the built-in client cannot check).
 
 import { createHash, createHmac } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -8,6 +9,8 @@ import { EnvSyncError } from '../errors.ts';
 
 export interface KnownHostEntry {
   readonly revoked: boolean;
+  /** A CA that signs host certificates for `patterns`, not a host key. */
+  readonly certAuthority: boolean;
   readonly patterns: string;
   readonly keyType: string;
   /** The public key blob in SSH wire format (what the server sends). */
@@ -18,6 +21,8 @@ export type HostKeyStatus =
   | { readonly status: 'known' }
   | { readonly status: 'revoked' }
   | { readonly status: 'unknown' }
+  /** No host key on record, but a `@cert-authority` line covers the host. */
+  | { readonly status: 'cert-authority' }
   | { readonly status: 'changed'; readonly knownFingerprints: readonly string[] };
 
 /** `host` on port 22, `[host]:port` otherwise: the name known_hosts lists a host under. */
@@ -30,7 +35,7 @@ export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Entries of every file that exists, in order; unreadable lines and CA lines are skipped, as OpenSSH does. */
+/** Entries of every file that exists, in order; unreadable lines are skipped, as OpenSSH does. */
 export async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
   const entries: KnownHostEntry[] = [];
   for (const file of files) {
@@ -50,10 +55,16 @@ function parseLine(line: string): KnownHostEntry | null {
   if (line === '' || line.startsWith('#')) return null;
   const fields = line.split(/\s+/);
   const marker = fields[0]!.startsWith('@') ? fields.shift() : undefined;
-  if (marker !== undefined && marker !== '@revoked') return null;
+  if (marker !== undefined && marker !== '@revoked' && marker !== '@cert-authority') return null;
   const [patterns, keyType, base64] = fields;
   if (patterns === undefined || keyType === undefined || base64 === undefined) return null;
-  return { revoked: marker === '@revoked', patterns, keyType, key: Buffer.from(base64, 'base64') };
+  return {
+    revoked: marker === '@revoked',
+    certAuthority: marker === '@cert-authority',
+    patterns,
+    keyType,
+    key: Buffer.from(base64, 'base64'),
+  };
 }
 
 /** What known_hosts says of `key` offered by `hostName` (from knownHostName). */
@@ -64,10 +75,12 @@ export function hostKeyStatus(
 ): HostKeyStatus {
   const forHost = entries.filter((entry) => matchesHost(entry.patterns, hostName));
   if (forHost.some((entry) => entry.revoked && entry.key.equals(key))) return { status: 'revoked' };
-  const trusted = forHost.filter((entry) => !entry.revoked);
+  const trusted = forHost.filter((entry) => !entry.revoked && !entry.certAuthority);
   if (trusted.some((entry) => entry.key.equals(key))) return { status: 'known' };
   // Any other key on record means the host changed, whatever its type: the client asks for a known type first.
-  if (trusted.length === 0) return { status: 'unknown' };
+  if (trusted.length === 0) {
+    return { status: forHost.some((entry) => entry.certAuthority) ? 'cert-authority' : 'unknown' };
+  }
   return { status: 'changed', knownFingerprints: trusted.map((entry) => fingerprint(entry.key)) };
 }
 
@@ -76,7 +89,7 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], hostName: stri
   return [
     ...new Set(
       entries
-        .filter((entry) => !entry.revoked && matchesHost(entry.patterns, hostName))
+        .filter((entry) => !entry.revoked && !entry.certAuthority && matchesHost(entry.patterns, hostName))
         .map((e) => e.keyType),
     ),
   ];

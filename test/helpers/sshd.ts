@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { initPeer } from '../sync/helpers.ts';
 import { BIN } from './cli.ts';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -258,4 +259,12 @@ export function addToAgent(socket: string, keyFile: string): void {
     encoding: 'utf8',
   });
   if (added.status !== 0) throw new Error(`ssh-add failed: ${added.stderr}`);
+}
+
+/** A test sshd and, in its remote home, a trusted-owner-ssh repository `project` holding K=v. */
+export async function sshdWithProject(t: Test): Promise<SshServer> {
+  const sshd = await startSshd(t);
+  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+  await origin.commit({ K: 'v' });
+  return sshd;
 }

@@ -2,8 +2,9 @@
 // one-line reason and nothing written on either side.
 
 import { existsSync, readFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { loadIdentity } from '../../src/crypto/load-identity.ts';
 import type { EnvSyncError } from '../../src/errors.ts';
@@ -16,7 +17,7 @@ import {
 } from '../../src/membership/invitation.ts';
 import { updateInvitations } from '../../src/membership/invitation-store.ts';
 import { openRepository } from '../../src/store/repository.ts';
-import { invite, joinWith, securePeer, servedGroup } from '../transport/mtls-helpers.ts';
+import { invite, joinWith, securePeer, servedGroup, serveTls } from '../transport/mtls-helpers.ts';
 
 const GROUP = 'ab'.repeat(32);
 const FIELDS = {
@@ -62,6 +63,16 @@ t.test('a used, cancelled, expired or unknown secret is refused with its own rea
     }
   };
   t.equal(refusal([{ ...record, state: 'spent' }], token.secret, 1500), 'this invitation was used already');
+  const spentByBob = { ...record, state: 'spent' as const, peerId: 'BOB' };
+  t.equal(
+    findUsableInvitation([spentByBob], token.secret, 1500, AT_INVITER, 'BOB'),
+    spentByBob,
+    'the peer that spent it may send it again',
+  );
+  const replayed = () => findUsableInvitation([spentByBob], token.secret, 1500, AT_INVITER, 'CAROL');
+  t.throws(replayed, { message: 'this invitation was used already' }, 'another peer may not');
+  const late = () => findUsableInvitation([spentByBob], token.secret, 2001, AT_INVITER, 'BOB');
+  t.throws(late, { message: 'this invitation has expired' }, 'nor that peer once it expired');
   t.equal(refusal([{ ...record, state: 'cancelled' }], token.secret, 1500), 'this invitation was cancelled');
   t.equal(refusal([record], token.secret, 2001), 'this invitation has expired');
   t.match(refusal([record], 'ef'.repeat(32), 1500), /unknown here \(forged/);
@@ -192,7 +203,7 @@ t.test('peer invite: only an admin invites; --json; the file keeps no secret and
   t.match(refused.stderr, /is not an admin: only an admin invites/);
   // What a serve bound to every interface records names no address to dial.
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(path.join(alice.dir, '.env-sync/serve-addresses'), '0.0.0.0:7464\n');
+  writeFileSync(path.join(alice.dir, '.env-sync/serve-addresses'), `pid ${process.pid}\n0.0.0.0:7464\n`);
   const wildcard = await alice.cli(['peer', 'invite']);
   t.equal(wildcard.code, 2);
   t.match(wildcard.stderr, /serve listens on 0\.0\.0\.0:7464, every interface: give --address HOST:PORT/);
@@ -201,3 +212,95 @@ t.test('peer invite: only an admin invites; --json; the file keeps no secret and
     new RegExp(`spent\\s+member \\(pre-approved\\)\\s+\\S+\\s+${bob.peerId}`),
   );
 });
+
+/** A loopback TCP proxy to `target` that forwards the first `forward` connections and cuts the others. */
+async function cuttingProxy(t: Test, target: string, forward: number) {
+  const [host, port] = [
+    target.slice(0, target.lastIndexOf(':')),
+    Number(target.slice(target.lastIndexOf(':') + 1)),
+  ];
+  const state = { forward };
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (state.forward-- <= 0) return void client.destroy();
+    const upstream = net.connect(port, host);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of open) socket.destroy();
+    server.close();
+  });
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, state };
+}
+
+t.test(
+  'a join whose clone then fails keeps the invitation for that peer: the same token works again, for no one else',
+  async (t) => {
+    const { root, alice, served } = await servedGroup(t, { K: 'v' });
+    const members = () => readFileSync(path.join(alice.dir, '.env-sync/refs/members'), 'utf8');
+    const proxy = await cuttingProxy(t, served.address, 1);
+    const token = (await alice.ok(t, ['peer', 'invite', '--address', proxy.address])).stdout.trim();
+
+    const bob = securePeer(root, 'bob');
+    const cut = await bob.cli(['clone', token, bob.dir], undefined, root);
+    t.equal(cut.code, 1, 'the clone fails once the join is made');
+    t.match(cut.stderr, /^env-sync: cannot reach https:\/\/127\.0\.0\.1:\d+ \(ECONNRESET\)\n$/);
+    t.notOk(existsSync(path.join(bob.dir, '.env-sync')), 'the failed clone left no repository');
+    t.match(served.stderr(), /join: \S+ \(\S+\) is pending/, 'the join itself was recorded');
+    const afterJoin = members();
+
+    proxy.state.forward = Number.POSITIVE_INFINITY;
+    const again = await bob.ok(t, ['clone', token, bob.dir], undefined, root);
+    t.match(again.stdout, /You are (\S+), pending approval; an admin runs: env-sync peer approve \1/);
+    t.ok(existsSync(path.join(bob.dir, '.env-sync')), 'the second clone made the repository');
+    t.equal(members(), afterJoin, 'the repeated join wrote no second event');
+    t.match(served.stderr(), /join: \S+ \(\S+\) sent its join again; it is pending/);
+
+    const carol = securePeer(root, 'carol');
+    const replay = await carol.cli(['clone', token, carol.dir], undefined, root);
+    t.equal(replay.code, 1);
+    t.match(replay.stderr, /refused the join: this invitation was used already\n$/);
+    t.notOk(existsSync(path.join(carol.dir, '.env-sync')), 'nothing on the replaying side');
+    t.equal(members(), afterJoin, "the replay wrote nothing on the inviter's side");
+    const list = (await alice.ok(t, ['peer', 'list'])).stdout;
+    t.notMatch(list, /carol/, 'carol is nowhere in the group');
+  },
+);
+
+t.test(
+  'a serve killed with SIGKILL leaves a record peer invite ignores; the next serve replaces it',
+  async (t) => {
+    const { alice, served } = await servedGroup(t, {});
+    const record = path.join(alice.dir, '.env-sync/serve-addresses');
+    const addressesOf = async () =>
+      parseToken((await alice.ok(t, ['peer', 'invite'])).stdout.trim()).addresses;
+    t.same(await addressesOf(), [served.address], 'a live serve is the default address');
+    const killed = new Promise((resolve) => served.child.once('exit', resolve));
+    served.child.kill('SIGKILL');
+    await killed;
+    t.match(readFileSync(record, 'utf8'), `pid ${served.child.pid}\n`, 'the killed serve left its record');
+    t.notSame(await addressesOf(), [served.address], 'the dead serve is not offered');
+    t.same(await addressesOf(), ['127.0.0.1:7464'], 'the default address is');
+
+    const next = await serveTls(t, alice);
+    // serve records its addresses just after it prints them.
+    while (!readFileSync(record, 'utf8').startsWith(`pid ${next.child.pid}\n`)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    t.equal(
+      readFileSync(record, 'utf8'),
+      `pid ${next.child.pid}\n${next.address}\n`,
+      'the next serve replaced it',
+    );
+    t.same(await addressesOf(), [next.address]);
+    t.equal(await next.stop(), 0);
+    t.notOk(existsSync(record), 'a serve that stops removes its record');
+  },
+);

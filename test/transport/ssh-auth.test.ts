@@ -1,13 +1,15 @@
 // User authentication and connection errors of the built-in client against a real sshd: ssh-agent, identity
-// files, IdentitiesOnly, a passphrase-protected key with no terminal, and one-line failures.
+// files, IdentitiesOnly, a passphrase-protected key (with no terminal, asked again when wrong), ConnectTimeout,
+// and one-line failures.
 
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { shellQuote } from '../../src/transport/ssh-url.ts';
 import { BIN, runCli } from '../helpers/cli.ts';
-import { addToAgent, freePort, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
+import { addToAgent, freePort, sshdWithProject, sshSkip, startAgent, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
 const skip = sshSkip(t);
@@ -103,13 +105,16 @@ t.test('a passphrase-protected key with no terminal fails with one line', { skip
   t.notMatch(refused.stderr, /correct horse/);
 });
 
-t.test('a passphrase-protected key asks on the terminal, without echo', { skip }, async (t) => {
-  const sshd = await startSshd(t);
-  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
-  await origin.commit({ K: 'v' });
-  const laptop = peer(t.testdir(), 'laptop');
-  const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
-  // script(1) gives the command a pseudo-terminal; what the command prints comes back on its stdout.
+/**
+ * Clones with a pseudo-terminal (script(1)), answering each passphrase prompt for `keyFile` with the next of
+ * `answers`; the exit code, the screen, and how many prompts there were.
+ */
+async function cloneOnTerminal(
+  sshd: Awaited<ReturnType<typeof startSshd>>,
+  laptop: ReturnType<typeof peer>,
+  keyFile: string,
+  answers: readonly string[],
+): Promise<{ code: number | null; screen: string; prompts: number }> {
   const command = [
     'env',
     '-u',
@@ -128,17 +133,77 @@ t.test('a passphrase-protected key asks on the terminal, without echo', { skip }
     env: { PATH: process.env.PATH ?? '', HOME: laptop.home, ENV_SYNC_HOME: laptop.home, SHELL: '/bin/sh' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const prompt = `Enter passphrase for ${keyFile}: `;
   let screen = '';
+  let prompts = 0;
   child.stdout.on('data', (chunk: Buffer) => {
-    const before = screen;
     screen += chunk.toString();
-    if (!before.includes('Enter passphrase') && screen.includes(`Enter passphrase for ${keyFile}: `))
-      child.stdin.write('correct horse battery\r');
+    const seen = screen.split(prompt).length - 1;
+    for (; prompts < seen; prompts++) child.stdin.write(`${answers[prompts] ?? ''}\r`);
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, screen, prompts };
+}
+
+t.test('a passphrase-protected key asks on the terminal, without echo', { skip }, async (t) => {
+  const sshd = await startSshd(t);
+  const origin = await initPeer(sshd.remoteHome, 'project', 'trusted-owner-ssh');
+  await origin.commit({ K: 'v' });
+  const laptop = peer(t.testdir(), 'laptop');
+  const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
+  const { code, screen } = await cloneOnTerminal(sshd, laptop, keyFile, ['correct horse battery']);
   t.equal(code, 0, screen);
   t.notMatch(screen, /correct horse/, 'the passphrase is not echoed');
   t.same(await laptop.entries(), { K: 'v' });
+});
+
+t.test(
+  'a wrong passphrase is asked again, three times as ssh does, then fails in one line',
+  { skip },
+  async (t) => {
+    const sshd = await sshdWithProject(t);
+    const laptop = peer(t.testdir(), 'laptop');
+    const { keyFile } = await sshd.installClient(laptop.home, { passphrase: 'correct horse battery' });
+    const third = await cloneOnTerminal(sshd, laptop, keyFile, [
+      'wrong',
+      'also wrong',
+      'correct horse battery',
+    ]);
+    t.equal(third.code, 0, third.screen);
+    t.equal(third.prompts, 3, 'asked three times');
+    t.same(await laptop.entries(), { K: 'v' });
+
+    const other = peer(t.testdir(), 'other');
+    const keys = await sshd.installClient(other.home, { passphrase: 'correct horse battery' });
+    const failed = await cloneOnTerminal(sshd, other, keys.keyFile, ['wrong', 'wrong', 'wrong', 'wrong']);
+    t.equal(failed.code, 1);
+    t.equal(failed.prompts, 3, 'no fourth prompt');
+    t.match(failed.screen, `env-sync: wrong passphrase for ${keys.keyFile} (3 tries)`);
+  },
+);
+
+t.test('ConnectTimeout ends a connection to a listener that never speaks SSH, naming the host', async (t) => {
+  const silent = net.createServer(() => {}); // accepts, says nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const open = new Set<net.Socket>();
+  silent.on('connection', (socket) => open.add(socket));
+  t.teardown(() => {
+    for (const socket of open) socket.destroy();
+    silent.close();
+  });
+  const port = (silent.address() as net.AddressInfo).port;
+  const laptop = peer(t.testdir(), 'laptop');
+  mkdirSync(path.join(laptop.home, '.ssh'), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    path.join(laptop.home, '.ssh', 'config'),
+    `Host quiet\n  HostName 127.0.0.1\n  Port ${port}\n  ConnectTimeout 1\n`,
+  );
+  const started = Date.now();
+  const result = await laptop.cli(['clone', 'quiet:project', laptop.dir]);
+  t.equal(result.code, 1);
+  t.equal(result.stderr, `env-sync: cannot connect to 127.0.0.1:${port}: no SSH handshake within 1 s\n`);
+  t.ok(Date.now() - started < 20_000, "it gave up after the timeout, not ssh2's own");
+  t.ok(open.size > 0, 'the listener was reached');
 });
 
 t.test('refused connections and unknown host names are one line each', { skip }, async (t) => {

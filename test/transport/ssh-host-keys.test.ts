@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { sshSkip, startSshd } from '../helpers/sshd.ts';
+import { sshdWithProject, sshSkip, startSshd } from '../helpers/sshd.ts';
 import { initPeer, peer } from '../sync/helpers.ts';
 
 const skip = sshSkip(t);
@@ -132,3 +132,25 @@ t.test('a host known by its ecdsa or rsa key is asked for that key type', { skip
     t.same(await machine.entries(), { K: 'v' }, `only the ${type} key is known`);
   }
 });
+
+t.test(
+  'a host known_hosts trusts only through @cert-authority is refused, even with --accept-new-host-key',
+  { skip },
+  async (t) => {
+    const sshd = await sshdWithProject(t);
+    const laptop = peer(t.testdir(), 'laptop');
+    const { sshDir } = await sshd.installClient(laptop.home, { knownHosts: false });
+    const knownHosts = path.join(sshDir, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority [127.0.0.1]:* ${otherHostKey(sshDir)}\n`);
+    const before = readFileSync(knownHosts, 'utf8');
+    const url = `ssh://127.0.0.1:${sshd.port}${path.join(sshd.remoteHome, 'project')}`;
+    const refused = await laptop.cli([...sshd.cloneArgs(url, laptop.dir), '--accept-new-host-key']);
+    t.equal(refused.code, 1);
+    t.equal(
+      refused.stderr,
+      `env-sync: [127.0.0.1]:${sshd.port} is trusted through a @cert-authority line of known_hosts, and the built-in client cannot check host certificates; refusing (use the system's ssh: ENV_SYNC_SSH_COMMAND=ssh)\n`,
+    );
+    t.equal(readFileSync(knownHosts, 'utf8'), before, 'known_hosts is not written');
+    t.notOk(existsSync(path.join(laptop.dir, '.env-sync')), 'a refused clone leaves no repository');
+  },
+);

@@ -9,6 +9,7 @@ import {
   fingerprint,
   hostKeyStatus,
   knownHostName,
+  knownKeyTypes,
   readKnownHosts,
 } from '../../src/transport/ssh-known-hosts.ts';
 
@@ -40,7 +41,7 @@ t.test('host names, ports, wildcards, negation and hashed names select entries',
       `[box]:2222 ssh-ed25519 ${B.toString('base64')}`,
       `${hashed('hidden')} ssh-ed25519 ${A.toString('base64')}`,
       `hidden ecdsa-sha2-nistp256 ${R.toString('base64')}`,
-      '@cert-authority * ssh-ed25519 AAAA',
+      '@cert-authority *.corp ssh-ed25519 AAAA',
       '',
     ].join('\n'),
   );
@@ -79,4 +80,19 @@ t.test('a new host is appended on its own line to a file created 0600', async (t
     `[box]:2222 ssh-ed25519 ${A.toString('base64')}\nno-newline ssh-ed25519 ${B.toString('base64')}\nother ssh-ed25519 ${B.toString('base64')}\n`,
   );
   t.equal((await import('node:fs')).statSync(file).mode & 0o777, 0o600);
+});
+
+t.test('a host covered only by a @cert-authority line is told apart from an unknown one', async (t) => {
+  const dir = t.testdir();
+  const file = path.join(dir, 'known_hosts');
+  writeFileSync(
+    file,
+    `@cert-authority *.example.org ssh-ed25519 ${A.toString('base64')}\nplain.example.org ssh-ed25519 ${B.toString('base64')}\n`,
+  );
+  const entries = await readKnownHosts([file]);
+  t.equal(hostKeyStatus(entries, 'box.example.org', B).status, 'cert-authority');
+  t.equal(hostKeyStatus(entries, 'box.example.org', A).status, 'cert-authority', 'the CA key is no host key');
+  t.equal(hostKeyStatus(entries, 'plain.example.org', B).status, 'known', 'a host key on record decides');
+  t.equal(hostKeyStatus(entries, 'other.net', B).status, 'unknown');
+  t.same(knownKeyTypes(entries, 'box.example.org'), [], 'a CA line names no host key type');
 });

@@ -1,7 +1,5 @@
 // `env-sync peer invite`: make a single-use invitation token (an admin), list or cancel open ones.
 
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { EnvSyncError } from '../../errors.ts';
@@ -156,9 +154,7 @@ function stateOf(record: Pick<InvitationRecord, 'state' | 'expires'>, now: numbe
 
 /** What a running `serve` here listens on, else the default address; a wildcard bind names no address to dial. */
 async function servedAddresses(repo: Repository): Promise<string[]> {
-  const { SERVE_ADDRESSES_FILE } = await import('../sync/serve-secure-peer.ts');
-  const text = await readFile(path.join(repo.dir, SERVE_ADDRESSES_FILE), 'utf8').catch(() => '');
-  const addresses = text.split('\n').filter((line) => line !== '');
+  const addresses = await (await import('../sync/serve-secure-peer.ts')).servedAddresses(repo);
   const wildcard = addresses.find((address) => /^(0\.0\.0\.0|\[::\]):/.test(address));
   if (wildcard !== undefined) {
     throw new EnvSyncError(

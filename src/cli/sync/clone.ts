@@ -19,9 +19,17 @@ import { DEFAULT_SYNC_LIMITS } from '../../sync/limits.ts';
 import type { Advertisement } from '../../sync/messages.ts';
 import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
+import type { ClientTls } from '../../transport/mutual-tls.ts';
 import { readAllBounded } from '../io.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
+import {
+  isRefusedAsStranger,
+  parseFingerprint,
+  pinnedClientTls,
+  pinnedPeerId,
+  strangerError,
+} from './clone-pinned.ts';
 import { describeSelf, membershipOnFetch } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
 
@@ -38,7 +46,7 @@ export class CloneCommand extends RemoteCommand {
       the clone succeeded: a peer that cannot read the values yet still gets its clone). \`<dir>\` must not exist or be empty. The clone is built in a hidden directory beside it (\`.<dir>.clone-<pid>-<hex>\`) and renamed onto it once complete: a clone that fails or is interrupted (Ctrl-C, SIGTERM) leaves nothing, and the next clone beside it removes what a killed one left.
 
       The group id must commit to the advertised mode, or the clone is refused. A secure-peer remote is cloned
-      from a local path, a bundle, or over mutual TLS with an invitation token: over \`http://\` the clone stops
+      from a local path, a bundle, or over mutual TLS (with an invitation token, or \`--peer\`): over \`http://\` the clone stops
       as soon as the advertisement names the mode. In secure-peer the group id is the remote's genesis event: the
       membership chain is verified and applied before any branch is created, and every commit's author must
       have been approved at the event it names.
@@ -55,8 +63,14 @@ export class CloneCommand extends RemoteCommand {
       \`--name\` names this machine's identity when the clone creates it (at a terminal the clone asks,
       offering \`user@host\`); a name another peer of the group holds is refused by the inviter.
 
-      Without a token, a peer that is not a member yet cannot read values until an admin approves its join
-      request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
+      \`clone --peer <fingerprint> https://host:port\` clones without a token from the server whose certificate
+      has that fingerprint (its \`serve\` prints it; check it with the server's owner, as an SSH host key).
+      Without \`--peer\` the handshake shows the server's fingerprint and the clone stops before sending anything.
+      \`origin\` is pinned to the approved peer that holds the certificate. A peer the server does not serve (not
+      approved yet, or revoked) learns nothing from it and writes nothing: it joins with an invitation token.
+
+      From a path or a bundle, a peer that is not a member yet cannot read values until an admin approves its
+      join request (\`env-sync peer request -o <file>\`, then \`peer approve <file>\` on an admin's machine).
 
       This is how a repository joins an existing group: \`fetch\` refuses a remote of another group, and a
       repository made by \`init\` is a group of its own. A bundle file is a valid \`<url>\` too.
@@ -74,6 +88,10 @@ export class CloneCommand extends RemoteCommand {
       [
         'Join, naming this machine for the group',
         '$0 clone --name "bob desktop" env-sync-invite-1.eyJncm91cCI6… project',
+      ],
+      [
+        "Clone from a peer's server, pinned by its certificate",
+        '$0 clone --peer 5f1c…e2a9 https://alice.lan:7464 project',
       ],
       ['Clone a dev-plaintext-http peer served on loopback', '$0 clone http://127.0.0.1:7464 project'],
       ['Clone a repository on this machine', '$0 clone ../project project-copy'],
@@ -93,6 +111,10 @@ export class CloneCommand extends RemoteCommand {
   name = Option.String('--name', {
     description: "this machine's name shown to peers, when clone creates its identity (default user@host)",
   });
+  peer = Option.String('--peer', {
+    description:
+      'clone https:// from the server whose certificate has this fingerprint (as its serve prints it)',
+  });
   url = Option.String({ name: 'url' });
   dir = Option.String({ required: false, name: 'dir' });
 
@@ -101,7 +123,8 @@ export class CloneCommand extends RemoteCommand {
     // Before anything is written: a name that is not the existing identity's is refused.
     if (this.name !== undefined) await loadThisPeer({ name: this.name });
     const ssh = this.sshOptions(null, 'origin');
-    const transport = invited ? null : await openTransport(this.url, {}, ssh);
+    const pinned = invited ? undefined : await this.#pinnedServer();
+    const transport = invited ? null : await openTransport(this.url, {}, ssh, pinned?.tls);
     const dir = path.resolve(this.dir ?? (invited ? 'env-sync-clone' : defaultDirectory(this.url)));
     const place = await startCloneDirectory(dir);
     const interrupted = (signal: NodeJS.Signals) => {
@@ -118,7 +141,9 @@ export class CloneCommand extends RemoteCommand {
         transport ?? (await openTransport(url, {}, ssh, joined?.tls)),
         DEFAULT_SYNC_LIMITS,
         `remote '${url}'`,
-      );
+      ).catch(async (error: unknown) => {
+        throw pinned !== undefined && isRefusedAsStranger(error) ? await strangerError(url) : error;
+      });
       // The first moment the mode is known: a secure-peer remote over plain HTTP is refused before any object.
       checkUrlAllowedInMode(open.ad.mode, url);
       if (joined !== null) checkCompatible(joined.token, open.ad, url);
@@ -134,6 +159,10 @@ export class CloneCommand extends RemoteCommand {
         peer,
         reason: `clone ${url}`,
       });
+      if (pinned?.fingerprint !== undefined) {
+        repo.config.set('remote.origin.peer', await pinnedPeerId(repo, pinned.fingerprint, url));
+        await repo.saveConfig();
+      }
       await moveRefs(repo, open.ad, (env) => branchRef(env), peer, `clone ${url}`);
       if (open.ad.head !== null) await repo.refs.setHead(open.ad.head);
       await moveTrustedState(repo, async () => {
@@ -171,13 +200,17 @@ export class CloneCommand extends RemoteCommand {
     const source = this.url === '-' ? await readToken(this.context.stdin) : this.url;
     const invited = isToken(source);
     if (this.url === '-' && !invited) throw new EnvSyncError('E_USAGE', 'stdin holds no invitation token');
-    if (!invited && source.startsWith('https://')) {
-      throw new EnvSyncError(
-        'E_USAGE',
-        'clone over https:// takes an invitation token (env-sync peer invite), which names the certificate to trust',
-      );
+    if (this.peer !== undefined && (invited || !source.startsWith('https://'))) {
+      throw new EnvSyncError('E_USAGE', '--peer pins the server of an https:// URL (a token names its own)');
     }
     return { source, invited };
+  }
+
+  /** An https:// server pinned by --peer (or by nothing yet: the handshake then shows its fingerprint). */
+  async #pinnedServer(): Promise<{ tls: ClientTls; fingerprint?: string } | undefined> {
+    if (!this.url.startsWith('https://')) return undefined;
+    const fingerprint = this.peer === undefined ? undefined : parseFingerprint(this.peer);
+    return { tls: await pinnedClientTls(this.url, fingerprint), fingerprint };
   }
 
   async #checkOut(dir: string): Promise<void> {

@@ -11,7 +11,7 @@ import { EnvSyncError } from '../../errors.ts';
 import { certificateAccess } from '../../membership/certificate-access.ts';
 import { loadRegistry } from '../../membership/chain-store.ts';
 import { acceptJoin } from '../../membership/network-join.ts';
-import { writeFileAtomic } from '../../store/fs-atomic.ts';
+import { readFileOrNull, writeFileAtomic } from '../../store/fs-atomic.ts';
 import type { Repository } from '../../store/repository.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import type { PeerGate, SyncServerOptions } from '../../transport/http-server.ts';
@@ -54,13 +54,15 @@ export function securePeerServerOptions(
       return access;
     },
     async join(body, fingerprint) {
-      const { answer } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
+      const { answer, repeated } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
         now: nowSeconds(),
         peer: identity.peerId,
         restoredUnsynced: await isRestoredUnsynced(identity.home),
       });
       const who = `${answer.peerId} (${answer.name})`;
-      if (answer.state === 'pending') {
+      if (repeated) {
+        log(`join: ${who} sent its join again; it is ${answer.state}`);
+      } else if (answer.state === 'pending') {
         log(`join: ${who} is pending; approve with: env-sync peer approve ${answer.peerId}`);
       } else {
         const { resealEnvironments } = await import('../../model/reseal.ts');
@@ -79,12 +81,42 @@ export function securePeerServerOptions(
   };
 }
 
-/** Records the addresses served (one `host:port` a line) while serving; returns what removes the record. */
+/**
+ * Records the addresses served (`pid <n>`, then one `host:port` a line) while serving; returns what removes
+ * the record, if it is still this process's (another serve may have replaced it).
+ */
 export async function recordAddresses(
   repo: Repository,
   addresses: readonly string[],
 ): Promise<() => Promise<void>> {
   const file = path.join(repo.dir, SERVE_ADDRESSES_FILE);
-  await writeFileAtomic(file, `${addresses.join('\n')}\n`);
-  return () => rm(file, { force: true });
+  await writeFileAtomic(file, `pid ${process.pid}\n${addresses.join('\n')}\n`);
+  return async () => {
+    if ((await readRecord(file))?.pid === process.pid) await rm(file, { force: true });
+  };
+}
+
+/**
+ * The addresses a running `serve` of this repository listens on; none if no serve recorded any, or if the
+ * one that did is dead (killed before it could remove its record).
+ */
+export async function servedAddresses(repo: Repository): Promise<string[]> {
+  const record = await readRecord(path.join(repo.dir, SERVE_ADDRESSES_FILE));
+  return record !== null && isAlive(record.pid) ? record.addresses : [];
+}
+
+async function readRecord(file: string): Promise<{ pid: number; addresses: string[] } | null> {
+  const text = (await readFileOrNull(file))?.toString('utf8') ?? '';
+  const [first = '', ...addresses] = text.split('\n').filter((line) => line !== '');
+  const pid = /^pid ([1-9]\d{0,9})$/.exec(first)?.[1];
+  return pid === undefined ? null : { pid: Number(pid), addresses };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }
