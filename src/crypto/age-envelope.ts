@@ -13,8 +13,18 @@ import { AgeEncryptError, encryptAge } from './age-encrypt.ts';
 import { decodeAgeSecretKey } from './age-identity-file.ts';
 import { parseAgeRecipient, RecipientInvalidError } from './age-recipient.ts';
 
-/** What can decrypt: an `AGE-SECRET-KEY-1…` string, or an identity (see identity.ts) that holds one. */
-export type AgeDecryptionKey = string | { ageSecretKey(): string; ageRecipient: string; peerId?: string };
+/**
+ * What can decrypt: an `AGE-SECRET-KEY-1…` string, or an identity (see identity.ts) that holds one and maybe
+ * the keys it held before its rotations, tried in turn when the current one opens no stanza.
+ */
+export type AgeDecryptionKey =
+  | string
+  | {
+      ageSecretKey(): string;
+      ageRecipient: string;
+      peerId?: string;
+      retiredAgeSecretKeys?(): readonly string[];
+    };
 
 export interface DecryptOptions {
   /** Names the file in messages, e.g. `snapshot 3fa2c1d`; default `the age file`. */
@@ -76,9 +86,8 @@ export async function decryptWithIdentity(
   options: DecryptOptions = {},
 ): Promise<Uint8Array> {
   const subject = options.subject ?? 'the age file';
-  const identity = identityFor(key);
   try {
-    return decryptAge(ciphertext, identity);
+    return decryptWithAnyKey(ciphertext, key);
   } catch (error) {
     if (error instanceof AgeNoMatchError) {
       const recipient =
@@ -91,6 +100,24 @@ export async function decryptWithIdentity(
     if (!(error instanceof AgeDecryptError)) throw error;
     // No `cause`: keep the decryptor's error (and anything it holds) out of what is printed or logged.
     throw new EnvSyncError('E_DECRYPT', `cannot decrypt ${subject}: ${describeFailure(error)}`);
+  }
+}
+
+/** Decrypts with the current key, else with each retired key; AgeNoMatchError when none opens a stanza. */
+function decryptWithAnyKey(ciphertext: Uint8Array, key: AgeDecryptionKey): Uint8Array {
+  try {
+    return decryptAge(ciphertext, identityFor(key));
+  } catch (error) {
+    const retired = typeof key === 'string' ? [] : (key.retiredAgeSecretKeys?.() ?? []);
+    if (!(error instanceof AgeNoMatchError) || retired.length === 0) throw error;
+    for (const secretKey of retired) {
+      try {
+        return decryptAge(ciphertext, identityFor(secretKey));
+      } catch (retiredError) {
+        if (!(retiredError instanceof AgeNoMatchError)) throw retiredError;
+      }
+    }
+    throw error;
   }
 }
 

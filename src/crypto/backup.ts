@@ -16,8 +16,27 @@ import { ensurePrivateDirectory, shellQuote, writePrivateFileAtomic } from './pr
 
 const IDENTITY_ENTRY = 'identity';
 const REPOSITORY_ENTRY = 'repository';
-/** The identity's files, in the order they are restored: identity.json last marks it complete. */
-const KEY_FILES = ['signing.key', 'age-identity.txt', 'tls.key', 'tls.crt', 'identity.json'];
+/**
+ * The identity's files, in the order they are restored: the keys kept from before a rotation (present only
+ * after one) first, identity.json last, which marks it complete.
+ */
+const KEY_FILES = [
+  'signing-retired.key',
+  'age-retired.txt',
+  'tls-retired.key',
+  'tls-retired.crt',
+  'signing.key',
+  'age-identity.txt',
+  'tls.key',
+  'tls.crt',
+  'identity.json',
+];
+const AFTER_ROTATION_ONLY = new Set([
+  'signing-retired.key',
+  'age-retired.txt',
+  'tls-retired.key',
+  'tls-retired.crt',
+]);
 /** In an identity home, the file that says the identity was restored and has not synced since. */
 export const RESTORED_MARKER = 'restored.json';
 
@@ -34,7 +53,11 @@ export async function createBackup(options: {
   const scratch = await fs.mkdtemp(path.join(path.dirname(path.resolve(options.home)), '.env-sync-backup-'));
   try {
     await fs.symlink(path.resolve(options.home), path.join(scratch, IDENTITY_ENTRY));
-    const roots = KEY_FILES.map((file) => `${IDENTITY_ENTRY}/${file}`);
+    const present = [];
+    for (const file of KEY_FILES) {
+      if (!AFTER_ROTATION_ONLY.has(file) || (await exists(path.join(options.home, file)))) present.push(file);
+    }
+    const roots = present.map((file) => `${IDENTITY_ENTRY}/${file}`);
     if (options.repositoryDir !== null) {
       await fs.symlink(
         path.resolve(options.repositoryDir, REPOSITORY_DIR),
@@ -103,6 +126,7 @@ export async function restoreBackup(
         ? await placeRepository(path.join(unpacked, REPOSITORY_ENTRY), options.repositoryDir)
         : null;
     for (const file of KEY_FILES) {
+      if (AFTER_ROTATION_ONLY.has(file) && !(await exists(path.join(identityDir, file)))) continue;
       await writePrivateFileAtomic(path.join(home, file), await fs.readFile(path.join(identityDir, file)));
     }
     await writePrivateFileAtomic(

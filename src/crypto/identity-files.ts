@@ -13,8 +13,12 @@ export function identityFiles(home: string): IdentityFiles {
   return {
     metadata: join(dir, 'identity.json'),
     signingKey: join(dir, 'signing.key'),
+    retiredSigningKey: join(dir, 'signing-retired.key'),
     ageIdentityFile: join(dir, 'age-identity.txt'),
+    retiredAgeKeys: join(dir, 'age-retired.txt'),
     tlsKey: join(dir, 'tls.key'),
+    retiredTlsKey: join(dir, 'tls-retired.key'),
+    retiredTlsCertificate: join(dir, 'tls-retired.crt'),
     tlsCertificate: join(dir, 'tls.crt'),
   };
 }

@@ -9,8 +9,15 @@ import type { PeerId } from './peer-id.ts';
 export interface IdentityFiles {
   metadata: string;
   signingKey: string;
+  /** The signing key before the last rotation, kept to sign that rotation again if it loses a fork. */
+  retiredSigningKey: string;
   ageIdentityFile: string;
+  /** The age keys of earlier rotations (retired-age-keys.ts); absent until the first rotation. */
+  retiredAgeKeys: string;
   tlsKey: string;
+  /** The TLS key and certificate before the last rotation, served to peers that still ask for them by SNI. */
+  retiredTlsKey: string;
+  retiredTlsCertificate: string;
   tlsCertificate: string;
 }
 
@@ -20,11 +27,17 @@ export interface IdentityFields {
   createdAt: string;
   peerId: PeerId;
   signingKey: SigningKey;
+  /** The signing key before the last rotation, if any (docs/identity.md#key-rotation). */
+  retiredSigningKey?: SigningKey | null;
   ageRecipient: AgeRecipient;
   ageSecretKey: string;
+  /** The age keys held before each rotation, newest first; snapshots sealed to them stay readable. */
+  retiredAgeSecretKeys?: readonly string[];
   tlsKeyPem: string;
   certificatePem: string;
   certificateFingerprint: string;
+  /** The TLS key and certificate before the last rotation, if any. */
+  retiredTls?: { key: string; cert: string } | null;
   files: IdentityFiles;
 }
 
@@ -38,13 +51,16 @@ export class Identity {
   readonly createdAt: string;
   readonly peerId: PeerId;
   readonly signingKey: SigningKey;
+  readonly retiredSigningKey: SigningKey | null;
   readonly ageRecipient: AgeRecipient;
   readonly certificatePem: string;
   /** Lowercase hex SHA-256 of the certificate's DER bytes. */
   readonly certificateFingerprint: string;
   readonly files: IdentityFiles;
   readonly #ageSecretKey: string;
+  readonly #retiredAgeSecretKeys: readonly string[];
   readonly #tlsKeyPem: string;
+  readonly #retiredTls: { key: string; cert: string } | null;
 
   constructor(fields: IdentityFields) {
     this.home = fields.home;
@@ -52,12 +68,15 @@ export class Identity {
     this.createdAt = fields.createdAt;
     this.peerId = fields.peerId;
     this.signingKey = fields.signingKey;
+    this.retiredSigningKey = fields.retiredSigningKey ?? null;
     this.ageRecipient = fields.ageRecipient;
     this.certificatePem = fields.certificatePem;
     this.certificateFingerprint = fields.certificateFingerprint;
     this.files = fields.files;
     this.#ageSecretKey = fields.ageSecretKey;
+    this.#retiredAgeSecretKeys = fields.retiredAgeSecretKeys ?? [];
     this.#tlsKeyPem = fields.tlsKeyPem;
+    this.#retiredTls = fields.retiredTls ?? null;
   }
 
   get signingPublicKey(): Uint8Array {
@@ -69,9 +88,19 @@ export class Identity {
     return this.#ageSecretKey;
   }
 
+  /** The age keys of earlier rotations: decryption tries them when the current key opens nothing. */
+  retiredAgeSecretKeys(): readonly string[] {
+    return this.#retiredAgeSecretKeys;
+  }
+
   /** Key and certificate PEMs in the shape `tls.createServer` / `tls.connect` options take. */
   tlsCredentials(): { key: string; cert: string } {
     return { key: this.#tlsKeyPem, cert: this.certificatePem };
+  }
+
+  /** The TLS credentials from before the last rotation (with retiredSigningKey), or null. */
+  retiredTlsCredentials(): { key: string; cert: string } | null {
+    return this.#retiredTls;
   }
 
   toJSON(): IdentityPublicInfo {

@@ -16,6 +16,7 @@ import { IdentityMissingError, identityFiles } from './identity-files.ts';
 import { decodeIdentityMetadata, type IdentityMetadata } from './identity-metadata.ts';
 import { peerIdFromPublicKey } from './peer-id.ts';
 import { assertPrivateDirectory, assertPrivateFile, ioError, shellQuote } from './private-files.ts';
+import { parseRetiredAgeKeys } from './retired-age-keys.ts';
 
 /** Reads a file after checking, on the open handle, that only its owner can use it. */
 async function readChecked(path: string, kind: 'secret' | 'public', missing: () => Error): Promise<string> {
@@ -42,9 +43,13 @@ async function readChecked(path: string, kind: 'secret' | 'public', missing: () 
 export async function assertKeyFilesPrivate(files: IdentityFiles): Promise<void> {
   const checks: [string, 'secret' | 'public'][] = [
     [files.signingKey, 'secret'],
+    [files.retiredSigningKey, 'secret'],
     [files.ageIdentityFile, 'secret'],
+    [files.retiredAgeKeys, 'secret'],
     [files.tlsKey, 'secret'],
+    [files.retiredTlsKey, 'secret'],
     [files.tlsCertificate, 'public'],
+    [files.retiredTlsCertificate, 'public'],
   ];
   await Promise.all(
     checks.map(async ([path, kind]) => {
@@ -109,11 +114,22 @@ function checkMatchesMetadata(home: IdentityHome, derived: Partial<IdentityMetad
 export async function loadIdentity(home: string): Promise<Identity> {
   const opened = await openIdentityHome(home);
   const { dir, files, metadata, incomplete } = opened;
-  const [signingPem, ageText, tlsKeyPem, certificatePem] = await Promise.all([
+  const [
+    signingPem,
+    ageText,
+    tlsKeyPem,
+    certificatePem,
+    retiredAgeSecretKeys,
+    retiredSigningKey,
+    retiredTls,
+  ] = await Promise.all([
     readChecked(files.signingKey, 'secret', incomplete(files.signingKey)),
     readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
     readChecked(files.tlsKey, 'secret', incomplete(files.tlsKey)),
     readChecked(files.tlsCertificate, 'public', incomplete(files.tlsCertificate)),
+    readRetiredAgeSecretKeys(files),
+    readRetiredSigningKey(files),
+    readRetiredTls(files),
   ]);
   const signingKey = SigningKey.fromPkcs8Pem(signingPem);
   if (signingKey === null) {
@@ -137,11 +153,14 @@ export async function loadIdentity(home: string): Promise<Identity> {
     createdAt: metadata.createdAt,
     peerId,
     signingKey,
+    retiredSigningKey,
     ageRecipient: age.recipient,
     ageSecretKey: age.secretKey,
+    retiredAgeSecretKeys,
     tlsKeyPem,
     certificatePem,
     certificateFingerprint: fingerprint,
+    retiredTls,
     files,
   });
 }
@@ -155,11 +174,67 @@ export async function loadAgeDecryptionKey(
 ): Promise<Exclude<AgeDecryptionKey, string> & { peerId: string }> {
   const opened = await openIdentityHome(home);
   const { files, incomplete } = opened;
-  const ageText = await readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile));
+  const [ageText, retired] = await Promise.all([
+    readChecked(files.ageIdentityFile, 'secret', incomplete(files.ageIdentityFile)),
+    readRetiredAgeSecretKeys(files),
+  ]);
   const age = await parseAgeIdentityFile(ageText, files.ageIdentityFile);
   checkMatchesMetadata(opened, { ageRecipient: age.recipient });
   const { secretKey } = age;
-  return { ageRecipient: age.recipient, peerId: opened.metadata.peerId, ageSecretKey: () => secretKey };
+  return {
+    ageRecipient: age.recipient,
+    peerId: opened.metadata.peerId,
+    ageSecretKey: () => secretKey,
+    retiredAgeSecretKeys: () => retired,
+  };
+}
+
+/** The secret keys of age-retired.txt, newest first; none when the identity was never rotated. */
+async function readRetiredAgeSecretKeys(files: IdentityFiles): Promise<string[]> {
+  const text = await readOptional(files.retiredAgeKeys);
+  if (text === null) return [];
+  const keys = await parseRetiredAgeKeys(text, files.retiredAgeKeys);
+  return keys.map((key) => key.secretKey);
+}
+
+/** The signing key of signing-retired.key, or null when the identity was never rotated. */
+async function readRetiredSigningKey(files: IdentityFiles): Promise<SigningKey | null> {
+  const pem = await readOptional(files.retiredSigningKey);
+  if (pem === null) return null;
+  const key = SigningKey.fromPkcs8Pem(pem);
+  if (key === null) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `${shellQuote(files.retiredSigningKey)} is not an Ed25519 private key in PKCS#8 PEM form`,
+    );
+  }
+  return key;
+}
+
+/** The TLS key and certificate from before the last rotation, checked to belong together; null if absent. */
+async function readRetiredTls(files: IdentityFiles): Promise<{ key: string; cert: string } | null> {
+  const [key, cert] = await Promise.all([
+    readOptional(files.retiredTlsKey),
+    readOptional(files.retiredTlsCertificate, 'public'),
+  ]);
+  if (key === null || cert === null) return null;
+  checkTlsPair(key, cert, {
+    ...files,
+    tlsKey: files.retiredTlsKey,
+    tlsCertificate: files.retiredTlsCertificate,
+  });
+  return { key, cert };
+}
+
+/** A secret file that exists only after a rotation: its text, permissions checked, or null when absent. */
+async function readOptional(path: string, kind: 'secret' | 'public' = 'secret'): Promise<string | null> {
+  const missing = new Error('absent');
+  try {
+    return await readChecked(path, kind, () => missing);
+  } catch (error) {
+    if (error === missing) return null;
+    throw error;
+  }
 }
 
 /** Parses the certificate, checks the TLS key belongs to it, and returns its fingerprint. */

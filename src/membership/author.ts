@@ -2,8 +2,10 @@
 // move refs/members by compare-and-swap. Also re-issues this peer's events that a fork left behind.
 
 import { EnvSyncError } from '../errors.ts';
+import type { ObjectId } from '../store/object-id.ts';
+import type { EventObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
-import { childEvent } from './build-event.ts';
+import { childEvent, rotateKeyEvent } from './build-event.ts';
 import { requireChain, saveChain } from './chain-store.ts';
 import type { EventBody, HeldEvent } from './event-format.ts';
 import { memberForkTips } from './fork-tips.ts';
@@ -33,6 +35,40 @@ export async function authorEvent(
   make: (tree: MemberTree) => ChildBody,
   options: AuthorOptions,
 ): Promise<{ held: HeldEvent; tree: MemberTree }> {
+  return appendEvent(
+    repo,
+    (tree, tip, time) => childEvent(signer, tree.group, tip, make(tree), time),
+    options,
+  );
+}
+
+/**
+ * Appends this peer's rotation to `next`: signed by the new key, then by the current one, which ends rotated
+ * away. `heads`: the current key's commits that stay valid (its other commits are refused from then on).
+ */
+export async function authorRotation(
+  repo: Repository,
+  current: EventSigner,
+  next: EventSigner,
+  card: { readonly ageRecipient: string; readonly certificateFingerprint: string },
+  heads: readonly ObjectId[],
+  options: AuthorOptions,
+): Promise<{ held: HeldEvent; tree: MemberTree }> {
+  return appendEvent(
+    repo,
+    (tree, tip, time) => {
+      requireSigner(tree, current, 'rotate its key');
+      return rotateKeyEvent(current, next, tree.group, tip, card, time, heads);
+    },
+    options,
+  );
+}
+
+async function appendEvent(
+  repo: Repository,
+  build: (tree: MemberTree, tip: HeldEvent, time: number) => EventObject,
+  options: AuthorOptions,
+): Promise<{ held: HeldEvent; tree: MemberTree }> {
   if (options.restoredUnsynced) {
     throw new EnvSyncError(
       'E_EVENT_UNAUTHORIZED',
@@ -41,7 +77,7 @@ export async function authorEvent(
   }
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
   const tip = tree.tip();
-  const event = childEvent(signer, tree.group, tip, make(tree), Math.max(options.now, tip.event.time));
+  const event = build(tree, tip, Math.max(options.now, tip.event.time));
   const held = tree.add(event, { now: options.now, verifySignatures: true })!;
   if (!tree.isCanonical(held.id)) {
     // Valid on its branch, refused by the fork rule's walk (its signer was revoked by a fork's revocation).
@@ -63,11 +99,13 @@ export async function reissueOwnEvents(
   signer: EventSigner,
   // During a sync, on the events just fetched: a restored identity has synced by then.
   options: Omit<AuthorOptions, 'restoredUnsynced'>,
+  /** This peer's key before its last rotation: re-signs that rotation if it lost a fork. */
+  retired: EventSigner | null = null,
 ): Promise<ReissueResult> {
   // Every held event is on the canonical chain unless some branch lost a fork: then there is nothing to do.
   if ((await memberForkTips(repo)).length === 0) return { reissued: [], dropped: [], waiting: [] };
   const { tree, storedTip } = await requireChain(repo, { now: options.now });
-  const result = reissueEvents(tree, signer, options.now);
+  const result = reissueEvents(tree, signer, options.now, retired);
   if (result.reissued.length > 0) await saveChain(repo, tree, result.reissued, storedTip, options);
   return result;
 }

@@ -2,7 +2,7 @@
 // server lets a client do, and whether a client may talk to a server. Pure decisions over a registry.
 
 import { EnvSyncError } from '../errors.ts';
-import { displayState, type PeerRecord, type Registry } from './registry.ts';
+import { displayState, type PeerRecord, type Registry, ROTATED_TO } from './registry.ts';
 
 /**
  * `full`: the whole protocol; `read`: fetch only, no push (a reader); `membership`: only the membership chain
@@ -39,7 +39,8 @@ export function checkServerCertificate(pin: ServerPin, fingerprint: string, serv
   }
   const approved = holders(pin.registry, fingerprint).filter((record) => record.state === 'approved');
   if (pin.peerId !== undefined) {
-    if (!approved.some((record) => record.peerId === pin.peerId)) {
+    const current = currentPeerId(pin.registry, pin.peerId);
+    if (!approved.some((record) => record.peerId === current)) {
       refuse(`not that of ${pin.peerId} (remote.<name>.peer), or that peer is not approved`);
     }
     return;
@@ -49,4 +50,21 @@ export function checkServerCertificate(pin: ServerPin, fingerprint: string, serv
 
 function holders(registry: Registry, fingerprint: string): PeerRecord[] {
   return registry.peers().filter((record) => record.certificateFingerprint === fingerprint);
+}
+
+/**
+ * The id a peer goes by now: `peerId` itself, or the key it rotated to, through every rotation since, so that a
+ * pin on a peer (remote.<name>.peer) follows its rotations. A rotation is signed by the rotated key itself,
+ * which is how it is told apart from a revocation whose reason merely reads the same.
+ */
+export function currentPeerId(registry: Registry, peerId: string): string {
+  const seen = new Set<string>();
+  for (let at = peerId; ; ) {
+    const record = registry.byPeerId(at);
+    const next = record?.reason?.startsWith(ROTATED_TO) ? record.reason.slice(ROTATED_TO.length) : null;
+    const successor = next === null ? undefined : registry.byPeerId(next);
+    if (record?.by !== at || successor === undefined || seen.has(at)) return at;
+    seen.add(at);
+    at = successor.peerId;
+  }
 }

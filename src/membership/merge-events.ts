@@ -4,8 +4,8 @@
 import { isEnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
-import { childEvent } from './build-event.ts';
-import type { HeldEvent } from './event-format.ts';
+import { childEvent, rotateKeyEvent } from './build-event.ts';
+import type { EventBody, HeldEvent } from './event-format.ts';
 import { hex } from './registry.ts';
 import { asWireEvent, type EventSigner, type WireEvent } from './signing.ts';
 import type { MemberTree } from './tree.ts';
@@ -116,10 +116,32 @@ export interface ReissueResult {
  * a fork (approvals, recorded requests) are not re-issued: they are listed as `waiting`, for their author to
  * confirm by running the command again.
  */
-export function reissueEvents(tree: MemberTree, signer: EventSigner, now: number): ReissueResult {
+export function reissueEvents(
+  tree: MemberTree,
+  signer: EventSigner,
+  now: number,
+  retired: EventSigner | null = null,
+): ReissueResult {
   const reissued: HeldEvent[] = [];
   const dropped: { event: HeldEvent; reason: string }[] = [];
   const waiting: HeldEvent[] = [];
+  const rotation = retired === null ? null : lostRotation(tree, retired, signer);
+  if (rotation !== null) {
+    const tip = tree.tip();
+    const { next, heads } = rotation;
+    const card = { ageRecipient: next.ageRecipient, certificateFingerprint: next.certificateFingerprint };
+    const event = rotateKeyEvent(
+      retired!,
+      signer,
+      tree.group,
+      tip,
+      card,
+      Math.max(now, tip.event.time),
+      heads,
+    );
+    const added = tree.add(event, { now, verifySignatures: true });
+    if (added !== null && tree.isCanonical(added.id)) reissued.push(added);
+  }
   for (const held of offChainEvents(tree, signer.publicKey)) {
     const body = held.body;
     if (body.kind !== 'revoke') {
@@ -140,6 +162,29 @@ export function reissueEvents(tree: MemberTree, signer: EventSigner, now: number
     }
   }
   return { reissued, dropped, waiting };
+}
+
+/**
+ * This peer's rotation from `retired` to `current` when a fork left it off the chain: `retired` is still the
+ * approved key there and `current` unknown, so this peer could sign nothing. Re-issued first, on the tip.
+ */
+function lostRotation(
+  tree: MemberTree,
+  retired: EventSigner,
+  current: EventSigner,
+): Extract<EventBody, { kind: 'rotate-key' }> | null {
+  const registry = tree.registry();
+  if (
+    registry.byKey(retired.publicKey)?.state !== 'approved' ||
+    registry.byKey(current.publicKey) !== undefined
+  ) {
+    return null;
+  }
+  const target = hex(current.publicKey);
+  for (const { body } of offChainEvents(tree, retired.publicKey)) {
+    if (body.kind === 'rotate-key' && hex(body.next.key) === target) return body;
+  }
+  return null;
 }
 
 /** Held events signed by `key` that are not on the canonical chain, oldest first. */

@@ -41,8 +41,11 @@ export interface ApplyOptions {
   readonly peerId: string;
   readonly source: string;
   readonly now: number;
-  /** This peer's signing key, to re-issue its revocations that lost a fork; null: no re-issue. */
-  readonly signer: (() => Promise<EventSigner>) | null;
+  /**
+   * This peer's signing key (and its key before its last rotation), to re-issue its revocations and its
+   * rotation that lost a fork; null: no re-issue.
+   */
+  readonly signer: (() => Promise<{ current: EventSigner; retired: EventSigner | null }>) | null;
 }
 
 /** The membership modules, loaded when a fetch first needs them (start-up time of other commands). */
@@ -82,11 +85,14 @@ export async function applyFetchedMembership(
     outcome.displaced = applied.displaced.length;
     chain = { tree: applied.tree, storedTip: applied.tip };
     if (applied.added.length > 0 && signer !== null) {
-      const result = await m.reissueOwnEvents(repo, await signer(), {
-        now,
-        peer: peerId,
-        reason: `fetch: re-issue after events from ${source}`,
-      });
+      const keys = await signer();
+      const reason = `fetch: re-issue after events from ${source}`;
+      const result = await m.reissueOwnEvents(
+        repo,
+        keys.current,
+        { now, peer: peerId, reason },
+        keys.retired,
+      );
       own.reissued = result.reissued.length;
       own.dropped = result.dropped.length;
       own.waiting = result.waiting.length;

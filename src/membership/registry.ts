@@ -27,6 +27,9 @@ export interface PeerRecord {
   readonly reason: string | null;
 }
 
+/** How a rotated-away record's reason begins; the new peer id follows. */
+export const ROTATED_TO = 'key rotated to ';
+
 /** A registry as plain JSON data: keys and nonces as lowercase hex. */
 export interface RegistrySnapshot {
   readonly peers: readonly (Omit<PeerRecord, 'key'> & { readonly key: string })[];
@@ -212,7 +215,7 @@ export class Registry {
           state: 'revoked',
           since,
           by,
-          reason: `key rotated to ${peerIdOf(next.key)}`,
+          reason: `${ROTATED_TO}${peerIdOf(next.key)}`,
         });
         this.#put(record(next, { role: old.role, state: 'approved', since, by }));
         return;

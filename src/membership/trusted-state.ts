@@ -5,7 +5,7 @@
 // the registry is read from here instead of re-verifying every event.
 
 import { createHash } from 'node:crypto';
-import { realpath, rm } from 'node:fs/promises';
+import { readdir, readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { usingCiCredential } from '../crypto/ci-credential.ts';
 import { defaultIdentityHome } from '../crypto/identity-home.ts';
@@ -101,4 +101,23 @@ export async function moveTrustedState(repo: Repository, move: () => Promise<Rep
   await forgetTrustedState(repo);
   const moved = await move();
   if (state !== null) await writeTrustedState(moved, state);
+}
+
+/**
+ * The work trees of the repositories this machine has verified a chain of (each record names its
+ * `.env-sync/`): the groups an identity rotation must reach. Records that cannot be read are skipped.
+ */
+export async function recordedRepositories(home: string): Promise<string[]> {
+  const dir = path.join(home, 'repositories');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const name of names.filter((entry) => entry.endsWith('.json')).sort()) {
+    try {
+      const data = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { repository?: unknown };
+      if (typeof data.repository === 'string') found.push(path.dirname(data.repository));
+    } catch {
+      // Damaged or removed meanwhile: that repository re-verifies its chain when next used.
+    }
+  }
+  return found;
 }

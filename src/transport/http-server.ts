@@ -20,6 +20,8 @@ const MAX_JOIN_BODY_BYTES = 64 * 1024;
 /** What a secure-peer server asks of the repository's membership, for every request. */
 export interface PeerGate {
   readonly credentials: PeerCredentials;
+  /** Credentials a client asks for by SNI instead (this peer's certificate before its last rotation). */
+  readonly credentialsFor?: (serverName: string) => PeerCredentials | undefined;
   /** What the holder of the certificate with this fingerprint may do now (the registry as it is). */
   access(fingerprint: string): Promise<PeerAccess>;
   /** A join with an invitation: the JSON body and the certificate that sent it; resolves the JSON answer. */
@@ -54,7 +56,7 @@ export function createSyncServer(repo: Repository, options: SyncServerOptions = 
   const server =
     options.gate === undefined
       ? http.createServer(handler)
-      : https.createServer(serverTlsOptions(options.gate.credentials), handler);
+      : https.createServer(serverTlsOptions(options.gate.credentials, options.gate.credentialsFor), handler);
   server.headersTimeout = 10_000;
   server.requestTimeout = 0;
   server.keepAliveTimeout = 5_000;

@@ -16,13 +16,15 @@ export interface ClientTls {
   readonly credentials: PeerCredentials;
   /** Throws (naming the fingerprint it saw) unless the server's certificate is one this client trusts. */
   readonly checkServer: (fingerprint: string) => void;
+  /** Sent as SNI: the peer id (lower case) whose certificate the client expects, so a rotated server can pick. */
+  readonly serverName?: string;
 }
 
 const TLS13 = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
- * TLS 1.3 sessions to resume, per server address and client certificate, for the life of the process, with
+ * TLS 1.3 sessions to resume, per server address, server name and client certificate, for the life of the process, with
  * the server fingerprint the full handshake pinned. A resumed handshake shows the client no certificate (it
  * proves the server holds the keys of the session that one made); the pin is checked again on that fingerprint.
  */
@@ -45,10 +47,18 @@ function clientContext(credentials: PeerCredentials): tls.SecureContext {
  * Session tickets use Node's default: keys made at random in memory for each server, so a resumed session
  * carries the client certificate of its full handshake and dies with the process.
  */
-export function serverTlsOptions(credentials: PeerCredentials): tls.TlsOptions {
+export function serverTlsOptions(
+  credentials: PeerCredentials,
+  /** Other credentials for a client that names them by SNI (a peer's certificate from before its rotation). */
+  byServerName?: (serverName: string) => PeerCredentials | undefined,
+): tls.TlsOptions {
   return {
     key: credentials.key,
     cert: credentials.cert,
+    SNICallback: (serverName, done) => {
+      const other = byServerName?.(serverName);
+      done(null, other === undefined ? undefined : tls.createSecureContext({ ...other, ...TLS13 }));
+    },
     ...TLS13,
     requestCert: true,
     rejectUnauthorized: false,
@@ -73,7 +83,7 @@ export function connectPinned(
   client: ClientTls,
   done: (error: Error | null, socket: Duplex) => void,
 ): void {
-  const cacheKey = `${host}:${port}\n${client.credentials.cert}`;
+  const cacheKey = `${host}:${port}\n${client.serverName ?? ''}\n${client.credentials.cert}`;
   const cached = sessions.get(cacheKey);
   const socket = tls.connect({
     host,
@@ -81,6 +91,7 @@ export function connectPinned(
     secureContext: clientContext(client.credentials),
     rejectUnauthorized: false,
     session: cached?.session,
+    ...(client.serverName === undefined ? {} : { servername: client.serverName }),
   });
   const serverFingerprint = () =>
     socket.isSessionReused() && cached !== undefined ? cached.fingerprint : peerFingerprint(socket);

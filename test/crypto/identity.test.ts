@@ -149,8 +149,12 @@ t.test('identityPublicInfo is JSON with public values only', async (t) => {
   t.same(info.files, {
     metadata: join(home, 'identity.json'),
     signingKey: join(home, 'signing.key'),
+    retiredSigningKey: join(home, 'signing-retired.key'),
     ageIdentityFile: join(home, 'age-identity.txt'),
+    retiredAgeKeys: join(home, 'age-retired.txt'),
     tlsKey: join(home, 'tls.key'),
+    retiredTlsKey: join(home, 'tls-retired.key'),
+    retiredTlsCertificate: join(home, 'tls-retired.crt'),
     tlsCertificate: join(home, 'tls.crt'),
   });
   const secrets = await secretFragments(identity);

@@ -4,6 +4,9 @@
 import { Command, Option } from 'clipanion';
 import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
+import type { ExposedKeys } from '../../model/reader-exposure.ts';
+import type { Repository } from '../../store/repository.ts';
+import { isTerminal, promptSecret } from '../secrets/prompt-secret.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
 
@@ -23,6 +26,11 @@ export class PeerRevokeCommand extends MembershipCommand {
       the peer already read, so the command prints the names (never the values) of every key in any snapshot
       the peer could decrypt: rotate those values at their source, then \`env-sync set\` them.
 
+      With \`--rotate\` the command then walks through those keys, asking on the terminal (without echo) for
+      each one's new value (Enter skips a key), or takes them from \`--from-file\`, a .env file (a key listed
+      in several environments gets its value in each). Each environment's new values become one commit.
+      \`env-sync rotation status\` shows later which listed keys still hold a value the peer could read.
+
       \`<peer>\` is a peer id, a unique prefix of one (4 characters or more) or a peer's name; several matches
       are listed and nothing is revoked.
     `,
@@ -30,13 +38,20 @@ export class PeerRevokeCommand extends MembershipCommand {
       ['Revoke a peer', '$0 peer revoke MFRGGZ-DFMZTW-…'],
       ['Revoke it and record why', '$0 peer revoke MFRGGZ-DFMZTW-… --reason "laptop stolen"'],
       ['Revoke a peer by name', '$0 peer revoke carol'],
+      ['Revoke it and type the new value of each key it could read', '$0 peer revoke carol --rotate'],
+      ['Revoke it and take the new values from a file', '$0 peer revoke carol --rotate --from-file new.env'],
     ],
   });
 
   target = Option.String({ name: 'peer' });
   reason = Option.String('--reason', '', { description: 'why, recorded in the event (public to members)' });
+  rotate = Option.Boolean('--rotate', false, {
+    description: 'then set a new value for each key it could read',
+  });
+  fromFile = Option.String('--from-file', { description: 'with --rotate: the new values, as a .env file' });
 
   async execute(): Promise<number> {
+    const newValues = await this.#readNewValuesFile();
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
     const [{ authorEvent, requireSigner }, { findPeer }, { keysReadableBy }, { authoredHeads }] =
@@ -78,6 +93,66 @@ export class PeerRevokeCommand extends MembershipCommand {
     }
     this.print(`${record.peerId} could read the values of these keys; rotate them:`);
     for (const { env, keys } of exposed) for (const key of keys) this.print(`  ${env}  ${key}`);
+    if (this.rotate) await this.#rotateValues(repo, exposed, newValues, record.peerId);
     return 0;
+  }
+
+  /** The --from-file values, read and parsed before anything changes; null when they will be typed. */
+  async #readNewValuesFile(): Promise<Map<string, string> | null> {
+    if (this.fromFile !== undefined && !this.rotate) {
+      throw new EnvSyncError('E_USAGE', '--from-file goes with --rotate');
+    }
+    if (!this.rotate) return null;
+    if (this.fromFile === undefined) {
+      if (!isTerminal(this.context.stdin)) {
+        throw new EnvSyncError(
+          'E_USAGE',
+          '--rotate asks for each value on a terminal; give --from-file FILE in scripts',
+        );
+      }
+      return null;
+    }
+    const [{ readFileBounded }, { MAX_DOTENV_BYTES, parseDotenv }] = await Promise.all([
+      import('../io.ts'),
+      import('../../dotenv/index.ts'),
+    ]);
+    return parseDotenv(await readFileBounded(this.fromFile, MAX_DOTENV_BYTES));
+  }
+
+  /** Sets each exposed key to its new value (typed, or from the file), one commit per environment. */
+  async #rotateValues(
+    repo: Repository,
+    exposed: readonly ExposedKeys[],
+    fromFile: Map<string, string> | null,
+    revoked: string,
+  ): Promise<void> {
+    const { changeEnvironment, mergeEntries } = await import('../../model/apply-change.ts');
+    const writer = await createSession(repo);
+    for (const { env, keys } of exposed) {
+      const updates = new Map<string, string>();
+      for (const key of keys) {
+        const value = fromFile === null ? await this.#askValue(env, key) : fromFile.get(key);
+        if (value !== undefined && value !== '') updates.set(key, value);
+      }
+      const result =
+        updates.size === 0
+          ? null
+          : await changeEnvironment(writer, env, (now) => mergeEntries(now.entries, updates), {
+              subject: `Rotate after revoking ${revoked}`,
+            });
+      const changed = result === null ? 0 : result.diff.changed.length + result.diff.added.length;
+      if (result?.commit) this.print(`${env}: rotated ${changed} key(s) in ${result.commit.slice(0, 12)}`);
+      if (changed < keys.length) {
+        this.print(
+          `${env}: ${keys.length - changed} key(s) keep a value it could read; see env-sync rotation status`,
+        );
+      }
+    }
+  }
+
+  async #askValue(env: string, key: string): Promise<string> {
+    const stdin = this.context.stdin;
+    if (!isTerminal(stdin)) throw new EnvSyncError('E_USAGE', '--rotate needs a terminal to ask for values');
+    return promptSecret(stdin, this.context.stdout, `new value of ${key} in ${env} (Enter skips): `);
   }
 }

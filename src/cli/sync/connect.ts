@@ -30,13 +30,22 @@ export async function remoteTransport(
 
 /** This peer's certificate, and the pin every connection to the server must pass before it is used. */
 export async function clientTls(pin: ServerPin, server: string): Promise<ClientTls> {
-  const [identity, { checkServerCertificate }] = await Promise.all([
+  const [identity, { checkServerCertificate, currentPeerId }] = await Promise.all([
     loadThisPeer(),
     import('../../membership/certificate-access.ts'),
   ]);
+  // The peer id whose certificate this client expects, as SNI: a server that rotated its keys since the
+  // client last synced presents its old certificate to it, so the client can fetch the rotation.
+  const expected =
+    pin.peerId === undefined
+      ? undefined
+      : 'registry' in pin
+        ? currentPeerId(pin.registry, pin.peerId)
+        : pin.peerId;
   return {
     credentials: identity.tlsCredentials(),
     checkServer: (fingerprint) => checkServerCertificate(pin, fingerprint, server),
+    ...(expected === undefined ? {} : { serverName: expected.toLowerCase() }),
   };
 }
 

@@ -13,7 +13,10 @@ import { loadThisPeer } from '../session.ts';
 
 export type { MembershipOutcome };
 
-const thisPeersKey = async () => (await loadThisPeer()).signingKey;
+const thisPeersKeys = async () => {
+  const identity = await loadThisPeer();
+  return { current: identity.signingKey, retired: identity.retiredSigningKey };
+};
 
 /**
  * A BeforeRefMoves hook for one fetch from `source` (for messages, e.g. `remote 'origin'`), and what it did.
@@ -36,7 +39,7 @@ export function membershipOnFetch(options: {
     outcome = await applyFetchedMembership(
       repo,
       { tips: ad.refs.map((ref) => ref.id), memberTips, received },
-      { ...options, signer: ownIdentity ? thisPeersKey : null },
+      { ...options, signer: ownIdentity ? thisPeersKeys : null },
     );
     // This peer has the group's events as a peer serves them: an identity restored from a backup may sign
     // again (docs/identity.md#backup).

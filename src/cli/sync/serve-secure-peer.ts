@@ -7,6 +7,7 @@ import path from 'node:path';
 import { nowSeconds } from '../../clock.ts';
 import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import type { Identity } from '../../crypto/identity.ts';
+import { peerIdFromPublicKey } from '../../crypto/peer-id.ts';
 import { EnvSyncError } from '../../errors.ts';
 import { certificateAccess } from '../../membership/certificate-access.ts';
 import { loadRegistry } from '../../membership/chain-store.ts';
@@ -44,8 +45,13 @@ export function securePeerServerOptions(
   identity: Identity,
   log: ServeLog,
 ): Pick<SyncServerOptions, 'gate' | 'beforeRefUpdates' | 'maxConnections' | 'idleMs'> {
+  const retired = identity.retiredSigningKey;
+  // A peer that has not yet heard of this peer's rotation asks for the old certificate by its peer id.
+  const retiredName = retired === null ? null : peerIdFromPublicKey(retired.publicKey).toLowerCase();
   const gate: PeerGate = {
     credentials: identity.tlsCredentials(),
+    credentialsFor: (serverName) =>
+      serverName === retiredName ? (identity.retiredTlsCredentials() ?? undefined) : undefined,
     async access(fingerprint) {
       const now = nowSeconds();
       const loaded = await loadRegistry(repo, now);
@@ -54,6 +60,15 @@ export function securePeerServerOptions(
       return access;
     },
     async join(body, fingerprint) {
+      const announcement = await import('../../membership/rotation-announcement.ts');
+      if (announcement.isRotationAnnouncement(body)) {
+        const rotated = await announcement.acceptRotationAnnouncement(repo, body, fingerprint, {
+          now: nowSeconds(),
+          peer: identity.peerId,
+        });
+        log(`key rotation: ${rotated.peerId} now presents certificate ${fingerprint}`);
+        return { rotated: rotated.peerId };
+      }
       const { answer, repeated } = await acceptJoin(repo, identity.signingKey, body, fingerprint, {
         now: nowSeconds(),
         peer: identity.peerId,
