@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'E_EVENT_REPLAY'
   | 'E_PEER_REVOKED'
   | 'E_PEER_UNKNOWN'
+  | 'E_READ_ONLY'
   | 'E_MEMBERS_ROLLBACK'
   | 'E_COMMIT_UNSIGNED'
   | 'E_NOT_PASSABLE'

@@ -3,7 +3,9 @@
 
 import { readFile } from 'node:fs/promises';
 import type { AgeDecryptionKey } from '../crypto/age-envelope.ts';
+import { CI_CREDENTIAL_VARIABLE, ciCredential } from '../crypto/ci-credential.ts';
 import type { Identity } from '../crypto/identity.ts';
+import { EnvSyncError } from '../errors.ts';
 import { ageCodec } from '../model/age-codec.ts';
 import type { Session } from '../model/environment.ts';
 import {
@@ -14,14 +16,51 @@ import {
   whyUnreadable,
 } from '../model/readers.ts';
 import type { Repository } from '../store/repository.ts';
+import { readerSession, refuseReaderOf } from './reader-session.ts';
 
-/** Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need. */
-export async function loadThisPeer(): Promise<Identity> {
-  const [{ loadOrCreateIdentity }, { defaultIdentityHome }] = await Promise.all([
+/**
+ * Loaded lazily: identity files pull in age and X25519 code that read-only plaintext commands never need.
+ * Made on first use, named `name` (`init --name`, `clone --name`), else as the user answers at a terminal,
+ * else `user@host`; an existing identity under another name is refused rather than renamed behind the
+ * group's back. A CI credential has no signing or TLS key: what needs them is refused while one is given.
+ */
+export async function loadThisPeer(options: { readonly name?: string } = {}): Promise<Identity> {
+  if ((await ciCredential()) !== null) {
+    throw new EnvSyncError(
+      'E_READ_ONLY',
+      `${CI_CREDENTIAL_VARIABLE} holds a CI reader's credential, which only reads values; this command needs an identity of its own (unset ${CI_CREDENTIAL_VARIABLE})`,
+    );
+  }
+  const [
+    create,
+    { defaultIdentityHome },
+    { loadIdentity },
+    { IdentityMissingError },
+    { validateIdentityName },
+  ] = await Promise.all([
     import('../crypto/create-identity.ts'),
     import('../crypto/identity-home.ts'),
+    import('../crypto/load-identity.ts'),
+    import('../crypto/identity-files.ts'),
+    import('../crypto/identity-metadata.ts'),
   ]);
-  return loadOrCreateIdentity(defaultIdentityHome(process.env));
+  const home = defaultIdentityHome(process.env);
+  let identity: Identity;
+  try {
+    identity = await loadIdentity(home);
+  } catch (error) {
+    if (!(error instanceof IdentityMissingError)) throw error;
+    const { askIdentityName } = await import('./identity-name-prompt.ts');
+    const name = options.name ?? (await askIdentityName(create.defaultIdentityName()));
+    return create.loadOrCreateIdentity(home, { name });
+  }
+  if (options.name !== undefined && validateIdentityName(options.name) !== identity.name) {
+    throw new EnvSyncError(
+      'E_IDENTITY',
+      `this machine's identity is named ${JSON.stringify(identity.name)}; to change it run: env-sync identity rename ${JSON.stringify(options.name)}`,
+    );
+  }
+  return identity;
 }
 
 /**
@@ -29,6 +68,8 @@ export async function loadThisPeer(): Promise<Identity> {
  * plaintext `get` needs nothing at all. Null when there is no readable identity yet (then it is created).
  */
 async function peekPeerId(): Promise<string | null> {
+  const credential = await ciCredential();
+  if (credential !== null) return credential.peerId;
   const [{ defaultIdentityHome }, { identityFiles }, { decodeIdentityMetadata }, { assertKeyFilesPrivate }] =
     await Promise.all([
       import('../crypto/identity-home.ts'),
@@ -73,6 +114,8 @@ export async function thisPeerId(): Promise<string> {
 
 /** The session loads this peer's keys only when a snapshot must be sealed or opened with age. */
 export async function createSession(repo: Repository): Promise<Session> {
+  const credential = await ciCredential();
+  if (credential !== null) return readerSession(repo, credential);
   let identity: Promise<Identity> | undefined;
   const thisPeer = () => {
     identity ??= loadThisPeer();
@@ -83,8 +126,13 @@ export async function createSession(repo: Repository): Promise<Session> {
   const peerId = (await peekPeerId()) ?? (await thisPeer()).peerId;
   const codec = ageCodec({
     encrypt: encryptsAtRest(repo),
-    recipients: async () =>
-      (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)],
+    recipients: async () => {
+      // A new snapshot is only ever sealed for a commit, which a reader may not make: refused before any write.
+      if (repo.mode === 'secure-peer') await refuseReaderOf(repo, peerId, 'commit');
+      return (
+        (await approvedReaders(repo)) ?? [(await thisPeer()).ageRecipient, ...configuredRecipients(repo)]
+      );
+    },
     readerOf: (recipient) => readerOf(repo, recipient),
     whyUnreadable: (what) => whyUnreadable(repo, peerId, what),
     decryptionKey: () => {
@@ -95,7 +143,10 @@ export async function createSession(repo: Repository): Promise<Session> {
   // Commits are signed in secure-peer, where every receiver checks the author against the registry.
   const signCommit =
     repo.mode === 'secure-peer'
-      ? async (message: Uint8Array) => (await thisPeer()).signingKey.sign(message)
+      ? async (message: Uint8Array) => {
+          await refuseReaderOf(repo, peerId, 'commit');
+          return (await thisPeer()).signingKey.sign(message);
+        }
       : null;
   return { repo, peerId, codec, signCommit };
 }

@@ -23,7 +23,8 @@ export interface CreateIdentityOptions {
   name?: string;
 }
 
-function defaultName(): string {
+/** `user@hostname`, the name a new identity gets unless another is chosen. */
+export function defaultIdentityName(): string {
   let user: string | undefined;
   try {
     user = userInfo().username;
@@ -44,7 +45,7 @@ async function exists(path: string): Promise<boolean> {
 /** Makes a new identity in `home`; refuses if any identity file is already there (keys are never replaced). */
 export async function createIdentity(home: string, options: CreateIdentityOptions = {}): Promise<Identity> {
   const dir = resolve(home);
-  const name = validateIdentityName(options.name ?? defaultName());
+  const name = validateIdentityName(options.name ?? defaultIdentityName());
   await ensurePrivateDirectory(dir);
   const release = await lockIdentity(dir);
   try {

@@ -5,7 +5,7 @@
 import { EnvSyncError } from '../errors.ts';
 import type { ChildBody } from './author.ts';
 import type { JoinRequest, Role } from './event-format.ts';
-import { displayState, type PeerRecord } from './registry.ts';
+import { displayState } from './registry.ts';
 import type { MemberTree } from './tree.ts';
 
 export type ApprovalTarget =
@@ -49,16 +49,4 @@ export function approvalBody(
     throw new EnvSyncError('E_PEER_UNKNOWN', `${record.peerId} has no recorded join request`);
   }
   return { kind: 'approve', request: recorded.request, role };
-}
-
-/**
- * Other peers, not revoked, that go by the same name as `request` (compared case-insensitively): a name is
- * only a label, and the peer id tells them apart. `peer approve` shows both ids.
- */
-export function namesakes(tree: MemberTree, request: JoinRequest, peerId: string): PeerRecord[] {
-  const name = request.name.toLowerCase();
-  return tree
-    .registry()
-    .peers()
-    .filter((peer) => peer.peerId !== peerId && peer.state !== 'revoked' && peer.name.toLowerCase() === name);
 }

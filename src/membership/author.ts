@@ -10,6 +10,7 @@ import { requireChain, saveChain } from './chain-store.ts';
 import type { EventBody, HeldEvent } from './event-format.ts';
 import { memberForkTips } from './fork-tips.ts';
 import { type ReissueResult, reissueEvents } from './merge-events.ts';
+import { readOnlyError } from './reader-role.ts';
 import type { EventSigner } from './signing.ts';
 import type { MemberTree } from './tree.ts';
 
@@ -114,4 +115,5 @@ export function requireSigner(tree: MemberTree, signer: EventSigner, what: strin
   if (record?.state !== 'approved') {
     throw new EnvSyncError('E_EVENT_UNAUTHORIZED', `this peer is not an approved member; it cannot ${what}`);
   }
+  if (record.role === 'reader') throw readOnlyError(record.peerId, what);
 }

@@ -4,13 +4,18 @@
 import { EnvSyncError } from '../errors.ts';
 import { displayState, type PeerRecord, type Registry, ROTATED_TO } from './registry.ts';
 
-/** `full`: the whole protocol; `membership`: only the membership chain (a pending peer); `refused`: nothing. */
-export type PeerAccess = 'full' | 'membership' | 'refused';
+/**
+ * `full`: the whole protocol; `read`: fetch only, no push (a reader); `membership`: only the membership chain
+ * (a pending peer); `refused`: nothing.
+ */
+export type PeerAccess = 'full' | 'read' | 'membership' | 'refused';
 
 /** The access of the client presenting the certificate with `fingerprint`, at `now` (seconds). */
 export function certificateAccess(registry: Registry, fingerprint: string, now: number): PeerAccess {
   const records = holders(registry, fingerprint);
-  if (records.some((record) => record.state === 'approved')) return 'full';
+  const approved = records.filter((record) => record.state === 'approved');
+  if (approved.some((record) => record.role !== 'reader')) return 'full';
+  if (approved.length > 0) return 'read';
   if (records.some((record) => displayState(record, now) === 'pending')) return 'membership';
   return 'refused';
 }

@@ -149,6 +149,11 @@ export async function loadRegistry(
   return chain === null ? null : { registry: chain.tree.registry(), tip: chain.tree.tip().id };
 }
 
+/** The registry at the canonical tip, as loadRegistry gives it; a repository without a chain is refused. */
+export async function requireRegistry(repo: Repository, now: number): Promise<Registry> {
+  return ((await loadRegistry(repo, now)) ?? noChain()).registry;
+}
+
 export async function requireChain(
   repo: Repository,
   options: Partial<AddOptions> = {},

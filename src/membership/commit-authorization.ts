@@ -88,6 +88,8 @@ export async function commitAuthorizationProblem(
   if (record?.state !== 'approved') {
     return `${what}: its author ${author} was not approved at event ${shortId(commit.members)}`;
   }
+  if (record.role === 'reader')
+    return `${what}: its author ${author} is a reader, and a reader authors no commit`;
   if (commit.signature.length !== 64) return `${what} is not signed by its author ${author}`;
   if (!verifySignature(record.key, commitSigningBytes(commit, tree.group), commit.signature)) {
     return `${what}: its signature by ${author} does not verify (forged or altered)`;

@@ -17,8 +17,13 @@ export const IGNORABLE_KIND_PREFIX = 'opt-';
 /** How many commit heads a revocation may pin. */
 export const MAX_PINNED_HEADS = 1024;
 
-export type Role = 'admin' | 'member';
-export const ROLES: readonly Role[] = ['admin', 'member'];
+/** A reader fetches and decrypts only: it signs no event and authors no commit (docs/membership.md#readers). */
+export type Role = 'admin' | 'member' | 'reader';
+export const ROLES: readonly Role[] = ['admin', 'member', 'reader'];
+
+export function isRole(value: unknown): value is Role {
+  return ROLES.includes(value as Role);
+}
 
 /** A peer's public identity as members see it. */
 export interface PeerCard {
@@ -66,6 +71,8 @@ export type EventBody =
       /** The new key's signature over the event's signing bytes with this field empty. */
       readonly keySignature: Uint8Array;
     }
+  /** The signer's new name, shown to peers in place of the one it joined with. */
+  | { readonly kind: 'rename'; readonly name: string }
   | { readonly kind: 'ignorable'; readonly name: string };
 
 export type EventKind = EventBody['kind'];
@@ -94,6 +101,8 @@ export function encodeEventBody(body: EventBody): { kind: string; subject: Event
         subject: [n.key, n.ageRecipient, n.certificateFingerprint, packHeads(body.heads), body.keySignature],
       };
     }
+    case 'rename':
+      return { kind: body.kind, subject: [body.name] };
     case 'ignorable':
       return { kind: body.name, subject: [] };
   }
@@ -167,7 +176,7 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
     case 'approve': {
       count(8);
       const role = f[7];
-      if (role !== 'admin' && role !== 'member') return bad('role must be admin or member');
+      if (!isRole(role)) return bad(`role must be one of ${ROLES.join(', ')}`);
       return { kind: 'approve', request: request(), role };
     }
     case 'revoke': {
@@ -188,6 +197,9 @@ export function parseEventBody(event: EventObject, what: string): EventBody {
         heads: pinnedHeads(3),
         keySignature: bytes(4, 64, 'new key signature'),
       };
+    case 'rename':
+      count(1);
+      return { kind: 'rename', name: text(0, PEER_NAME_PATTERN, 'name') };
     default:
       if (event.kind.startsWith(IGNORABLE_KIND_PREFIX)) return { kind: 'ignorable', name: event.kind };
       return bad(`unknown event kind ${JSON.stringify(event.kind.slice(0, 64))}`);

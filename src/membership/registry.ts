@@ -64,6 +64,7 @@ export function eventKeys(event: EventObject, body: EventBody): EventKeys {
       return { actor, subject: hex(body.key), nonce: null };
     case 'rotate-key':
       return { actor, subject: hex(body.next.key), nonce: null };
+    case 'rename':
     case 'ignorable':
       return { actor, subject: null, nonce: null };
   }
@@ -219,6 +220,9 @@ export class Registry {
         this.#put(record(next, { role: old.role, state: 'approved', since, by }));
         return;
       }
+      case 'rename':
+        this.#put({ ...this.#peer(actor)!, name: body.name }, actor);
+        return;
       case 'ignorable':
         return;
     }

@@ -13,6 +13,7 @@ import {
   parseEventBody,
   SKEW_SECONDS,
 } from './event-format.ts';
+import { nameHolder } from './peer-names.ts';
 import { type EventKeys, eventKeys, type Registry } from './registry.ts';
 import {
   eventSigningBytes,
@@ -123,11 +124,23 @@ export function checkAuthorized(
   if (actor === undefined) fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not a member`);
   if (actor!.state === 'revoked') fail('E_PEER_REVOKED', `signed by ${signer()}, who was revoked`);
   if (actor!.state !== 'approved') fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, who is not approved`);
+  if (actor!.role === 'reader') {
+    fail('E_EVENT_UNAUTHORIZED', `signed by ${signer()}, a reader: a reader signs no membership event`);
+  }
   const needsAdmin = body.kind === 'approve' || body.kind === 'revoke';
   if (needsAdmin && actor!.role !== 'admin') {
     fail('E_EVENT_UNAUTHORIZED', `${signer()} is not an admin at this point of the chain`);
   }
 
+  const checkNameFree = (name: string, key: string): void => {
+    const holder = nameHolder(state, name, key, event.time);
+    if (holder !== undefined) {
+      fail(
+        'E_EVENT_INVALID',
+        `the name ${JSON.stringify(name)} is already held by ${holder.peerId}; names are unique in a group`,
+      );
+    }
+  };
   const checkRequest = (r: JoinRequest, recording: boolean): void => {
     if (r.expires < event.time) fail('E_EVENT_INVALID', 'the join request had expired');
     if (r.expires > event.time + MAX_REQUEST_TTL_SECONDS) {
@@ -138,6 +151,7 @@ export function checkAuthorized(
     if (target?.state === 'revoked') {
       fail('E_PEER_REVOKED', `${target.peerId} was revoked; a revoked key is never approved again`);
     }
+    checkNameFree(r.name, keys.subject!);
     const nonce = state.nonceUse(keys.nonce!, keys.subject!);
     if (nonce === 'used' || (nonce === 'pending' && recording)) {
       fail('E_EVENT_REPLAY', 'the join request nonce was already used');
@@ -164,6 +178,11 @@ export function checkAuthorized(
     case 'rotate-key':
       if (state.byHexKey(keys.subject!) !== undefined)
         fail('E_EVENT_INVALID', 'the new key is already known');
+      break;
+    case 'rename':
+      if (actor!.name === body.name)
+        fail('E_EVENT_INVALID', `the peer is already named ${JSON.stringify(body.name)}`);
+      checkNameFree(body.name, keys.actor);
       break;
     case 'ignorable':
       break;

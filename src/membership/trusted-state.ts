@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { usingCiCredential } from '../crypto/ci-credential.ts';
 import { defaultIdentityHome } from '../crypto/identity-home.ts';
 import { ensurePrivateDirectory, writePrivateFileAtomic } from '../crypto/private-files.ts';
 import { EnvSyncError } from '../errors.ts';
@@ -26,9 +27,11 @@ const VERSION = 1;
 
 /**
  * The record's file: one per repository directory. Not keyed by the group: `core.group` is in the repository's
- * config, and whoever can write that must not get a fresh record by naming another group.
+ * config, and whoever can write that must not get a fresh record by naming another group. Null: none is kept.
  */
-async function recordFile(repo: Repository): Promise<string> {
+async function recordFile(repo: Repository): Promise<string | null> {
+  // A CI credential reads where there may be no identity home: nothing is kept, the chain is verified each time.
+  if (usingCiCredential()) return null;
   const where = await realpath(repo.dir).catch(() => path.resolve(repo.dir));
   const key = createHash('sha256').update(where).digest('hex').slice(0, 40);
   return path.join(defaultIdentityHome(process.env), 'repositories', `${key}.json`);
@@ -37,6 +40,7 @@ async function recordFile(repo: Repository): Promise<string> {
 /** The last verified state, or null when this machine never verified this repository's chain. */
 export async function readTrustedState(repo: Repository): Promise<TrustedState | null> {
   const file = await recordFile(repo);
+  if (file === null) return null;
   const bytes = await readFileOrNull(file);
   if (bytes === null) return null;
   try {
@@ -65,6 +69,7 @@ export async function readTrustedState(repo: Repository): Promise<TrustedState |
 
 export async function writeTrustedState(repo: Repository, state: TrustedState): Promise<void> {
   const file = await recordFile(repo);
+  if (file === null) return;
   await ensurePrivateDirectory(path.dirname(path.dirname(file)));
   await ensurePrivateDirectory(path.dirname(file));
   const data = {
@@ -83,7 +88,8 @@ export async function writeTrustedState(repo: Repository, state: TrustedState): 
  * the first events of a clone), which replaces whatever repository was there before.
  */
 export async function forgetTrustedState(repo: Repository): Promise<void> {
-  await rm(await recordFile(repo), { force: true });
+  const file = await recordFile(repo);
+  if (file !== null) await rm(file, { force: true });
 }
 
 /**

@@ -44,6 +44,7 @@ export interface SyncServerOptions {
 }
 
 const PENDING_PUSH = 'this peer is pending approval: it may fetch the membership chain, not push';
+const READER_PUSH = 'this peer is a reader: it may fetch, not push';
 
 export function createSyncServer(repo: Repository, options: SyncServerOptions = {}): http.Server {
   const handler = (request: http.IncomingMessage, response: http.ServerResponse) =>
@@ -85,9 +86,9 @@ async function route(
   const service: Service = name;
   const access =
     gate === undefined ? 'full' : fingerprint === null ? 'refused' : await gate.access(fingerprint);
-  if (access === 'refused' || (access === 'membership' && service === 'receive-pack')) {
+  if (access === 'refused' || (access !== 'full' && service === 'receive-pack')) {
     request.resume();
-    refuse(response, access === 'refused' ? NOT_A_PEER : PENDING_PUSH);
+    refuse(response, access === 'refused' ? NOT_A_PEER : access === 'read' ? READER_PUSH : PENDING_PUSH);
     return;
   }
   if (service === 'receive-pack' && options.readOnly) {

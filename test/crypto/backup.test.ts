@@ -173,7 +173,7 @@ t.test(
     const bob = machine(root, 'bob');
     const origin = path.join(root, 'origin');
     mkdirSync(origin);
-    t.equal((await alice(origin, ['init'])).code, 0);
+    t.equal((await alice(origin, ['init', '--name', 'alice'])).code, 0);
     const laptop = path.join(root, 'laptop');
     t.equal((await alice(root, ['clone', origin, laptop])).code, 0);
     const file = path.join(root, 'backup.age');
@@ -186,6 +186,7 @@ t.test(
     const restored = path.join(root, 'restored');
     t.equal((await alice2(root, ['backup', 'restore', file, restored], { passphrase: PASSPHRASE })).code, 0);
     const request = path.join(root, 'bob.req');
+    t.equal((await bob(root, ['identity', 'init', '--name', 'bob'])).code, 0);
     t.equal((await bob(origin, ['peer', 'request', '-o', request])).code, 0);
     const refused = await alice2(restored, ['peer', 'approve', request]);
     t.equal(refused.code, 1);

@@ -55,3 +55,15 @@ t.test(
     t.throws(check(token, fingerprint(bob)), { message: /not the certificate of .* the invitation names/ });
   },
 );
+
+t.test('a reader’s certificate may fetch, not push: the server gives it read access only', async (t) => {
+  const tree = newGroup(alice);
+  approve(tree, alice, bob, 'reader');
+  t.equal(certificateAccess(tree.registry(), fingerprint(bob), NOW), 'read');
+  revoke(tree, alice, bob);
+  t.equal(
+    certificateAccess(tree.registry(), fingerprint(bob), NOW),
+    'refused',
+    'a revoked reader gets nothing',
+  );
+});

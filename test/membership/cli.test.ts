@@ -276,7 +276,7 @@ t.test('a repository made anew at the same path (init again) starts a new verifi
 });
 
 t.test(
-  'a second peer named like an approved one is approved with a warning that shows both ids',
+  'a second peer named like an approved one (in another case) is refused until the first is revoked',
   async (t) => {
     const p = peerIn(t);
     await p.ok('alice', ['init']);
@@ -293,24 +293,18 @@ t.test(
         joinRequestToJson(createJoinRequest(impostor, cardOf(impostor, 'Bob'), repo.group, now)),
       ),
     );
-    const approved = await p.ok('alice', ['peer', 'approve', second]);
+    const tip = await repo.refs.read(MEMBERS_REF);
+    const refused = await p.run('alice', ['peer', 'approve', second]);
+    t.equal(refused.code, 1);
     t.match(
-      approved.stderr,
+      refused.stderr,
       new RegExp(
-        `^env-sync: warning: ${p.peerId('bob')} is also named 'bob': tell them apart by peer id, [A-Z2-7-]{41} is the one just approved\n$`,
+        `^env-sync: event #2 [0-9a-f]{12} \\(approve\\): the name "Bob" is already held by ${p.peerId('bob')}; names are unique in a group; nothing was applied\n$`,
       ),
     );
-    t.match(approved.stdout, /Approved [A-Z2-7-]{41} \(Bob\) as member/);
+    t.equal(await repo.refs.read(MEMBERS_REF), tip, 'nothing was appended');
 
-    // Peers are found by name or id prefix; a name two peers share is ambiguous and lists both.
-    const ambiguous = await p.run('alice', ['peer', 'show', 'BOB']);
-    t.equal(ambiguous.code, 1);
-    t.match(
-      ambiguous.stderr,
-      new RegExp(
-        `^env-sync: 'BOB' matches 2 peers: .*${p.peerId('bob')} \\(bob, approved\\).*; give more of the id\n$`,
-      ),
-    );
+    // Peers are found by name or id prefix.
     const prefix = p.peerId('bob').slice(0, 8).toLowerCase();
     t.match(
       (await p.ok('alice', ['peer', 'show', prefix])).stdout,
@@ -328,6 +322,8 @@ t.test(
     );
     const revoked = await p.ok('alice', ['peer', 'revoke', p.peerId('bob').slice(0, 9)]);
     t.match(revoked.stdout, new RegExp(`Revoked ${p.peerId('bob')}`));
+    const freed = await p.ok('alice', ['peer', 'approve', second]);
+    t.match(freed.stdout, /Approved [A-Z2-7-]{41} \(Bob\) as member/, "a revoked peer's name is free again");
   },
 );
 

@@ -12,7 +12,7 @@ import { founder, type SecurePeer, securePeer } from '../transport/mtls-helpers.
 /** `name` clones `from`'s repository by path and is approved by `from` with a request file. */
 async function joinByPath(t: Test, root: string, from: SecurePeer, name: string): Promise<SecurePeer> {
   const p = securePeer(root, name);
-  await p.ok(t, ['clone', from.dir, p.dir], undefined, root);
+  await p.ok(t, ['clone', '--name', name, from.dir, p.dir], undefined, root);
   const request = path.join(root, `${name}.req`);
   await p.ok(t, ['peer', 'request', '-o', request]);
   await from.ok(t, ['peer', 'approve', request]);

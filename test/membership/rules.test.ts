@@ -21,6 +21,7 @@ import {
   draft,
   NOW,
   newGroup,
+  requestBody,
   revoke,
   stateOf,
 } from './model-helpers.ts';
@@ -302,3 +303,76 @@ t.test('tampering: a flipped subject byte or a forged signature is refused', asy
     'another genesis is another group',
   );
 });
+
+t.test(
+  'a reader signs no membership event: requests, approvals, revocations and rotations are refused',
+  async (t) => {
+    const tree = newGroup(founder);
+    approve(tree, founder, alice, 'reader');
+    t.equal(stateOf(tree, alice), 'approved:reader');
+    const reader = /signed by [A-Z2-7-]{41}, a reader: a reader signs no membership event/;
+    refuses(t, tree, draft(tree, alice, requestBody(tree, bob)), 'E_EVENT_UNAUTHORIZED', reader);
+    refuses(t, tree, draft(tree, alice, approveBody(tree, bob)), 'E_EVENT_UNAUTHORIZED', reader);
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'revoke', key: founder.key.publicKey, reason: '', heads: [] }),
+      'E_EVENT_UNAUTHORIZED',
+      reader,
+    );
+    const next = SigningKey.generate();
+    const card = cardOf(next, 'alice');
+    refuses(
+      t,
+      tree,
+      rotateKeyEvent(alice.key, next, tree.group, tree.tip(), card, NOW),
+      'E_EVENT_UNAUTHORIZED',
+      reader,
+    );
+    revoke(tree, founder, alice);
+    t.equal(stateOf(tree, alice), 'revoked:reader', 'an admin revokes a reader like any peer');
+  },
+);
+
+t.test('an approval gives one of the three roles; any other role is a malformed event', async (t) => {
+  const tree = newGroup(founder);
+  const body = approveBody(tree, bob) as { request: JoinRequest };
+  const event = draft(tree, founder, { kind: 'approve', request: body.request, role: 'owner' as 'admin' });
+  refuses(t, tree, event, 'E_EVENT_INVALID', /role must be one of admin, member, reader/);
+});
+
+t.test(
+  'a rename changes the signer’s name; a name another peer holds, in any case or form, is refused',
+  async (t) => {
+    const tree = newGroup(founder);
+    approve(tree, founder, alice);
+    add(tree, draft(tree, alice, { kind: 'rename', name: 'alice laptop' }));
+    t.equal(tree.registry().byKey(alice.key.publicKey)!.name, 'alice laptop');
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'rename', name: 'alice laptop' }),
+      'E_EVENT_INVALID',
+      /already named "alice laptop"/,
+    );
+    const held =
+      /the name "(FOUNDER|ｆｏｕｎｄｅｒ)" is already held by [A-Z2-7-]{41}; names are unique in a group/;
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'FOUNDER' }), 'E_EVENT_INVALID', held);
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'ｆｏｕｎｄｅｒ' }), 'E_EVENT_INVALID', held);
+    const twin = actor('Alice Laptop');
+    refuses(t, tree, draft(tree, founder, approveBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
+    refuses(t, tree, draft(tree, founder, requestBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
+    add(tree, draft(tree, founder, requestBody(tree, bob)));
+    refuses(
+      t,
+      tree,
+      draft(tree, alice, { kind: 'rename', name: 'bob' }),
+      'E_EVENT_INVALID',
+      /already held by/,
+      NOW,
+    );
+    revoke(tree, founder, alice);
+    approve(tree, founder, twin);
+    t.equal(stateOf(tree, twin), 'approved:member', "a revoked peer's name is free again");
+  },
+);

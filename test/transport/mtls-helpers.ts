@@ -48,7 +48,7 @@ export async function founder(
   values: Record<string, string>,
 ): Promise<SecurePeer> {
   const p = securePeer(root, name);
-  await p.ok(t, ['init']);
+  await p.ok(t, ['init', '--name', name]);
   for (const [key, value] of Object.entries(values)) await p.ok(t, ['set', key], value);
   return p;
 }
@@ -98,8 +98,8 @@ export async function joinWith(
   const p = securePeer(root, name);
   const result =
     how === 'stdin'
-      ? await p.ok(t, ['clone', '-', p.dir], token, root)
-      : await p.ok(t, ['clone', token, p.dir], undefined, root);
+      ? await p.ok(t, ['clone', '--name', name, '-', p.dir], token, root)
+      : await p.ok(t, ['clone', '--name', name, token, p.dir], undefined, root);
   const peerId = /You are (\S+),/.exec(result.stdout)?.[1] ?? '';
   return { peer: p, peerId, result };
 }

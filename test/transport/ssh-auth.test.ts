@@ -122,6 +122,9 @@ async function cloneOnTerminal(
     process.execPath,
     BIN,
     ...sshd.cloneArgs('sshd-test:project', laptop.dir),
+    // Named here: the terminal would otherwise be asked for this machine's name before the passphrase.
+    '--name',
+    'laptop',
   ]
     .map(shellQuote)
     .join(' ');

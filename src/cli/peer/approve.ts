@@ -3,9 +3,10 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
 import { isRestoredUnsynced } from '../../crypto/backup.ts';
 import { EnvSyncError } from '../../errors.ts';
-import type { JoinRequest } from '../../membership/event-format.ts';
+import { type JoinRequest, ROLES, type Role } from '../../membership/event-format.ts';
 import { askYesNo } from '../io.ts';
 import { createSession, loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
@@ -20,7 +21,8 @@ export class PeerApproveCommand extends MembershipCommand {
     details: `
       \`<request>\` is a join request file made by \`env-sync peer request\`, or a pending peer (see \`env-sync peer
       list\`) by its id, a unique prefix of it (4 characters or more) or its name. Only an admin (at the current tip of the membership chain) approves; the new
-      peer joins as a member, or as an admin with \`--admin\`. The approval is a signed event appended to
+      peer joins as a member, as an admin with \`--admin\`, or as a reader with \`--role reader\`: a reader fetches
+      and reads values (a CI job, see \`env-sync identity export-ci\`) but cannot push, commit or sign events. The approval is a signed event appended to
       \`refs/members\`; it travels to other peers with every fetch.
 
       Approving re-encrypts the head of every environment to all approved peers (a new commit each), so the
@@ -38,6 +40,7 @@ export class PeerApproveCommand extends MembershipCommand {
     examples: [
       ['Approve a request file as a member', '$0 peer approve alice.join.json'],
       ['Approve it as an admin', '$0 peer approve alice.join.json --admin'],
+      ['Approve a CI job that only reads', '$0 peer approve ci.join.json --role reader'],
       ['Approve a pending peer by id', '$0 peer approve MFRGGZ-DFMZTW-…'],
       ['Approve from a script, without asking', '$0 peer approve bob.join.json --yes'],
     ],
@@ -46,11 +49,15 @@ export class PeerApproveCommand extends MembershipCommand {
   target = Option.String({ name: 'request' });
   admin = Option.Boolean('--admin', false, { description: 'approve the peer as an admin (default: member)' });
   yes = Option.Boolean('--yes,-y', false, { description: 'approve without asking' });
+  role = Option.String('--role', {
+    description: 'the role to approve with: member (default), admin or reader',
+    validator: t.isEnum(ROLES),
+  });
 
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody, namesakes }, { findPeer }] =
+    const [{ authorEvent, requireSigner }, { parseJoinRequest }, { approvalBody }, { findPeer }] =
       await Promise.all([
         import('../../membership/author.ts'),
         import('../../membership/join-request.ts'),
@@ -58,7 +65,7 @@ export class PeerApproveCommand extends MembershipCommand {
         import('../../membership/peer-lookup.ts'),
       ]);
     const { peerIdFromPublicKey } = await import('../../crypto/peer-id.ts');
-    const role = this.admin ? 'admin' : 'member';
+    const role = this.#role();
     let target: { file: string; request: JoinRequest } | { peerId: string };
     let card: ApprovalCard;
     if (existsSync(this.target)) {
@@ -70,7 +77,7 @@ export class PeerApproveCommand extends MembershipCommand {
       target = { peerId: card.peerId };
     }
     await this.#confirm(card, role);
-    const { held, tree } = await authorEvent(
+    const { held } = await authorEvent(
       repo,
       identity.signingKey,
       (tree) => {
@@ -86,11 +93,6 @@ export class PeerApproveCommand extends MembershipCommand {
     );
     const request = (held.body as { request: JoinRequest }).request;
     const who = `${peerIdFromPublicKey(request.key)} (${request.name})`;
-    for (const other of namesakes(tree, request, peerIdFromPublicKey(request.key))) {
-      this.warn(
-        `${other.peerId} is also named '${other.name}': tell them apart by peer id, ${peerIdFromPublicKey(request.key)} is the one just ${held.body.kind === 'request' ? 'recorded' : 'approved'}`,
-      );
-    }
     if (held.body.kind === 'request') {
       this.print(
         `Recorded the join request of ${who} as pending (event #${held.event.seq} ${held.id.slice(0, 12)})`,
@@ -131,6 +133,13 @@ export class PeerApproveCommand extends MembershipCommand {
       `Approve ${card.name} as ${role}?`,
     );
     if (answer === false) throw new EnvSyncError('E_USAGE', 'nothing approved', { exitCode: 1 });
+  }
+
+  #role(): Role {
+    if (this.admin && this.role !== undefined && this.role !== 'admin') {
+      throw new EnvSyncError('E_USAGE', `--admin and --role ${this.role} exclude each other`);
+    }
+    return this.admin ? 'admin' : (this.role ?? 'member');
   }
 }
 

@@ -53,6 +53,8 @@ export function subjectJson(held: HeldEvent): Record<string, unknown> {
         ageRecipient: body.next.ageRecipient,
         certificateFingerprint: body.next.certificateFingerprint,
       };
+    case 'rename':
+      return { name: body.name };
     case 'ignorable':
       return {};
   }
@@ -77,6 +79,8 @@ export function eventSummary(held: HeldEvent): string {
       return `revoked ${s.peerId}${s.reason === '' ? '' : `: ${JSON.stringify(s.reason)}`}`;
     case 'rotate-key':
       return `rotated its key to ${s.peerId}`;
+    case 'rename':
+      return `renamed itself ${JSON.stringify(s.name)}`;
     case 'ignorable':
       return `${held.event.kind} (ignored by this version)`;
   }

@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { EnvSyncError } from '../../errors.ts';
+import { ROLES } from '../../membership/event-format.ts';
 import type { InvitationRecord } from '../../membership/invitation.ts';
 import type { Repository } from '../../store/repository.ts';
 import { loadThisPeer } from '../session.ts';
@@ -34,6 +35,7 @@ export class PeerInviteCommand extends MembershipCommand {
         '$0 peer invite --address 192.168.1.20:7464 --expires 1h',
       ],
       ['Pre-approve the new peer as an admin', '$0 peer invite --approve --role admin'],
+      ['Pre-approve a CI job that only reads', '$0 peer invite --approve --role reader'],
       ['List invitations', '$0 peer invite --list'],
     ],
   });
@@ -43,8 +45,8 @@ export class PeerInviteCommand extends MembershipCommand {
     description: 'how long the token is valid (90s, 30m, 24h, 7d)',
   });
   role = Option.String('--role', 'member', {
-    description: 'role given by a pre-approved join (member or admin)',
-    validator: t.isEnum(['member', 'admin']),
+    description: 'role given by a pre-approved join (member, admin or reader)',
+    validator: t.isEnum(ROLES),
   });
   approve = Option.Boolean('--approve', false, { description: 'approve the new peer as soon as it joins' });
   json = Option.Boolean('--json', false, { description: 'print {"token": …, "expires": …}' });
@@ -81,7 +83,7 @@ export class PeerInviteCommand extends MembershipCommand {
       },
       {
         now: this.now,
-        role: this.role as 'member' | 'admin',
+        role: this.role,
         approve: this.approve,
         signer: identity.signingKey,
       },

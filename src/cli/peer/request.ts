@@ -53,6 +53,22 @@ export class PeerRequestCommand extends MembershipCommand {
         `this peer (${identity.peerId}) was revoked; a revoked key is never approved again (create a new identity)`,
       );
     }
+    const { nameHolder } = await import('../../membership/peer-names.ts');
+    const holder =
+      loaded &&
+      nameHolder(
+        loaded.registry,
+        identity.name,
+        Buffer.from(identity.signingPublicKey).toString('hex'),
+        this.now,
+      );
+    if (holder) {
+      // Every peer would refuse the approval: say so now, while the fix is one command.
+      throw new EnvSyncError(
+        'E_IDENTITY',
+        `the name ${JSON.stringify(identity.name)} is already held by ${holder.peerId} in this group; choose another with: env-sync identity rename <name>`,
+      );
+    }
     const card = {
       name: identity.name,
       ageRecipient: identity.ageRecipient,

@@ -14,7 +14,9 @@ export class IdentityInitCommand extends EnvSyncCommand {
       Creates the identity in \`$ENV_SYNC_HOME\` (default \`$XDG_CONFIG_HOME/env-sync\`, else
       \`~/.config/env-sync\`): an Ed25519 signing key, an age X25519 identity in the file format the \`age\` CLI
       reads, and a TLS key with a self-signed certificate. The directory is 0700 and every file 0600. Any
-      command that needs the identity creates it on first use; run this to choose the name shown to peers.
+      command that needs the identity creates it on first use. The name shown to peers is \`--name\`, else
+      what you type at a terminal (offered: \`user@hostname\`), else \`user@hostname\`;
+      \`env-sync identity rename\` changes it later.
       An existing identity is never replaced.
     `,
     examples: [
@@ -26,14 +28,14 @@ export class IdentityInitCommand extends EnvSyncCommand {
   name = Option.String('--name', { description: 'the name shown to other peers (default user@hostname)' });
 
   async execute(): Promise<number> {
-    const [{ createIdentity }, { defaultIdentityHome }] = await Promise.all([
-      import('../../crypto/create-identity.ts'),
-      import('../../crypto/identity-home.ts'),
-    ]);
-    const identity = await createIdentity(
-      defaultIdentityHome(process.env),
-      this.name === undefined ? {} : { name: this.name },
-    );
+    const [{ createIdentity, defaultIdentityName }, { defaultIdentityHome }, { askIdentityName }] =
+      await Promise.all([
+        import('../../crypto/create-identity.ts'),
+        import('../../crypto/identity-home.ts'),
+        import('../identity-name-prompt.ts'),
+      ]);
+    const name = this.name ?? (await askIdentityName(defaultIdentityName()));
+    const identity = await createIdentity(defaultIdentityHome(process.env), { name });
     this.print(`Created identity ${identity.peerId} (${identity.name}) in ${identity.home}`);
     return 0;
   }

@@ -34,11 +34,16 @@ export class InitCommand extends EnvSyncCommand {
       approved, admin) and points \`refs/members\` at it; the group id (\`core.group\`) is that event's id. Others
       join with \`env-sync peer request\` and \`env-sync peer approve\` (see docs/membership.md).
 
+      The first command that needs this machine's identity creates it: \`--name\` names it (shown to peers
+      beside the peer id); without it, \`init\` asks at a terminal, offering \`user@host\`, and takes that
+      default silently elsewhere. A name another peer of the group holds is refused when joining.
+
       Inside a git work tree, \`.env-sync/\` and \`.env\` are added to \`.gitignore\` so secrets never reach git.
       Running \`init\` where a repository already exists is an error; nothing is reset.
     `,
     examples: [
       ['Create a repository in the safe default mode', '$0 init'],
+      ["Create it, and this machine's identity named for peers", '$0 init --name "alice laptop"'],
       ['Create one synced over SSH between your own machines', '$0 init --mode trusted-owner-ssh'],
       ['The same, with age encryption at rest', '$0 init --mode trusted-owner-ssh --encrypt'],
       ['Create one for local debugging over plain HTTP', '$0 init --mode dev-plaintext-http'],
@@ -48,6 +53,10 @@ export class InitCommand extends EnvSyncCommand {
   mode = Option.String('--mode', 'secure-peer', {
     description: 'security mode: secure-peer, trusted-owner-ssh or dev-plaintext-http',
     validator: t.isEnum(SECURITY_MODES),
+  });
+
+  name = Option.String('--name', {
+    description: "this machine's name shown to peers, when init creates its identity (default user@host)",
   });
 
   encrypt = Option.Boolean('--encrypt', false, {
@@ -64,6 +73,8 @@ export class InitCommand extends EnvSyncCommand {
           : '--encrypt needs --mode trusted-owner-ssh',
       );
     }
+    // Before anything is written: a name that is not the existing identity's is refused.
+    if (this.name !== undefined) await loadThisPeer({ name: this.name });
     // secure-peer: the group id is the id of the genesis event that makes this peer its first admin.
     const founding = this.mode === 'secure-peer' ? await foundGroup() : null;
     const repo = await initRepository(cwd, {

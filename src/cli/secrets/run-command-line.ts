@@ -2,12 +2,18 @@
 // by its two ways of running it (run-exec.ts, which replaces the process, and run-spawn.ts, a child).
 
 import type { Writable } from 'node:stream';
+import { CI_CREDENTIAL_VARIABLE } from '../../crypto/ci-credential.ts';
 import { EnvSyncError } from '../../errors.ts';
 
-/** The command's environment: the process's own variables, then the environment's keys over them. */
+/**
+ * The command's environment: the process's own variables, then the environment's keys over them. A CI
+ * credential given to env-sync is not passed on: the command gets the values, never the key to them.
+ */
 export function commandEnvironment(entries: Iterable<readonly [string, string]>): Map<string, string> {
   const env = new Map<string, string>();
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && name !== CI_CREDENTIAL_VARIABLE) env.set(name, value);
+  }
   for (const [key, value] of entries) env.set(key, value);
   return env;
 }

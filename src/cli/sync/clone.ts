@@ -21,7 +21,7 @@ import { checkUrlAllowedInMode, remoteUrlScheme } from '../../sync/remotes.ts';
 import { openTransport } from '../../transport/index.ts';
 import type { ClientTls } from '../../transport/mutual-tls.ts';
 import { readAllBounded } from '../io.ts';
-import { createSession } from '../session.ts';
+import { createSession, loadThisPeer } from '../session.ts';
 import { type Joined, joinWithInvitation } from './clone-invitation.ts';
 import {
   isRefusedAsStranger,
@@ -60,6 +60,9 @@ export class CloneCommand extends RemoteCommand {
       cancelled or forged token, a token of another group, or a server with another certificate is refused
       and nothing is written (\`<dir>\` defaults to \`env-sync-clone\`).
 
+      \`--name\` names this machine's identity when the clone creates it (at a terminal the clone asks,
+      offering \`user@host\`); a name another peer of the group holds is refused by the inviter.
+
       \`clone --peer <fingerprint> https://host:port\` clones without a token from the server whose certificate
       has that fingerprint (its \`serve\` prints it; check it with the server's owner, as an SSH host key).
       Without \`--peer\` the handshake shows the server's fingerprint and the clone stops before sending anything.
@@ -83,6 +86,10 @@ export class CloneCommand extends RemoteCommand {
       ['Join a group with an invitation token', '$0 clone env-sync-invite-1.eyJncm91cCI6… project'],
       ['Join with the token read from stdin', 'pbpaste | $0 clone - project'],
       [
+        'Join, naming this machine for the group',
+        '$0 clone --name "bob desktop" env-sync-invite-1.eyJncm91cCI6… project',
+      ],
+      [
         "Clone from a peer's server, pinned by its certificate",
         '$0 clone --peer 5f1c…e2a9 https://alice.lan:7464 project',
       ],
@@ -101,6 +108,9 @@ export class CloneCommand extends RemoteCommand {
   checkout = Option.Boolean('--checkout', false, {
     description: "also write the working file (.env, mode 0600) from the remote's default environment",
   });
+  name = Option.String('--name', {
+    description: "this machine's name shown to peers, when clone creates its identity (default user@host)",
+  });
   peer = Option.String('--peer', {
     description:
       'clone https:// from the server whose certificate has this fingerprint (as its serve prints it)',
@@ -110,6 +120,8 @@ export class CloneCommand extends RemoteCommand {
 
   async execute(): Promise<number> {
     const { source, invited } = await this.#source();
+    // Before anything is written: a name that is not the existing identity's is refused.
+    if (this.name !== undefined) await loadThisPeer({ name: this.name });
     const ssh = this.sshOptions(null, 'origin');
     const pinned = invited ? undefined : await this.#pinnedServer();
     const transport = invited ? null : await openTransport(this.url, {}, ssh, pinned?.tls);

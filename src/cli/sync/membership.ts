@@ -2,6 +2,7 @@
 // (src/membership/receive.ts decides), and what the commands print about it.
 
 import { clearRestoredMarker } from '../../crypto/backup.ts';
+import { usingCiCredential } from '../../crypto/ci-credential.ts';
 import { defaultIdentityHome } from '../../crypto/identity-home.ts';
 import type { MembershipOutcome } from '../../membership/receive.ts';
 import type { PeerRecord } from '../../membership/registry.ts';
@@ -33,14 +34,16 @@ export function membershipOnFetch(options: {
     if (repo.mode !== 'secure-peer') return;
     const { applyFetchedMembership } = await import('../../membership/receive.ts');
     const memberTips = [ad.members, ...ad.memberForks].filter((id): id is ObjectId => id !== null);
+    // A CI credential signs nothing, and has no identity home to mark.
+    const ownIdentity = options.reissue !== false && !usingCiCredential();
     outcome = await applyFetchedMembership(
       repo,
       { tips: ad.refs.map((ref) => ref.id), memberTips, received },
-      { ...options, signer: options.reissue === false ? null : thisPeersKeys },
+      { ...options, signer: ownIdentity ? thisPeersKeys : null },
     );
     // This peer has the group's events as a peer serves them: an identity restored from a backup may sign
     // again (docs/identity.md#backup).
-    if (options.reissue !== false) await clearRestoredMarker(defaultIdentityHome(process.env));
+    if (ownIdentity) await clearRestoredMarker(defaultIdentityHome(process.env));
   };
   return { hook, outcome: () => outcome };
 }
@@ -99,5 +102,8 @@ export function describeSelf(self: PeerRecord | undefined): string {
     return `you are not a member yet${pending}: run \`env-sync peer request -o <file>\` and send the file to an admin; values stay unreadable until you are approved`;
   }
   if (self.state === 'revoked') return 'this peer has been revoked: it cannot read new values';
+  if (self.role === 'reader') {
+    return "you are an approved reader of this group: you fetch and read values; 'env-sync identity export-ci' makes a CI credential";
+  }
   return `you are an approved ${self.role ?? 'member'} of this group`;
 }

@@ -8,6 +8,7 @@ import { branchRef, environmentOf } from '../../store/ref-names.ts';
 import { syncLimitsFromConfig } from '../../sync/limits.ts';
 import { type PushRequest, pushBranches } from '../../sync/push.ts';
 import { defaultRemote, remoteUrl, upstreamKey } from '../../sync/remotes.ts';
+import { refuseReaderOf } from '../reader-session.ts';
 import { formatMove, remoteTransport } from './connect.ts';
 import { membershipOnReceive } from './membership.ts';
 import { RemoteCommand } from './ssh-options.ts';
@@ -64,6 +65,7 @@ export class PushCommand extends RemoteCommand {
       requests.push({ env, local, forceWithLease: this.forceWithLease });
     }
     const peer = await this.currentPeerId();
+    if (repo.mode === 'secure-peer') await refuseReaderOf(repo, peer, 'push');
     // A local-path remote is served in this process: lend it the membership check its own serve would run.
     const transport = await remoteTransport(
       repo,
