@@ -40,7 +40,7 @@ t.test(
     // once it listens.
     const held = () =>
       readdirSync(path.join(alice.dir, '.env-sync'), { recursive: true })
-        .filter((name) => !name.startsWith('serve-addresses'))
+        .filter((name) => !String(name).startsWith('serve-addresses'))
         .sort();
     const before = held();
     const bob = securePeer(root, 'bob');
