@@ -1,6 +1,9 @@
 // Bundles the CLI with esbuild into one CommonJS file, dist/main.cjs, with its source map (for --debug's stack
 // traces), then records its V8 code cache, dist/main.cjs.cache, which bin/env-sync.js loads (see
-// docs/performance.md). node-forge stays in node_modules, required by the commands that make certificates.
+// docs/performance.md). Whitespace and comments are left out: comments in the packages carry non-ASCII
+// characters, which make V8 decode and hold the whole source as a two-byte string (10 ms of a cold start).
+// Names are kept, so error messages and the --debug stack traces read as before. node-forge stays in
+// node_modules, required by the commands that make certificates.
 // The bundle keeps no import(): bin/env-sync.js compiles it through node:vm, which cannot run one on Node 20.
 // No native code: ssh2's optional addons (its crypto binding and cpu-features) are replaced by a module that
 // throws, which ssh2 already treats as "not installed" (it then uses node:crypto).
@@ -45,6 +48,7 @@ await build({
   plugins: [noNativeAddons],
   define: { __ENV_SYNC_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
+  minifyWhitespace: true,
 });
 
 // The cache is recorded by a plain `node` (V8 accepts a cache only from the same Node version and flags),
