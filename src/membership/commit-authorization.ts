@@ -31,24 +31,27 @@ export class CommitChecks {
     return this.#tree;
   }
 
-  /** The registry after `event` along its own branch; every state on the way is kept for the next commit. */
+  /**
+   * The registry after `event` along its own branch, kept for the next commit that names it: from the nearest
+   * kept state below it, or else from the tree (commits name few events, mostly the tip).
+   */
   stateAfter(event: ObjectId): Registry {
+    const kept = this.#states.get(event);
+    if (kept !== undefined) return kept;
     const missing: HeldEvent[] = [];
     let at = this.#tree.get(event);
     while (at !== undefined && !this.#states.has(at.id)) {
       missing.push(at);
       at = at.event.prev === null ? undefined : this.#tree.get(at.event.prev);
     }
-    let state = at === undefined ? undefined : this.#states.get(at.id);
-    for (const held of missing.reverse()) {
-      if (state === undefined) state = this.#tree.stateAfter(held.id);
-      else {
-        state = state.clone();
-        state.apply(held);
-      }
-      this.#states.set(held.id, state);
+    let state: Registry;
+    if (at === undefined) state = this.#tree.stateAfter(event);
+    else {
+      state = this.#states.get(at.id)!.clone();
+      for (const held of missing.reverse()) state.apply(held);
     }
-    return this.#states.get(event)!;
+    this.#states.set(event, state);
+    return state;
   }
 
   pinned(revocation: ObjectId, heads: readonly ObjectId[], commit: ObjectId): Promise<boolean> {

@@ -5,8 +5,8 @@
 
 import { EnvSyncError, isEnvSyncError } from '../errors.ts';
 import type { ObjectId } from '../store/object-id.ts';
-import type { CommitObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
+import { newCommits } from './new-commits.ts';
 import type { PeerRecord } from './registry.ts';
 import type { EventSigner } from './signing.ts';
 
@@ -142,41 +142,5 @@ async function applyEvents(
       error.code,
       `membership events from ${source} refused: ${error.message}; no ref moved`,
     );
-  }
-}
-
-/**
- * Commits reachable from `tips` and not from any local branch or remote-tracking ref: those were accepted
- * before (fetched through this check, or made here). Reading the local history costs a walk of it, only when
- * some tip is not already a local ref.
- */
-async function newCommits(
-  repo: Repository,
-  tips: readonly ObjectId[],
-): Promise<{ id: ObjectId; commit: CommitObject }[]> {
-  const local = await repo.refs.commitTips();
-  const localTips = new Set(local);
-  if (tips.every((id) => localTips.has(id))) return [];
-  const known = new Set<ObjectId>();
-  await walkCommits(repo, local, known, () => {});
-  const fresh: { id: ObjectId; commit: CommitObject }[] = [];
-  await walkCommits(repo, tips, known, (id, commit) => fresh.push({ id, commit }));
-  return fresh;
-}
-
-async function walkCommits(
-  repo: Repository,
-  from: readonly ObjectId[],
-  seen: Set<ObjectId>,
-  visit: (id: ObjectId, commit: CommitObject) => void,
-): Promise<void> {
-  const stack = [...from];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const commit = await repo.objects.readTyped(id, 'commit');
-    visit(id, commit);
-    stack.push(...commit.parents);
   }
 }
