@@ -67,6 +67,8 @@ async function main() {
   };
   process.stderr.write(`setting up ${COMMITS} commits of ${KEYS} keys…\n`);
   mkdirSync(alice);
+  // Named: two identities of one user on one machine would both take the default name user@host.
+  cli(alice, HOME_A, ['identity', 'init', '--name', 'alice']);
   cli(alice, HOME_A, ['init']);
   execFileSync('git', ['init', '-q', git], { env: GIT_ENV });
   for (let c = 0; c < COMMITS; c++) {
@@ -75,7 +77,7 @@ async function main() {
   }
   const serve = await startServe(alice);
   const token = cli(alice, HOME_A, ['peer', 'invite', '--approve', '--address', serve.address]).trim();
-  cli(WORK, HOME_B, ['clone', token, 'bob']);
+  cli(WORK, HOME_B, ['clone', '--name', 'bob', token, 'bob']);
   const bob = path.join(WORK, 'bob');
 
   process.env.ENV_SYNC_HOME = HOME_A; // the in-process server reads alice's verified registry
