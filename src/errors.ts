@@ -48,7 +48,8 @@ export type ErrorCode =
   | 'E_NOT_PASSABLE'
   | 'E_IO'
   | 'E_HOST_KEY'
-  | 'E_AUTH';
+  | 'E_AUTH'
+  | 'E_NAME_TAKEN';
 
 /** Base of every error env-sync raises on purpose. `code` is stable: tests and callers match on it. */
 export class EnvSyncError extends Error {

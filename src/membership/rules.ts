@@ -136,7 +136,7 @@ export function checkAuthorized(
     const holder = nameHolder(state, name, key, event.time);
     if (holder !== undefined) {
       fail(
-        'E_EVENT_INVALID',
+        'E_NAME_TAKEN',
         `the name ${JSON.stringify(name)} is already held by ${holder.peerId}; names are unique in a group`,
       );
     }

@@ -148,7 +148,10 @@ async function answerJoin(
     json(200, await gate.join(body, fingerprint));
   } catch (error) {
     options.onError?.(error as Error, JOIN_ENDPOINT);
-    json(403, { error: isEnvSyncError(error) ? error.message : 'internal error' });
+    json(
+      403,
+      isEnvSyncError(error) ? { error: error.message, code: error.code } : { error: 'internal error' },
+    );
   }
 }
 

@@ -41,15 +41,19 @@ export function postJoin(url: string, tls: ClientTls, body: string): Promise<Rec
           return;
         }
         if (response.statusCode === 200) resolve(json);
-        else
-          reject(
-            new EnvSyncError(
-              'E_REMOTE',
-              `${url} refused the join: ${String(json.error ?? 'no reason given')}`,
-            ),
-          );
+        else reject(refusal(url, json));
       });
     });
     request.end(body);
   });
+}
+
+/** The server's refusal as one line; a name the group holds already gets the way out (the invitation stands). */
+function refusal(url: string, json: Record<string, unknown>): EnvSyncError {
+  const reason = `${url} refused the join: ${String(json.error ?? 'no reason given')}`;
+  if (json.code !== 'E_NAME_TAKEN') return new EnvSyncError('E_REMOTE', reason);
+  return new EnvSyncError(
+    'E_NAME_TAKEN',
+    `${reason}; choose another with: env-sync identity rename <name>, then run the same clone again`,
+  );
 }

@@ -134,8 +134,15 @@ t.test(
     const twin = securePeer(root, 'twin');
     const refused = await twin.cli(['clone', '--name', 'ALICE', token, twin.dir], undefined, root);
     t.equal(refused.code, 1);
-    t.match(refused.stderr, /the name "ALICE" is already held by [A-Z2-7-]{41}; names are unique in a group/);
+    t.match(
+      refused.stderr,
+      /^env-sync: https:\/\/\S+ refused the join: .*the name "ALICE" is already held by [A-Z2-7-]{41}; names are unique in a group; .*choose another with: env-sync identity rename <name>, then run the same clone again\n$/,
+    );
     t.notOk(existsSync(twin.dir), 'nothing was cloned');
     t.notMatch((await alice.ok(t, ['peer', 'list'])).stdout, /ALICE/);
+    t.equal((await twin.cli(['identity', 'rename', 'twin'], undefined, root)).code, 0);
+    const joined = await twin.cli(['clone', token, twin.dir], undefined, root);
+    t.equal(joined.code, 0, `the same invitation, under another name: ${joined.stderr}`);
+    t.match((await alice.ok(t, ['peer', 'list'])).stdout, /twin\s+approved/);
   },
 );

@@ -357,17 +357,17 @@ t.test(
     );
     const held =
       /the name "(FOUNDER|ｆｏｕｎｄｅｒ)" is already held by [A-Z2-7-]{41}; names are unique in a group/;
-    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'FOUNDER' }), 'E_EVENT_INVALID', held);
-    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'ｆｏｕｎｄｅｒ' }), 'E_EVENT_INVALID', held);
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'FOUNDER' }), 'E_NAME_TAKEN', held);
+    refuses(t, tree, draft(tree, alice, { kind: 'rename', name: 'ｆｏｕｎｄｅｒ' }), 'E_NAME_TAKEN', held);
     const twin = actor('Alice Laptop');
-    refuses(t, tree, draft(tree, founder, approveBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
-    refuses(t, tree, draft(tree, founder, requestBody(tree, twin)), 'E_EVENT_INVALID', /already held by/);
+    refuses(t, tree, draft(tree, founder, approveBody(tree, twin)), 'E_NAME_TAKEN', /already held by/);
+    refuses(t, tree, draft(tree, founder, requestBody(tree, twin)), 'E_NAME_TAKEN', /already held by/);
     add(tree, draft(tree, founder, requestBody(tree, bob)));
     refuses(
       t,
       tree,
       draft(tree, alice, { kind: 'rename', name: 'bob' }),
-      'E_EVENT_INVALID',
+      'E_NAME_TAKEN',
       /already held by/,
       NOW,
     );
