@@ -65,7 +65,7 @@ export class PeerRequestCommand extends MembershipCommand {
     if (holder) {
       // Every peer would refuse the approval: say so now, while the fix is one command.
       throw new EnvSyncError(
-        'E_IDENTITY',
+        'E_NAME_TAKEN',
         `the name ${JSON.stringify(identity.name)} is already held by ${holder.peerId} in this group; choose another with: env-sync identity rename <name>`,
       );
     }
