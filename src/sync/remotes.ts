@@ -18,8 +18,22 @@ export function listRemotes(repo: Repository): RemoteConfig[] {
     .filter((remote) => remote.url !== '');
 }
 
-export function remoteUrl(repo: Repository, name: string): string {
+/**
+ * `name` as a remote name. fetch, pull and push take a remote's name, not its URL (clone and remote add take
+ * those): a URL or a path there gets the way to name it.
+ */
+function checkRemoteName(name: string): void {
+  if (/[/:\\]/.test(name) || name === '.' || name === '..') {
+    throw new EnvSyncError(
+      'E_REMOTE',
+      `${JSON.stringify(name.slice(0, 200))} is not a remote name: name the URL or path first (env-sync remote add <name> ${name.slice(0, 200)}), then use the name`,
+    );
+  }
   validateComponent(name, 'remote');
+}
+
+export function remoteUrl(repo: Repository, name: string): string {
+  checkRemoteName(name);
   const url = repo.config.get(`remote.${name}.url`);
   if (url === undefined) {
     const hint = didYouMean(
@@ -33,6 +47,7 @@ export function remoteUrl(repo: Repository, name: string): string {
 
 /** The env-sync command an SSH remote runs (`remote.<name>.program`), if one is configured. */
 export function remoteProgram(repo: Repository, name: string): string | undefined {
+  checkRemoteName(name);
   return repo.config.get(`remote.${name}.program`);
 }
 

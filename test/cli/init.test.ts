@@ -240,6 +240,31 @@ t.test('a mistyped command, environment or remote gets one line with the closest
 });
 
 t.test(
+  'fetch, pull and push given a URL or a path where a remote name goes say how to name it',
+  async (t) => {
+    const repo = cliIn(workDir(t), home);
+    await repo.ok(t, ['init', '--mode', 'trusted-owner-ssh']);
+    t.equal((await repo.run(['set', 'A=1'])).code, 0);
+    for (const [command, where] of [
+      ['fetch', 'ssh://host/srv/app'],
+      ['pull', 'me@host:app'],
+      ['push', '../other'],
+    ] as const) {
+      const result = await repo.run([command, where]);
+      t.same(
+        [result.code, result.stderr],
+        [
+          1,
+          `env-sync: "${where}" is not a remote name: name the URL or path first (env-sync remote add <name> ${where}), then use the name\n`,
+        ],
+        `${command} ${where}`,
+      );
+    }
+    t.same(await repo.ok(t, ['remote', 'list']), '', 'and nothing was added');
+  },
+);
+
+t.test(
   'a word that only starts commands lists them: `bundle --help`, `help env`, a bare `peer`',
   async (t) => {
     const repo = cliIn(workDir(t), home);
