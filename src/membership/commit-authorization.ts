@@ -32,8 +32,9 @@ export class CommitChecks {
   }
 
   /**
-   * The registry after `event` along its own branch, kept for the next commit that names it: from the nearest
-   * kept state below it, or else from the tree (commits name few events, mostly the tip).
+   * The registry after `event` along its own branch. Built from the nearest state kept below it (or the
+   * genesis), keeping the states every KEEP_EVERY events on the way and the one asked for: commits name events
+   * in any order (a clone's, newest first), so each later question replays at most KEEP_EVERY events.
    */
   stateAfter(event: ObjectId): Registry {
     const kept = this.#states.get(event);
@@ -44,14 +45,19 @@ export class CommitChecks {
       missing.push(at);
       at = at.event.prev === null ? undefined : this.#tree.get(at.event.prev);
     }
-    let state: Registry;
-    if (at === undefined) state = this.#tree.stateAfter(event);
-    else {
-      state = this.#states.get(at.id)!.clone();
-      for (const held of missing.reverse()) state.apply(held);
+    let state = at === undefined ? undefined : this.#states.get(at.id);
+    let shared = true; // `state` is kept: copy it before applying an event
+    for (const held of missing.reverse()) {
+      if (state === undefined)
+        state = this.#tree.stateAfter(held.id); // the genesis
+      else {
+        if (shared) state = state.clone();
+        state.apply(held);
+      }
+      shared = held.id === event || held.event.seq % KEEP_EVERY === 0;
+      if (shared) this.#states.set(held.id, state);
     }
-    this.#states.set(event, state);
-    return state;
+    return this.#states.get(event)!;
   }
 
   pinned(revocation: ObjectId, heads: readonly ObjectId[], commit: ObjectId): Promise<boolean> {
@@ -63,6 +69,9 @@ export class CommitChecks {
     return history.then((ids) => ids.has(commit));
   }
 }
+
+/** How far apart the registry states CommitChecks keeps are, in events. */
+const KEEP_EVERY = 32;
 
 async function ancestors(repo: Repository, heads: readonly ObjectId[]): Promise<Set<ObjectId>> {
   const seen = new Set<ObjectId>();

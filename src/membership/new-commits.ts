@@ -8,8 +8,9 @@
 //
 // Sound whatever the dates: a commit counts as held only when the walk reached it from a local tip, so every
 // new commit is returned. Dates only decide how soon the walk ends. When a parent is dated after its child
-// (clock skew), a held commit can be visited from the new side before the local side reaches it; it is
-// returned unless the local side reaches it before the walk ends, and is then checked once more, as new.
+// (clock skew), a held commit can be visited from the new side before the local side reaches it, and be
+// returned too. It was accepted before, possibly before a revocation that would refuse it now: a caller that
+// finds a returned commit it would refuse asks heldCommits, the whole walk, whether it is new.
 
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
@@ -25,7 +26,7 @@ interface Entry extends Found {
   readonly held: boolean;
 }
 
-/** The commits reachable from `tips` and not from a local ref, newest first (by commit date). */
+/** The commits reachable from `tips` and not from a local ref, as the walk met them (newest first, by date). */
 export async function newCommits(repo: Repository, tips: readonly ObjectId[]): Promise<Found[]> {
   const local = await repo.refs.commitTips();
   const localTips = new Set(local);
@@ -110,4 +111,17 @@ class NewestFirst {
 
 function before(a: Entry, b: Entry): boolean {
   return a.commit.time !== b.commit.time ? a.commit.time > b.commit.time : a.held && !b.held;
+}
+
+/** Every commit reachable from a local branch or remote-tracking ref: a walk of the whole local history. */
+export async function heldCommits(repo: Repository): Promise<Set<ObjectId>> {
+  const held = new Set<ObjectId>();
+  const stack = await repo.refs.commitTips();
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (held.has(id)) continue;
+    held.add(id);
+    stack.push(...(await repo.objects.readTyped(id, 'commit')).parents);
+  }
+  return held;
 }

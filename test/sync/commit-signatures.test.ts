@@ -2,8 +2,35 @@
 // commit naming a membership event from before its revocation, and an honest member building on it before it
 // heard of the revocation (docs/membership.md#signed-commits).
 
+import path from 'node:path';
 import t from 'tap';
-import { SECRET, world } from './member-world.ts';
+import { nowSeconds } from '../../src/clock.ts';
+import { loadIdentity } from '../../src/crypto/load-identity.ts';
+import { commitSigningBytes, UNSIGNED } from '../../src/store/commit-signing.ts';
+import { MEMBERS_REF } from '../../src/store/ref-names.ts';
+import { openRepository } from '../../src/store/repository.ts';
+import { SECRET, type Who, world } from './member-world.ts';
+
+/** A commit by `who`, properly signed, on top of `dir`'s main with its snapshot, dated `ahead` seconds from now. */
+async function commitAhead(w: ReturnType<typeof world>, who: Who, dir: string, ahead: number) {
+  const repo = await openRepository(path.join(w.root, dir));
+  const identity = await loadIdentity(w.home(who));
+  const headId = (await repo.refs.read('refs/heads/main'))!;
+  const head = await repo.objects.readTyped(headId, 'commit');
+  const unsigned = {
+    ...head,
+    parents: [headId],
+    author: identity.peerId,
+    time: nowSeconds() + ahead,
+    message: 'Set API_KEY',
+    members: await repo.refs.read(MEMBERS_REF),
+    signature: UNSIGNED,
+  };
+  const signature = identity.signingKey.sign(commitSigningBytes(unsigned, repo.group));
+  const id = await repo.objects.write({ ...unsigned, signature });
+  await repo.refs.update('refs/heads/main', id, { peer: who, reason: 'test', expected: headId });
+  return id;
+}
 
 /** A commit on top of `dir`'s main that reuses its snapshot, claims `author` and carries `signature` (hex). */
 async function forgeCommit(w: ReturnType<typeof world>, dir: string, author: string, signature: string) {
@@ -94,5 +121,58 @@ t.test(
       fsck.stdout,
       /error: commit [0-9a-f]{64}: commit [0-9a-f]{12}: its author .* was revoked at event/,
     );
+  },
+);
+
+t.test(
+  'a held commit dated after the commits built on it is no new commit when a fetch reaches it again',
+  async (t) => {
+    // bob's clock runs two minutes ahead. carol took his commit through dave and built on it before alice,
+    // who never saw it, revoked bob: it is in carol's history and fsck names it, but a fetch that reaches it
+    // again (bob's own tip) brings nothing new and is not refused for it, although its date makes the walk
+    // meet it from bob's side first.
+    const w = world(t);
+    await w.found('alice', 'a');
+    for (const [who, dir] of [
+      ['bob', 'b'],
+      ['carol', 'c'],
+      ['dave', 'd'],
+    ] as const) {
+      await w.join(who, dir, 'a', 'alice');
+      await w.ok(who, dir, ['pull']);
+    }
+    await w.ok('bob', 'b', ['pull']);
+    const ahead = await commitAhead(w, 'bob', 'b', 120);
+    await w.ok('dave', 'd', ['remote', 'add', 'bob', '../b']);
+    await w.ok('dave', 'd', ['fetch', 'bob']);
+    await w.ok('dave', 'd', ['merge', 'bob/main']);
+    await w.ok('carol', 'c', ['remote', 'add', 'dave', '../d']);
+    await w.ok('carol', 'c', ['fetch', 'dave']);
+    await w.ok('carol', 'c', ['merge', 'dave/main']);
+    // Built on it, by clocks a minute behind: the walk meets everything else before them.
+    await commitAhead(w, 'carol', 'c', -60);
+    await commitAhead(w, 'dave', 'd', -60);
+    await w.ok('carol', 'c', ['fetch', 'dave']);
+    const bob = (await w.list('alice', 'a')).find((p: { name: string }) => p.name === 'bob').peerId;
+    await w.ok('alice', 'a', ['peer', 'revoke', bob]);
+    await w.ok('carol', 'c', ['fetch']);
+    const fsck = await w.run('carol', 'c', ['fsck']);
+    t.equal(fsck.code, 1);
+    t.match(fsck.stdout, new RegExp(`error: commit ${ahead}: .* was revoked at event`));
+
+    await w.ok('carol', 'c', ['remote', 'add', 'bob', '../b']);
+    const again = await w.run('carol', 'c', ['fetch', 'bob']);
+    t.equal(again.code, 0, `nothing new from bob: ${again.stderr}`);
+    t.equal(
+      (await w.ok('carol', 'c', ['rev-parse', 'bob/main'])).trim(),
+      ahead,
+      "bob's tip is tracked, as held history",
+    );
+
+    // A commit bob adds now is new, and refused as before.
+    await commitAhead(w, 'bob', 'b', 0);
+    const injected = await w.run('carol', 'c', ['fetch', 'bob']);
+    t.equal(injected.code, 1);
+    t.match(injected.stderr, /its author .* was revoked at event [0-9a-f]{12}/);
   },
 );

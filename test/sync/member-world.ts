@@ -63,5 +63,5 @@ export function world(t: Test) {
   };
   const list = async (who: Who, dir: string) => JSON.parse(await ok(who, dir, ['peer', 'list', '--json']));
   const refs = (dir: string) => snapshotTree(path.join(root, dir, '.env-sync', 'refs'));
-  return { root, run, ok, found, join, list, refs };
+  return { root, home, run, ok, found, join, list, refs };
 }
