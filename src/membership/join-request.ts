@@ -6,6 +6,8 @@ import { EnvSyncError } from '../errors.ts';
 import { isObjectId } from '../store/object-id.ts';
 import type { EventObject } from '../store/objects.ts';
 import { type JoinRequest, NONCE_BYTES, parseEventBody } from './event-format.ts';
+import { nameHolder } from './peer-names.ts';
+import type { Registry } from './registry.ts';
 import { joinRequestBytes, verifyEd25519 } from './signing.ts';
 import { subjectKeyProblem } from './subject-keys.ts';
 
@@ -94,4 +96,33 @@ export function parseJoinRequest(text: string, source: string): JoinRequest {
     bad('its signature does not verify');
   }
   return request;
+}
+
+/**
+ * Refuses a join request every peer would refuse to approve, while the fix is one command: this peer is
+ * approved already, was revoked (a revoked key is never approved again), or its name is held by another peer.
+ * `registry`: the group's at its tip, or null before the chain is held.
+ */
+export function assertMayRequest(
+  registry: Registry | null,
+  peer: { readonly peerId: string; readonly key: Uint8Array; readonly name: string },
+  now: number,
+): void {
+  const record = registry?.byKey(peer.key);
+  if (record?.state === 'approved') {
+    throw new EnvSyncError('E_USAGE', `this peer (${peer.peerId}) is already an approved member`);
+  }
+  if (record?.state === 'revoked') {
+    throw new EnvSyncError(
+      'E_PEER_REVOKED',
+      `this peer (${peer.peerId}) was revoked; a revoked key is never approved again (create a new identity)`,
+    );
+  }
+  const holder = registry === null ? undefined : nameHolder(registry, peer.name, hexOf(peer.key), now);
+  if (holder !== undefined) {
+    throw new EnvSyncError(
+      'E_NAME_TAKEN',
+      `the name ${JSON.stringify(peer.name)} is already held by ${holder.peerId} in this group; choose another with: env-sync identity rename <name>`,
+    );
+  }
 }

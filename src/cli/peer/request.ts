@@ -3,7 +3,6 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { EnvSyncError } from '../../errors.ts';
 import { loadThisPeer } from '../session.ts';
 import { MembershipCommand } from './membership-command.ts';
 
@@ -37,38 +36,15 @@ export class PeerRequestCommand extends MembershipCommand {
   async execute(): Promise<number> {
     const repo = await this.openSecurePeer();
     const identity = await loadThisPeer();
-    const [{ loadRegistry }, { createJoinRequest }, { joinRequestToJson }] = await Promise.all([
-      import('../../membership/chain-store.ts'),
-      import('../../membership/build-event.ts'),
-      import('../../membership/join-request.ts'),
-    ]);
+    const [{ loadRegistry }, { createJoinRequest }, { assertMayRequest, joinRequestToJson }] =
+      await Promise.all([
+        import('../../membership/chain-store.ts'),
+        import('../../membership/build-event.ts'),
+        import('../../membership/join-request.ts'),
+      ]);
     const loaded = await loadRegistry(repo, this.now);
-    const record = loaded?.registry.byKey(identity.signingKey.publicKey);
-    if (record?.state === 'approved') {
-      throw new EnvSyncError('E_USAGE', `this peer (${identity.peerId}) is already an approved member`);
-    }
-    if (record?.state === 'revoked') {
-      throw new EnvSyncError(
-        'E_PEER_REVOKED',
-        `this peer (${identity.peerId}) was revoked; a revoked key is never approved again (create a new identity)`,
-      );
-    }
-    const { nameHolder } = await import('../../membership/peer-names.ts');
-    const holder =
-      loaded &&
-      nameHolder(
-        loaded.registry,
-        identity.name,
-        Buffer.from(identity.signingPublicKey).toString('hex'),
-        this.now,
-      );
-    if (holder) {
-      // Every peer would refuse the approval: say so now, while the fix is one command.
-      throw new EnvSyncError(
-        'E_NAME_TAKEN',
-        `the name ${JSON.stringify(identity.name)} is already held by ${holder.peerId} in this group; choose another with: env-sync identity rename <name>`,
-      );
-    }
+    const peer = { peerId: identity.peerId, key: identity.signingKey.publicKey, name: identity.name };
+    assertMayRequest(loaded?.registry ?? null, peer, this.now);
     const card = {
       name: identity.name,
       ageRecipient: identity.ageRecipient,
