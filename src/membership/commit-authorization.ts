@@ -48,9 +48,9 @@ export class CommitChecks {
     let state = at === undefined ? undefined : this.#states.get(at.id);
     let shared = true; // `state` is kept: copy it before applying an event
     for (const held of missing.reverse()) {
-      if (state === undefined)
-        state = this.#tree.stateAfter(held.id); // the genesis
-      else {
+      if (state === undefined) {
+        state = this.#tree.stateAfter(held.id); // the genesis: a copy of its own
+      } else {
         if (shared) state = state.clone();
         state.apply(held);
       }
