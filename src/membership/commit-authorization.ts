@@ -4,6 +4,7 @@
 
 import { verifySignature } from '../crypto/ed25519.ts';
 import { commitSigningBytes } from '../store/commit-signing.ts';
+import { walkLocalHistory } from '../store/local-history.ts';
 import { type ObjectId, shortId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
 import type { Repository } from '../store/repository.ts';
@@ -157,17 +158,10 @@ export async function unauthorizedCommits(
   tree: MemberTree,
 ): Promise<{ id: ObjectId; problem: string }[]> {
   const checks = new CommitChecks(repo, tree);
-  const seen = new Set<ObjectId>();
-  const stack = await repo.refs.commitTips();
   const found: { id: ObjectId; problem: string }[] = [];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const commit = await repo.objects.readTyped(id, 'commit');
+  await walkLocalHistory(repo, async (id, commit) => {
     const problem = await commitAuthorizationProblem(checks, id, commit);
     if (problem !== null) found.push({ id, problem });
-    stack.push(...commit.parents);
-  }
+  });
   return found;
 }

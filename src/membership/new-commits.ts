@@ -10,7 +10,7 @@
 // new commit is returned. Dates only decide how soon the walk ends. When a parent is dated after its child
 // (clock skew), a held commit can be visited from the new side before the local side reaches it, and be
 // returned too. It was accepted before, possibly before a revocation that would refuse it now: a caller that
-// finds a returned commit it would refuse asks heldCommits, the whole walk, whether it is new.
+// finds a returned commit it would refuse asks walkLocalHistory, the whole walk, whether it is new.
 
 import type { ObjectId } from '../store/object-id.ts';
 import type { CommitObject } from '../store/objects.ts';
@@ -111,17 +111,4 @@ class NewestFirst {
 
 function before(a: Entry, b: Entry): boolean {
   return a.commit.time !== b.commit.time ? a.commit.time > b.commit.time : a.held && !b.held;
-}
-
-/** Every commit reachable from a local branch or remote-tracking ref: a walk of the whole local history. */
-export async function heldCommits(repo: Repository): Promise<Set<ObjectId>> {
-  const held = new Set<ObjectId>();
-  const stack = await repo.refs.commitTips();
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (held.has(id)) continue;
-    held.add(id);
-    stack.push(...(await repo.objects.readTyped(id, 'commit')).parents);
-  }
-  return held;
 }

@@ -3,6 +3,7 @@
 // and the events it signed). A peer whose newest known event is older than the last revocation may not have
 // heard of it yet: it would still seal values to the revoked peer, and should sync.
 
+import { walkLocalHistory } from '../store/local-history.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
 import type { HeldEvent } from './event-format.ts';
@@ -51,13 +52,7 @@ export async function auditPeers(repo: Repository, tree: MemberTree): Promise<Au
 
   const lastCommit = new Map<string, { id: ObjectId; time: number }>();
   const seenByPeerId = new Map<string, HeldEvent | null>();
-  const visited = new Set<ObjectId>();
-  const stack = await repo.refs.commitTips();
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (visited.has(id)) continue;
-    visited.add(id);
-    const commit = await repo.objects.readTyped(id, 'commit');
+  await walkLocalHistory(repo, (id, commit) => {
     const previous = lastCommit.get(commit.author);
     if (previous === undefined || commit.time > previous.time)
       lastCommit.set(commit.author, { id, time: commit.time });
@@ -67,8 +62,7 @@ export async function auditPeers(repo: Repository, tree: MemberTree): Promise<Au
         newer(seenByPeerId.get(commit.author) ?? null, tree.get(commit.members)),
       );
     }
-    stack.push(...commit.parents);
-  }
+  });
 
   const peers = tree
     .registry()

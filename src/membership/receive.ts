@@ -4,9 +4,10 @@
 // Events move before secrets.
 
 import { EnvSyncError, isEnvSyncError } from '../errors.ts';
+import { walkLocalHistory } from '../store/local-history.ts';
 import type { ObjectId } from '../store/object-id.ts';
 import type { Repository } from '../store/repository.ts';
-import { heldCommits, newCommits } from './new-commits.ts';
+import { newCommits } from './new-commits.ts';
 import type { PeerRecord } from './registry.ts';
 import type { EventSigner } from './signing.ts';
 
@@ -117,7 +118,7 @@ export async function applyFetchedMembership(
       const problem = await m.commitAuthorizationProblem(checks, id, commit);
       if (problem !== null) {
         // Skewed dates can make the walk return a held commit, accepted before: only a new one is refused.
-        held ??= await heldCommits(repo);
+        held ??= await walkLocalHistory(repo);
         if (held.has(id)) continue;
         throw new EnvSyncError(
           'E_EVENT_UNAUTHORIZED',
