@@ -28,12 +28,14 @@ const history = (skewed: boolean): fc.Arbitrary<History> =>
           fc.record({
             // The first commit is a root; later ones have one to three parents, or (rarely) none.
             parents: i === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat({ max: i - 1 }), { maxLength: 3 }),
-            date: skewed ? fc.nat({ max: 1_000 }) : fc.nat({ max: 5 }),
+            // Skewed: any order, often equal (a few values), sometimes far apart.
+            date: skewed ? fc.oneof(fc.nat({ max: 3 }), fc.nat({ max: 1_000 })) : fc.nat({ max: 5 }),
           }),
         ),
       ),
-      local: fc.uniqueArray(fc.nat({ max: size - 1 }), { maxLength: 4 }),
-      received: fc.uniqueArray(fc.nat({ max: size - 1 }), { minLength: 1, maxLength: 3 }),
+      local: fc.uniqueArray(fc.nat({ max: size - 1 }), { maxLength: 8 }),
+      // Received tips may also be local tips, or their ancestors, as a fetch's often are.
+      received: fc.uniqueArray(fc.nat({ max: size - 1 }), { minLength: 1, maxLength: 4 }),
     }),
   );
 
