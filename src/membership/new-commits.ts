@@ -4,7 +4,7 @@
 //
 // Both sides are walked together, newest commit first, and the walk ends once no commit left to visit is
 // reachable from the received tips alone, as git's `rev-list <new> --not --all` does: it reads the new commits
-// and the local ones dated after the oldest of them, not the whole history (10,000 commits: 0.3 s).
+// and the local ones dated after the oldest of them, not the whole history (a walk of 0.35 s at 10,000 commits).
 //
 // Sound whatever the dates: a commit counts as held only when the walk reached it from a local tip, so every
 // new commit is returned. Dates only decide how soon the walk ends. When a parent is dated after its child

@@ -41,26 +41,38 @@ const history = (skewed: boolean): fc.Arbitrary<History> =>
 
 const scratch = t.testdir();
 
+/** A repository with one snapshot, and a writer of commits on it (unsigned: plaintext mode). */
+async function repository(dir: string) {
+  const repo = await initRepository(dir, { mode: 'dev-plaintext-http' });
+  const snapshot = await repo.objects.write(plainSnapshot([['KEY', 'value']]));
+  const commit = (parents: readonly ObjectId[], time: number, message: string) =>
+    repo.objects.write({
+      type: 'commit',
+      snapshot,
+      parents,
+      author: 'peer-test',
+      time,
+      message,
+      members: null,
+      signature: new Uint8Array(0),
+    });
+  return { repo, commit };
+}
+
 /** Writes the history; with ordered dates a commit is dated its parents' latest plus its offset. */
 async function written(shape: History, skewed: boolean): Promise<{ repo: Repository; ids: ObjectId[] }> {
-  const repo = await initRepository(mkdtempSync(path.join(scratch, 'repo-')), { mode: 'dev-plaintext-http' });
-  const snapshot = await repo.objects.write(plainSnapshot([['KEY', 'value']]));
+  const { repo, commit } = await repository(mkdtempSync(path.join(scratch, 'repo-')));
   const ids: ObjectId[] = [];
   const dates: number[] = [];
   for (const [i, { parents, date }] of shape.commits.entries()) {
     const time = 1_700_000_000 + (skewed ? date : Math.max(0, ...parents.map((p) => dates[p]!)) + date);
     dates.push(time - 1_700_000_000);
     ids.push(
-      await repo.objects.write({
-        type: 'commit',
-        snapshot,
-        parents: parents.map((p) => ids[p]!),
-        author: 'peer-test',
+      await commit(
+        parents.map((p) => ids[p]!),
         time,
-        message: `c${i}`,
-        members: null,
-        signature: new Uint8Array(0),
-      }),
+        `c${i}`,
+      ),
     );
   }
   for (const [n, i] of shape.local.entries()) await repo.refs.update(`refs/heads/b${n}`, ids[i]!, BY_TEST);
@@ -112,21 +124,11 @@ for (const skewed of [false, true]) {
 }
 
 t.test('a long held history is not read to find the few new commits on it', async (t) => {
-  const repo = await initRepository(t.testdir(), { mode: 'dev-plaintext-http' });
-  const snapshot = await repo.objects.write(plainSnapshot([['KEY', 'value']]));
+  const { repo, commit } = await repository(t.testdir());
   let tip: ObjectId | null = null;
   const commits: ObjectId[] = [];
   for (let i = 0; i < 400; i++) {
-    tip = await repo.objects.write({
-      type: 'commit',
-      snapshot,
-      parents: tip === null ? [] : [tip],
-      author: 'peer-test',
-      time: 1_700_000_000 + i,
-      message: `c${i}`,
-      members: null,
-      signature: new Uint8Array(0),
-    });
+    tip = await commit(tip === null ? [] : [tip], 1_700_000_000 + i, `c${i}`);
     commits.push(tip);
   }
   await repo.refs.update('refs/heads/main', commits[396]!, BY_TEST);
